@@ -1,0 +1,59 @@
+"""The exceptions briefbot raises.
+
+Answers never raise: "no match" is an ``Answer`` with ``abstained=True`` and a
+malformed command is a usage ``Reply``. Exceptions are for broken configuration and
+broken files, and they fail fast at start-up::
+
+    BriefbotError
+    ├── KnowledgeError      a knowledge file is unreadable or invalid (lists every Problem)
+    ├── ConfigError         a setting or environment variable is missing or invalid
+    └── StoreError          the database cannot be opened, migrated or written
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BriefbotError", "ConfigError", "KnowledgeError", "Problem", "StoreError"]
+
+
+class BriefbotError(Exception):
+    """Root of every error briefbot raises on purpose."""
+
+
+class ConfigError(BriefbotError):
+    """A setting is missing or invalid; the message names the setting, never its value."""
+
+
+class StoreError(BriefbotError):
+    """The database could not be opened, migrated or written."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One precise complaint about a knowledge file, in the order a curator needs it."""
+
+    file: str
+    line: int | None
+    entry_id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.entry_id:
+            parts.append(f"entry '{self.entry_id}'")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ": ".join([*parts, self.message])
+
+
+class KnowledgeError(BriefbotError):
+    """The knowledge base failed validation; nothing of it was loaded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the knowledge base"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))

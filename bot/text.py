@@ -1,0 +1,78 @@
+"""Text normalisation shared by the loader, the citation check and the matcher.
+
+Everything that compares text goes through :func:`normalise` so that a question typed
+on a phone ("Stoltenberg’s visit — Tokyo") and a curated phrasing ("stoltenberg's visit
+to tokyo") meet on the same characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["clean_user_text", "fold_typography", "normalise", "tokens"]
+
+# Typographic characters that people and word processors use interchangeably with
+# their ASCII forms; the source document uses the curly ones.
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+    }
+)
+
+_SPACES = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"(\w)'s\b")
+_NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
+_WORD = re.compile(r"[\w$%.]+")
+# Zero-width and bidirectional formatting characters carry no meaning for matching
+# but can hide inside otherwise ordinary words.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def fold_typography(text: str) -> str:
+    """NFKC, ASCII quotes and dashes, single spaces: the form evidence spans are compared in."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_user_text(text: str) -> str:
+    """Strip control and invisible characters a chat client may pass through."""
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def normalise(text: str) -> str:
+    """The matcher's form: folded, casefolded, possessives and punctuation removed.
+
+    Decimal points inside numbers survive ("7.1"), as do ``$`` and ``%``, because
+    "$30 million" and "52%" are what people ask about.
+    """
+    text = fold_typography(clean_user_text(text)).casefold()
+    text = _POSSESSIVE.sub(r"\1", text)
+    text = text.replace("'", "")
+    text = _NON_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Words of already normalised text."""
+    return _WORD.findall(text)
