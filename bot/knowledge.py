@@ -309,9 +309,7 @@ def _check_date(value: str | None) -> str | None:
 
 class _EntryModel(_Strict):
     id: str = Field(pattern=_SLUG, max_length=80)
-    kind: Literal[
-        "milestone", "person", "term", "quote", "fact", "recommendation", "reaction", "obstacle"
-    ]
+    kind: Literal["milestone", "person", "term", "quote", "fact", "recommendation", "reaction", "obstacle"]
     title: str = Field(min_length=3, max_length=120)
     answer: str = Field(min_length=20, max_length=MAX_ANSWER_CHARS)
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
@@ -390,9 +388,7 @@ class _DocumentModel(_Strict):
     paragraphs: int = Field(ge=1)
     note: str = ""
 
-    _dates = field_validator("published", "as_of", mode="before")(
-        lambda cls, v: _check_date(str(v))
-    )
+    _dates = field_validator("published", "as_of", mode="before")(lambda cls, v: _check_date(str(v)))
 
 
 # ---------------------------------------------------------------------------
@@ -428,10 +424,13 @@ class _Located:
                         best = key.start_mark.line + 1
                         child = value
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-                if 0 <= step < len(node.value):
-                    child = node.value[step]
-                    best = child.start_mark.line + 1
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(step, int)
+                and 0 <= step < len(node.value)
+            ):
+                child = node.value[step]
+                best = child.start_mark.line + 1
             if child is None:
                 break
             node = child
@@ -499,9 +498,7 @@ def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
             continue
         data, located = parsed
         if not isinstance(data, dict) or not data.keys() <= {"entries", "documents"} or not data:
-            problems.append(
-                Problem(name, 1, None, None, "must be a mapping with 'entries:' or 'documents:'")
-            )
+            problems.append(Problem(name, 1, None, None, "must be a mapping with 'entries:' or 'documents:'"))
             continue
         for index, item in enumerate(data.get("documents") or []):
             base = ("documents", index)

@@ -38,6 +38,8 @@ _TYPOGRAPHY = str.maketrans(
 )
 
 _SPACES = re.compile(r"\s+")
+# "U.S." must survive punctuation removal as one word, not as the letters "u" and "s".
+_USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
 _WORD = re.compile(r"[\w$%.]+")
@@ -67,6 +69,7 @@ def normalise(text: str) -> str:
     "$30 million" and "52%" are what people ask about.
     """
     text = fold_typography(clean_user_text(text)).casefold()
+    text = _USA.sub(" usa ", text)
     text = _POSSESSIVE.sub(r"\1", text)
     text = text.replace("'", "")
     text = _NON_WORD.sub(" ", text)

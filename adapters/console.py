@@ -1,0 +1,283 @@
+"""The `briefbot` command line: a chat console, one-shot and batch answers, tooling.
+
+Like every adapter it only translates: lines of text become ``Request`` values for
+``Bot.dispatch`` and ``Reply`` values become printed text. It is also the end-to-end
+harness the tests drive (``run_chat`` takes any input and output stream).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answer import Answer
+from bot.citations import read_paragraphs, uncited_paragraphs, verify_evidence
+from bot.dispatch import Bot, Reply, Request
+from bot.engine import Engine
+from bot.errors import BriefbotError, KnowledgeError
+from bot.evaluation import default_dev_set, evaluate, load_dev_set, sweep
+from bot.knowledge import KINDS, KnowledgeBase, load_knowledge
+
+__all__ = ["main", "render_reply", "run_chat"]
+
+_log = logging.getLogger(__name__)
+
+PROMPT = "you> "
+CONTENT_PARAGRAPHS = set(range(1, 27)) - {7, 13, 21}
+
+
+def render_reply(reply: Reply) -> str:
+    """A reply as plain text for a terminal."""
+    lines = []
+    if reply.title and reply.kind not in ("answer",):
+        lines.append(f"== {reply.title} ==")
+    lines.append(reply.text)
+    for name, value in reply.fields:
+        lines.append(f"{name}: {value}")
+    if reply.source_line:
+        lines.append(f"  — {reply.source_line}")
+    if reply.suggestions:
+        lines.append("  Related: " + " · ".join(s.title for s in reply.suggestions))
+    return "\n".join(lines)
+
+
+def run_chat(bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True) -> int:
+    """Answer each line until EOF or `quit`; `/nato …` lines are commands."""
+    if prompt:
+        out.write(
+            "briefbot: NATO–Japan briefing notes (to July 2023). Ask a question, "
+            "or type /nato help. Ctrl-D or 'quit' to leave.\n"
+        )
+        out.write(PROMPT)
+        out.flush()
+    for line in lines:
+        text = line.rstrip("\n")
+        if text.strip().casefold() in ("quit", "exit", ":q"):
+            break
+        if text.strip():
+            is_command = text.lstrip().startswith("/")
+            request = Request(
+                "console", "console-user", "console", text, is_command=is_command, user_is_manager=True
+            )
+            try:
+                reply = bot.dispatch(request)
+                out.write(render_reply(reply) + "\n")
+            except Exception:  # the console keeps going whatever one line does
+                _log.exception("failed to answer %r", text[:80])
+                out.write("Sorry, something went wrong answering that. It has been logged.\n")
+        if prompt:
+            out.write(PROMPT)
+        out.flush()
+    if prompt:
+        out.write("\n")
+    return 0
+
+
+def _explain(engine: Engine, question: str, answer: Answer) -> str:
+    query = engine.matcher.analyse(question)
+    lines = [
+        f"intent: {answer.intent}  abstained: {answer.abstained}  "
+        f"confidence: {answer.confidence:.3f}  threshold: {engine.threshold:.2f}",
+        f"understood as: {' '.join(query.terms) or '(nothing)'}",
+    ]
+    if query.corrected:
+        lines.append("spelling: " + ", ".join(f"{a}→{b}" for a, b in query.corrected))
+    if query.unknown:
+        lines.append("unknown words: " + ", ".join(query.unknown))
+    if answer.entry_ids:
+        lines.append(f"matched: {', '.join(answer.entry_ids[:5])}")
+    if answer.candidates:
+        lines.append("candidates (score = 0.45·fuzzy + 0.55·coverage + kind hint):")
+        for c in answer.candidates:
+            lines.append(
+                f"  {c.score:.3f}  {c.entry_id:<44} fuzzy {c.fuzzy:5.1f}  "
+                f"coverage {c.coverage:.2f}  via “{c.phrasing}”"
+            )
+    return "\n".join(lines)
+
+
+def _answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "entry_ids": list(answer.entry_ids),
+        "intent": answer.intent,
+        "sources": [
+            {"doc": s.doc, "paragraphs": list(s.paragraphs), "as_of": s.as_of} for s in answer.sources
+        ],
+        "suggestions": [s.entry_id for s in answer.suggestions],
+    }
+
+
+# -- subcommands ---------------------------------------------------------------
+
+
+def _cmd_chat(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    bot = Bot(Engine(kb, **_threshold(args)))
+    interactive = sys.stdin.isatty()
+    return run_chat(bot, sys.stdin, sys.stdout, prompt=interactive or args.prompt)
+
+
+def _cmd_ask(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    engine = Engine(kb, **_threshold(args))
+    if args.json:
+        source = sys.stdin if args.question in (None, "-") else [args.question]
+        for line in source:
+            question = line.rstrip("\n")
+            try:
+                payload = _answer_json(engine.ask(question))
+            except Exception as exc:  # one bad line must not break the one-line-per-input contract
+                _log.exception("failed to answer a batch line")
+                payload = {
+                    "answer": "",
+                    "abstained": True,
+                    "confidence": 0.0,
+                    "entry_ids": [],
+                    "error": type(exc).__name__,
+                }
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+    if not args.question or args.question == "-":
+        print(
+            'Give a question, e.g. briefbot ask "who is Oana Lungescu?" (or --json - for batch).',
+            file=sys.stderr,
+        )
+        return 2
+    answer = engine.ask(args.question)
+    print(render_reply(Reply.from_answer(answer, args.question)))
+    if args.explain:
+        print(_explain(engine, args.question, answer))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    engine = Engine(kb, **_threshold(args))
+    cases = load_dev_set(args.dev_set)
+    report = evaluate(engine, cases)
+    print(
+        f"dev set: {args.dev_set} ({len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope)"
+    )
+    print(
+        f"threshold {engine.threshold:.2f}: in-scope accuracy {report.in_scope_accuracy:.1%}, "
+        f"out-of-scope abstention {report.abstention_rate:.1%}"
+    )
+    print("\nby kind:")
+    for kind, (right, total) in report.by_kind().items():
+        print(f"  {kind:<14} {right:>4}/{total:<4} {right / total:.1%}")
+    print("\nthreshold sweep:")
+    print("  threshold  in-scope  abstention")
+    steps = [round(0.30 + 0.02 * i, 2) for i in range(21)]
+    for item in sweep(engine, cases, steps):
+        mark = "  <- current" if abs(item.threshold - engine.threshold) < 1e-9 else ""
+        print(f"  {item.threshold:9.2f}  {item.in_scope_accuracy:8.1%}  {item.abstention_rate:10.1%}{mark}")
+    if args.failures:
+        print("\nfailures:")
+        for outcome in report.failures():
+            c = outcome.answer.candidates[0] if outcome.answer.candidates else None
+            top = f"{c.entry_id} {c.score:.3f}" if c else "-"
+            print(
+                f"  [{outcome.case.kind}] {outcome.case.question!r} -> "
+                f"{'ABSTAIN' if outcome.answer.abstained else ','.join(outcome.answer.entry_ids[:2])}"
+                f" (top {top}) missing {list(outcome.missing)}"
+            )
+    return 0
+
+
+def _cmd_kb(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    if args.kb_command == "export":
+        print(json.dumps([e.to_json() for e in kb.entries], ensure_ascii=False, indent=2))
+        return 0
+    problems = []
+    if args.source:
+        paragraphs = read_paragraphs(args.source)
+        problems = verify_evidence(kb, paragraphs)
+        for missing in uncited_paragraphs(kb, CONTENT_PARAGRAPHS & set(paragraphs)):
+            print(f"warning: paragraph {missing} is cited by no entry")
+    print(f"{kb.directory}: {len(kb)} entries, {len(kb.documents)} source document(s)")
+    print("by kind:  " + ", ".join(f"{k} {kb.count_by('kind').get(k, 0)}" for k in KINDS))
+    print("by topic: " + ", ".join(f"{k} {v}" for k, v in kb.count_by("topics").items()))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} evidence problem(s)", file=sys.stderr)
+        return 1
+    print("ok" + (" (evidence checked against the source)" if args.source else ""))
+    return 0
+
+
+def _threshold(args: argparse.Namespace) -> dict[str, float]:
+    return {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefbot", description="NATO–Japan briefing bot.")
+    parser.add_argument(
+        "--knowledge", type=Path, default=None, help="knowledge directory (default: the bundled one)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="interactive session in the terminal")
+    chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
+    chat.add_argument("--threshold", type=float, default=None)
+    chat.set_defaults(handler=_cmd_chat)
+
+    ask = sub.add_parser("ask", help="answer one question, or a batch with --json -")
+    ask.add_argument("question", nargs="?", default=None)
+    ask.add_argument("--json", action="store_true", help="JSON lines; with '-' read questions from stdin")
+    ask.add_argument("--explain", action="store_true", help="show the match, scores and runner-ups")
+    ask.add_argument("--threshold", type=float, default=None)
+    ask.set_defaults(handler=_cmd_ask)
+
+    ev = sub.add_parser("eval", help="accuracy on the dev set, per kind, with a threshold sweep")
+    ev.add_argument("--dev-set", type=Path, default=default_dev_set())
+    ev.add_argument("--threshold", type=float, default=None)
+    ev.add_argument("--failures", action="store_true", help="list every question answered wrongly")
+    ev.set_defaults(handler=_cmd_eval)
+
+    kb = sub.add_parser("kb", help="check or export the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate; print counts per kind and topic")
+    check.add_argument(
+        "--source", type=Path, default=None, help="also verify evidence spans against this source document"
+    )
+    export = kb_sub.add_parser("export", help="every entry as JSON")
+    export.add_argument("--json", action="store_true", default=True)
+    kb.set_defaults(handler=_cmd_kb)
+    return parser
+
+
+Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        kb = load_knowledge(args.knowledge)
+    except KnowledgeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    handler: Handler = args.handler
+    try:
+        return handler(args, kb)
+    except BriefbotError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The values the engine hands back: an answer, where it comes from, what else to ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Answer", "Candidate", "Source", "Suggestion"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A citation a reader can check: document, paragraph(s) and the date it holds at."""
+
+    doc: str
+    citation: str
+    paragraphs: tuple[int, ...]
+    as_of: str  # human form, e.g. "July 2023"
+
+    def line(self) -> str:
+        paras = ", ".join(f"¶{p}" for p in self.paragraphs)
+        return f"Source: {self.citation}, {paras} · as of {self.as_of}"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A related entry offered as a follow-up question (a button on chat platforms)."""
+
+    entry_id: str
+    title: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored entry, kept for ``--explain`` and for suggestions."""
+
+    entry_id: str
+    score: float
+    phrasing: str
+    fuzzy: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine says to one question. Abstaining is an answer, not an error."""
+
+    text: str
+    intent: str
+    confidence: float
+    abstained: bool
+    entry_ids: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    title: str | None = None
+    candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+
+    def source_line(self) -> str | None:
+        if not self.sources:
+            return None
+        if len(self.sources) == 1:
+            return self.sources[0].line()
+        first = self.sources[0]
+        paras = sorted({p for s in self.sources for p in s.paragraphs})
+        shown = ", ".join(f"¶{p}" for p in paras[:12]) + (" …" if len(paras) > 12 else "")
+        return f"Source: {first.citation}, {shown} · as of {first.as_of}"

@@ -1,0 +1,149 @@
+"""The one dispatch every adapter shares: a neutral Request in, a neutral Reply out.
+
+Adapters translate their platform's event into a ``Request`` and the ``Reply`` back into
+their platform's message; all behaviour lives here. ``Bot.dispatch`` never raises for
+anything a user can type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from bot.answer import Answer, Suggestion
+from bot.commands import (
+    COMMAND_HELP,
+    Ask,
+    DefineCmd,
+    DigestCmd,
+    HelpCmd,
+    Timeline,
+    Topics,
+    Usage,
+    WhoCmd,
+    parse_command,
+    quote_user_text,
+)
+from bot.engine import Engine
+from bot.intents import Define, WhoIs
+from bot.knowledge import TOPICS
+
+__all__ = ["Bot", "Reply", "Request"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a user said, wherever they said it."""
+
+    platform: str  # "slack" | "discord" | "console"
+    user: str
+    channel: str
+    text: str
+    is_command: bool = False  # arrived as `/nato …` rather than a mention or DM
+    workspace: str = ""  # Slack team or Discord guild; "" for DMs and the console
+    user_is_manager: bool = False  # the adapter's verdict: may manage channel subscriptions
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back; adapters render it (Block Kit, embeds, plain text)."""
+
+    text: str
+    title: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    source_line: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    ephemeral: bool = False
+    kind: str = "answer"  # answer | abstain | usage | help | refusal | digest | info
+    entry_ids: tuple[str, ...] = ()
+    question: str = ""
+    feedback: bool = False  # offer helpful / not helpful buttons
+    parts: tuple[str, ...] = field(default=(), compare=False)  # long text pre-split by the caller
+
+    @classmethod
+    def from_answer(cls, answer: Answer, question: str) -> Reply:
+        return cls(
+            text=answer.text,
+            title=answer.title,
+            source_line=answer.source_line(),
+            suggestions=answer.suggestions,
+            ephemeral=False,
+            kind="abstain" if answer.abstained else "answer",
+            entry_ids=answer.entry_ids,
+            question=question,
+            feedback=not answer.abstained and answer.intent not in ("help", "empty"),
+        )
+
+
+DigestHandler = Callable[[Request, str], Reply]
+
+
+class Bot:
+    """Routes requests to the engine and to command handlers."""
+
+    def __init__(self, engine: Engine, digest_handler: DigestHandler | None = None) -> None:
+        self.engine = engine
+        self.digest_handler = digest_handler
+        self.on_abstain: Callable[[Request, Answer], None] | None = None
+
+    def dispatch(self, request: Request) -> Reply:
+        command = parse_command(request.text) if request.is_command else Ask(request.text)
+        if isinstance(command, Ask):
+            return self._ask(request, command.question)
+        if isinstance(command, Usage):
+            return Reply(command.message, ephemeral=True, kind="usage")
+        if isinstance(command, HelpCmd):
+            return Reply(COMMAND_HELP, title="briefbot help", ephemeral=True, kind="help")
+        if isinstance(command, Topics):
+            return self._topics()
+        if isinstance(command, Timeline):
+            answer = self.engine.timeline(command.query)
+            reply = Reply.from_answer(answer, request.text)
+            return replace(reply, feedback=False)
+        if isinstance(command, WhoCmd):
+            return self._lookup(request, WhoIs(command.name))
+        if isinstance(command, DefineCmd):
+            return self._lookup(request, Define(command.term))
+        if isinstance(command, DigestCmd):
+            if self.digest_handler is None:
+                return Reply("Digests aren't enabled on this bot.", ephemeral=True, kind="info")
+            return self.digest_handler(request, command.args)
+        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+    def answer_entry(self, entry_id: str, question: str = "") -> Reply:
+        """The reply for a clicked suggestion button."""
+        answer = self.engine.answer_entry(entry_id)
+        if answer is None:
+            return Reply("That item is no longer in my notes.", ephemeral=True, kind="info")
+        return Reply.from_answer(answer, question or answer.title or entry_id)
+
+    def _ask(self, request: Request, question: str) -> Reply:
+        answer = self.engine.ask(question)
+        if answer.abstained and self.on_abstain is not None:
+            self.on_abstain(request, answer)
+        return Reply.from_answer(answer, question)
+
+    def _lookup(self, request: Request, intent: WhoIs | Define) -> Reply:
+        answer = self.engine.ask(
+            f"who is {intent.name}" if isinstance(intent, WhoIs) else f"what is {intent.term}"
+        )
+        kind = "person" if isinstance(intent, WhoIs) else "term"
+        wanted = intent.name if isinstance(intent, WhoIs) else intent.term
+        if answer.abstained or not any(self.engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
+            close = self.engine.suggest(wanted, kinds=(kind,), limit=5)
+            names = ", ".join(e.title for e in close) or "none"
+            noun = "anyone called" if kind == "person" else "a term"
+            return Reply(
+                f"I have no {noun} “{quote_user_text(wanted)}” in my notes. Closest: {names}.",
+                ephemeral=True,
+                kind="abstain",
+                suggestions=tuple(Suggestion(e.id, e.title, e.questions[0]) for e in close[:3]),
+            )
+        return Reply.from_answer(answer, request.text)
+
+    def _topics(self) -> Reply:
+        counts = self.engine.kb.count_by("topics")
+        lines = [f"• {topic} ({counts.get(topic, 0)})" for topic in TOPICS if counts.get(topic)]
+        text = "Topics I can brief on (entries):\n" + "\n".join(lines)
+        text += "\nTry `/nato timeline maritime` or just ask a question."
+        return Reply(text, title="Topics", ephemeral=True, kind="info")

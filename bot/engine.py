@@ -1,0 +1,284 @@
+"""Questions in, short cited answers out; an honest "not in my notes" below the threshold.
+
+``Engine.ask`` is sync, pure and deterministic: everything it needs is built once in
+``__init__`` from a validated knowledge base, and a question costs only matching.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
+
+from bot.answer import Answer, Candidate, Source, Suggestion
+from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
+from bot.knowledge import Entry, KnowledgeBase
+from bot.matcher import Matcher, Query
+from bot.text import clean_user_text, normalise
+from bot.timeline import select_milestones, timeline_text
+
+__all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
+
+# Tuned on tests/eval/dev.yaml with `briefbot eval` (see its threshold sweep).
+DEFAULT_THRESHOLD = 0.52
+# Longer input is matched on its start: nobody's real question is 2,000 characters,
+# and the cap bounds the matcher's work whatever arrives.
+MAX_QUESTION_CHARS = 500
+
+NOT_IN_NOTES = "That isn't in my briefing notes on NATO–Japan relations (which run to July 2023)."
+NOTES_END = "My briefing notes stop in July 2023, so I can't say what has happened since."
+
+HELP_TEXT = (
+    "I answer questions on NATO–Japan security relations from briefing notes that run to "
+    "July 2023, with the source paragraph for every answer. Try:\n"
+    "• when did japan join the nato cyber centre?\n"
+    "• what happened in 2022 · milestones since 2021 · maritime timeline\n"
+    "• who is oana lungescu? · what does ITPP stand for?"
+)
+
+# Question words that tell which kind of entry is wanted; a small nudge, not a filter.
+_KIND_HINTS: tuple[tuple[re.Pattern[str], str, float], ...] = (
+    (re.compile(r"^(who|whos)\b|\bwho (is|was)\b"), "person", 0.06),
+    (re.compile(r"\b(say|said|quote|quoted|words|remark\w*|call(ed)?|describ\w*)\b"), "quote", 0.06),
+    (
+        re.compile(r"\b(should|recommend\w*|urge\w*|propos\w*|advice|advise|suggest\w*)\b"),
+        "recommendation",
+        0.06,
+    ),
+    (re.compile(r"\b(react\w*|respon\w*|criticis\w*|criticiz\w*|object\w*|view of)\b"), "reaction", 0.05),
+    (
+        re.compile(
+            r"\b(obstacle\w*|hurdle\w*|barrier\w*|limit\w*|constrain\w*|prevent\w*|block\w*|slow\w*)\b"
+        ),
+        "obstacle",
+        0.05,
+    ),
+    (re.compile(r"^(what (is|are|does)|whats|define|meaning)\b"), "term", 0.04),
+)
+_WHEN = re.compile(r"\b(when|what year|which year|date)\b")
+_OUTCOME = re.compile(
+    r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
+    r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result)\b|"
+    r"\b(outcome|result|results)\b"
+)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    entry: Entry
+    candidate: Candidate
+
+
+class Engine:
+    """The question-answering core shared by every adapter."""
+
+    def __init__(self, kb: KnowledgeBase, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.kb = kb
+        self.threshold = threshold
+        self.matcher = Matcher(kb)
+        self._people = [e for e in kb.entries if e.kind == "person"]
+        self._terms = [e for e in kb.entries if e.kind == "term"]
+        self._alias_owner: dict[str, Entry] = {}
+        for entry in (*self._people, *self._terms):
+            for name in (entry.title, *entry.aliases):
+                key = normalise(name)
+                if key:
+                    self._alias_owner.setdefault(key, entry)
+        self._alias_keys = list(self._alias_owner)
+
+    # -- public API -----------------------------------------------------------
+
+    def with_threshold(self, threshold: float) -> Engine:
+        """A copy sharing the built index, for threshold sweeps."""
+        clone = copy.copy(self)
+        clone.threshold = threshold
+        return clone
+
+    def ask(self, question: str) -> Answer:
+        text = clean_user_text(question)[:MAX_QUESTION_CHARS]
+        if not normalise(text):
+            return Answer(
+                "Ask me something about NATO–Japan security relations. " + HELP_TEXT,
+                intent="empty",
+                confidence=0.0,
+                abstained=True,
+            )
+        intent = parse_intent(text)
+        if isinstance(intent, Help):
+            return Answer(HELP_TEXT, intent="help", confidence=1.0, abstained=False)
+        if isinstance(intent, TimelineQuery):
+            return self.timeline(intent)
+        query = self.matcher.analyse(text)
+        if isinstance(intent, AfterNotes):
+            return self._after_notes(query)
+        if isinstance(intent, WhoIs | Define):
+            direct = self._lookup(intent)
+            if direct is not None:
+                return direct
+        return self._general(query)
+
+    def answer_entry(self, entry_id: str) -> Answer | None:
+        """The answer of one entry, e.g. when a user clicks a suggestion button."""
+        entry = self.kb.by_id.get(entry_id)
+        if entry is None:
+            return None
+        return self._answer(entry, confidence=1.0, intent=entry.kind)
+
+    def timeline(self, query: TimelineQuery) -> Answer:
+        if query.past_notes:
+            return Answer(NOTES_END, intent="timeline", confidence=1.0, abstained=True)
+        entries = select_milestones(self.kb, query)
+        title = f"Timeline: {query.describe()}"
+        if not entries:
+            first, last = self._span()
+            text = (
+                f"No milestones in my notes for {query.describe()}. "
+                f"They cover {first}–{last}; try `/nato timeline` for all of them."
+            )
+            return Answer(text, intent="timeline", confidence=1.0, abstained=True, title=title)
+        header = f"{len(entries)} milestone{'s' if len(entries) != 1 else ''} ({query.describe()}):"
+        return Answer(
+            f"{header}\n{timeline_text(entries)}",
+            intent="timeline",
+            confidence=1.0,
+            abstained=False,
+            entry_ids=tuple(e.id for e in entries),
+            sources=tuple(self._source(e) for e in entries),
+            title=title,
+        )
+
+    def suggest(self, prefix: str, kinds: tuple[str, ...] = (), limit: int = 25) -> list[Entry]:
+        """Entries ranked for autocomplete of a partial name or term."""
+        pool = [e for e in self.kb.entries if not kinds or e.kind in kinds]
+        key = normalise(prefix)
+        if not key:
+            return pool[:limit]
+        labels = {i: normalise(" ".join([e.title, *e.aliases])) for i, e in enumerate(pool)}
+        ranked = process.extract(
+            key, labels, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=40
+        )
+        return [pool[index] for _, _, index in ranked]
+
+    # -- the pieces -----------------------------------------------------------
+
+    def _span(self) -> tuple[int, int]:
+        years = [e.date.year for e in self.kb.milestones() if e.date]
+        return (min(years), max(years)) if years else (0, 0)
+
+    def _lookup(self, intent: WhoIs | Define) -> Answer | None:
+        """A name or term that is an alias of a person or term entry answers directly."""
+        wanted = intent.name if isinstance(intent, WhoIs) else intent.term
+        key = normalise(wanted)
+        pool = self._people if isinstance(intent, WhoIs) else self._terms
+        entry = self._alias_owner.get(key)
+        if entry is None:
+            best = process.extractOne(key, self._alias_keys, scorer=fuzz.ratio, score_cutoff=88)
+            if best is not None:
+                entry = self._alias_owner[best[0]]
+        if entry is None or entry not in pool:
+            return None
+        return self._answer(entry, confidence=0.95, intent="who" if isinstance(intent, WhoIs) else "define")
+
+    def _scored(self, query: Query) -> list[_Scored]:
+        candidates = self.matcher.rank(query, limit=12)
+        text = query.normalised
+        hinted = {kind: bonus for pattern, kind, bonus in _KIND_HINTS if pattern.search(text)}
+        wants_date = bool(_WHEN.search(text))
+        scored = []
+        for candidate in candidates:
+            entry = self.kb.by_id[candidate.entry_id]
+            bonus = hinted.get(entry.kind, 0.0)
+            if wants_date and entry.date is not None:
+                bonus += 0.04
+            score = min(1.0, candidate.score + bonus)
+            scored.append(
+                _Scored(
+                    entry,
+                    Candidate(
+                        entry.id, round(score, 4), candidate.phrasing, candidate.fuzzy, candidate.coverage
+                    ),
+                )
+            )
+        scored.sort(key=lambda s: (-s.candidate.score, s.entry.id))
+        return scored
+
+    def _general(self, query: Query) -> Answer:
+        scored = self._scored(query)
+        candidates = tuple(s.candidate for s in scored[:5])
+        if not scored or scored[0].candidate.score < self.threshold:
+            return self._abstain(NOT_IN_NOTES, scored, candidates)
+        best = scored[0]
+        if best.entry.planned and _OUTCOME.search(query.normalised):
+            return self._after_notes(query, scored)
+        answer = self._answer(best.entry, best.candidate.score, intent=best.entry.kind, runners=scored[1:])
+        return replace(answer, candidates=candidates)
+
+    def _after_notes(self, query: Query, scored: list[_Scored] | None = None) -> Answer:
+        scored = scored if scored is not None else self._scored(query)
+        candidates = tuple(s.candidate for s in scored[:5])
+        if scored and scored[0].candidate.score >= self.threshold:
+            entry = scored[0].entry
+            text = f"{NOTES_END} As of July 2023: {entry.answer}"
+            return Answer(
+                text,
+                intent="after-notes",
+                confidence=scored[0].candidate.score,
+                abstained=True,
+                entry_ids=(entry.id,),
+                sources=(self._source(entry),),
+                suggestions=self._suggestions(scored[1:], exclude={entry.id}),
+                candidates=candidates,
+            )
+        return self._abstain(NOTES_END, scored, candidates)
+
+    def _abstain(self, text: str, scored: list[_Scored], candidates: tuple[Candidate, ...]) -> Answer:
+        suggestions = self._suggestions(scored, exclude=set())
+        if suggestions:
+            text += " Closest things I do know about are below."
+        return Answer(
+            text,
+            intent="abstain",
+            confidence=scored[0].candidate.score if scored else 0.0,
+            abstained=True,
+            suggestions=suggestions,
+            candidates=candidates,
+        )
+
+    def _answer(
+        self, entry: Entry, confidence: float, intent: str, runners: list[_Scored] | None = None
+    ) -> Answer:
+        text = entry.answer
+        if entry.kind == "quote" and entry.quote and normalise(entry.quote) not in normalise(text):
+            text = f"{text} In their words: “{entry.quote}”"
+        return Answer(
+            text,
+            intent=intent,
+            confidence=round(confidence, 4),
+            abstained=False,
+            entry_ids=(entry.id,),
+            sources=(self._source(entry),),
+            suggestions=self._suggestions(runners or [], exclude={entry.id}, related=entry.related),
+            title=entry.title,
+        )
+
+    def _suggestions(
+        self, scored: list[_Scored], exclude: set[str], related: tuple[str, ...] = ()
+    ) -> tuple[Suggestion, ...]:
+        chosen: list[Entry] = []
+        for entry_id in related:
+            if entry_id not in exclude and entry_id in self.kb.by_id:
+                chosen.append(self.kb.by_id[entry_id])
+        for item in scored:
+            if item.candidate.score >= self.threshold * 0.6:
+                chosen.append(item.entry)
+        unique: dict[str, Entry] = {}
+        for entry in chosen:
+            if entry.id not in exclude:
+                unique.setdefault(entry.id, entry)
+        return tuple(Suggestion(e.id, e.title, e.questions[0]) for e in list(unique.values())[:3])
+
+    def _source(self, entry: Entry) -> Source:
+        document = self.kb.documents[entry.source.doc]
+        return Source(entry.source.doc, document.citation(), entry.source.paragraphs, entry.as_of.human())

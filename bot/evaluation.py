@@ -1,0 +1,109 @@
+"""Measure the engine on a dev set: accuracy per question kind and a threshold sweep.
+
+A question in scope counts as right when the engine answers (does not abstain) and the
+answer contains every expected fact; out of scope counts as right when it abstains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.answer import Answer
+from bot.engine import Engine
+from bot.text import normalise
+
+__all__ = ["EvalCase", "EvalReport", "default_dev_set", "evaluate", "load_dev_set", "sweep"]
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    question: str
+    kind: str  # factual, who, define, ... or "out-of-scope"
+    expect: tuple[tuple[str, ...], ...]  # every group must match; any member of a group will do
+    in_scope: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: EvalCase
+    answer: Answer
+    correct: bool
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    outcomes: tuple[Outcome, ...]
+    threshold: float
+
+    def _rate(self, items: Sequence[Outcome]) -> float:
+        return sum(o.correct for o in items) / len(items) if items else 0.0
+
+    @property
+    def in_scope(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.case.in_scope)
+
+    @property
+    def out_of_scope(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.case.in_scope)
+
+    @property
+    def in_scope_accuracy(self) -> float:
+        return self._rate(self.in_scope)
+
+    @property
+    def abstention_rate(self) -> float:
+        return self._rate(self.out_of_scope)
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        table: dict[str, tuple[int, int]] = {}
+        for outcome in self.outcomes:
+            right, total = table.get(outcome.case.kind, (0, 0))
+            table[outcome.case.kind] = (right + outcome.correct, total + 1)
+        return dict(sorted(table.items()))
+
+    def failures(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.correct)
+
+
+def default_dev_set() -> Path:
+    return Path(__file__).resolve().parent.parent / "tests" / "eval" / "dev.yaml"
+
+
+def load_dev_set(path: Path | str) -> list[EvalCase]:
+    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    cases = []
+    for item in data.get("in_scope", []):
+        groups = tuple(
+            tuple(str(x) for x in (e if isinstance(e, list) else [e])) for e in item.get("expect", [])
+        )
+        cases.append(EvalCase(str(item["q"]), str(item.get("kind", "factual")), groups, True))
+    for item in data.get("out_of_scope", []):
+        cases.append(EvalCase(str(item["q"]), "out-of-scope", (), False))
+    return cases
+
+
+def _grade(case: EvalCase, answer: Answer) -> Outcome:
+    if not case.in_scope:
+        return Outcome(case, answer, answer.abstained, ())
+    if answer.abstained:
+        return Outcome(case, answer, False, ("(abstained)",))
+    text = normalise(answer.text)
+    missing = tuple(
+        " | ".join(group) for group in case.expect if not any(normalise(x) in text for x in group)
+    )
+    return Outcome(case, answer, not missing, missing)
+
+
+def evaluate(engine: Engine, cases: Sequence[EvalCase]) -> EvalReport:
+    return EvalReport(tuple(_grade(c, engine.ask(c.question)) for c in cases), engine.threshold)
+
+
+def sweep(engine: Engine, cases: Sequence[EvalCase], thresholds: Sequence[float]) -> list[EvalReport]:
+    """The same dev set at several thresholds (the engine is copied, never mutated)."""
+    return [evaluate(engine.with_threshold(t), cases) for t in thresholds]

@@ -1,0 +1,212 @@
+"""Recognise structured questions before any fuzzy matching.
+
+Timelines, who-is, what-is and help have a shape people type the same way every time;
+catching them with a few patterns is both faster and more predictable than hoping the
+fuzzy matcher lands on the right entry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text import normalise
+
+__all__ = [
+    "TOPIC_WORDS",
+    "AfterNotes",
+    "Define",
+    "Help",
+    "Intent",
+    "TimelineQuery",
+    "WhoIs",
+    "parse_intent",
+    "parse_timeline_args",
+]
+
+# The source's "now": questions past it are answered with that fact, not a guess.
+NOTES_END_YEAR = 2023
+
+TOPIC_WORDS: dict[str, str] = {
+    "maritime": "maritime",
+    "naval": "maritime",
+    "navy": "maritime",
+    "sea": "maritime",
+    "ships": "maritime",
+    "exercise": "exercises",
+    "exercises": "exercises",
+    "drills": "exercises",
+    "training": "exercises",
+    "military": "exercises",
+    "cyber": "cyber",
+    "cybersecurity": "cyber",
+    "technology": "technology",
+    "tech": "technology",
+    "science": "technology",
+    "space": "space",
+    "diplomacy": "diplomacy",
+    "diplomatic": "diplomacy",
+    "political": "diplomacy",
+    "summit": "summits",
+    "summits": "summits",
+    "institutions": "institutions",
+    "institutional": "institutions",
+    "ukraine": "ukraine",
+    "relief": "relief",
+    "humanitarian": "relief",
+    "disaster": "relief",
+    "china": "china",
+    "russia": "russia",
+    "economic": "economic-security",
+    "economic-security": "economic-security",
+    "semiconductors": "semiconductors",
+    "semiconductor": "semiconductors",
+    "chips": "semiconductors",
+    "subsea": "subsea-cables",
+    "undersea": "subsea-cables",
+    "cables": "subsea-cables",
+    "subsea-cables": "subsea-cables",
+    "peacekeeping": "peacekeeping",
+    "reconstruction": "reconstruction",
+    "nonproliferation": "nonproliferation",
+    "obstacles": "obstacles",
+}
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """Which milestones a timeline lists; every filter is optional."""
+
+    start: int | None = None
+    end: int | None = None
+    topic: str | None = None
+    firsts: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.firsts:
+            parts.append("firsts")
+        if self.topic:
+            parts.append(self.topic)
+        if self.start is not None and self.start == self.end:
+            parts.append(f"in {self.start}")
+        elif self.start is not None and self.end is not None:
+            parts.append(f"{self.start}–{self.end}")
+        elif self.start is not None:
+            parts.append(f"since {self.start}")
+        elif self.end is not None:
+            parts.append(f"up to {self.end}")
+        return " ".join(parts) if parts else "all milestones"
+
+    @property
+    def past_notes(self) -> bool:
+        return self.start is not None and self.start > NOTES_END_YEAR
+
+
+@dataclass(frozen=True)
+class WhoIs:
+    name: str
+
+
+@dataclass(frozen=True)
+class Define:
+    term: str
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class AfterNotes:
+    """The question is about a time after the notes end; ``rest`` is what it asks."""
+
+    reason: str
+
+
+Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | None
+
+_YEAR = r"(?:19|20)\d{2}"
+_RANGE = re.compile(rf"\b(?:between|from)?\s*({_YEAR})\s*(?:and|to|until|till|through|-|–)\s*({_YEAR})\b")
+_SINCE = re.compile(rf"\b(?:since|after|from|starting|post)\s+({_YEAR})\b")
+_BEFORE = re.compile(rf"\b(?:before|until|till|up to|prior to|pre)\s+({_YEAR})\b")
+_YEARS = re.compile(rf"\b({_YEAR})s?\b")
+
+_TIMELINE_WORDS = re.compile(
+    r"\b(timeline|time line|milestones?|chronolog\w*|key dates|key events|history|"
+    r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
+    r"what went on|what occurred|developments|highlights)\b"
+)
+_FIRSTS = re.compile(r"\b(firsts|first[- ]ever|first times?|historic firsts?)\b")
+_WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?:the\s+)?(?P<name>.+)$")
+_DEFINE = re.compile(
+    r"^(?:what\s+(?:is|are|was|were|does|do)|whats|define|definition of|meaning of|"
+    r"explain|expand)\s+(?:the\s+|an?\s+)?(?P<term>.+?)"
+    r"(?:\s+(?:stand for|stands for|mean|means|short for|acronym|abbreviation))?$"
+)
+_HELP = re.compile(
+    r"^(?:help|commands|usage|what can you do|what do you know|how do i use (?:this|you)|"
+    r"how does this work|hi|hello|hey|start|menu)$"
+)
+_NOW = re.compile(
+    r"\b(now|currently|current|today|nowadays|at present|these days|right now|"
+    r"as of today|latest|this year|this week|present day|present-day)\b"
+)
+
+
+def _year_bounds(text: str) -> tuple[int | None, int | None]:
+    if match := _RANGE.search(text):
+        first, second = int(match.group(1)), int(match.group(2))
+        return min(first, second), max(first, second)
+    if match := _SINCE.search(text):
+        return int(match.group(1)), None
+    if match := _BEFORE.search(text):
+        return None, int(match.group(1)) - 1
+    years = [int(y) for y in _YEARS.findall(text)]
+    if len(years) == 1:
+        return years[0], years[0]
+    return None, None
+
+
+def _topic(text: str) -> str | None:
+    for word in text.split():
+        if word in TOPIC_WORDS:
+            return TOPIC_WORDS[word]
+    return None
+
+
+def parse_timeline_args(text: str) -> TimelineQuery:
+    """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime'."""
+    norm = normalise(text).replace(" - ", "-")
+    start, end = _year_bounds(norm)
+    return TimelineQuery(start, end, _topic(norm), bool(_FIRSTS.search(norm)))
+
+
+def parse_intent(question: str) -> Intent:
+    """The structured intent of a chat question, or None for an ordinary question."""
+    norm = normalise(question)
+    if not norm or _HELP.match(norm):
+        return Help()
+
+    years = [int(y) for y in _YEARS.findall(norm)]
+    if _TIMELINE_WORDS.search(norm) or re.fullmatch(rf"(?:in\s+)?{_YEAR}s?", norm):
+        query = parse_timeline_args(norm)
+        # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
+        # needs a timeline word plus something to filter by, or an explicit word.
+        explicit = re.search(r"\b(timeline|time line|milestones?|chronolog\w*|firsts|history)\b", norm)
+        if explicit or query.start is not None or query.end is not None or query.firsts:
+            return query
+
+    if any(y > NOTES_END_YEAR for y in years):
+        return AfterNotes(f"asks about {max(years)}")
+    if _NOW.search(norm):
+        return AfterNotes("asks about the present")
+
+    if match := _WHO.match(norm):
+        return WhoIs(match.group("name"))
+    if match := _DEFINE.match(norm):
+        term = match.group("term")
+        if len(term.split()) <= 6:
+            return Define(term)
+    return None

@@ -1,0 +1,200 @@
+"""Score a question against every entry: fuzzy phrasing similarity plus weighted coverage.
+
+Two signals, because each fails alone:
+
+* **fuzzy** — RapidFuzz ``token_sort_ratio`` between the question's content words and
+  each curated phrasing (questions, title, aliases), all preprocessed once at load. It
+  rewards questions worded like a known phrasing, typos included.
+* **coverage** — the share of the question's meaning found in the entry, each word
+  weighted by its rarity (IDF) across the base, so "Oslo" or "Yokota" outweigh "NATO"
+  and "Japan", and a word the base has never seen ("troops") counts as heavily as the
+  rarest known word. This is what makes near misses ("when did *South Korea* open a
+  NATO office") fall below the abstention threshold.
+
+Acronyms and aliases from ``term`` and ``person`` entries are folded into every entry
+that mentions them at load time, so "ITPP" finds an entry that only spells it out and
+vice versa, at no cost per question.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.answer import Candidate
+from bot.knowledge import Entry, KnowledgeBase
+from bot.text import normalise, tokens
+from bot.vocabulary import content_terms
+
+__all__ = ["Matcher", "Query"]
+
+# How much a word found only in an entry's answer (not in its title, phrasings or
+# aliases) counts towards coverage: it is evidence, but weaker evidence.
+BODY_WEIGHT = 0.55
+FUZZY_SHARE = 0.45
+SPELLING_CUTOFF = 80.0
+FUZZY_SHORTLIST = 80
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the matcher sees it."""
+
+    text: str
+    normalised: str
+    terms: tuple[str, ...]
+    corrected: tuple[tuple[str, str], ...]  # (typed, understood-as) pairs
+    unknown: tuple[str, ...]
+
+    @property
+    def sorted_terms(self) -> str:
+        return " ".join(sorted(self.terms))
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    entry: Entry
+    key_terms: frozenset[str]
+    body_terms: frozenset[str]
+
+
+class Matcher:
+    """Built once per knowledge base; ``rank`` does no I/O and allocates little."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        groups = _alias_groups(kb.entries)
+        self._indexed: list[_Indexed] = []
+        for entry in kb.entries:
+            key_text = normalise(" ".join([entry.title, *entry.questions, *entry.aliases]))
+            body_text = normalise(
+                " ".join(filter(None, [entry.answer, entry.role, entry.speaker, entry.quote, entry.occasion]))
+            )
+            key = set(content_terms(tokens(key_text)))
+            body = set(content_terms(tokens(body_text)))
+            for phrases, group_terms in groups:
+                if any(_mentions(key_text, key, p) for p in phrases):
+                    key |= group_terms
+                elif any(_mentions(body_text, body, p) for p in phrases):
+                    body |= group_terms
+            self._indexed.append(_Indexed(entry, frozenset(key), frozenset(body - key)))
+
+        count = len(self._indexed)
+        frequency: dict[str, int] = {}
+        for item in self._indexed:
+            for term in item.key_terms | item.body_terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        self._idf = {t: math.log((count + 1) / (df + 0.5)) for t, df in frequency.items()}
+        self._unknown_idf = math.log((count + 1) / 0.5)
+        self._vocabulary = sorted(frequency)
+        self._vocabulary_set = frozenset(frequency)
+
+        # Phrasings preprocessed once: sorted content terms, so token_sort_ratio's work
+        # is done here and the per-question scorer is a plain ratio on short strings.
+        self._choices: list[str] = []
+        self._choice_owner: list[int] = []
+        self._choice_text: list[str] = []
+        for position, item in enumerate(self._indexed):
+            entry = item.entry
+            for phrasing in (entry.title, *entry.questions, *entry.aliases):
+                terms = content_terms(tokens(normalise(phrasing)))
+                if terms:
+                    self._choices.append(" ".join(sorted(terms)))
+                    self._choice_owner.append(position)
+                    self._choice_text.append(phrasing)
+
+    @property
+    def phrasing_count(self) -> int:
+        return len(self._choices)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._unknown_idf)
+
+    def analyse(self, text: str) -> Query:
+        """Normalise, stem and spell-correct a question against the base's vocabulary."""
+        normalised = normalise(text)
+        terms: list[str] = []
+        corrected: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        for term in content_terms(tokens(normalised)):
+            if term in self._vocabulary_set or len(term) < 4 or not term.isalpha():
+                terms.append(term)
+                if term not in self._vocabulary_set:
+                    unknown.append(term)
+                continue
+            best = process.extractOne(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF)
+            if best is None:
+                terms.append(term)
+                unknown.append(term)
+            else:
+                terms.append(best[0])
+                corrected.append((term, best[0]))
+        unique = tuple(dict.fromkeys(terms))
+        return Query(text, normalised, unique, tuple(corrected), tuple(unknown))
+
+    def rank(self, query: Query, limit: int = 8, kinds: Iterable[str] | None = None) -> list[Candidate]:
+        """Entries best first, each with its combined score in 0..1."""
+        if not query.terms:
+            return []
+        allowed = frozenset(kinds) if kinds is not None else None
+        fuzzy_best: dict[int, tuple[float, int]] = {}
+        for _, score, index in process.extract(
+            query.sorted_terms,
+            self._choices,
+            scorer=fuzz.ratio,
+            processor=None,
+            limit=FUZZY_SHORTLIST,
+            score_cutoff=25,
+        ):
+            owner = self._choice_owner[index]
+            if owner not in fuzzy_best or score > fuzzy_best[owner][0]:
+                fuzzy_best[owner] = (score, index)
+
+        weights = [self.idf(t) for t in query.terms]
+        total = sum(weights) or 1.0
+        rare = {t for t, w in zip(query.terms, weights, strict=True) if w >= 2.5}
+        shortlist = set(fuzzy_best)
+        if rare:
+            shortlist.update(
+                i for i, item in enumerate(self._indexed) if rare & (item.key_terms | item.body_terms)
+            )
+
+        candidates = []
+        for position in shortlist:
+            item = self._indexed[position]
+            if allowed is not None and item.entry.kind not in allowed:
+                continue
+            covered = sum(
+                w * (1.0 if t in item.key_terms else BODY_WEIGHT if t in item.body_terms else 0.0)
+                for t, w in zip(query.terms, weights, strict=True)
+            )
+            coverage = covered / total
+            fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
+            score = FUZZY_SHARE * fuzzy_score / 100 + (1 - FUZZY_SHARE) * coverage
+            phrasing = self._choice_text[choice] if choice >= 0 else item.entry.title
+            candidates.append(
+                Candidate(item.entry.id, round(score, 4), phrasing, round(fuzzy_score, 1), round(coverage, 3))
+            )
+        candidates.sort(key=lambda c: (-c.score, c.entry_id))
+        return candidates[:limit]
+
+
+def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """For each term/person: its normalised alias phrases and the union of their terms."""
+    groups = []
+    for entry in entries:
+        if not entry.aliases:
+            continue
+        phrases = tuple(p for p in {normalise(a) for a in entry.aliases} if p)
+        terms = frozenset(t for p in phrases for t in content_terms(tokens(p)))
+        if phrases and terms:
+            groups.append((phrases, terms))
+    return groups
+
+
+def _mentions(text: str, terms: set[str], phrase: str) -> bool:
+    """Whether normalised ``text`` contains alias ``phrase`` as whole words."""
+    return f" {phrase} " in f" {text} "

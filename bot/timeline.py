@@ -1,0 +1,45 @@
+"""Select and lay out dated milestones: used by timeline answers and by digests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.intents import TimelineQuery
+from bot.knowledge import Entry, KnowledgeBase
+
+__all__ = ["TIMELINE_CAP", "format_milestone", "select_milestones", "timeline_text"]
+
+# Enough to answer "what happened in 2023" whole, short enough to read in a channel.
+TIMELINE_CAP = 12
+
+
+def select_milestones(kb: KnowledgeBase, query: TimelineQuery) -> list[Entry]:
+    """Milestones matching every filter of ``query``, in date order."""
+    chosen = []
+    for entry in kb.milestones():
+        assert entry.date is not None  # milestones() returns dated entries only
+        if query.start is not None and entry.date.year < query.start:
+            continue
+        if query.end is not None and entry.date.year > query.end:
+            continue
+        if query.topic is not None and query.topic not in entry.topics:
+            continue
+        if query.firsts and not entry.first:
+            continue
+        chosen.append(entry)
+    return chosen
+
+
+def format_milestone(entry: Entry) -> str:
+    """One line: date, headline, paragraph; planned items say so."""
+    date = entry.date.human() if entry.date else "undated"
+    planned = " (planned as of July 2023)" if entry.planned and "plan" not in entry.title.lower() else ""
+    return f"• {date} — {entry.title}{planned} ({entry.source.paragraph_label()})"
+
+
+def timeline_text(entries: Iterable[Entry], cap: int = TIMELINE_CAP) -> str:
+    items = list(entries)
+    lines = [format_milestone(e) for e in items[:cap]]
+    if len(items) > cap:
+        lines.append(f"…and {len(items) - cap} more (narrow it with a year range or a topic)")
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Word-level knowledge the matcher needs: stop words, stems, spelling variants.
+
+Kept deliberately small and domain-shaped: a light suffix stemmer is enough for chat
+questions ("joins", "joined", "joining" all meet at "join"), and a handful of
+British/American and demonym folds cover what people actually type.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["STOP_WORDS", "content_terms", "stem"]
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    a an and are as at be been being but by can could did do does doing done for from had
+    has have having he her here hers him his how i if in into is it its itll just me my
+    of on or our ours she should so some such than that thats the their theirs them then
+    there these they this those to too up us very was we were what whats when where which
+    while who whos whom why will with would you your yours about any tell me please pls
+    plz know give explain describe summary summarise summarize briefly info information
+    anything something happen happened ever much many also get got say said one
+    wat wut wht whn wen hw u ur r y re ve ll d s t m again more kind sort
+    """.split()
+)
+
+# Spelling and word-form variants folded to one form before stemming.
+_VARIANTS: dict[str, str] = {
+    "centre": "center",
+    "centres": "center",
+    "defence": "defense",
+    "programme": "program",
+    "programmes": "program",
+    "organisation": "organization",
+    "organisations": "organization",
+    "japanese": "japan",
+    "chinese": "china",
+    "russian": "russia",
+    "russias": "russia",
+    "ukrainian": "ukraine",
+    "european": "europe",
+    "american": "usa",
+    "america": "usa",
+    "washington": "usa",
+    "korean": "korea",
+    "turkish": "turkey",
+    "turkiye": "turkey",
+    "türkiye": "turkey",
+    "baltics": "baltic",
+    "naval": "maritime",
+    "navy": "maritime",
+    "navies": "maritime",
+    "cybersecurity": "cyber",
+    "cyberdefense": "cyber",
+    "pm": "prime",
+    "sec": "secretary",
+    "secgen": "secretary",
+    "sg": "secretary",
+    "gen": "general",
+    "fm": "foreign",
+    "dm": "defense",
+    "chips": "chip",
+    "semiconductor": "semiconductor",
+    "semis": "semiconductor",
+    "labelled": "label",
+    "labeled": "label",
+    "bn": "billion",
+    "m": "million",
+    "mn": "million",
+    "percent": "%",
+    "pct": "%",
+}
+
+_KEEP_AS_IS = frozenset({"us", "gps", "sps", "its", "this", "has", "was", "is", "as", "news"})
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def stem(word: str) -> str:
+    """A light, predictable suffix stemmer (better a few misses than surprising merges).
+
+    "joins", "joined", "joining" -> "join"; "announce", "announced" -> "announc";
+    "allies" -> "ally". A final "e" is always dropped so that the verb and its
+    inflections meet.
+    """
+    word = _VARIANTS.get(word, word)
+    if len(word) <= 3 or word in _KEEP_AS_IS or not word.isalpha():
+        return word
+    if word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed"):
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 3 and _VOWEL.search(base):
+            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "ls":
+                base = base[:-1]  # "planned" -> "plan", "stopping" -> "stop"
+            return base.removesuffix("e")
+    if word.endswith("es") and word[:-2].endswith(("sh", "ch", "x", "z")):
+        return word[:-2]
+    if word.endswith("s"):
+        word = word[:-1]
+    return word.removesuffix("e") if len(word) > 3 else word
+
+
+def content_terms(words: list[str]) -> list[str]:
+    """Stems of the words that carry meaning, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in words:
+        if word in STOP_WORDS:
+            continue
+        term = stem(word)
+        if term and term not in STOP_WORDS:
+            seen.setdefault(term, None)
+    return list(seen)
