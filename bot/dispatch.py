@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from bot.answer import Answer, Suggestion
 from bot.commands import (
@@ -78,13 +79,53 @@ class Reply:
 DigestHandler = Callable[[Request, str], Reply]
 
 
+class FeedbackSink(Protocol):
+    """Where feedback and unanswered questions go (the store implements this)."""
+
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        question: str,
+        entry_ids: tuple[str, ...],
+        helpful: bool,
+    ) -> None: ...
+
+    def record_unanswered(
+        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
+    ) -> None: ...
+
+
 class Bot:
     """Routes requests to the engine and to command handlers."""
 
-    def __init__(self, engine: Engine, digest_handler: DigestHandler | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: FeedbackSink | None = None,
+        digest_handler: DigestHandler | None = None,
+    ) -> None:
         self.engine = engine
+        self.store = store
         self.digest_handler = digest_handler
-        self.on_abstain: Callable[[Request, Answer], None] | None = None
+
+    def feedback(self, request: Request, entry_ids: tuple[str, ...], question: str, helpful: bool) -> Reply:
+        """Record a helpful / not-helpful click; the reply is shown only to the clicker."""
+        if self.store is not None:
+            self.store.record_feedback(
+                platform=request.platform,
+                workspace=request.workspace,
+                channel=request.channel,
+                user=request.user,
+                question=question[:500],
+                entry_ids=entry_ids,
+                helpful=helpful,
+            )
+        thanks = "Thanks, glad it helped." if helpful else "Thanks, noted: a curator will look at it."
+        return Reply(thanks, ephemeral=True, kind="info")
 
     def dispatch(self, request: Request) -> Reply:
         command = parse_command(request.text) if request.is_command else Ask(request.text)
@@ -119,8 +160,14 @@ class Bot:
 
     def _ask(self, request: Request, question: str) -> Reply:
         answer = self.engine.ask(question)
-        if answer.abstained and self.on_abstain is not None:
-            self.on_abstain(request, answer)
+        if answer.abstained and answer.intent != "empty" and self.store is not None:
+            self.store.record_unanswered(
+                platform=request.platform,
+                workspace=request.workspace,
+                channel=request.channel,
+                question=question[:500],
+                confidence=answer.confidence,
+            )
         return Reply.from_answer(answer, question)
 
     def _lookup(self, request: Request, intent: WhoIs | Define) -> Reply:

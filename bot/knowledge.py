@@ -425,9 +425,7 @@ class _Located:
                         child = value
                         break
             elif (
-                isinstance(node, yaml.SequenceNode)
-                and isinstance(step, int)
-                and 0 <= step < len(node.value)
+                isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value)
             ):
                 child = node.value[step]
                 best = child.start_mark.line + 1
