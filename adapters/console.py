@@ -212,6 +212,19 @@ def _cmd_kb(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
+def _cmd_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    # Imported here so the console runs without the optional Slack dependencies.
+    from adapters.slack import run_slack
+
+    return run_slack(args, kb)
+
+
+def _cmd_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from adapters.discord import run_discord
+
+    return run_discord(args, kb)
+
+
 def _threshold(args: argparse.Namespace) -> dict[str, float]:
     return {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
 
@@ -251,6 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     export = kb_sub.add_parser("export", help="every entry as JSON")
     export.add_argument("--json", action="store_true", default=True)
     kb.set_defaults(handler=_cmd_kb)
+
+    slack = sub.add_parser("slack", help="run on Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    slack.add_argument("--db", type=Path, default=Path("briefbot.sqlite3"), help="SQLite database")
+    slack.add_argument("--threshold", type=float, default=None)
+    slack.set_defaults(handler=_cmd_slack)
+
+    discord = sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
+    discord.add_argument("--db", type=Path, default=Path("briefbot.sqlite3"), help="SQLite database")
+    discord.add_argument("--threshold", type=float, default=None)
+    discord_sub = discord.add_subparsers(dest="discord_command")
+    discord_sync = discord_sub.add_parser("sync", help="register the /nato slash commands")
+    discord_sync.add_argument("--guild", type=int, default=None, help="sync to one guild (instant)")
+    discord.set_defaults(handler=_cmd_discord)
     return parser
 
 
