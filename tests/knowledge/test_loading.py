@@ -1,0 +1,174 @@
+"""Broken knowledge files are reported precisely (file, line, entry, field) and load nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import KnowledgeError
+from bot.knowledge import PartialDate, count_sentences, load_knowledge
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD_ENTRY = """\
+  - id: japan-cyber-centre-2022
+    kind: milestone
+    title: Japan joins NATO's cyber centre in Estonia
+    answer: In 2022 Japan formally joined the NATO cyber centre in Estonia and posted experts there.
+    questions:
+      - when did japan join the nato cyber centre
+      - japan ccdcoe
+      - Did Tokyo send cyber experts to Estonia?
+    topics: [cyber]
+    source:
+      doc: nato-japan-2023
+      paragraphs: [12]
+      evidence: "Tokyo formally joined the NATO Cyber Cooperation Center in Estonia"
+    as_of: 2023-07
+    date: 2022
+"""
+
+
+def make_base(tmp_path: Path, body: str, name: str = "entries.yaml") -> Path:
+    root = tmp_path / "knowledge"
+    root.mkdir()
+    shutil.copy(REPO / "knowledge" / "sources.yaml", root / "sources.yaml")
+    (root / name).write_text(body, encoding="utf-8")
+    return root
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(root)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_valid_file_loads_into_frozen_entries(tmp_path: Path) -> None:
+    kb = load_knowledge(make_base(tmp_path, "entries:\n" + GOOD_ENTRY))
+    entry = kb.by_id["japan-cyber-centre-2022"]
+    assert entry.date == PartialDate(2022)
+    assert entry.source.paragraphs == (12,)
+    assert entry.line == 2
+    with pytest.raises(AttributeError):
+        entry.title = "changed"  # type: ignore[misc]
+
+
+def test_wrong_field_type_names_file_line_entry_and_field(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("paragraphs: [12]", "paragraphs: twelve")
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:13: entry 'japan-cyber-centre-2022': field 'source.paragraphs': "
+        "Input should be a valid list"
+    ]
+
+
+def test_unknown_field_is_rejected(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    colour: blue\n"
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:17: entry 'japan-cyber-centre-2022': field 'colour': is not a known field"
+    ]
+
+
+def test_unknown_topic_lists_the_valid_ones(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("topics: [cyber]", "topics: [cyber, hacking]")
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith(
+        "knowledge/entries.yaml:10: entry 'japan-cyber-centre-2022': field 'topics': unknown topic 'hacking'"
+    )
+    assert "maritime" in problem
+
+
+def test_bad_date_is_rejected(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("date: 2022", "date: 2022-13")
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:16: entry 'japan-cyber-centre-2022': field 'date': "
+        "'2022-13' has month 13; months run 01-12"
+    ]
+
+
+def test_too_few_questions_is_rejected(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("      - japan ccdcoe\n", "")
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith("knowledge/entries.yaml:6: entry 'japan-cyber-centre-2022': field 'questions':")
+    assert "at least 3" in problem
+
+
+def test_missing_questions_is_rejected(tmp_path: Path) -> None:
+    lines = GOOD_ENTRY.splitlines(keepends=True)
+    body = "entries:\n" + "".join(lines[:4] + lines[8:])
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:2: entry 'japan-cyber-centre-2022': field 'questions': is required"
+    ]
+
+
+def test_over_long_answer_is_rejected(tmp_path: Path) -> None:
+    long_answer = "Japan and NATO cooperate closely on cyber defence matters " * 10
+    body = "entries:\n" + GOOD_ENTRY.replace(
+        "answer: In 2022 Japan formally joined the NATO cyber centre in Estonia and posted experts there.",
+        f"answer: {long_answer.strip()}",
+    )
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith("knowledge/entries.yaml:5: entry 'japan-cyber-centre-2022': field 'answer':")
+    assert "500" in problem
+
+
+def test_answers_of_more_than_three_sentences_are_rejected(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace(
+        "posted experts there.", "posted experts there. It was 2022. The U.S. agreed. Estonia hosts it."
+    )
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "has 4 sentences; at most 3" in problem
+
+
+def test_duplicate_ids_name_the_first_definition(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + GOOD_ENTRY
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:17: entry 'japan-cyber-centre-2022': field 'id': "
+        "duplicates the id defined in knowledge/entries.yaml:2"
+    ]
+
+
+def test_unknown_related_id_is_rejected(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    related: [no-such-entry]\n"
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:2: entry 'japan-cyber-centre-2022': field 'related': "
+        "names 'no-such-entry', which is no entry's id"
+    ]
+
+
+def test_planned_entry_must_say_as_of_july_2023(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    status: planned\n"
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "must say 'as of July 2023'" in problem
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("topics: [cyber]", "topics: [cyber")
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith("knowledge/entries.yaml:11: is not valid YAML")
+
+
+def test_every_problem_is_reported_at_once_and_nothing_loads(tmp_path: Path) -> None:
+    second = GOOD_ENTRY.replace("japan-cyber-centre-2022", "second-entry").replace("date: 2022", "date: soon")
+    body = "entries:\n" + GOOD_ENTRY.replace("kind: milestone", "kind: rumour") + second
+    problems = problems_of(make_base(tmp_path, body))
+    assert len(problems) == 2
+    assert "field 'kind'" in problems[0]
+    assert "entry 'second-entry': field 'date'" in problems[1]
+
+
+def test_a_milestone_needs_a_date(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("    date: 2022\n", "")
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "a milestone entry needs 'date'" in problem
+
+
+def test_sentence_counting_ignores_abbreviations() -> None:
+    assert count_sentences("The U.S. and Japan met. They agreed, e.g. on cyber.") == 2
+    assert count_sentences("One. Two! Three? Four.") == 4
+
+
+def test_partial_dates_sort_and_read_naturally() -> None:
+    dates = [PartialDate.parse(d) for d in ("2023-07-11", "2019", "2023-02")]
+    assert [d.human() for d in sorted(dates)] == ["2019", "February 2023", "11 July 2023"]
