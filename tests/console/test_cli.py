@@ -1,0 +1,88 @@
+"""The `briefbot` command line, run as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.source import source_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def briefbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.console", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def test_batch_mode_writes_exactly_one_json_line_per_input_line() -> None:
+    questions = [
+        "when did japan join the nato cyber centre",
+        "",
+        "how many troops does japan have",
+        "\x00\x01",
+        "a" * 50_000,
+        "what happened in 2018",
+        "who is oana lungescu",
+    ]
+    result = briefbot("ask", "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(questions)
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        assert set(row) >= {"answer", "abstained", "confidence", "entry_ids"}
+        assert isinstance(row["answer"], str) and isinstance(row["abstained"], bool)
+    assert not rows[0]["abstained"] and "2022" in rows[0]["answer"]
+    assert rows[1]["abstained"] and rows[2]["abstained"]
+    assert rows[5]["entry_ids"]
+
+
+def test_explain_shows_match_scores_and_runner_ups() -> None:
+    result = briefbot("ask", "stoltenbergs visit to tokio", "--explain")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Stoltenberg" in out
+    assert "spelling: tokio→tokyo" in out
+    assert "candidates" in out and out.count("coverage") >= 3
+    assert "via “" in out
+
+
+def test_chat_answers_questions_and_commands_until_eof() -> None:
+    result = briefbot("chat", stdin="who is kishida\n/nato timeline 20x8\n/nato timeline 2018\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "Kishida" in result.stdout
+    assert "couldn't read “20x8”" in result.stdout
+    assert "2018" in result.stdout
+
+
+def test_kb_check_counts_and_verifies_evidence() -> None:
+    result = briefbot("kb", "check", "--source", str(source_path()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "by kind:" in result.stdout and "milestone" in result.stdout
+    assert "evidence checked" in result.stdout
+
+
+def test_kb_check_fails_precisely_on_a_broken_base(tmp_path: Path) -> None:
+    broken = tmp_path / "knowledge"
+    broken.mkdir()
+    (broken / "sources.yaml").write_text((REPO / "knowledge" / "sources.yaml").read_text())
+    (broken / "bad.yaml").write_text("entries:\n  - id: Bad Id\n    kind: milestone\n")
+    result = briefbot("--knowledge", str(broken), "kb", "check")
+    assert result.returncode == 1
+    assert "bad.yaml:2: entry 'Bad Id': field 'id'" in result.stderr
+
+
+def test_kb_export_prints_every_entry_as_json() -> None:
+    result = briefbot("kb", "export", "--json")
+    entries = json.loads(result.stdout)
+    assert len(entries) >= 150
+    assert {"id", "kind", "answer", "questions", "source", "content_hash"} <= set(entries[0])

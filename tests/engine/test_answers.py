@@ -1,0 +1,87 @@
+"""What a user asking in a channel notices: right answer, cited, or an honest abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from tests.fixtures import bundled_engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+@pytest.mark.parametrize(
+    ("question", "must_contain"),
+    [
+        ("when did Japan join the NATO cyber centre?", ["2022", "Estonia"]),
+        ("stoltenbergs visit to tokio", ["Stoltenberg", "2023"]),
+        ("who is Oana Lungescu?", ["Lungescu", "spokesperson"]),
+        ("what does IUU stand for", ["unreported"]),
+        ("itpp?", ["Individually Tailored"]),
+        ("how much has japan given to the ukraine trust fund", ["30 million"]),
+        ("yokota air base", ["Yokota"]),
+    ],
+)
+def test_in_scope_questions_are_answered_with_the_fact(
+    engine: Engine, question: str, must_contain: list[str]
+) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer
+    for fact in must_contain:
+        assert fact.casefold() in answer.text.casefold(), (fact, answer.text)
+
+
+def test_every_answer_carries_source_and_as_of_date(engine: Engine) -> None:
+    answer = engine.ask("when did japan join air defender")
+    assert not answer.abstained
+    line = answer.source_line()
+    assert line is not None
+    assert "¶10" in line and "as of July 2023" in line
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when did south korea open a nato office",
+        "how many troops does japan have",
+        "who is nato secretary general now",
+        "what happened at the 2024 washington summit",
+        "what's the weather in oslo",
+        "",
+        "   ",
+    ],
+)
+def test_near_misses_and_later_events_abstain(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained, answer
+    assert answer.entry_ids == () or answer.intent == "after-notes"
+
+
+def test_questions_past_the_notes_say_so_plainly(engine: Engine) -> None:
+    answer = engine.ask("who is nato secretary general now")
+    assert "July 2023" in answer.text
+
+
+def test_outcomes_of_plans_are_not_invented(engine: Engine) -> None:
+    answer = engine.ask("did the nato liaison office in tokyo open")
+    assert answer.abstained
+    assert "stop in July 2023" in answer.text
+
+
+def test_abstention_offers_suggestions_when_something_is_close(engine: Engine) -> None:
+    answer = engine.ask("when did south korea open a nato office")
+    assert answer.abstained
+    assert 1 <= len(answer.suggestions) <= 3
+
+
+def test_answers_are_deterministic(engine: Engine) -> None:
+    first = engine.ask("what did lungescu say about the turkey airlift")
+    assert all(engine.ask("what did lungescu say about the turkey airlift") == first for _ in range(3))
+
+
+def test_confidence_is_a_probability(engine: Engine) -> None:
+    for question in ("itpp?", "maritime timeline", "how many troops does japan have", "help"):
+        assert 0.0 <= engine.ask(question).confidence <= 1.0

@@ -1,0 +1,85 @@
+"""Structured questions are recognised before fuzzy matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
+from tests.fixtures import bundled_engine
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("what happened in 2018", TimelineQuery(2018, 2018)),
+        ("milestones since 2021", TimelineQuery(2021, None)),
+        ("between 2013 and 2019", TimelineQuery(2013, 2019)),
+        ("timeline 2013-2019", TimelineQuery(2013, 2019)),
+        ("maritime timeline", TimelineQuery(topic="maritime")),
+        ("firsts in nato-japan relations", TimelineQuery(firsts=True)),
+        ("2022?", TimelineQuery(2022, 2022)),
+        ("who is oana lungescu?", WhoIs("oana lungescu")),
+        ("what does IUU stand for", Define("iuu")),
+        ("help", Help()),
+        ("what is nato doing now", AfterNotes("asks about the present")),
+        ("what happened in oslo", None),
+    ],
+)
+def test_intent_is_recognised(question: str, intent: object) -> None:
+    assert parse_intent(question) == intent
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+def test_timeline_lists_dated_milestones_in_order_one_per_line(engine: Engine) -> None:
+    answer = engine.ask("what happened between 2013 and 2019")
+    assert answer.intent == "timeline" and not answer.abstained
+    lines = [line for line in answer.text.splitlines() if line.startswith("•")]
+    years = [int(line.split("—")[0].split()[-1]) for line in lines]
+    assert years == sorted(years)
+    assert years[0] >= 2013 and years[-1] <= 2019
+    assert len(lines) == len(answer.entry_ids)
+
+
+def test_long_timelines_are_capped_with_and_n_more(engine: Engine) -> None:
+    answer = engine.ask("full timeline")
+    lines = answer.text.splitlines()
+    assert any(line.startswith("…and ") and " more" in line for line in lines)
+    assert sum(line.startswith("•") for line in lines) == 12
+
+
+def test_topic_timeline_keeps_to_its_topic(engine: Engine) -> None:
+    answer = engine.ask("maritime timeline")
+    assert not answer.abstained
+    for entry_id in answer.entry_ids:
+        assert "maritime" in engine.kb.by_id[entry_id].topics
+
+
+def test_firsts_timeline_lists_only_firsts(engine: Engine) -> None:
+    answer = engine.ask("firsts in nato japan relations")
+    assert answer.entry_ids
+    assert all(engine.kb.by_id[e].first for e in answer.entry_ids)
+
+
+def test_planned_milestones_are_labelled_in_timelines(engine: Engine) -> None:
+    answer = engine.ask("what happened in 2023")
+    planned = [e for e in answer.entry_ids if engine.kb.by_id[e].planned]
+    assert planned
+    for entry_id in planned:
+        line = next(l for l in answer.text.splitlines() if engine.kb.by_id[entry_id].title in l)
+        assert "plan" in line.casefold() or "expected" in line.casefold()
+
+
+def test_empty_year_says_what_the_notes_cover(engine: Engine) -> None:
+    answer = engine.ask("what happened in 2016")
+    assert answer.abstained
+    assert "cover" in answer.text
+
+
+def test_timeline_past_the_notes_says_so(engine: Engine) -> None:
+    answer = engine.ask("milestones since 2025")
+    assert answer.abstained and "July 2023" in answer.text
