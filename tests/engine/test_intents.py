@@ -70,7 +70,7 @@ def test_planned_milestones_are_labelled_in_timelines(engine: Engine) -> None:
     planned = [e for e in answer.entry_ids if engine.kb.by_id[e].planned]
     assert planned
     for entry_id in planned:
-        line = next(l for l in answer.text.splitlines() if engine.kb.by_id[entry_id].title in l)
+        line = next(x for x in answer.text.splitlines() if engine.kb.by_id[entry_id].title in x)
         assert "plan" in line.casefold() or "expected" in line.casefold()
 
 
