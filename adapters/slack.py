@@ -1,0 +1,704 @@
+"""Slack adapter: slack-bolt (AsyncApp) in Socket Mode or over HTTP.
+
+Like every adapter it only translates. A slash command, a mention, a direct message or a
+button click becomes a ``bot.dispatch.Request``; the ``Reply`` goes back as Block Kit
+(``adapters.slack_blocks``). Behaviour a Slack user relies on lives here:
+
+- every request is acknowledged first, so Slack's 3-second deadline is always met;
+- plain answers to ``/nato`` are posted to the channel, errors and previews only to the asker;
+- a mention is answered in a thread, a direct message directly;
+- an event Slack delivers twice (a retry, or the same ``event_id`` again) is answered once;
+- 429 responses are retried after the ``Retry-After`` Slack asks for;
+- anything that goes wrong is logged with its traceback at this boundary and the user gets
+  one short apology.
+
+``build_app`` is the factory the tests and ``run_slack`` share; ``run_slack`` is what
+``briefbot slack`` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_blocks import (
+    ACTION_HELPFUL,
+    ACTION_NOT_HELPFUL,
+    ACTION_SUGGEST,
+    SlackMessage,
+    decode_feedback,
+    from_slack,
+    home_view,
+    render_reply,
+)
+from bot.commands import DigestCmd, parse_command
+from bot.dispatch import Bot, Reply, Request
+from bot.errors import ConfigError
+from bot.knowledge import KnowledgeBase
+from bot.poster import ChannelRef, PostError
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "SlackApp",
+    "SlackPoster",
+    "SlackSettings",
+    "build_app",
+    "connect_socket_mode",
+    "run_slack",
+    "serve_http",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+SORRY = "Sorry, something went wrong answering that. It has been logged."
+
+# Errors after which posting to the same channel again cannot succeed until a person acts.
+_PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "restricted_action",
+        "team_access_not_granted",
+    }
+)
+_DM_CHANNEL = re.compile(r"^D[A-Z0-9]+$")
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """What ``briefbot slack`` reads from the environment. Secrets never appear in repr."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(repr=False)
+    app_token: str | None = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    digest_admins: frozenset[str] = frozenset()
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SlackSettings:
+        """Read and check the settings; a missing one raises ConfigError naming it."""
+        bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
+        if not bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: give the app's Bot User OAuth Token (xoxb-…), "
+                "from 'OAuth & Permissions' on the app's settings page."
+            )
+        app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not an app-level token (they start with xapp-): create one "
+                "with the connections:write scope under 'Basic Information'."
+            )
+        signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+        if app_token is None and signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "
+                "('Basic Information'), or set SLACK_APP_TOKEN to use Socket Mode instead."
+            )
+        api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+        if not re.match(r"^https?://[^/\s]+", api_url):
+            raise ConfigError("SLACK_API_URL must be an http(s) URL, e.g. https://slack.com/api/")
+        admins = frozenset(u.strip() for u in env.get("SLACK_DIGEST_ADMINS", "").split(",") if u.strip())
+        return cls(bot_token, signing_secret, app_token, api_base(api_url), admins)
+
+
+def api_base(url: str) -> str:
+    """The Web API base as slack_sdk wants it: ending in a slash."""
+    return url if url.endswith("/") else url + "/"
+
+
+# -- small state the adapter keeps -------------------------------------------------------
+
+
+class _RecentIds:
+    """The last ``size`` event ids seen, to answer each event once however often it arrives."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        if key in self._ids:
+            self._ids.move_to_end(key)
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class _Managers:
+    """Who may manage digest subscriptions: the allow-list, else workspace admins and owners."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        allow: Iterable[str],
+        ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._allow = frozenset(allow)
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[bool, float]] = {}
+
+    async def is_manager(self, user: str) -> bool:
+        if user in self._allow:
+            return True
+        cached = self._cache.get(user)
+        if cached is not None and cached[1] > self._clock():
+            return cached[0]
+        try:
+            response = await self._client.users_info(user=user)
+        except SlackApiError as exc:
+            # Fail closed: without users.info (e.g. the users:read scope is missing) only
+            # the allow-list can grant digest management.
+            _log.warning("users.info failed for %s (%s); treating as not an admin", user, _error_code(exc))
+            return False
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.warning("users.info failed for %s (%s); treating as not an admin", user, type(exc).__name__)
+            return False
+        info = response.get("user") or {}
+        verdict = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
+        self._cache[user] = (verdict, self._clock() + self._ttl)
+        return verdict
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    except Exception:  # a malformed response must not hide the original error
+        return "unknown error"
+
+
+def _retry_after(exc: SlackApiError, default: float = 30.0) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return default
+
+
+# -- digests ----------------------------------------------------------------------------
+
+
+class SlackPoster:
+    """The scheduler's way into Slack: ``chat.postMessage`` with the app's client.
+
+    The client already retries once a 429's ``Retry-After`` has passed; a 429 that
+    persists becomes ``PostError(retry_after=…)`` so the scheduler tries again later.
+    """
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+        message = render_reply(reply)
+        try:
+            await self._client.chat_postMessage(
+                channel=channel.channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()
+            )
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            if exc.response.status_code == 429 or code == "ratelimited":
+                raise PostError(
+                    f"Slack rate-limited the post to {channel.channel}", retry_after=_retry_after(exc)
+                ) from exc
+            raise PostError(
+                f"Slack refused the post to {channel.channel}: {code}", permanent=code in _PERMANENT_ERRORS
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PostError(
+                f"could not reach Slack to post to {channel.channel}: {type(exc).__name__}"
+            ) from exc
+
+
+# -- the app ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ActionPlace:
+    """Where a button was clicked, read from a block_actions payload."""
+
+    user: str
+    channel: str
+    workspace: str
+    ephemeral: bool
+    message_ts: str | None
+    thread_ts: str | None
+    has_response_url: bool
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> _ActionPlace:
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        return cls(
+            user=str((body.get("user") or {}).get("id", "")),
+            channel=str((body.get("channel") or {}).get("id") or container.get("channel_id") or ""),
+            workspace=str(
+                (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+            ),
+            ephemeral=bool(container.get("is_ephemeral")),
+            message_ts=message.get("ts") or container.get("message_ts"),
+            thread_ts=message.get("thread_ts") or container.get("thread_ts"),
+            has_response_url=bool(body.get("response_url")),
+        )
+
+    def reply_thread(self) -> str | None:
+        """Answers to a click go under the clicked message: in its thread, or starting one
+        (except in a direct message with the bot, where a thread would only hide them)."""
+        if self.thread_ts:
+            return self.thread_ts
+        if _DM_CHANNEL.match(self.channel):
+            return None
+        return self.message_ts
+
+
+class SlackApp:
+    """The bolt ``AsyncApp`` wired to a ``Bot``, plus what it needs to run and shut down."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        token: str,
+        signing_secret: str | None,
+        api_url: str = DEFAULT_API_URL,
+        digest_admins: Iterable[str] = (),
+        rate_limit_retries: int = 2,
+        home_milestones: int = 5,
+    ) -> None:
+        self.bot = bot
+        handlers: list[AsyncRetryHandler] = [
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        ]
+        self.client = AsyncWebClient(token=token, base_url=api_base(api_url), retry_handlers=handlers)
+        self.bolt = AsyncApp(
+            name="briefbot",
+            client=self.client,
+            # Socket Mode requests are not signed; bolt skips verification for them.
+            signing_secret=signing_secret or "",
+        )
+        self.poster = SlackPoster(self.client)
+        self._managers = _Managers(self.client, digest_admins)
+        self._seen = _RecentIds()
+        self._home = home_view(bot.engine.kb, latest=home_milestones)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register()
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.bolt
+        app.middleware(self._drop_duplicates)
+        app.command("/nato")(self._on_command)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.action(re.compile(rf"^{ACTION_SUGGEST}_\d+$"))(self._on_suggestion)
+        app.action(ACTION_HELPFUL)(self._on_feedback)
+        app.action(ACTION_NOT_HELPFUL)(self._on_feedback)
+        app.error(self._on_error)
+
+    async def _drop_duplicates(
+        self, body: dict[str, Any], request: Any, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and not self._seen.first_time(event_id):
+            retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+            _log.info("event %s delivered again (retry %s); already answered", event_id, retry)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        # Only reached for failures outside the handlers below, which catch their own.
+        _log.error("Slack request of type %s failed", body.get("type", "?"), exc_info=error)
+
+    # -- running -------------------------------------------------------------------------
+
+    def web_application(self) -> web.Application:
+        """The HTTP-mode server: ``POST /slack/events`` for Slack, ``GET /healthz`` for probes."""
+        application = web.Application()
+        application.router.add_post(EVENTS_PATH, self._http_events)
+        application.router.add_get(HEALTH_PATH, self._http_health)
+        return application
+
+    async def _http_events(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _http_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def check_auth(self) -> str:
+        """Fail fast on a rejected token; returns the workspace name for the start-up line."""
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise ConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({_error_code(exc)})") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConfigError(
+                f"cannot reach the Slack API ({type(exc).__name__}); check SLACK_API_URL"
+            ) from exc
+        return str(response.get("team") or response.get("team_id") or "?")
+
+    async def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait for the answers in progress to finish; False if some were still running."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._tasks:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        return True
+
+    # -- the boundary --------------------------------------------------------------------
+
+    async def _guarded(
+        self,
+        what: str,
+        work: Callable[[], Awaitable[None]],
+        apologise: Callable[[], Awaitable[object]] | None,
+    ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        try:
+            await work()
+        except Exception:
+            _log.exception("failed to handle a Slack %s", what)
+            if apologise is not None:
+                try:
+                    await apologise()
+                except Exception:
+                    _log.exception("could not send the apology for a failed Slack %s", what)
+
+    async def _with_manager(self, request: Request) -> Request:
+        """Digest commands need to know whether the user may manage subscriptions."""
+        if not request.is_command or not isinstance(parse_command(request.text), DigestCmd):
+            return request
+        return Request(
+            platform=request.platform,
+            user=request.user,
+            channel=request.channel,
+            text=request.text,
+            is_command=True,
+            workspace=request.workspace,
+            user_is_manager=await self._managers.is_manager(request.user),
+        )
+
+    # -- /nato -----------------------------------------------------------------------------
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # first, always: Slack shows an error if this takes over 3 seconds
+
+        async def work() -> None:
+            text = from_slack(str(body.get("text", "")))
+            request = Request(
+                platform="slack",
+                user=str(body.get("user_id", "")),
+                channel=str(body.get("channel_id", "")),
+                text=text,
+                is_command=True,
+                workspace=str(body.get("team_id", "")),
+            )
+            reply = self.bot.dispatch(await self._with_manager(request))
+            if reply.ephemeral:
+                message = render_reply(reply)
+            else:
+                message = render_reply(reply, asked_by=request.user, asked=f"/nato {text}".strip())
+            await _respond(respond, message, ephemeral=reply.ephemeral)
+
+        await self._guarded("slash command", work, lambda: respond(text=SORRY, response_type="ephemeral"))
+
+    # -- mentions and direct messages ----------------------------------------------------
+
+    async def _on_mention(
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        channel = str(event.get("channel", ""))
+        user = event.get("user")
+        if not user or event.get("channel_type") == "im" or _DM_CHANNEL.match(channel):
+            return  # direct messages arrive as message.im and are answered there
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        await self._answer_message(event, body, context, thread_ts=thread_ts, what="mention")
+
+    async def _on_message(
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        if event.get("channel_type") != "im":
+            return
+        # Edits, deletions, joins and other bots' posts are not questions.
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("user") == context.bot_user_id:
+            return
+        await self._answer_message(
+            event, body, context, thread_ts=event.get("thread_ts"), what="direct message"
+        )
+
+    async def _answer_message(
+        self,
+        event: Mapping[str, Any],
+        body: Mapping[str, Any],
+        context: AsyncBoltContext,
+        *,
+        thread_ts: str | None,
+        what: str,
+    ) -> None:
+        channel = str(event.get("channel", ""))
+        user = str(event.get("user", ""))
+
+        async def work() -> None:
+            text = from_slack(str(event.get("text", "")), bot_user_id=context.bot_user_id)
+            request = Request(
+                platform="slack",
+                user=user,
+                channel=channel,
+                text=text,
+                # As in the console, a message starting with "/" uses the command grammar.
+                is_command=text.startswith("/"),
+                workspace=str(body.get("team_id") or event.get("team") or ""),
+            )
+            reply = self.bot.dispatch(await self._with_manager(request))
+            await self._post(
+                channel, user, render_reply(reply), ephemeral=reply.ephemeral, thread_ts=thread_ts
+            )
+
+        async def apologise() -> None:
+            await self.client.chat_postMessage(channel=channel, text=SORRY, thread_ts=thread_ts)
+
+        await self._guarded(what, work, apologise)
+
+    async def _post(
+        self, channel: str, user: str, message: SlackMessage, *, ephemeral: bool, thread_ts: str | None
+    ) -> None:
+        if ephemeral and not _DM_CHANNEL.match(channel):
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
+            )
+        else:
+            await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message.as_kwargs(),
+            )
+
+    # -- App Home --------------------------------------------------------------------------
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        user = str(event["user"])
+
+        async def work() -> None:
+            await self.client.views_publish(user_id=user, view=self._home)
+
+        await self._guarded("App Home", work, None)
+
+    # -- buttons -------------------------------------------------------------------------
+
+    async def _on_suggestion(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        place = _ActionPlace.of(body)
+
+        async def work() -> None:
+            reply = self.bot.answer_entry(str(action.get("value", "")))
+            if place.ephemeral or reply.ephemeral:
+                await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
+                return
+            message = render_reply(reply, asked_by=place.user, asked=reply.title or None)
+            await self._answer_click(respond, place, message, ephemeral=False)
+
+        await self._guarded("suggestion button", work, lambda: self._apologise_click(respond, place))
+
+    async def _on_feedback(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        place = _ActionPlace.of(body)
+
+        async def work() -> None:
+            question, entry_ids = decode_feedback(str(action.get("value", "")))
+            request = Request("slack", place.user, place.channel, question, workspace=place.workspace)
+            helpful = action.get("action_id") == ACTION_HELPFUL
+            reply = self.bot.feedback(request, entry_ids, question, helpful=helpful)
+            await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
+
+        await self._guarded("feedback button", work, lambda: self._apologise_click(respond, place))
+
+    async def _answer_click(
+        self, respond: AsyncRespond, place: _ActionPlace, message: SlackMessage, *, ephemeral: bool
+    ) -> None:
+        # response_url works wherever the button was, even in channels the bot isn't in.
+        if place.has_response_url:
+            if ephemeral:
+                await _respond(respond, message, ephemeral=True)
+            else:
+                await _respond(respond, message, ephemeral=False, thread_ts=place.reply_thread())
+            return
+        await self._post(
+            place.channel, place.user, message, ephemeral=ephemeral, thread_ts=place.reply_thread()
+        )
+
+    async def _apologise_click(self, respond: AsyncRespond, place: _ActionPlace) -> None:
+        await self._answer_click(respond, place, SlackMessage(text=SORRY, blocks=()), ephemeral=True)
+
+
+async def _respond(
+    respond: AsyncRespond, message: SlackMessage, *, ephemeral: bool, thread_ts: str | None = None
+) -> None:
+    """Answer through the response_url; replace_original=False keeps the message clicked or
+    typed into, and a failure (an expired URL, say) is raised, not silently dropped."""
+    kwargs: dict[str, Any] = {"blocks": list(message.blocks)} if message.blocks else {}
+    response = await respond(
+        text=message.text,
+        response_type="ephemeral" if ephemeral else "in_channel",
+        replace_original=False,
+        thread_ts=thread_ts,
+        **kwargs,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"response_url answered HTTP {response.status_code}: {response.body[:200]!r}")
+
+
+def build_app(
+    bot: Bot,
+    *,
+    token: str,
+    signing_secret: str | None,
+    api_url: str = DEFAULT_API_URL,
+    digest_admins: Iterable[str] = (),
+    rate_limit_retries: int = 2,
+) -> SlackApp:
+    """The Slack app for ``bot``: ``.bolt`` is the AsyncApp, ``.poster`` posts digests."""
+    return SlackApp(
+        bot,
+        token=token,
+        signing_secret=signing_secret,
+        api_url=api_url,
+        digest_admins=digest_admins,
+        rate_limit_retries=rate_limit_retries,
+    )
+
+
+async def serve_http(app: SlackApp, host: str, port: int) -> web.AppRunner:
+    """Start the HTTP-mode server; ``port=0`` picks a free one (see ``runner.addresses``)."""
+    runner = web.AppRunner(app.web_application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner
+
+
+async def connect_socket_mode(
+    app: SlackApp, app_token: str, ping_interval: float = 10
+) -> AsyncSocketModeHandler:
+    """Open the Socket Mode connection; the handler reconnects by itself when Slack asks."""
+    handler = AsyncSocketModeHandler(app.bolt, app_token, web_client=app.client, ping_interval=ping_interval)
+    await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
+    return handler
+
+
+# -- briefbot slack --------------------------------------------------------------------
+
+
+def run_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    """``briefbot slack``: run until interrupted. ConfigError names a missing setting."""
+    settings = SlackSettings.from_env(os.environ)
+    return asyncio.run(_run(settings, args, kb))
+
+
+async def _run(settings: SlackSettings, args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from bot.engine import Engine
+
+    threshold = {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
+    bot = Bot(Engine(kb, **threshold))
+    app = build_app(
+        bot,
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret,
+        api_url=settings.api_url,
+        digest_admins=settings.digest_admins,
+    )
+    team = await app.check_auth()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    handler: AsyncSocketModeHandler | None = None
+    runner: web.AppRunner | None = None
+    try:
+        if settings.app_token is not None:
+            handler = await connect_socket_mode(app, settings.app_token)
+            where = "Socket Mode"
+        else:
+            runner = await serve_http(app, "0.0.0.0", args.port)
+            where = f"HTTP on port {args.port} ({EVENTS_PATH})"
+        print(f"briefbot: answering on Slack workspace {team} via {where}. Ctrl-C to stop.", file=sys.stderr)
+        await stop.wait()
+    finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        if runner is not None:
+            await runner.cleanup()
+        if not await app.wait_idle():
+            _log.warning("stopped with answers still in progress")
+    return 0

@@ -1,0 +1,309 @@
+"""Slack's markup both ways: a ``Reply`` as Block Kit, and Slack's message text as plain text.
+
+Slack gives ``&``, ``<`` and ``>`` meaning (``<!channel>``, ``<@U123>``, ``<https://…|link>``)
+and expects every other use of them escaped. So text arriving from Slack is decoded once,
+into what the person actually typed, and *everything* the bot sends is escaped once, at
+render time, whether it came from the knowledge base or from a user. Nothing a user types
+can therefore come back as a mention or a link.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answer import Suggestion
+from bot.dispatch import Reply
+from bot.knowledge import KnowledgeBase
+from bot.timeline import format_milestone
+
+__all__ = [
+    "ACTION_HELPFUL",
+    "ACTION_NOT_HELPFUL",
+    "ACTION_SUGGEST",
+    "SlackMessage",
+    "decode_feedback",
+    "escape",
+    "from_slack",
+    "home_view",
+    "render_reply",
+]
+
+Block = dict[str, Any]
+
+# action_id values: a suggestion button carries its index so the three are distinct in
+# one actions block, as Slack requires.
+ACTION_SUGGEST = "briefbot_suggest"
+ACTION_HELPFUL = "briefbot_helpful"
+ACTION_NOT_HELPFUL = "briefbot_not_helpful"
+
+MAX_SUGGESTIONS = 3
+# Slack's limits, from the Block Kit reference.
+_SECTION_CHARS = 3000
+_HEADER_CHARS = 150
+_BUTTON_CHARS = 75
+_VALUE_CHARS = 2000
+_FIELDS_PER_SECTION = 10
+_FIELD_CHARS = 2000
+_FALLBACK_CHARS = 3000
+_FEEDBACK_QUESTION_CHARS = 300
+_FEEDBACK_ENTRY_IDS = 10
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_ENTITY = re.compile(r"<([^<>]*)>")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A rendered message: Block Kit blocks plus the plain-text fallback for notifications."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": list(self.blocks)}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def from_slack(text: str, bot_user_id: str | None = None) -> str:
+    """Slack message text as the words a person typed.
+
+    Mentions of the bot itself are dropped, other mentions become ``@name`` / ``#channel``,
+    links become their label (or URL), and Slack's escaping is undone.
+    """
+
+    def entity(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            if bot_user_id is not None and target[1:] == bot_user_id:
+                return " "
+            return "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            # <!channel>, <!here>, <!subteam^S123|@team>, <!date^…|fallback>
+            name = target[1:].split("^", 1)[0]
+            if name == "date":
+                return label
+            if label:
+                return label if label.startswith("@") else "@" + label
+            return "@" + name
+        return label or target
+
+    return " ".join(_unescape(_ENTITY.sub(entity, text)).split())
+
+
+# -- replies ---------------------------------------------------------------------------
+
+
+def render_reply(reply: Reply, *, asked_by: str | None = None, asked: str | None = None) -> SlackMessage:
+    """Block Kit for a reply. ``asked_by``/``asked`` add a context line saying who asked
+    what, for answers posted to a whole channel away from the question."""
+    blocks: list[Block] = []
+    if asked_by is not None and _USER_ID.match(asked_by):
+        what = f": {escape(_shorten(_one_line(asked), 200))}" if asked else ""
+        blocks.append(_context(f"<@{asked_by}> asked{what}"))
+    if reply.title:
+        blocks.append(_header(reply.title))
+    for part in reply.parts or (reply.text,):
+        blocks.extend(_section(chunk) for chunk in _chunks(escape(part), _SECTION_CHARS))
+    if reply.fields:
+        blocks.extend(_field_sections(reply.fields))
+    if reply.source_line:
+        blocks.append(_context(escape(reply.source_line)))
+    if reply.suggestions:
+        blocks.append(_suggestion_buttons(reply.suggestions))
+    if reply.feedback:
+        blocks.append(_feedback_buttons(reply))
+    return SlackMessage(text=_fallback(reply), blocks=tuple(blocks))
+
+
+def _fallback(reply: Reply) -> str:
+    """What notifications and screen readers show: the title and the answer, escaped."""
+    body = " ".join(reply.parts) if reply.parts else reply.text
+    text = f"{reply.title}: {body}" if reply.title else body
+    return escape(_shorten(text, _FALLBACK_CHARS))
+
+
+def _header(title: str) -> Block:
+    # plain_text is never parsed for mentions, so it needs no escaping.
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _shorten(_one_line(title), _HEADER_CHARS), "emoji": True},
+    }
+
+
+def _context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(mrkdwn, _SECTION_CHARS)}]}
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _field_sections(fields: Sequence[tuple[str, str]]) -> Iterable[Block]:
+    items = [
+        {"type": "mrkdwn", "text": _cut(f"*{escape(name)}*\n{escape(value)}", _FIELD_CHARS)}
+        for name, value in fields
+    ]
+    for start in range(0, len(items), _FIELDS_PER_SECTION):
+        yield {"type": "section", "fields": items[start : start + _FIELDS_PER_SECTION]}
+
+
+def _suggestion_buttons(suggestions: Sequence[Suggestion]) -> Block:
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{ACTION_SUGGEST}_{index}",
+            "text": {
+                "type": "plain_text",
+                "text": _shorten(_one_line(s.title), _BUTTON_CHARS),
+                "emoji": True,
+            },
+            "value": s.entry_id[:_VALUE_CHARS],
+        }
+        for index, s in enumerate(suggestions[:MAX_SUGGESTIONS])
+    ]
+    return {"type": "actions", "block_id": "briefbot_suggestions", "elements": buttons}
+
+
+def _feedback_buttons(reply: Reply) -> Block:
+    value = json.dumps(
+        {
+            "q": _shorten(_one_line(reply.question), _FEEDBACK_QUESTION_CHARS),
+            "e": list(reply.entry_ids[:_FEEDBACK_ENTRY_IDS]),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return {
+        "type": "actions",
+        "block_id": "briefbot_feedback",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ACTION_HELPFUL,
+                "text": {"type": "plain_text", "text": "👍 Helpful", "emoji": True},
+                "value": value,
+            },
+            {
+                "type": "button",
+                "action_id": ACTION_NOT_HELPFUL,
+                "text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True},
+                "value": value,
+            },
+        ],
+    }
+
+
+def decode_feedback(value: str) -> tuple[str, tuple[str, ...]]:
+    """The question and entry ids a feedback button carries; empty if it is malformed."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return "", ()
+    if not isinstance(data, dict):
+        return "", ()
+    question = data.get("q")
+    ids = data.get("e")
+    return (
+        question if isinstance(question, str) else "",
+        tuple(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else (),
+    )
+
+
+# -- App Home --------------------------------------------------------------------------
+
+_GUIDE = (
+    "I answer questions on NATO–Japan security relations from curated briefing notes, "
+    "with the source paragraph for every answer. My notes run to July 2023."
+)
+_HOW_TO = (
+    "*Ask me*\n"
+    "• `/nato when did Japan join the NATO cyber centre?` in any channel\n"
+    "• mention me in a channel: `@briefbot who is Fumio Kishida?` (I answer in a thread)\n"
+    "• or send me a direct message from the Messages tab\n\n"
+    "*Commands*\n"
+    "• `/nato timeline [year | from-to | since year | topic | firsts]`\n"
+    "• `/nato who <name>` · `/nato define <term>` · `/nato topics`\n"
+    "• `/nato digest subscribe|list|unsubscribe|now`: milestone digests for a channel (admins)\n"
+    "• `/nato help`: everything else"
+)
+
+
+def home_view(kb: KnowledgeBase, latest: int = 5) -> dict[str, Any]:
+    """The App Home tab: a short guide and the latest milestones, newest first."""
+    blocks: list[Block] = [
+        _header("briefbot: NATO–Japan briefings"),
+        _section(escape(_GUIDE)),
+        _section(_HOW_TO),
+        {"type": "divider"},
+        _header("Latest milestones"),
+    ]
+    milestones = list(reversed(kb.milestones()))[:latest]
+    if milestones:
+        lines = "\n".join(escape(format_milestone(e)) for e in milestones)
+        blocks.extend(_section(chunk) for chunk in _chunks(lines, _SECTION_CHARS))
+    else:
+        blocks.append(_section("No dated milestones in my notes yet."))
+    citations = sorted({d.citation() for d in kb.documents.values()})
+    if citations:
+        blocks.append(_context(escape("Source: " + "; ".join(citations))))
+    return {"type": "home", "blocks": blocks}
+
+
+# -- text limits -----------------------------------------------------------------------
+
+
+def _shorten(text: str | None, limit: int) -> str:
+    """Plain text cut to ``limit`` characters with an ellipsis (before any escaping)."""
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _cut(mrkdwn: str, limit: int) -> str:
+    """Escaped text cut to ``limit`` without splitting an ``&amp;``-style escape."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def _chunks(mrkdwn: str, limit: int) -> list[str]:
+    """Split escaped text into pieces of at most ``limit``, at line ends where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in mrkdwn.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while len(line) > limit:
+            head = _cut(line, limit)
+            pieces.append(head)
+            line = line[len(head) - 1 :]
+        current = line
+    if current or not pieces:
+        pieces.append(current or " ")
+    return pieces

@@ -1,0 +1,483 @@
+"""A local Slack on 127.0.0.1 for the adapter tests, and the Slack side of a conversation.
+
+``SlackEmulator`` serves what the app calls: the Web API methods (``/api/<method>``), the
+Socket Mode websocket (handed out by ``apps.connections.open``) and ``response_url``
+endpoints. It records every call, can fail or hold a method to order, and lets a test wait
+for a call with a timeout instead of sleeping.
+
+``SignedSender`` is Slack delivering to an HTTP-mode app: correctly signed requests (or
+deliberately badly signed ones). The payload builders produce what Slack sends for a slash
+command, an Events API callback and a button click.
+
+The bolt app under test runs unmodified; only its Web API base URL points here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+__all__ = [
+    "BOT_ID",
+    "BOT_TOKEN",
+    "BOT_USER",
+    "TEAM",
+    "Call",
+    "SignedSender",
+    "SlackEmulator",
+    "block_actions",
+    "event_callback",
+    "slash_command",
+]
+
+BOT_TOKEN = "xoxb-emulated-bot-token"
+APP_TOKEN = "xapp-emulated-app-token"
+TEAM = "T0EMULATED"
+BOT_USER = "UBRIEFBOT"
+BOT_ID = "BBRIEFBOT"
+APP_ID = "A0BRIEFBOT"
+
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the app made: a Web API method, a response_url post or a socket ack."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float  # monotonic seconds
+    status: int = 200  # what the emulator answered
+
+    def text(self) -> str:
+        """Everything visible in the message, for assertions: fallback text plus blocks."""
+        return str(self.args.get("text", "")) + "\n" + json.dumps(self.args.get("blocks", []), ensure_ascii=False)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for block in self.args.get("blocks") or []:
+            if block.get("type") == "actions":
+                found.extend(e for e in block.get("elements", []) if e.get("type") == "button")
+        return found
+
+    def button(self, action_id_prefix: str) -> dict[str, Any]:
+        for button in self.buttons():
+            if str(button.get("action_id", "")).startswith(action_id_prefix):
+                return button
+        raise AssertionError(f"no button {action_id_prefix!r} in {self.text()[:500]}")
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class _Socket:
+    ws: web.WebSocketResponse
+    ticket: str
+    acks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SlackEmulator:
+    """Slack's Web API, Socket Mode and response_url endpoints, recording every call."""
+
+    def __init__(self, users: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.bot_token = BOT_TOKEN
+        self.app_token = APP_TOKEN
+        self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
+        self.calls: list[Call] = []
+        self._changed = asyncio.Condition()
+        self._failures: dict[str, list[_Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._sockets: list[_Socket] = []
+        self._counter = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> SlackEmulator:
+        application = web.Application()
+        application.router.add_post("/api/{method}", self._api)
+        application.router.add_get("/api/{method}", self._api)
+        application.router.add_get("/socket", self._socket)
+        application.router.add_post("/response/{id}", self._response_url)
+        self._runner = web.AppRunner(application, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def close(self) -> None:
+        for hold in self._holds.values():
+            hold.set()
+        for socket in self._sockets:
+            if not socket.ws.closed:
+                await socket.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackEmulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """What the app's SLACK_API_URL (AsyncWebClient base_url) is set to."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self) -> str:
+        """A fresh response_url, as Slack puts in each slash command and button click."""
+        return f"{self.base_url}/response/{next(self._counter)}"
+
+    # -- steering ------------------------------------------------------------------------
+
+    def fail_next(self, method: str, *, status: int = 200, error: str = "", retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with an error (429 + Retry-After, say)."""
+        code = error or ("ratelimited" if status == 429 else "internal_error")
+        self._failures.setdefault(method, []).append(_Failure(status, code, retry_after, times))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep calls of ``method`` waiting (after recording them) until the event is set."""
+        event = asyncio.Event()
+        self._holds[method] = event
+        return event
+
+    # -- waiting -------------------------------------------------------------------------
+
+    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (where is None or where(c))]
+
+    async def wait_for(
+        self,
+        method: str,
+        where: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[Call]:
+        """The calls of ``method`` (matching ``where``) once there are ``count`` of them."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._changed:
+                    await self._changed.wait_for(lambda: len(self.calls_to(method, where)) >= count)
+        except TimeoutError:
+            seen = "\n".join(f"  {c.method} {json.dumps(c.args)[:300]}" for c in self.calls) or "  (none)"
+            raise AssertionError(
+                f"waited {timeout}s for {count} call(s) to {method}; got {len(self.calls_to(method, where))}."
+                f" Calls recorded:\n{seen}"
+            ) from None
+        return self.calls_to(method, where)
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # -- the Web API ---------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(await request.post())
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
+
+        failure = self._take_failure(method)
+        status = failure.status if failure else 200
+        await self._record(Call(method, args, token, time.monotonic(), status))
+        hold = self._holds.get(method)
+        if hold is not None:
+            await hold.wait()
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
+        if token != expected:
+            return web.json_response({"ok": False, "error": "invalid_auth" if token else "not_authed"})
+        return web.json_response(self._answer(method, args))
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+        return failure
+
+    def _answer(self, method: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        n = next(self._counter)
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://emulated.slack.test/",
+                "team": "Emulated Team",
+                "user": "briefbot",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+            }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket=t{n}"}
+        if method == "chat.postMessage":
+            ts = f"{1_700_000_000 + n}.{n:06d}"
+            message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts, **args}
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1_700_000_000 + n}.{n:06d}"}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": f"V{n}", **(args.get("view") or {})}}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": args.get("user"), "team_id": TEAM, **user}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        await self._record(Call("response_url", {"url": str(request.url), **body}, None, time.monotonic()))
+        return web.Response(text="ok")
+
+    # -- Socket Mode ---------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        socket = _Socket(ws, request.query.get("ticket", ""))
+        self._sockets.append(socket)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": sum(1 for s in self._sockets if not s.ws.closed),
+                "connection_info": {"app_id": APP_ID},
+                "debug_info": {"host": "emulator", "approximate_connection_time": 18060},
+            }
+        )
+        await self._record(Call("socket.connected", {"ticket": socket.ticket}, None, time.monotonic()))
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                socket.acks.append(data)
+                await self._record(Call("socket.ack", data, None, time.monotonic()))
+        await self._record(Call("socket.closed", {"ticket": socket.ticket}, None, time.monotonic()))
+        return ws
+
+    def _live_socket(self) -> _Socket:
+        for socket in reversed(self._sockets):
+            if not socket.ws.closed:
+                return socket
+        raise AssertionError("no Socket Mode connection is open")
+
+    async def send_envelope(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        envelope_id: str | None = None,
+    ) -> str:
+        """Push an envelope (``events_api``, ``slash_commands``, ``interactive``) to the app."""
+        envelope_id = envelope_id or f"env-{next(self._counter)}"
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api",
+        }
+        if kind == "events_api":
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = retry_reason
+        await self._live_socket().ws.send_json(envelope)
+        return envelope_id
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        calls = await self.wait_for("socket.ack", lambda c: c.args.get("envelope_id") == envelope_id, timeout=timeout)
+        return calls[0].args
+
+    async def ask_to_reconnect(self) -> None:
+        """What Slack does before it recycles a connection: a ``disconnect`` message."""
+        await self._live_socket().ws.send_json(
+            {"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "emulator"}}
+        )
+
+    async def drop_connection(self) -> None:
+        """Close the live websocket from Slack's side without warning."""
+        await self._live_socket().ws.close()
+
+    def connections(self) -> int:
+        return len(self._sockets)
+
+
+# -- Slack delivering to an HTTP-mode app ----------------------------------------------
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Delivered:
+    status: int
+    body: str
+
+
+class SignedSender:
+    """POSTs to the app's /slack/events the way Slack does, signed with the signing secret."""
+
+    def __init__(self, url: str, signing_secret: str) -> None:
+        self.url = url
+        self.signing_secret = signing_secret
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> SignedSender:
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        retry_num: int | None = None,
+    ) -> Delivered:
+        assert self._session is not None, "use SignedSender as an async context manager"
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sign(self.signing_secret if secret is None else secret, stamp, body),
+        }
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        async with self._session.post(self.url, data=body, headers=headers) as response:
+            return Delivered(response.status, await response.text())
+
+    async def form(self, fields: Mapping[str, str], **options: Any) -> Delivered:
+        body = urllib.parse.urlencode(fields).encode()
+        return await self.post(body, "application/x-www-form-urlencoded", **options)
+
+    async def json(self, payload: Mapping[str, Any], **options: Any) -> Delivered:
+        return await self.post(json.dumps(payload).encode(), "application/json", **options)
+
+    async def interactive(self, payload: Mapping[str, Any], **options: Any) -> Delivered:
+        return await self.form({"payload": json.dumps(payload)}, **options)
+
+
+# -- what Slack sends ------------------------------------------------------------------
+
+
+def slash_command(text: str, *, user: str, channel: str, response_url: str) -> dict[str, str]:
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM,
+        "team_domain": "emulated",
+        "channel_id": channel,
+        "channel_name": "directmessage" if channel.startswith("D") else "general",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/nato",
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"trigger.{user}.{time.monotonic_ns()}",
+    }
+
+
+def event_callback(event: Mapping[str, Any], *, event_id: str) -> dict[str, Any]:
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM,
+        "api_app_id": APP_ID,
+        "event": dict(event),
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+        "event_context": f"ctx-{event_id}",
+    }
+
+
+def block_actions(
+    button: Mapping[str, Any],
+    *,
+    user: str,
+    channel: str,
+    response_url: str,
+    message: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A click on ``button`` (as the app rendered it) in ``message``; None for an ephemeral one."""
+    ephemeral = message is None
+    container: dict[str, Any] = {"type": "message", "channel_id": channel, "is_ephemeral": ephemeral}
+    if message is not None:
+        container["message_ts"] = message["ts"]
+        if message.get("thread_ts"):
+            container["thread_ts"] = message["thread_ts"]
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "container": container,
+        "trigger_id": f"trigger.{user}.{time.monotonic_ns()}",
+        "team": {"id": TEAM, "domain": "emulated"},
+        "channel": {"id": channel, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": button["action_id"],
+                "block_id": "b",
+                "text": button["text"],
+                "value": button.get("value", ""),
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    if message is not None:
+        payload["message"] = dict(message)
+    return payload

@@ -1,0 +1,141 @@
+"""/nato through the real bolt app, over signed HTTP and over Socket Mode."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.dispatch import Reply, Request
+from tests.adapters.slack.emulator import Call
+from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, MEMBER, SlackHarness
+
+
+def digest_stand_in(request: Request, args: str) -> Reply:
+    """Answers like the digest commands do, from the adapter's verdict on the user."""
+    if not request.user_is_manager:
+        return Reply("Only workspace admins can manage digest subscriptions.", ephemeral=True, kind="refusal")
+    return Reply(f"Subscribed this channel: {args}", kind="info")
+
+
+@pytest.fixture(params=["http", "socket"])
+async def slack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackHarness]:
+    async with SlackHarness.running(
+        request.param, tmp_path / "briefbot.sqlite3", digest_handler=digest_stand_in
+    ) as harness:
+        yield harness
+
+
+async def answer_to(slack: SlackHarness, response_url: str) -> Call:
+    [call] = await slack.emulator.wait_for("response_url", lambda c: c.args["url"] == response_url)
+    return call
+
+
+def block_types(call: Call) -> list[str]:
+    return [b["type"] for b in call.args["blocks"]]
+
+
+async def test_question_is_answered_to_the_channel_with_source_and_buttons(slack: SlackHarness) -> None:
+    url = await slack.command("when did japan join the nato cyber centre?")
+    answer = await answer_to(slack, url)
+    assert answer.args["response_type"] == "in_channel"
+    assert answer.args["replace_original"] is False
+    assert "formally joined the NATO Cooperative Cyber Defence Centre" in answer.args["text"]
+    assert block_types(answer) == ["context", "header", "section", "context", "actions", "actions"]
+    asked, header, _, source, suggestions, feedback = answer.args["blocks"]
+    assert asked["elements"][0]["text"] == f"<@{MEMBER}> asked: /nato when did japan join the nato cyber centre?"
+    assert header["text"]["text"] == "Japan joins NATO's cyber defence centre in Estonia"
+    assert "¶12 · as of July 2023" in source["elements"][0]["text"]
+    assert [b["value"] for b in suggestions["elements"]] == ["ipcp-signed-2014", "term-ccdcoe"]
+    assert [b["action_id"] for b in feedback["elements"]] == ["briefbot_helpful", "briefbot_not_helpful"]
+
+
+async def test_ask_subcommand_and_who_and_define_answer_in_channel(slack: SlackHarness) -> None:
+    for text, expected in [
+        ("ask who is the japanese prime minister?", "Fumio Kishida was Japan's Prime Minister"),
+        ("who Kishida", "Fumio Kishida was Japan's Prime Minister"),
+        ("define CCDCOE", "Cooperative Cyber Defence Centre of Excellence in Tallinn"),
+    ]:
+        answer = await answer_to(slack, await slack.command(text))
+        assert answer.args["response_type"] == "in_channel", text
+        assert expected in answer.args["text"], text
+
+
+async def test_timeline_lists_dated_milestones_without_feedback_buttons(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("timeline 2022"))
+    assert answer.args["response_type"] == "in_channel"
+    text = answer.args["blocks"][2]["text"]["text"]
+    assert "June 2022 — Kishida attends the NATO summit in Madrid (¶5)" in text
+    assert "November 2022 — Japan joins NATO's cyber defence centre in Estonia (¶12)" in text
+    assert "2014" not in text
+    assert "actions" not in block_types(answer)
+
+
+async def test_usage_errors_help_and_topics_are_shown_only_to_the_asker(slack: SlackHarness) -> None:
+    usage = await answer_to(slack, await slack.command("timeline someday"))
+    assert usage.args["response_type"] == "ephemeral"
+    assert "I couldn't read “someday” as a year, range or topic" in usage.args["text"]
+    for text in ("", "help", "topics", "who Nobody Atall"):
+        reply = await answer_to(slack, await slack.command(text))
+        assert reply.args["response_type"] == "ephemeral", text
+        assert "asked" not in json.dumps(reply.args["blocks"]), text
+
+
+async def test_digest_subscribe_is_allowed_for_workspace_admins(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("digest subscribe weekly mon 09:00", user=ADMIN))
+    assert answer.args["text"] == "Subscribed this channel: subscribe weekly mon 09:00"
+    [lookup] = slack.emulator.calls_to("users.info")
+    assert lookup.args["user"] == ADMIN
+
+
+async def test_digest_subscribe_is_allowed_for_the_allow_list_without_asking_slack(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=ALLOWED))
+    assert answer.args["text"].startswith("Subscribed this channel")
+    assert slack.emulator.calls_to("users.info") == []
+
+
+async def test_digest_subscribe_is_refused_for_ordinary_members(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=MEMBER))
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["text"] == "Only workspace admins can manage digest subscriptions."
+
+
+async def test_admin_lookup_failure_refuses_rather_than_grants(slack: SlackHarness) -> None:
+    slack.emulator.fail_next("users.info", error="missing_scope")
+    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=ADMIN))
+    assert answer.args["text"] == "Only workspace admins can manage digest subscriptions."
+
+
+async def test_command_is_acknowledged_before_slow_work_finishes(slack: SlackHarness) -> None:
+    held = slack.emulator.hold("users.info")
+    url = await slack.command("digest list", user=ADMIN)  # returns once Slack has the ack
+    assert slack.emulator.calls_to("response_url") == []
+    held.set()
+    answer = await answer_to(slack, url)
+    assert answer.args["text"] == "Subscribed this channel: list"
+
+
+async def test_channel_and_user_pings_typed_by_a_user_are_never_echoed_as_pings(slack: SlackHarness) -> None:
+    for text in ("who <!channel>", "who &lt;!channel&gt; &lt;@U0ADMIN&gt;", "timeline <!here|here>"):
+        reply = await answer_to(slack, await slack.command(text))
+        seen = reply.text()
+        assert "<!" not in seen and "<@U0ADMIN" not in seen, seen
+    reply = await answer_to(slack, await slack.command("who <!channel> & co"))
+    assert "“@channel &amp; co”" in reply.args["text"]
+
+
+async def test_failure_inside_the_bot_gets_one_apology_and_a_logged_traceback(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(request: Request) -> Reply:
+        raise RuntimeError("engine exploded")
+
+    slack.app.bot.dispatch = broken  # type: ignore[method-assign]
+    reply = await answer_to(slack, await slack.command("when did japan join the nato cyber centre?"))
+    assert reply.args["response_type"] == "ephemeral"
+    assert reply.args["text"] == "Sorry, something went wrong answering that. It has been logged."
+    [record] = [r for r in caplog.records if r.name == "adapters.slack" and r.exc_info]
+    assert "slash command" in record.getMessage()
+    assert "engine exploded" in str(record.exc_info[1])  # type: ignore[index]
