@@ -1,0 +1,109 @@
+"""Suggestion and feedback buttons: clicks answer the entry or land in the SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.adapters.slack.emulator import Call
+from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, SlackHarness
+
+
+@pytest.fixture(params=["http", "socket"])
+async def slack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackHarness]:
+    async with SlackHarness.running(request.param, tmp_path / "briefbot.sqlite3") as harness:
+        yield harness
+
+
+async def response(slack: SlackHarness, url: str) -> Call:
+    [call] = await slack.emulator.wait_for("response_url", lambda c: c.args["url"] == url)
+    return call
+
+
+def as_message(slack: SlackHarness, call: Call, thread_ts: str | None = None) -> dict[str, Any]:
+    """The message Slack shows for a recorded post, as a click payload carries it."""
+    message = {"type": "message", "ts": slack.next_ts(), "text": call.args["text"], "blocks": call.args["blocks"]}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    return message
+
+
+async def test_suggestion_button_answers_that_entry_in_a_thread_under_the_answer(slack: SlackHarness) -> None:
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    message = as_message(slack, answer)
+    button = answer.button("briefbot_suggest_0")
+    assert button["text"]["text"] == "NATO and Japan sign their first partnership programme"
+
+    followup = await response(slack, await slack.click(button, user=ADMIN, message=message))
+    assert followup.args["response_type"] == "in_channel"
+    assert followup.args["replace_original"] is False
+    assert followup.args["thread_ts"] == message["ts"]
+    assert "In May 2014 NATO and Japan signed an Individual Partnership" in followup.args["text"]
+    assert f"<@{ADMIN}> asked: NATO and Japan sign their first partnership programme" in followup.text()
+
+
+async def test_suggestion_under_a_threaded_answer_stays_in_that_thread(slack: SlackHarness) -> None:
+    question = slack.mention_event("when did stoltenberg visit tokyo", user=MEMBER)
+    await slack.event(question)
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    message = as_message(slack, post, thread_ts=question["ts"])
+    followup = await response(slack, await slack.click(post.button("briefbot_suggest"), user=MEMBER, message=message))
+    assert followup.args["thread_ts"] == question["ts"]
+
+
+async def test_suggestion_in_a_direct_message_is_answered_there_without_a_thread(slack: SlackHarness) -> None:
+    await slack.event(slack.dm_event("who is kishida", user=MEMBER))
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    click = await slack.click(post.button("briefbot_suggest"), user=MEMBER, channel=DM, message=as_message(slack, post))
+    followup = await response(slack, click)
+    assert followup.args.get("thread_ts") is None
+    assert "first Japanese prime minister to attend a NATO summit" in followup.args["text"]
+
+
+async def test_suggestion_on_a_message_only_the_clicker_sees_answers_only_them(slack: SlackHarness) -> None:
+    not_found = await response(slack, await slack.command("who Fumio Tanaka"))
+    assert not_found.args["response_type"] == "ephemeral"
+    button = not_found.button("briefbot_suggest")
+    followup = await response(slack, await slack.click(button, user=MEMBER, message=None))
+    assert followup.args["response_type"] == "ephemeral"
+    assert "Fumio Kishida was Japan's Prime Minister" in followup.args["text"]
+
+
+async def test_suggestion_for_an_entry_gone_from_the_notes_says_so_privately(slack: SlackHarness) -> None:
+    answer = await response(slack, await slack.command("who is kishida"))
+    stale = answer.button("briefbot_suggest") | {"value": "entry-removed-since"}
+    followup = await response(slack, await slack.click(stale, user=MEMBER, message=as_message(slack, answer)))
+    assert followup.args["response_type"] == "ephemeral"
+    assert followup.args["text"] == "That item is no longer in my notes."
+
+
+async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -> None:
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    message = as_message(slack, answer)
+
+    thanks = await response(slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message))
+    assert thanks.args["response_type"] == "ephemeral"
+    assert thanks.args["text"] == "Thanks, glad it helped."
+    noted = await response(slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message))
+    assert noted.args["text"] == "Thanks, noted: a curator will look at it."
+
+    not_helpful, helpful = slack.store.feedback()  # newest first
+    assert (helpful.helpful, not_helpful.helpful) == (True, False)
+    for record in (helpful, not_helpful):
+        assert (record.platform, record.workspace, record.channel) == ("slack", "T0EMULATED", CHANNEL)
+        assert record.question == "when did japan join the nato cyber centre?"
+        assert record.entry_ids == ("ccdcoe-joined-2022",)
+    assert helpful.user_hash != not_helpful.user_hash
+    assert MEMBER not in helpful.user_hash
+
+
+async def test_feedback_on_a_direct_message_answer_is_recorded(slack: SlackHarness) -> None:
+    await slack.event(slack.dm_event("what does ccdcoe stand for", user=MEMBER))
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    click = await slack.click(post.button("briefbot_helpful"), user=MEMBER, channel=DM, message=as_message(slack, post))
+    await response(slack, click)
+    [record] = slack.store.feedback()
+    assert (record.channel, record.question, record.entry_ids) == (DM, "what does ccdcoe stand for", ("term-ccdcoe",))
