@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,7 +89,9 @@ def test_the_autumn_double_hour_runs_once_in_brussels() -> None:
 
 def test_hourly_cron_names_each_local_hour_once_on_the_autumn_night() -> None:
     schedule = parse_schedule("0 * * * *", BRUSSELS)
-    runs = runs_between(schedule, datetime(2024, 10, 26, 22, tzinfo=UTC), datetime(2024, 10, 27, 4, tzinfo=UTC))
+    runs = runs_between(
+        schedule, datetime(2024, 10, 26, 22, tzinfo=UTC), datetime(2024, 10, 27, 4, tzinfo=UTC)
+    )
     keys = [schedule.latest_at_or_before(r).key for r in runs]
     assert len(keys) == len(set(keys))
     assert [k[-5:] for k in keys] == ["01:00", "02:00", "03:00", "04:00", "05:00"]
@@ -97,7 +100,7 @@ def test_hourly_cron_names_each_local_hour_once_on_the_autumn_night() -> None:
 def test_tokyo_runs_stay_24_hours_apart_when_europe_changes_clocks() -> None:
     schedule = parse_schedule("daily 09:00", TOKYO)
     runs = runs_between(schedule, datetime(2024, 3, 28, tzinfo=UTC), datetime(2024, 4, 3, tzinfo=UTC))
-    assert all(later - earlier == timedelta(hours=24) for earlier, later in zip(runs, runs[1:], strict=False))
+    assert all(later - earlier == timedelta(hours=24) for earlier, later in pairwise(runs))
     assert all(r.hour == 0 for r in runs)  # 09:00 JST is always 00:00 UTC
 
 

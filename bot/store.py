@@ -1,0 +1,832 @@
+"""Durable state: digest subscriptions, the delivery ledger, feedback, unanswered questions.
+
+``Store`` is the interface callers use; ``SQLiteStore`` is the default implementation
+(one file, WAL mode, migrations applied on open). A server database can be added later
+as another ``Store`` without touching the scheduler, the commands or the adapters.
+
+The delivery ledger is what makes a digest go out once: a period is *claimed* by
+inserting its row, and ``UNIQUE(subscription_id, period_key)`` lets only one process
+(or one pass) win. A claim carries a lease; a claim whose lease ran out with no retry
+booked was abandoned by a process that died, and is taken over once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Protocol
+
+from bot.errors import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Delivery",
+    "DeliveryStatus",
+    "FeedbackRecord",
+    "NewSubscription",
+    "SQLiteStore",
+    "Store",
+    "Subscription",
+    "UnansweredQuestion",
+    "migrate",
+]
+
+_log = logging.getLogger(__name__)
+
+DeliveryStatus = Literal["claimed", "done", "empty", "failed"]
+
+
+# -- values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """What a `digest subscribe` command asks for."""
+
+    platform: str
+    workspace: str
+    channel: str
+    kind: str
+    arg: str
+    schedule: str
+    tz: str
+    created_by: str
+    # For `new` digests: entry id -> content hash at subscription time, the first baseline.
+    baseline: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    kind: str
+    arg: str
+    schedule: str
+    tz: str
+    created_by: str
+    created_at: datetime
+    baseline: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One period of one subscription: claimed, then done (or empty, or failed)."""
+
+    subscription_id: int
+    period_key: str
+    status: DeliveryStatus
+    claimed_at: datetime
+    posted_at: datetime | None
+    attempts: int
+    lease_until: datetime
+    retry_at: datetime | None = None
+    recovered: bool = False
+    title: str = ""
+    parts: tuple[str, ...] = ()
+    parts_done: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    at: datetime
+    platform: str
+    workspace: str
+    channel: str
+    user_hash: str
+    question: str
+    entry_ids: tuple[str, ...]
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    at: datetime
+    platform: str
+    workspace: str
+    channel: str
+    question: str
+    confidence: float
+
+
+# -- the interface ---------------------------------------------------------------
+
+
+class Store(Protocol):
+    """What the bot, the digest commands and the scheduler need from a database."""
+
+    # feedback (bot.dispatch.FeedbackSink) and its readers
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        question: str,
+        entry_ids: tuple[str, ...],
+        helpful: bool,
+    ) -> None: ...
+
+    def record_unanswered(
+        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
+    ) -> None: ...
+
+    def feedback(self, limit: int = 100) -> tuple[FeedbackRecord, ...]: ...
+
+    def unanswered(self, limit: int = 100) -> tuple[UnansweredQuestion, ...]: ...
+
+    # subscriptions
+    def add_subscription(self, new: NewSubscription, *, now: datetime) -> Subscription: ...
+
+    def subscriptions(
+        self, *, platform: str | None = None, workspace: str | None = None, channel: str | None = None
+    ) -> tuple[Subscription, ...]: ...
+
+    def remove_subscription(self, subscription_id: int) -> bool: ...
+
+    # the delivery ledger
+    def delivery(self, subscription_id: int, period_key: str) -> Delivery | None: ...
+
+    def last_delivery(self, subscription_id: int) -> Delivery | None: ...
+
+    def claim(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        title: str,
+        parts: Sequence[str],
+        baseline: Mapping[str, str] | None,
+    ) -> Delivery | None: ...
+
+    def take_over(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> Delivery | None: ...
+
+    def record_part(
+        self, subscription_id: int, period_key: str, *, parts_done: int, lease_until: datetime
+    ) -> None: ...
+
+    def finish(
+        self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
+    ) -> None: ...
+
+    def retry_later(
+        self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str
+    ) -> None: ...
+
+    def fail(self, subscription_id: int, period_key: str, *, error: str) -> None: ...
+
+    def supersede(self, subscription_id: int, period_key: str) -> int: ...
+
+    def next_lease_expiry(self) -> datetime | None: ...
+
+    def close(self) -> None: ...
+
+
+# -- schema ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    purpose: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "subscriptions, deliveries, feedback and unanswered questions",
+        (
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            # The salt makes the stored user hashes useless outside this database.
+            "INSERT INTO meta (key, value) VALUES ('user_salt', lower(hex(randomblob(16))))",
+            # AUTOINCREMENT: an id is never reused, so a new subscription cannot inherit
+            # the delivery history of a deleted one.
+            """CREATE TABLE subscriptions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                arg TEXT NOT NULL DEFAULT '',
+                schedule TEXT NOT NULL,
+                tz TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX subscriptions_by_channel ON subscriptions (platform, workspace, channel)",
+            """CREATE TABLE deliveries (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+                period_key TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'failed')),
+                claimed_at TEXT NOT NULL,
+                posted_at TEXT,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                UNIQUE (subscription_id, period_key)
+            )""",
+            """CREATE TABLE feedback (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                user_hash TEXT NOT NULL,
+                question TEXT NOT NULL,
+                entry_ids TEXT NOT NULL,
+                helpful INTEGER NOT NULL CHECK (helpful IN (0, 1))
+            )""",
+            """CREATE TABLE unanswered (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                question TEXT NOT NULL,
+                confidence REAL NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "delivery leases, retries and per-part progress; baselines for `new` digests",
+        (
+            "ALTER TABLE subscriptions ADD COLUMN baseline TEXT",
+            # SQLite cannot alter a CHECK constraint, so the table is rebuilt (the
+            # documented create-copy-drop-rename procedure) to admit the 'empty' status.
+            """CREATE TABLE deliveries_v2 (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+                period_key TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'empty', 'failed')),
+                claimed_at TEXT NOT NULL,
+                posted_at TEXT,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                lease_until TEXT NOT NULL,
+                retry_at TEXT,
+                recovered INTEGER NOT NULL DEFAULT 0,
+                title TEXT NOT NULL DEFAULT '',
+                parts TEXT NOT NULL DEFAULT '[]',
+                parts_done INTEGER NOT NULL DEFAULT 0,
+                pending_baseline TEXT,
+                last_error TEXT,
+                UNIQUE (subscription_id, period_key)
+            )""",
+            # A version-1 claim has no lease and no stored text: it ends as 'failed' rather
+            # than being re-posted blind.
+            """INSERT INTO deliveries_v2 (subscription_id, period_key, status, claimed_at, posted_at,
+                    attempts, lease_until, last_error)
+                SELECT subscription_id, period_key,
+                    CASE status WHEN 'claimed' THEN 'failed' ELSE status END,
+                    claimed_at, posted_at, attempts, claimed_at,
+                    CASE status WHEN 'claimed' THEN 'unfinished when the database was upgraded' END
+                FROM deliveries""",
+            "DROP TABLE deliveries",
+            "ALTER TABLE deliveries_v2 RENAME TO deliveries",
+            "CREATE INDEX deliveries_open ON deliveries (status, lease_until)",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def _current_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, now: datetime | None = None) -> int:
+    """Bring the schema of ``conn`` (autocommit mode) up to ``target``; return the old version.
+
+    All pending migrations run in one IMMEDIATE transaction, so two processes starting
+    together cannot both migrate, and a failed migration leaves the old schema intact.
+    """
+    stamp = _ts(now or datetime.now(UTC))
+    # Foreign keys must be off while a referenced table is rebuilt; this pragma is a
+    # no-op inside a transaction, hence before BEGIN.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = _current_version(conn)
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database has schema version {current}, newer than this briefbot understands "
+                f"({SCHEMA_VERSION}); upgrade briefbot rather than risk the data"
+            )
+        for migration in MIGRATIONS[current:target]:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (migration.version, stamp)
+            )
+            _log.info("database migrated to version %d: %s", migration.version, migration.purpose)
+        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise StoreError(
+                f"the migrated database breaks {len(problems)} foreign key(s); nothing was changed"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+    return current
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def _ts(moment: datetime) -> str:
+    """A UTC timestamp whose text order is its time order (fixed width, always 'Z')."""
+    if moment.tzinfo is None:
+        raise ValueError("store timestamps must be aware datetimes")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _opt_dt(text: str | None) -> datetime | None:
+    return None if text is None else _dt(text)
+
+
+def _json_map(text: str | None) -> Mapping[str, str] | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_SUBSCRIPTION_COLUMNS = (
+    "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline"
+)
+_DELIVERY_COLUMNS = (
+    "subscription_id, period_key, status, claimed_at, posted_at, attempts, lease_until, retry_at, "
+    "recovered, title, parts, parts_done, last_error"
+)
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        platform=row["platform"],
+        workspace=row["workspace"],
+        channel=row["channel"],
+        kind=row["kind"],
+        arg=row["arg"],
+        schedule=row["schedule"],
+        tz=row["tz"],
+        created_by=row["created_by"],
+        created_at=_dt(row["created_at"]),
+        baseline=_json_map(row["baseline"]),
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        subscription_id=row["subscription_id"],
+        period_key=row["period_key"],
+        status=row["status"],
+        claimed_at=_dt(row["claimed_at"]),
+        posted_at=_opt_dt(row["posted_at"]),
+        attempts=row["attempts"],
+        lease_until=_dt(row["lease_until"]),
+        retry_at=_opt_dt(row["retry_at"]),
+        recovered=bool(row["recovered"]),
+        title=row["title"],
+        parts=tuple(json.loads(row["parts"])),
+        parts_done=row["parts_done"],
+        last_error=row["last_error"],
+    )
+
+
+# -- SQLite ----------------------------------------------------------------------
+
+
+class SQLiteStore:
+    """The default ``Store``: one SQLite file shared safely by several processes.
+
+    One connection, guarded by a lock so adapters that answer in worker threads and the
+    scheduler's event loop can share it; every statement is short, so holding the lock
+    (or blocking the loop) costs microseconds.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn = self._open(busy_timeout)
+
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        where = f"the database {self.path}"
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implied.
+            conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open {where}: {exc} (does its directory exist, and may briefbot write there?)"
+            ) from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # WAL lets the scheduler write while commands read; synchronous stays at
+            # its FULL default so a committed claim survives a power cut too.
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise StoreError(
+                    f"{where} is damaged (integrity check: {str(verdict)[:200]}); "
+                    "restore it from a backup or move it aside. briefbot has not changed it"
+                )
+            migrate(conn, now=self._clock())
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"{where} cannot be used: {exc}. If it is not a briefbot database or is damaged, "
+                "restore it from a backup or move it aside; briefbot has not changed it"
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # -- plumbing --
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"reading the database {self.path} failed: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: it takes the write lock up front, so two processes
+        serialise here instead of failing with 'database is locked' halfway through."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"writing the database {self.path} failed: {exc}") from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"writing the database {self.path} failed: {exc}") from exc
+                raise
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    def journal_mode(self) -> str:
+        with self._read() as conn:
+            return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    # -- feedback --
+
+    def _user_hash(self, conn: sqlite3.Connection, platform: str, workspace: str, user: str) -> str:
+        salt = conn.execute("SELECT value FROM meta WHERE key = 'user_salt'").fetchone()[0]
+        raw = f"{salt}\x1f{platform}\x1f{workspace}\x1f{user}".encode()
+        return hashlib.sha256(raw).hexdigest()[:24]
+
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        question: str,
+        entry_ids: tuple[str, ...],
+        helpful: bool,
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO feedback (at, platform, workspace, channel, user_hash, question, entry_ids,"
+                " helpful) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _ts(self._clock()),
+                    platform,
+                    workspace,
+                    channel,
+                    self._user_hash(conn, platform, workspace, user),
+                    question,
+                    json.dumps(list(entry_ids)),
+                    int(helpful),
+                ),
+            )
+
+    def record_unanswered(
+        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO unanswered (at, platform, workspace, channel, question, confidence)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (_ts(self._clock()), platform, workspace, channel, question, float(confidence)),
+            )
+
+    def feedback(self, limit: int = 100) -> tuple[FeedbackRecord, ...]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM feedback ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return tuple(
+            FeedbackRecord(
+                at=_dt(r["at"]),
+                platform=r["platform"],
+                workspace=r["workspace"],
+                channel=r["channel"],
+                user_hash=r["user_hash"],
+                question=r["question"],
+                entry_ids=tuple(json.loads(r["entry_ids"])),
+                helpful=bool(r["helpful"]),
+            )
+            for r in rows
+        )
+
+    def unanswered(self, limit: int = 100) -> tuple[UnansweredQuestion, ...]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM unanswered ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return tuple(
+            UnansweredQuestion(
+                at=_dt(r["at"]),
+                platform=r["platform"],
+                workspace=r["workspace"],
+                channel=r["channel"],
+                question=r["question"],
+                confidence=float(r["confidence"]),
+            )
+            for r in rows
+        )
+
+    # -- subscriptions --
+
+    def add_subscription(self, new: NewSubscription, *, now: datetime) -> Subscription:
+        baseline = None if new.baseline is None else json.dumps(dict(new.baseline), sort_keys=True)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz,"
+                " created_by, created_at, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.platform,
+                    new.workspace,
+                    new.channel,
+                    new.kind,
+                    new.arg,
+                    new.schedule,
+                    new.tz,
+                    new.created_by,
+                    _ts(now),
+                    baseline,
+                ),
+            )
+            row = conn.execute(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
+        return _subscription(row)
+
+    def subscriptions(
+        self, *, platform: str | None = None, workspace: str | None = None, channel: str | None = None
+    ) -> tuple[Subscription, ...]:
+        clauses, params = [], []
+        for column, value in (("platform", platform), ("workspace", workspace), ("channel", channel)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions{where} ORDER BY id", params
+            ).fetchall()
+        return tuple(_subscription(r) for r in rows)
+
+    def remove_subscription(self, subscription_id: int) -> bool:
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+        return cursor.rowcount == 1
+
+    # -- deliveries --
+
+    def delivery(self, subscription_id: int, period_key: str) -> Delivery | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? AND period_key = ?",
+                (subscription_id, period_key),
+            ).fetchone()
+        return None if row is None else _delivery(row)
+
+    def deliveries(self, subscription_id: int) -> tuple[Delivery, ...]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? ORDER BY period_key",
+                (subscription_id,),
+            ).fetchall()
+        return tuple(_delivery(r) for r in rows)
+
+    def last_delivery(self, subscription_id: int) -> Delivery | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ?"
+                " ORDER BY period_key DESC LIMIT 1",
+                (subscription_id,),
+            ).fetchone()
+        return None if row is None else _delivery(row)
+
+    def claim(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        title: str,
+        parts: Sequence[str],
+        baseline: Mapping[str, str] | None,
+    ) -> Delivery | None:
+        """Claim a period by inserting its row; None if anyone (any process) already has.
+
+        The text to post is stored with the claim, so a retry posts exactly what the
+        first attempt meant to, and the `new` baseline moves only when it is done.
+        """
+        pending = None if baseline is None else json.dumps(dict(baseline), sort_keys=True)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO deliveries (subscription_id, period_key, status, claimed_at, attempts,"
+                " lease_until, title, parts, pending_baseline)"
+                " SELECT ?, ?, 'claimed', ?, 1, ?, ?, ?, ?"
+                " WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = ?)",
+                (
+                    subscription_id,
+                    period_key,
+                    _ts(now),
+                    _ts(lease_until),
+                    title,
+                    json.dumps(list(parts), ensure_ascii=False),
+                    pending,
+                    subscription_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? AND period_key = ?",
+                (subscription_id, period_key),
+            ).fetchone()
+        return _delivery(row)
+
+    def take_over(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> Delivery | None:
+        """Take a claimed period whose lease has run out; None if it is not ours to take.
+
+        A booked retry (``retry_at`` set by the process that failed) may be taken up to
+        ``max_attempts``; a claim abandoned by a process that died (no retry booked) is
+        taken over once, and a second abandonment marks it failed instead of looping.
+        """
+        stamp = _ts(now)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, claimed_at = ?, lease_until = ?,"
+                " recovered = recovered + (retry_at IS NULL), retry_at = NULL"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed' AND lease_until <= ?"
+                " AND attempts < ? AND (retry_at IS NOT NULL OR recovered = 0)",
+                (stamp, _ts(lease_until), subscription_id, period_key, stamp, max_attempts),
+            )
+            if cursor.rowcount != 1:
+                conn.execute(
+                    "UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error ||"
+                    " '; then ', '') || 'gave up: ' || CASE WHEN retry_at IS NULL"
+                    " THEN 'the posting process stopped twice' ELSE 'too many failed attempts' END"
+                    " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'"
+                    " AND lease_until <= ?",
+                    (subscription_id, period_key, stamp),
+                )
+                return None
+            row = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? AND period_key = ?",
+                (subscription_id, period_key),
+            ).fetchone()
+        return _delivery(row)
+
+    def record_part(
+        self, subscription_id: int, period_key: str, *, parts_done: int, lease_until: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET parts_done = ?, lease_until = ?"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (parts_done, _ts(lease_until), subscription_id, period_key),
+            )
+
+    def finish(
+        self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
+    ) -> None:
+        """Mark a period done; a `new` digest's baseline moves in the same transaction."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE subscriptions SET baseline = (SELECT pending_baseline FROM deliveries"
+                " WHERE subscription_id = ? AND period_key = ?)"
+                " WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE subscription_id = ?"
+                " AND period_key = ? AND status = 'claimed' AND pending_baseline IS NOT NULL)",
+                (subscription_id, period_key, subscription_id, subscription_id, period_key),
+            )
+            conn.execute(
+                "UPDATE deliveries SET status = ?, posted_at = ?, retry_at = NULL, pending_baseline = NULL"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (status, _ts(now), subscription_id, period_key),
+            )
+
+    def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:
+        """Book a retry: the lease runs to ``retry_at`` so no other process jumps the queue."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET retry_at = ?, lease_until = ?, last_error = ?"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (_ts(retry_at), _ts(retry_at), error[:500], subscription_id, period_key),
+            )
+
+    def fail(self, subscription_id: int, period_key: str, *, error: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET status = 'failed', retry_at = NULL, last_error = ?"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (error[:500], subscription_id, period_key),
+            )
+
+    def supersede(self, subscription_id: int, period_key: str) -> int:
+        """Give up unfinished periods older than ``period_key``: after downtime only the
+        latest period is caught up, never a backlog."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE deliveries SET status = 'failed', retry_at = NULL,"
+                " last_error = coalesce(last_error || '; then ', '') || 'superseded by ' || ?"
+                " WHERE subscription_id = ? AND period_key < ? AND status = 'claimed'",
+                (period_key, subscription_id, period_key),
+            )
+        return cursor.rowcount
+
+    def next_lease_expiry(self) -> datetime | None:
+        """When the earliest open claim may be retried or taken over."""
+        with self._read() as conn:
+            row = conn.execute("SELECT MIN(lease_until) FROM deliveries WHERE status = 'claimed'").fetchone()
+        return _opt_dt(row[0])
+
