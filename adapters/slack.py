@@ -57,10 +57,14 @@ from adapters.slack_blocks import (
     render_reply,
 )
 from bot.commands import DigestCmd, parse_command
+from bot.digest_commands import DigestCommands
 from bot.dispatch import Bot, Reply, Request
+from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase
 from bot.poster import ChannelRef, PostError
+from bot.scheduler import Scheduler
+from bot.store import SQLiteStore
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -640,7 +644,7 @@ def build_app(
 
 async def serve_http(app: SlackApp, host: str, port: int) -> web.AppRunner:
     """Start the HTTP-mode server; ``port=0`` picks a free one (see ``runner.addresses``)."""
-    runner = web.AppRunner(app.web_application(), access_log=None)
+    runner = web.AppRunner(app.web_application(), access_log=None, shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -660,45 +664,64 @@ async def connect_socket_mode(
 
 
 def run_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    """``briefbot slack``: run until interrupted. ConfigError names a missing setting."""
+    """``briefbot slack``: answer on Slack and post digests until interrupted.
+
+    A missing or rejected setting raises ConfigError, which names it (never its value).
+    """
     settings = SlackSettings.from_env(os.environ)
     return asyncio.run(_run(settings, args, kb))
 
 
 async def _run(settings: SlackSettings, args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from bot.engine import Engine
-
     threshold = {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
-    bot = Bot(Engine(kb, **threshold))
-    app = build_app(
-        bot,
-        token=settings.bot_token,
-        signing_secret=settings.signing_secret,
-        api_url=settings.api_url,
-        digest_admins=settings.digest_admins,
-    )
-    team = await app.check_auth()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
-    handler: AsyncSocketModeHandler | None = None
-    runner: web.AppRunner | None = None
-    try:
-        if settings.app_token is not None:
-            handler = await connect_socket_mode(app, settings.app_token)
-            where = "Socket Mode"
-        else:
-            runner = await serve_http(app, "0.0.0.0", args.port)
-            where = f"HTTP on port {args.port} ({EVENTS_PATH})"
-        print(f"briefbot: answering on Slack workspace {team} via {where}. Ctrl-C to stop.", file=sys.stderr)
-        await stop.wait()
-    finally:
-        if handler is not None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-        if runner is not None:
-            await runner.cleanup()
-        if not await app.wait_idle():
-            _log.warning("stopped with answers still in progress")
+
+    def knowledge() -> KnowledgeBase:
+        return kb
+
+    with SQLiteStore(args.db) as store:
+        bot = Bot(Engine(kb, **threshold), store=store, digest_handler=DigestCommands(store, knowledge))
+        app = build_app(
+            bot,
+            token=settings.bot_token,
+            signing_secret=settings.signing_secret,
+            api_url=settings.api_url,
+            digest_admins=settings.digest_admins,
+        )
+        team = await app.check_auth()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+                loop.add_signal_handler(sig, stop.set)
+        scheduler = Scheduler(store, knowledge, {"slack": app.poster})
+        handler: AsyncSocketModeHandler | None = None
+        runner: web.AppRunner | None = None
+        digests: asyncio.Task[None] | None = None
+        try:
+            if settings.app_token is not None:
+                handler = await connect_socket_mode(app, settings.app_token)
+                where = "Socket Mode"
+            else:
+                runner = await serve_http(app, "0.0.0.0", args.port)
+                where = f"HTTP on port {args.port} (POST {EVENTS_PATH}, GET {HEALTH_PATH})"
+            digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")
+            print(
+                f"briefbot: answering in Slack workspace {team} via {where}. Ctrl-C stops.", file=sys.stderr
+            )
+            await stop.wait()
+        finally:
+            # Stop taking new work, let answers and the digest pass in progress finish.
+            scheduler.stop()
+            if handler is not None:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+            if runner is not None:
+                await runner.cleanup()
+            if not await app.wait_idle():
+                _log.warning("stopped with answers still in progress")
+            if digests is not None:
+                await digests
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+    print("briefbot: stopped.", file=sys.stderr)
     return 0

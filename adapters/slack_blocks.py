@@ -134,7 +134,7 @@ def _fallback(reply: Reply) -> str:
     """What notifications and screen readers show: the title and the answer, escaped."""
     body = " ".join(reply.parts) if reply.parts else reply.text
     text = f"{reply.title}: {body}" if reply.title else body
-    return escape(_shorten(text, _FALLBACK_CHARS))
+    return _cut(escape(text), _FALLBACK_CHARS)
 
 
 def _header(title: str) -> Block:

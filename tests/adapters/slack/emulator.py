@@ -63,7 +63,11 @@ class Call:
 
     def text(self) -> str:
         """Everything visible in the message, for assertions: fallback text plus blocks."""
-        return str(self.args.get("text", "")) + "\n" + json.dumps(self.args.get("blocks", []), ensure_ascii=False)
+        return (
+            str(self.args.get("text", ""))
+            + "\n"
+            + json.dumps(self.args.get("blocks", []), ensure_ascii=False)
+        )
 
     def buttons(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -156,7 +160,15 @@ class SlackEmulator:
 
     # -- steering ------------------------------------------------------------------------
 
-    def fail_next(self, method: str, *, status: int = 200, error: str = "", retry_after: int | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str = "",
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` with an error (429 + Retry-After, say)."""
         code = error or ("ratelimited" if status == 429 else "internal_error")
         self._failures.setdefault(method, []).append(_Failure(status, code, retry_after, times))
@@ -222,7 +234,9 @@ class SlackEmulator:
             await hold.wait()
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=headers
+            )
         expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth" if token else "not_authed"})
@@ -326,7 +340,9 @@ class SlackEmulator:
         return envelope_id
 
     async def wait_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        calls = await self.wait_for("socket.ack", lambda c: c.args.get("envelope_id") == envelope_id, timeout=timeout)
+        calls = await self.wait_for(
+            "socket.ack", lambda c: c.args.get("envelope_id") == envelope_id, timeout=timeout
+        )
         return calls[0].args
 
     async def ask_to_reconnect(self) -> None:
@@ -436,7 +452,9 @@ def event_callback(event: Mapping[str, Any], *, event_id: str) -> dict[str, Any]
         "type": "event_callback",
         "event_id": event_id,
         "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}],
+        "authorizations": [
+            {"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}
+        ],
         "is_ext_shared_channel": False,
         "event_context": f"ctx-{event_id}",
     }

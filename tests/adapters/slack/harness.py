@@ -21,7 +21,8 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.slack import EVENTS_PATH, SlackApp, build_app, connect_socket_mode, serve_http
-from bot.dispatch import Bot, DigestHandler
+from bot.digest_commands import DigestCommands
+from bot.dispatch import Bot
 from bot.engine import Engine
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.store import SQLiteStore
@@ -91,14 +92,13 @@ class SlackHarness:
         mode: str,
         db: Path,
         *,
-        digest_handler: DigestHandler | None = None,
         rate_limit_retries: int = 2,
     ) -> AsyncIterator[SlackHarness]:
         async with AsyncExitStack() as stack:
             emulator = await stack.enter_async_context(SlackEmulator(users=USERS))
             store = SQLiteStore(db)
             stack.callback(store.close)
-            bot = Bot(Engine(fixture_kb()), store=store, digest_handler=digest_handler)
+            bot = Bot(Engine(fixture_kb()), store=store, digest_handler=DigestCommands(store, fixture_kb))
             app = build_app(
                 bot,
                 token=emulator.bot_token,
@@ -160,7 +160,9 @@ class SlackHarness:
         event_id = event_id or f"Ev{next(self._ids):08d}"
         return await self._deliver("events_api", event_callback(event, event_id=event_id), retry=retry)
 
-    def mention_event(self, text: str, *, user: str, channel: str = CHANNEL, thread_ts: str | None = None) -> dict[str, Any]:
+    def mention_event(
+        self, text: str, *, user: str, channel: str = CHANNEL, thread_ts: str | None = None
+    ) -> dict[str, Any]:
         ts = self.next_ts()
         event = {
             "type": "app_mention",
@@ -198,7 +200,9 @@ class SlackHarness:
     ) -> str:
         """Click a button the app rendered; returns the click's response_url."""
         response_url = self.emulator.response_url()
-        payload = block_actions(button, user=user, channel=channel, response_url=response_url, message=message)
+        payload = block_actions(
+            button, user=user, channel=channel, response_url=response_url, message=message
+        )
         ack = await self._deliver("interactive", payload)
         assert ack.status == 200, ack
         return response_url

@@ -25,7 +25,12 @@ async def response(slack: SlackHarness, url: str) -> Call:
 
 def as_message(slack: SlackHarness, call: Call, thread_ts: str | None = None) -> dict[str, Any]:
     """The message Slack shows for a recorded post, as a click payload carries it."""
-    message = {"type": "message", "ts": slack.next_ts(), "text": call.args["text"], "blocks": call.args["blocks"]}
+    message = {
+        "type": "message",
+        "ts": slack.next_ts(),
+        "text": call.args["text"],
+        "blocks": call.args["blocks"],
+    }
     if thread_ts:
         message["thread_ts"] = thread_ts
     return message
@@ -50,14 +55,18 @@ async def test_suggestion_under_a_threaded_answer_stays_in_that_thread(slack: Sl
     await slack.event(question)
     [post] = await slack.emulator.wait_for("chat.postMessage")
     message = as_message(slack, post, thread_ts=question["ts"])
-    followup = await response(slack, await slack.click(post.button("briefbot_suggest"), user=MEMBER, message=message))
+    followup = await response(
+        slack, await slack.click(post.button("briefbot_suggest"), user=MEMBER, message=message)
+    )
     assert followup.args["thread_ts"] == question["ts"]
 
 
 async def test_suggestion_in_a_direct_message_is_answered_there_without_a_thread(slack: SlackHarness) -> None:
     await slack.event(slack.dm_event("who is kishida", user=MEMBER))
     [post] = await slack.emulator.wait_for("chat.postMessage")
-    click = await slack.click(post.button("briefbot_suggest"), user=MEMBER, channel=DM, message=as_message(slack, post))
+    click = await slack.click(
+        post.button("briefbot_suggest"), user=MEMBER, channel=DM, message=as_message(slack, post)
+    )
     followup = await response(slack, click)
     assert followup.args.get("thread_ts") is None
     assert "first Japanese prime minister to attend a NATO summit" in followup.args["text"]
@@ -84,10 +93,14 @@ async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -
     answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
     message = as_message(slack, answer)
 
-    thanks = await response(slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message))
+    thanks = await response(
+        slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message)
+    )
     assert thanks.args["response_type"] == "ephemeral"
     assert thanks.args["text"] == "Thanks, glad it helped."
-    noted = await response(slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message))
+    noted = await response(
+        slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message)
+    )
     assert noted.args["text"] == "Thanks, noted: a curator will look at it."
 
     not_helpful, helpful = slack.store.feedback()  # newest first
@@ -103,7 +116,13 @@ async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -
 async def test_feedback_on_a_direct_message_answer_is_recorded(slack: SlackHarness) -> None:
     await slack.event(slack.dm_event("what does ccdcoe stand for", user=MEMBER))
     [post] = await slack.emulator.wait_for("chat.postMessage")
-    click = await slack.click(post.button("briefbot_helpful"), user=MEMBER, channel=DM, message=as_message(slack, post))
+    click = await slack.click(
+        post.button("briefbot_helpful"), user=MEMBER, channel=DM, message=as_message(slack, post)
+    )
     await response(slack, click)
     [record] = slack.store.feedback()
-    assert (record.channel, record.question, record.entry_ids) == (DM, "what does ccdcoe stand for", ("term-ccdcoe",))
+    assert (record.channel, record.question, record.entry_ids) == (
+        DM,
+        "what does ccdcoe stand for",
+        ("term-ccdcoe",),
+    )

@@ -25,7 +25,9 @@ def sender(slack: SlackHarness) -> SignedSender:
 
 
 def a_command(slack: SlackHarness) -> dict[str, str]:
-    return slash_command("who is kishida", user=MEMBER, channel=CHANNEL, response_url=slack.emulator.response_url())
+    return slash_command(
+        "who is kishida", user=MEMBER, channel=CHANNEL, response_url=slack.emulator.response_url()
+    )
 
 
 async def test_request_with_a_bad_signature_is_rejected_with_401(slack: SlackHarness) -> None:
@@ -40,7 +42,9 @@ async def test_request_with_a_stale_timestamp_is_rejected_with_401(slack: SlackH
     delivered = await sender(slack).form(a_command(slack), timestamp=int(time.time()) - 360)
     assert delivered.status == 401
     event = slack.mention_event("who is kishida", user=MEMBER)
-    replayed = await sender(slack).json(event_callback(event, event_id="Ev0OLD"), timestamp=int(time.time()) - 3600)
+    replayed = await sender(slack).json(
+        event_callback(event, event_id="Ev0OLD"), timestamp=int(time.time()) - 3600
+    )
     assert replayed.status == 401
     await slack.app.wait_idle()
     assert slack.emulator.calls == []

@@ -29,7 +29,9 @@ async def test_mention_is_answered_in_a_thread_under_the_question(slack: SlackHa
 
 
 async def test_mention_inside_a_thread_is_answered_in_that_thread(slack: SlackHarness) -> None:
-    event = slack.mention_event("when did stoltenberg visit tokyo", user=MEMBER, thread_ts="1689999999.000100")
+    event = slack.mention_event(
+        "when did stoltenberg visit tokyo", user=MEMBER, thread_ts="1689999999.000100"
+    )
     await slack.event(event)
     [post] = await slack.emulator.wait_for("chat.postMessage")
     assert post.args["thread_ts"] == "1689999999.000100"
@@ -98,9 +100,7 @@ async def test_app_home_shows_a_guide_and_the_latest_milestones(slack: SlackHarn
     assert publish.args["user_id"] == ADMIN
     view = publish.args["view"]
     assert view["type"] == "home"
-    text = "\n".join(
-        b["text"]["text"] for b in view["blocks"] if b["type"] in ("section", "header")
-    )
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] in ("section", "header"))
     assert "/nato when did Japan join the NATO cyber centre?" in text
     assert text.index("February 2023 — Stoltenberg visits Tokyo") < text.index("June 2022 — Kishida attends")
     assert "May 2014" in text

@@ -13,18 +13,9 @@ from tests.adapters.slack.emulator import Call
 from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, MEMBER, SlackHarness
 
 
-def digest_stand_in(request: Request, args: str) -> Reply:
-    """Answers like the digest commands do, from the adapter's verdict on the user."""
-    if not request.user_is_manager:
-        return Reply("Only workspace admins can manage digest subscriptions.", ephemeral=True, kind="refusal")
-    return Reply(f"Subscribed this channel: {args}", kind="info")
-
-
 @pytest.fixture(params=["http", "socket"])
 async def slack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    async with SlackHarness.running(
-        request.param, tmp_path / "briefbot.sqlite3", digest_handler=digest_stand_in
-    ) as harness:
+    async with SlackHarness.running(request.param, tmp_path / "briefbot.sqlite3") as harness:
         yield harness
 
 
@@ -45,7 +36,9 @@ async def test_question_is_answered_to_the_channel_with_source_and_buttons(slack
     assert "formally joined the NATO Cooperative Cyber Defence Centre" in answer.args["text"]
     assert block_types(answer) == ["context", "header", "section", "context", "actions", "actions"]
     asked, header, _, source, suggestions, feedback = answer.args["blocks"]
-    assert asked["elements"][0]["text"] == f"<@{MEMBER}> asked: /nato when did japan join the nato cyber centre?"
+    assert (
+        asked["elements"][0]["text"] == f"<@{MEMBER}> asked: /nato when did japan join the nato cyber centre?"
+    )
     assert header["text"]["text"] == "Japan joins NATO's cyber defence centre in Estonia"
     assert "¶12 · as of July 2023" in source["elements"][0]["text"]
     assert [b["value"] for b in suggestions["elements"]] == ["ipcp-signed-2014", "term-ccdcoe"]
@@ -84,28 +77,55 @@ async def test_usage_errors_help_and_topics_are_shown_only_to_the_asker(slack: S
 
 
 async def test_digest_subscribe_is_allowed_for_workspace_admins(slack: SlackHarness) -> None:
-    answer = await answer_to(slack, await slack.command("digest subscribe weekly mon 09:00", user=ADMIN))
-    assert answer.args["text"] == "Subscribed this channel: subscribe weekly mon 09:00"
+    answer = await answer_to(
+        slack, await slack.command("digest subscribe topic cyber weekly mon 09:00", user=ADMIN)
+    )
+    assert answer.args["response_type"] == "in_channel"
+    assert answer.args["text"].startswith("Digest subscribed: Subscribed this channel to the")
     [lookup] = slack.emulator.calls_to("users.info")
     assert lookup.args["user"] == ADMIN
+    [subscription] = slack.store.subscriptions()
+    assert (subscription.platform, subscription.workspace, subscription.channel) == (
+        "slack",
+        "T0EMULATED",
+        CHANNEL,
+    )
+    assert (subscription.kind, subscription.arg, subscription.created_by) == ("topic", "cyber", ADMIN)
 
 
-async def test_digest_subscribe_is_allowed_for_the_allow_list_without_asking_slack(slack: SlackHarness) -> None:
-    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=ALLOWED))
-    assert answer.args["text"].startswith("Subscribed this channel")
+async def test_digest_subscribe_is_allowed_for_the_allow_list_without_asking_slack(
+    slack: SlackHarness,
+) -> None:
+    answer = await answer_to(
+        slack, await slack.command("digest subscribe period year daily 08:00", user=ALLOWED)
+    )
+    assert "Subscribed this channel" in answer.args["text"]
     assert slack.emulator.calls_to("users.info") == []
+    assert len(slack.store.subscriptions()) == 1
 
 
 async def test_digest_subscribe_is_refused_for_ordinary_members(slack: SlackHarness) -> None:
-    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=MEMBER))
+    answer = await answer_to(
+        slack, await slack.command("digest subscribe topic cyber daily 08:00", user=MEMBER)
+    )
     assert answer.args["response_type"] == "ephemeral"
-    assert answer.args["text"] == "Only workspace admins can manage digest subscriptions."
+    assert answer.args["text"].startswith("Sorry, only channel managers can subscribe this channel")
+    assert slack.store.subscriptions() == ()
 
 
 async def test_admin_lookup_failure_refuses_rather_than_grants(slack: SlackHarness) -> None:
     slack.emulator.fail_next("users.info", error="missing_scope")
-    answer = await answer_to(slack, await slack.command("digest subscribe daily 08:00", user=ADMIN))
-    assert answer.args["text"] == "Only workspace admins can manage digest subscriptions."
+    answer = await answer_to(
+        slack, await slack.command("digest subscribe topic cyber daily 08:00", user=ADMIN)
+    )
+    assert answer.args["text"].startswith("Sorry, only channel managers")
+    assert slack.store.subscriptions() == ()
+
+
+async def test_digest_preview_is_shown_only_to_the_asker(slack: SlackHarness) -> None:
+    preview = await answer_to(slack, await slack.command("digest now topic cyber", user=MEMBER))
+    assert preview.args["response_type"] == "ephemeral"
+    assert "Japan joins NATO's cyber defence centre in Estonia" in preview.text()
 
 
 async def test_command_is_acknowledged_before_slow_work_finishes(slack: SlackHarness) -> None:
@@ -114,7 +134,7 @@ async def test_command_is_acknowledged_before_slow_work_finishes(slack: SlackHar
     assert slack.emulator.calls_to("response_url") == []
     held.set()
     answer = await answer_to(slack, url)
-    assert answer.args["text"] == "Subscribed this channel: list"
+    assert answer.args["text"].startswith("This channel has no digest subscriptions")
 
 
 async def test_channel_and_user_pings_typed_by_a_user_are_never_echoed_as_pings(slack: SlackHarness) -> None:

@@ -21,7 +21,8 @@ async def ask(slack: SlackHarness, question: str) -> str:
     """Mention the bot over the live connection; returns the answer's text."""
     before = len(slack.emulator.calls_to("chat.postMessage"))
     envelope = await slack.emulator.send_envelope(
-        "events_api", event_callback(slack.mention_event(question, user=MEMBER), event_id=f"Ev{slack.next_ts()}")
+        "events_api",
+        event_callback(slack.mention_event(question, user=MEMBER), event_id=f"Ev{slack.next_ts()}"),
     )
     await slack.emulator.wait_ack(envelope)
     posts = await slack.emulator.wait_for("chat.postMessage", count=before + 1)

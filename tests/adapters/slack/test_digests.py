@@ -1,0 +1,83 @@
+"""Scheduled digests reach Slack through the adapter's Poster (chat.postMessage)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.dispatch import Reply
+from bot.poster import ChannelRef, PostError
+from bot.scheduler import Scheduler
+from tests.adapters.slack.emulator import TEAM
+from tests.adapters.slack.harness import ADMIN, CHANNEL, SlackHarness, fixture_kb
+
+
+@pytest.fixture(params=["http", "socket"])
+async def slack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackHarness]:
+    async with SlackHarness.running(
+        request.param, tmp_path / "briefbot.sqlite3", rate_limit_retries=0
+    ) as harness:
+        yield harness
+
+
+def scheduler_for(slack: SlackHarness) -> Scheduler:
+    return Scheduler(slack.store, fixture_kb, {"slack": slack.app.poster})
+
+
+def tomorrow_at(hour: int) -> datetime:
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+async def subscribe(slack: SlackHarness, what: str) -> None:
+    url = await slack.command(f"digest subscribe {what}", user=ADMIN)
+    [answer] = await slack.emulator.wait_for("response_url", lambda c: c.args["url"] == url)
+    assert "Subscribed this channel" in answer.args["text"], answer.args["text"]
+
+
+async def test_subscribed_digest_is_posted_to_the_channel_when_due(slack: SlackHarness) -> None:
+    await subscribe(slack, "topic cyber daily 09:00")
+    [outcome] = await scheduler_for(slack).run_due(now=tomorrow_at(10))
+    assert outcome.status == "posted"
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    assert post.args["channel"] == CHANNEL
+    assert post.token == slack.emulator.bot_token
+    assert post.args["blocks"][0]["type"] == "header"
+    assert "Japan joins NATO's cyber defence centre in Estonia" in post.text()
+    # A second pass for the same period posts nothing more.
+    assert await scheduler_for(slack).run_due(now=tomorrow_at(11)) == ()
+    assert len(slack.emulator.calls_to("chat.postMessage")) == 1
+
+
+async def test_rate_limited_digest_is_booked_for_retry_after_slacks_delay(slack: SlackHarness) -> None:
+    await subscribe(slack, "topic cyber daily 09:00")
+    slack.emulator.fail_next("chat.postMessage", status=429, retry_after=120)
+    now = tomorrow_at(10)
+    [outcome] = await scheduler_for(slack).run_due(now=now)
+    assert outcome.status == "retry"
+    [subscription] = slack.store.subscriptions()
+    delivery = slack.store.delivery(subscription.id, outcome.period_key)
+    assert delivery is not None and delivery.retry_at is not None
+    assert timedelta(seconds=119) <= delivery.retry_at - now <= timedelta(seconds=125)
+    [retried] = await scheduler_for(slack).run_due(now=now + timedelta(seconds=121))
+    assert retried.status == "posted"
+    assert [c.status for c in slack.emulator.calls_to("chat.postMessage")] == [429, 200]
+
+
+async def test_post_to_a_channel_the_bot_was_removed_from_fails_for_good(slack: SlackHarness) -> None:
+    slack.emulator.fail_next("chat.postMessage", error="not_in_channel")
+    with pytest.raises(PostError) as raised:
+        await slack.app.poster.post(ChannelRef("slack", TEAM, CHANNEL), Reply("A digest", kind="digest"))
+    assert raised.value.permanent
+    assert "not_in_channel" in str(raised.value)
+
+
+async def test_post_that_slack_fails_transiently_can_be_retried(slack: SlackHarness) -> None:
+    slack.emulator.fail_next("chat.postMessage", status=200, error="internal_error")
+    with pytest.raises(PostError) as raised:
+        await slack.app.poster.post(ChannelRef("slack", TEAM, CHANNEL), Reply("A digest", kind="digest"))
+    assert not raised.value.permanent
+    assert raised.value.retry_after is None
