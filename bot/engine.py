@@ -16,13 +16,14 @@ from bot.answer import Answer, Candidate, Source, Suggestion
 from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
 from bot.knowledge import Entry, KnowledgeBase
 from bot.matcher import Matcher, Query
-from bot.text import clean_user_text, normalise
+from bot.text import clean_user_text, normalise, tokens
 from bot.timeline import select_milestones, timeline_text
+from bot.vocabulary import COUNTRIES, content_terms
 
 __all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
 
 # Tuned on tests/eval/dev.yaml with `briefbot eval` (see its threshold sweep).
-DEFAULT_THRESHOLD = 0.52
+DEFAULT_THRESHOLD = 0.70
 # Longer input is matched on its start: nobody's real question is 2,000 characters,
 # and the cap bounds the matcher's work whatever arrives.
 MAX_QUESTION_CHARS = 500
@@ -57,12 +58,31 @@ _KIND_HINTS: tuple[tuple[re.Pattern[str], str, float], ...] = (
     ),
     (re.compile(r"^(what (is|are|does)|whats|define|meaning)\b"), "term", 0.04),
 )
-_WHEN = re.compile(r"\b(when|what year|which year|date)\b")
+_WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
+_HOW_MANY = re.compile(
+    r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b"
+)
+_QUANTITY = re.compile(
+    r"[$%]|\b(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|million|billion|"
+    r"half|several|few)\b",
+    re.IGNORECASE,
+)
+_YEAR_IN_TEXT = re.compile(r"\b((?:19|20)\d\d)\b")
+_AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
+_PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|intend\w*|propos\w*)\b")
+
+# Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
+WRONG_SHAPE_PENALTY = 0.2  # "how many"/"when" questions answered by an entry without one
+YEAR_MISMATCH_PENALTY = 0.2  # the question names a year the entry never mentions
+COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
+SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
-    r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result)\b|"
-    r"\b(outcome|result|results)\b"
+    r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
+    r"announce|announced|attend|attended)\b|\b(outcome|result|results|what happened at)\b"
 )
+_WHO_IS = re.compile(r"^(who (is|was|are|s)|whos) ")
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,27 @@ class Engine:
                 if key:
                     self._alias_owner.setdefault(key, entry)
         self._alias_keys = list(self._alias_owner)
+        self._years: dict[str, frozenset[int]] = {}
+        self._has_quantity: dict[str, bool] = {}
+        for entry in kb.entries:
+            text = _AS_OF.sub(" ", " ".join([entry.title, entry.answer, *entry.questions]))
+            years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+            if entry.date is not None:
+                years.add(entry.date.year)
+            self._years[entry.id] = frozenset(years)
+            self._has_quantity[entry.id] = bool(_QUANTITY.search(_YEAR_IN_TEXT.sub(" ", text)))
+        person_names = {
+            normalise(name)
+            for person in self._people
+            for name in (person.title, *person.aliases)
+            if len(normalise(name)) > 3
+        }
+        self._names_person: dict[str, bool] = {}
+        for entry in kb.entries:
+            answer = f" {normalise(entry.answer)} "
+            self._names_person[entry.id] = entry.kind in ("person", "quote") or any(
+                f" {name} " in answer for name in person_names
+            )
 
     # -- public API -----------------------------------------------------------
 
@@ -181,6 +222,35 @@ class Engine:
             return None
         return self._answer(entry, confidence=0.95, intent="who" if isinstance(intent, WhoIs) else "define")
 
+    def _shape_penalty(self, entry: Entry, query: Query) -> float:
+        """How badly an entry's shape fits what the question asks for."""
+        text = query.normalised
+        penalty = 0.0
+        if _WHEN.search(text) and not self._years[entry.id]:
+            penalty += WRONG_SHAPE_PENALTY
+        if _HOW_MANY.search(text) and not self._has_quantity[entry.id]:
+            penalty += WRONG_SHAPE_PENALTY
+        asked_years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+        if asked_years and not asked_years & self._years[entry.id]:
+            penalty += YEAR_MISMATCH_PENALTY
+        key, body = self.matcher.terms_of(entry.id)
+        for country in set(query.terms) & COUNTRIES - {"japan"}:
+            if country not in key:
+                penalty += COUNTRY_MISMATCH_PENALTY * (0.5 if country in body else 1.0)
+        if text.startswith(("who ", "whos ")):
+            if not self._names_person[entry.id]:
+                penalty += WRONG_SHAPE_PENALTY
+            if entry.kind == "person":
+                names = {normalise(a) for a in (entry.title, *entry.aliases)}
+                if any(f" {n} " in f" {text} " for n in names if n):
+                    # A who-question that reached here was not "who is <this name>".
+                    penalty += SELF_ANSWER_PENALTY
+                role_terms = set(content_terms(tokens(normalise(entry.role or ""))))
+                asked = set(query.terms) & COUNTRIES
+                if asked and not asked & role_terms:
+                    penalty += COUNTRY_MISMATCH_PENALTY
+        return penalty
+
     def _scored(self, query: Query) -> list[_Scored]:
         candidates = self.matcher.rank(query, limit=12)
         text = query.normalised
@@ -192,7 +262,7 @@ class Engine:
             bonus = hinted.get(entry.kind, 0.0)
             if wants_date and entry.date is not None:
                 bonus += 0.04
-            score = min(1.0, candidate.score + bonus)
+            score = max(0.0, min(1.0, candidate.score + bonus) - self._shape_penalty(entry, query))
             scored.append(
                 _Scored(
                     entry,
@@ -210,7 +280,8 @@ class Engine:
         if not scored or scored[0].candidate.score < self.threshold:
             return self._abstain(NOT_IN_NOTES, scored, candidates)
         best = scored[0]
-        if best.entry.planned and _OUTCOME.search(query.normalised):
+        asks_outcome = _OUTCOME.search(query.normalised) and not _PLAN_WORDS.search(query.normalised)
+        if best.entry.planned and asks_outcome:
             return self._after_notes(query, scored)
         answer = self._answer(best.entry, best.candidate.score, intent=best.entry.kind, runners=scored[1:])
         return replace(answer, candidates=candidates)

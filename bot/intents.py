@@ -81,13 +81,22 @@ class TimelineQuery:
     end: int | None = None
     topic: str | None = None
     firsts: bool = False
+    month: int | None = None  # with start == end: one month of one year
+    also_topics: tuple[str, ...] = ()  # "china and russia timeline": either topic
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return ((self.topic,) if self.topic else ()) + self.also_topics
 
     def describe(self) -> str:
         parts = []
         if self.firsts:
             parts.append("firsts")
-        if self.topic:
-            parts.append(self.topic)
+        if self.topics:
+            parts.append(" or ".join(self.topics))
+        if self.month and self.start is not None:
+            parts.append(f"in {_MONTH_NAMES[self.month - 1]} {self.start}")
+            return " ".join(parts)
         if self.start is not None and self.start == self.end:
             parts.append(f"in {self.start}")
         elif self.start is not None and self.end is not None:
@@ -125,6 +134,22 @@ class AfterNotes:
     reason: str
 
 
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+((?:19|20)\d{2})\b")
+
 Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | None
 
 _YEAR = r"(?:19|20)\d{2}"
@@ -136,7 +161,8 @@ _YEARS = re.compile(rf"\b({_YEAR})s?\b")
 _TIMELINE_WORDS = re.compile(
     r"\b(timeline|time line|milestones?|chronolog\w*|key dates|key events|history|"
     r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
-    r"what went on|what occurred|developments|highlights)\b"
+    r"what went on|what occurred|developments|highlights|over time|in order|sequence|"
+    r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
 )
 _FIRSTS = re.compile(r"\b(firsts|first[- ]ever|first times?|historic firsts?)\b")
 _WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?:the\s+)?(?P<name>.+)$")
@@ -169,18 +195,26 @@ def _year_bounds(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _topic(text: str) -> str | None:
+def _topics(text: str) -> list[str]:
+    found: list[str] = []
     for word in text.split():
-        if word in TOPIC_WORDS:
-            return TOPIC_WORDS[word]
-    return None
+        topic = TOPIC_WORDS.get(word)
+        if topic and topic not in found:
+            found.append(topic)
+    return found
 
 
 def parse_timeline_args(text: str) -> TimelineQuery:
     """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime'."""
     norm = normalise(text).replace(" - ", "-")
     start, end = _year_bounds(norm)
-    return TimelineQuery(start, end, _topic(norm), bool(_FIRSTS.search(norm)))
+    topics = _topics(norm)
+    month = None
+    if (match := _MONTH.search(norm)) and start == end:
+        month = [m[:3].casefold() for m in _MONTH_NAMES].index(match.group(1)[:3]) + 1
+    return TimelineQuery(
+        start, end, topics[0] if topics else None, bool(_FIRSTS.search(norm)), month, tuple(topics[1:])
+    )
 
 
 def parse_intent(question: str) -> Intent:
@@ -194,7 +228,11 @@ def parse_intent(question: str) -> Intent:
         query = parse_timeline_args(norm)
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
-        explicit = re.search(r"\b(timeline|time line|milestones?|chronolog\w*|firsts|history)\b", norm)
+        explicit = re.search(
+            r"\b(timeline|time line|milestones?|chronolog\w*|firsts|history|over time|in order|"
+            r"sequence|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b",
+            norm,
+        )
         if explicit or query.start is not None or query.end is not None or query.firsts:
             return query
 

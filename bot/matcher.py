@@ -33,8 +33,13 @@ __all__ = ["Matcher", "Query"]
 
 # How much a word found only in an entry's answer (not in its title, phrasings or
 # aliases) counts towards coverage: it is evidence, but weaker evidence.
-BODY_WEIGHT = 0.55
-FUZZY_SHARE = 0.45
+BODY_WEIGHT = 0.3
+FUZZY_SHARE = 0.4
+COVERAGE_SHARE = 0.5
+# A word the base has never seen is strong evidence the question is about something
+# the notes do not cover ("troops", "budget", "Macron"), so it weighs more than the
+# rarest known word.
+UNKNOWN_WEIGHT = 2.5
 SPELLING_CUTOFF = 80.0
 FUZZY_SHORTLIST = 80
 
@@ -88,7 +93,8 @@ class Matcher:
             for term in item.key_terms | item.body_terms:
                 frequency[term] = frequency.get(term, 0) + 1
         self._idf = {t: math.log((count + 1) / (df + 0.5)) for t, df in frequency.items()}
-        self._unknown_idf = math.log((count + 1) / 0.5)
+        self._unknown_idf = UNKNOWN_WEIGHT * math.log((count + 1) / 0.5)
+        self._position = {item.entry.id: i for i, item in enumerate(self._indexed)}
         self._vocabulary = sorted(frequency)
         self._vocabulary_set = frozenset(frequency)
 
@@ -97,18 +103,27 @@ class Matcher:
         self._choices: list[str] = []
         self._choice_owner: list[int] = []
         self._choice_text: list[str] = []
+        self._choice_terms: list[tuple[str, ...]] = []
+        self._entry_choices: list[list[int]] = [[] for _ in self._indexed]
         for position, item in enumerate(self._indexed):
             entry = item.entry
             for phrasing in (entry.title, *entry.questions, *entry.aliases):
                 terms = content_terms(tokens(normalise(phrasing)))
                 if terms:
+                    self._entry_choices[position].append(len(self._choices))
                     self._choices.append(" ".join(sorted(terms)))
                     self._choice_owner.append(position)
                     self._choice_text.append(phrasing)
+                    self._choice_terms.append(tuple(terms))
 
     @property
     def phrasing_count(self) -> int:
         return len(self._choices)
+
+    def terms_of(self, entry_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """An entry's key terms (title, phrasings, aliases) and its other terms (answer)."""
+        item = self._indexed[self._position[entry_id]]
+        return item.key_terms, item.body_terms
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
@@ -154,6 +169,7 @@ class Matcher:
                 fuzzy_best[owner] = (score, index)
 
         weights = [self.idf(t) for t in query.terms]
+        asked = frozenset(query.terms)
         total = sum(weights) or 1.0
         rare = {t for t, w in zip(query.terms, weights, strict=True) if w >= 2.5}
         shortlist = set(fuzzy_best)
@@ -173,13 +189,35 @@ class Matcher:
             )
             coverage = covered / total
             fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
-            score = FUZZY_SHARE * fuzzy_score / 100 + (1 - FUZZY_SHARE) * coverage
+            precision = self._precision(position, asked)
+            score = (
+                FUZZY_SHARE * fuzzy_score / 100
+                + COVERAGE_SHARE * coverage
+                + (1 - FUZZY_SHARE - COVERAGE_SHARE) * precision
+            )
             phrasing = self._choice_text[choice] if choice >= 0 else item.entry.title
             candidates.append(
                 Candidate(item.entry.id, round(score, 4), phrasing, round(fuzzy_score, 1), round(coverage, 3))
             )
         candidates.sort(key=lambda c: (-c.score, c.entry_id))
         return candidates[:limit]
+
+    def _precision(self, position: int, asked: frozenset[str]) -> float:
+        """How much of the entry's best phrasing the question covers, rare words weighing most.
+
+        Coverage alone cannot tell "when did Japan join NATO" from "when did Japan join
+        the NATO cyber centre": the question's words are all in the entry. What is
+        missing is on the entry's side: "cyber centre", the distinctive part.
+        """
+        best = 0.0
+        for choice in self._entry_choices[position]:
+            terms = self._choice_terms[choice]
+            weights = [self.idf(t) for t in terms]
+            total = sum(weights)
+            if total:
+                hit = sum(w for t, w in zip(terms, weights, strict=True) if t in asked)
+                best = max(best, hit / total)
+        return best
 
 
 def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], frozenset[str]]]:

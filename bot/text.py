@@ -39,6 +39,7 @@ _TYPOGRAPHY = str.maketrans(
 
 _SPACES = re.compile(r"\s+")
 # "U.S." must survive punctuation removal as one word, not as the letters "u" and "s".
+_UK = re.compile(r"\bu\.k\.(?!\w)|\bunited kingdom\b|\bgreat britain\b")
 _USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
@@ -70,6 +71,7 @@ def normalise(text: str) -> str:
     """
     text = fold_typography(clean_user_text(text)).casefold()
     text = _USA.sub(" usa ", text)
+    text = _UK.sub(" uk ", text)
     text = _POSSESSIVE.sub(r"\1", text)
     text = text.replace("'", "")
     text = _NON_WORD.sub(" ", text)

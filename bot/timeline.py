@@ -9,8 +9,9 @@ from bot.knowledge import Entry, KnowledgeBase
 
 __all__ = ["TIMELINE_CAP", "format_milestone", "select_milestones", "timeline_text"]
 
-# Enough to answer "what happened in 2023" whole, short enough to read in a channel.
-TIMELINE_CAP = 12
+# Enough to answer "what happened in 2023" whole, short enough to read in a channel
+# (20 short lines fit one Discord message and one Slack section).
+TIMELINE_CAP = 20
 
 
 def select_milestones(kb: KnowledgeBase, query: TimelineQuery) -> list[Entry]:
@@ -22,7 +23,9 @@ def select_milestones(kb: KnowledgeBase, query: TimelineQuery) -> list[Entry]:
             continue
         if query.end is not None and entry.date.year > query.end:
             continue
-        if query.topic is not None and query.topic not in entry.topics:
+        if query.topics and not set(query.topics) & set(entry.topics):
+            continue
+        if query.month is not None and entry.date.month != query.month:
             continue
         if query.firsts and not entry.first:
             continue

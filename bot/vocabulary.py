@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOP_WORDS", "content_terms", "stem"]
+__all__ = ["COUNTRIES", "STOP_WORDS", "content_terms", "stem"]
+
+# Countries (after the folds below) that a question can be *about*; used to notice
+# "when did Sweden join NATO" landing on an entry about Japan that merely lists Sweden.
+COUNTRIES: frozenset[str] = frozenset(
+    """
+    japan china russia usa korea uk france germany italy sweden finland australia india
+    ukraine turkey estonia lithuania spain belgium taiwan kosovo netherlands norway poland
+    canada philippines israel iran vietnam mongolia
+    """.split()
+)
 
 STOP_WORDS: frozenset[str] = frozenset(
     """
@@ -43,6 +53,29 @@ _VARIANTS: dict[str, str] = {
     "america": "usa",
     "washington": "usa",
     "korean": "korea",
+    "koreas": "korea",
+    "british": "uk",
+    "britain": "uk",
+    "dutch": "netherlands",
+    "swedish": "sweden",
+    "finnish": "finland",
+    "australian": "australia",
+    "indian": "india",
+    "french": "france",
+    "german": "germany",
+    "italian": "italy",
+    "lithuanian": "lithuania",
+    "estonian": "estonia",
+    "spanish": "spain",
+    "belgian": "belgium",
+    "taiwanese": "taiwan",
+    "beijing": "china",
+    "moscow": "russia",
+    "kremlin": "russia",
+    "seoul": "korea",
+    "canadian": "canada",
+    "polish": "poland",
+    "norwegian": "norway",
     "turkish": "turkey",
     "turkiye": "turkey",
     "türkiye": "turkey",

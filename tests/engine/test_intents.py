@@ -49,7 +49,7 @@ def test_long_timelines_are_capped_with_and_n_more(engine: Engine) -> None:
     answer = engine.ask("full timeline")
     lines = answer.text.splitlines()
     assert any(line.startswith("…and ") and " more" in line for line in lines)
-    assert sum(line.startswith("•") for line in lines) == 12
+    assert sum(line.startswith("•") for line in lines) == 20
 
 
 def test_topic_timeline_keeps_to_its_topic(engine: Engine) -> None:
