@@ -1,0 +1,308 @@
+"""Post digests on schedule, each period once, across restarts, crashes and processes.
+
+For every subscription whose latest scheduled run is due and not yet delivered:
+
+1. compose the digest (pure, from the knowledge base);
+2. **claim** the period: insert its delivery row, with the text to post and a lease.
+   ``UNIQUE(subscription_id, period_key)`` lets exactly one process win;
+3. post the parts through the platform's ``Poster``, recording each part as it goes
+   and pacing each channel to one message a second;
+4. mark the period done (and move a `new` digest's baseline) in one transaction.
+
+A claim whose lease runs out without being done belonged to a process that died; it
+is taken over once, and posting resumes after the last part recorded, so a crash never
+loses a period and repeats at most the one message that was in flight. Only a
+subscription's *latest* run is ever considered, so after downtime each subscription
+catches up at most one missed period. Failed posts are retried with backoff (or when
+the platform's ``retry_after`` says), permanent failures are recorded and not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Protocol
+
+from bot.digest import DigestError, DigestSpec, compose, limit_for
+from bot.dispatch import Reply
+from bot.errors import BriefbotError
+from bot.knowledge import KnowledgeBase
+from bot.poster import ChannelRef, Poster, PostError
+from bot.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
+from bot.store import Delivery, Store, Subscription
+
+__all__ = ["Clock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
+
+_log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    """Time for the scheduler; tests inject one that moves only when told."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one pass did for one subscription's period."""
+
+    subscription_id: int
+    period_key: str
+    status: Literal["posted", "empty", "retry", "failed", "busy", "error"]
+    parts: int = 0
+    detail: str = ""
+
+
+def schedule_of(subscription: Subscription) -> Schedule:
+    return parse_schedule_words([*subscription.schedule.split(), subscription.tz])
+
+
+@dataclass(frozen=True)
+class _Due:
+    subscription: Subscription
+    slot: Slot
+    existing: Delivery | None
+
+
+class Scheduler:
+    """Runs due digests: ``run_due`` for one pass, ``run_forever`` until ``stop``."""
+
+    def __init__(
+        self,
+        store: Store,
+        kb_provider: Callable[[], KnowledgeBase],
+        posters: Mapping[str, Poster],
+        clock: Clock | None = None,
+        *,
+        lease: timedelta = timedelta(minutes=10),
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(hours=1),
+        pace: float = 1.0,
+        post_timeout: float = 60.0,
+        max_idle: float = 60.0,
+    ) -> None:
+        if post_timeout >= lease.total_seconds():
+            # A post still running when its lease ends could be taken over and repeated.
+            raise ValueError("post_timeout must be shorter than the lease")
+        self.store = store
+        self.kb_provider = kb_provider
+        self.posters = dict(posters)
+        self.clock: Clock = clock or SystemClock()
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.pace = pace
+        self.post_timeout = post_timeout
+        self.max_idle = max_idle
+        self._offset = timedelta(0)
+        self._last_post: dict[ChannelRef, datetime] = {}
+        self._stopping = asyncio.Event()
+
+    def _now(self) -> datetime:
+        return self.clock.now() + self._offset
+
+    # -- one pass --
+
+    async def run_due(self, now: datetime | None = None) -> tuple[Outcome, ...]:
+        """Deliver everything due at ``now`` (default: the clock's now); one pass."""
+        # A pass "at" another time (the console's --now) keeps that offset throughout,
+        # so leases and timestamps stay consistent with the decisions.
+        self._offset = timedelta(0) if now is None else now - self.clock.now()
+        try:
+            due = self._due(self._now())
+            if not due:
+                return ()
+            kb = self.kb_provider()
+            by_channel: dict[ChannelRef, list[_Due]] = {}
+            for item in due:
+                sub = item.subscription
+                by_channel.setdefault(ChannelRef(sub.platform, sub.workspace, sub.channel), []).append(item)
+            results = await asyncio.gather(
+                *(self._serve_channel(ref, items, kb) for ref, items in by_channel.items())
+            )
+            return tuple(outcome for outcomes in results for outcome in outcomes)
+        finally:
+            self._offset = timedelta(0)
+
+    def _due(self, now: datetime) -> list[_Due]:
+        due = []
+        for sub in self.store.subscriptions():
+            if sub.platform not in self.posters:
+                continue  # another process (another adapter) serves that platform
+            try:
+                slot = schedule_of(sub).latest_at_or_before(now)
+            except ScheduleError as exc:  # e.g. a zone that a tzdata update removed
+                _log.warning("subscription %d has an unusable schedule: %s", sub.id, exc)
+                continue
+            if slot.at < sub.created_at:
+                continue
+            existing = self.store.delivery(sub.id, slot.key)
+            if existing is not None and (existing.status != "claimed" or existing.lease_until > now):
+                continue  # delivered, given up, or someone holds a live lease
+            due.append(_Due(sub, slot, existing))
+        return due
+
+    async def _serve_channel(
+        self, ref: ChannelRef, items: Sequence[_Due], kb: KnowledgeBase
+    ) -> list[Outcome]:
+        outcomes = []
+        for item in items:
+            try:
+                outcome = await self._deliver(ref, item, kb)
+            except Exception as exc:  # one broken subscription must not stop the others
+                _log.exception("digest for subscription %d failed", item.subscription.id)
+                outcome = Outcome(item.subscription.id, item.slot.key, "error", detail=str(exc)[:200])
+            outcomes.append(outcome)
+            if outcome.status in ("retry", "error"):
+                break  # the channel is throttled or down: the rest wait for a later pass
+        return outcomes
+
+    async def _deliver(self, ref: ChannelRef, item: _Due, kb: KnowledgeBase) -> Outcome:
+        sub, key = item.subscription, item.slot.key
+        now = self._now()
+        if item.existing is None:
+            try:
+                digest = compose(
+                    DigestSpec(sub.kind, sub.arg), kb, on=item.slot.local.date(), baseline=sub.baseline
+                )
+            except DigestError as exc:  # e.g. a topic the curators have since removed
+                _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
+                return Outcome(sub.id, key, "failed", detail=str(exc))
+            parts = () if digest.empty else digest.split_for(limit_for(sub.platform))
+            self.store.supersede(sub.id, key)
+            delivery = self.store.claim(
+                sub.id,
+                key,
+                now=now,
+                lease_until=now + self.lease,
+                title=digest.title,
+                parts=parts,
+                baseline=dict(digest.baseline_after) if sub.kind == "new" else None,
+            )
+        else:
+            delivery = self.store.take_over(
+                sub.id, key, now=now, lease_until=now + self.lease, max_attempts=self.max_attempts
+            )
+            if delivery is not None:
+                _log.info("retrying %s for subscription %d (attempt %d)", key, sub.id, delivery.attempts)
+        if delivery is None:
+            return Outcome(sub.id, key, "busy")
+        if not delivery.parts:
+            self.store.finish(sub.id, key, status="empty", now=self._now())
+            return Outcome(sub.id, key, "empty")
+        return await self._post_parts(ref, delivery)
+
+    async def _post_parts(self, ref: ChannelRef, delivery: Delivery) -> Outcome:
+        sub_id, key = delivery.subscription_id, delivery.period_key
+        poster = self.posters[ref.platform]
+        total = len(delivery.parts)
+        for index in range(delivery.parts_done, total):
+            await self._pace(ref)
+            reply = Reply(text=delivery.parts[index], title=delivery.title, kind="digest")
+            try:
+                await asyncio.wait_for(poster.post(ref, reply), timeout=self.post_timeout)
+            except PostError as exc:
+                if exc.permanent:
+                    _log.warning("digest %s for subscription %d failed for good: %s", key, sub_id, exc)
+                    self.store.fail(sub_id, key, error=str(exc))
+                    return Outcome(sub_id, key, "failed", index, str(exc))
+                return self._retry_later(delivery, index, exc.retry_after, str(exc))
+            except Exception as exc:  # an adapter bug or a network error it did not wrap
+                _log.exception("posting digest %s for subscription %d raised", key, sub_id)
+                return self._retry_later(delivery, index, None, f"{type(exc).__name__}: {exc}")
+            finally:
+                self._last_post[ref] = self._now()
+            self.store.record_part(sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease)
+        self.store.finish(sub_id, key, status="done", now=self._now())
+        return Outcome(sub_id, key, "posted", total - delivery.parts_done)
+
+    def _retry_later(self, delivery: Delivery, posted: int, retry_after: float | None, error: str) -> Outcome:
+        sub_id, key = delivery.subscription_id, delivery.period_key
+        if delivery.attempts >= self.max_attempts:
+            message = f"{error} (gave up after {delivery.attempts} attempts)"
+            _log.warning("digest %s for subscription %d: %s", key, sub_id, message)
+            self.store.fail(sub_id, key, error=message)
+            return Outcome(sub_id, key, "failed", posted - delivery.parts_done, message)
+        if retry_after is not None:
+            delay = timedelta(seconds=max(retry_after, 0.0))  # the platform said when
+        else:
+            delay = min(self.max_backoff, self.backoff * 2 ** (delivery.attempts - 1))
+        self.store.retry_later(sub_id, key, retry_at=self._now() + delay, error=error)
+        _log.info("digest %s for subscription %d will be retried in %s: %s", key, sub_id, delay, error)
+        return Outcome(sub_id, key, "retry", posted - delivery.parts_done, error)
+
+    async def _pace(self, ref: ChannelRef) -> None:
+        last = self._last_post.get(ref)
+        if last is None:
+            return
+        wait = (last + timedelta(seconds=self.pace) - self._now()).total_seconds()
+        if wait > 0:
+            await self.clock.sleep(wait)
+
+    # -- the loop --
+
+    def next_wake(self, now: datetime) -> datetime:
+        """When the next run, retry or lease expiry is due (at most ``max_idle`` away,
+        so subscriptions added by another process are noticed)."""
+        wake = now + timedelta(seconds=self.max_idle)
+        for sub in self.store.subscriptions():
+            if sub.platform in self.posters:
+                try:
+                    wake = min(wake, schedule_of(sub).next_after(now).at)
+                except ScheduleError:
+                    continue
+        expiry = self.store.next_lease_expiry()
+        if expiry is not None:
+            wake = min(wake, max(expiry, now))
+        return wake
+
+    async def run_forever(self) -> None:
+        """Pass after pass until ``stop()``; a failing pass is logged, never fatal."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self.run_due()
+                now = self.clock.now()
+                delay = (self.next_wake(now) - now).total_seconds()
+                failures = 0
+            except BriefbotError as exc:  # the database or the knowledge base is unusable
+                failures += 1
+                delay = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2**failures)
+                _log.error("digest pass failed (%s); next try in %.0fs", exc, delay)
+            except Exception:
+                failures += 1
+                delay = min(self.max_backoff.total_seconds(), self.backoff.total_seconds() * 2**failures)
+                _log.exception("digest pass failed; next try in %.0fs", delay)
+            await self._wait(delay)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds <= 0 or self._stopping.is_set():
+            await asyncio.sleep(0)  # still yield, so a busy loop cannot starve stop()
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, stopper):
+                task.cancel()
+            await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+    def stop(self) -> None:
+        """End ``run_forever`` after the pass in progress (posts are never cut midway)."""
+        self._stopping.set()

@@ -1,0 +1,273 @@
+"""The scheduler in one process, with a fake clock: timing, catch-up, retries, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.digest import snapshot
+from bot.dispatch import Reply
+from bot.knowledge import KnowledgeBase
+from bot.poster import ChannelRef, PostError
+from bot.scheduler import Scheduler, SystemClock
+from bot.store import NewSubscription, SQLiteStore
+from tests.digest.support import (
+    MILESTONES,
+    FakeClock,
+    RecordingPoster,
+    channel_gone,
+    entry,
+    make_kb,
+    rate_limited,
+    utc,
+)
+
+CREATED = utc(2024, 7, 1, 8)
+NINE = utc(2024, 7, 1, 9, 0, 30)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    with SQLiteStore(tmp_path / "bot.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> KnowledgeBase:
+    return make_kb(tmp_path)
+
+
+def subscribe(store: SQLiteStore, channel: str = "C1", **fields: object) -> int:
+    values: dict[str, object] = {
+        "platform": "slack",
+        "workspace": "T1",
+        "channel": channel,
+        "kind": "month",
+        "arg": "",
+        "schedule": "daily 09:00",
+        "tz": "UTC",
+        "created_by": "U1",
+    }
+    values.update(fields)
+    return store.add_subscription(NewSubscription(**values), now=CREATED).id  # type: ignore[arg-type]
+
+
+def rig(store: SQLiteStore, kb: KnowledgeBase, start: datetime = NINE) -> tuple[Scheduler, RecordingPoster]:
+    clock = FakeClock(start)
+    poster = RecordingPoster(clock)
+    return Scheduler(store, lambda: kb, {"slack": poster}, clock), poster
+
+
+async def test_a_due_period_is_posted_once_and_never_again(store: SQLiteStore, kb: KnowledgeBase) -> None:
+    sub = subscribe(store)
+    scheduler, poster = rig(store, kb)
+    first = await scheduler.run_due()
+    assert [(o.period_key, o.status) for o in first] == [("2024-07-01T09:00", "posted")]
+    assert await scheduler.run_due() == ()
+    assert await scheduler.run_due(NINE + timedelta(hours=5)) == ()
+    (posted,) = poster.posted
+    assert posted.channel == ChannelRef("slack", "T1", "C1")
+    assert posted.reply.kind == "digest" and posted.reply.title is not None and "July" in posted.reply.title
+    assert store.delivery(sub, "2024-07-01T09:00").status == "done"  # type: ignore[union-attr]
+
+
+async def test_nothing_is_posted_for_a_run_before_the_subscription_existed(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    subscribe(store, schedule="daily 07:00")  # created at 08:00, after today's 07:00
+    scheduler, _poster = rig(store, kb)
+    assert await scheduler.run_due() == ()
+    assert [o.period_key for o in await scheduler.run_due(utc(2024, 7, 2, 7, 1))] == ["2024-07-02T07:00"]
+
+
+async def test_after_downtime_only_the_latest_missed_period_is_caught_up(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    subscribe(store)
+    subscribe(store, channel="C2", schedule="weekly mon 09:00")
+    scheduler, poster = rig(store, kb)
+    outcomes = await scheduler.run_due(utc(2024, 7, 20, 15))  # down since before 1 July
+    assert sorted((o.subscription_id, o.period_key) for o in outcomes) == [
+        (1, "2024-07-20T09:00"),
+        (2, "2024-07-15T09:00"),
+    ]
+    assert len(poster.posted) == 2
+
+
+async def test_a_rate_limit_is_honoured_then_the_period_is_posted_once(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store)
+    scheduler, poster = rig(store, kb)
+    poster.failures = [rate_limited(45)]
+    (outcome,) = await scheduler.run_due()
+    assert outcome.status == "retry"
+    delivery = store.delivery(sub, "2024-07-01T09:00")
+    assert delivery is not None and delivery.retry_at == NINE + timedelta(seconds=45)
+    assert scheduler.next_wake(NINE) == NINE + timedelta(seconds=45)
+    assert await scheduler.run_due(NINE + timedelta(seconds=44)) == ()  # not before it was asked to
+    (retried,) = await scheduler.run_due(NINE + timedelta(seconds=45))
+    assert retried.status == "posted" and len(poster.posted) == 1
+
+
+async def test_failures_back_off_exponentially_and_finally_give_up(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store)
+    scheduler, poster = rig(store, kb)
+    poster.failures = [PostError("platform down") for _ in range(5)]
+    now, waits = NINE, []
+    for _ in range(5):
+        (outcome,) = await scheduler.run_due(now)
+        delivery = store.delivery(sub, "2024-07-01T09:00")
+        assert delivery is not None
+        if outcome.status == "failed":
+            break
+        assert delivery.retry_at is not None
+        waits.append((delivery.retry_at - now).total_seconds())
+        now = delivery.retry_at
+    assert waits == [30, 60, 120, 240]
+    assert outcome.status == "failed" and "gave up after 5 attempts" in outcome.detail
+    assert await scheduler.run_due(now + timedelta(hours=2)) == ()
+    assert poster.calls == 5 and poster.posted == []
+
+
+async def test_a_permanent_failure_is_recorded_and_not_retried(store: SQLiteStore, kb: KnowledgeBase) -> None:
+    sub = subscribe(store)
+    scheduler, poster = rig(store, kb)
+    poster.failures = [channel_gone()]
+    (outcome,) = await scheduler.run_due()
+    assert outcome.status == "failed"
+    delivery = store.delivery(sub, "2024-07-01T09:00")
+    assert delivery is not None and delivery.status == "failed" and delivery.last_error == "channel_not_found"
+    assert await scheduler.run_due(NINE + timedelta(hours=1)) == ()
+    # The next day is a new period and is tried afresh.
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=1))] == ["posted"]
+
+
+async def test_an_adapter_bug_is_retried_like_an_outage(store: SQLiteStore, kb: KnowledgeBase) -> None:
+    subscribe(store)
+    scheduler, poster = rig(store, kb)
+    poster.failures = [RuntimeError("adapter bug")]
+    (outcome,) = await scheduler.run_due()
+    assert outcome.status == "retry" and "RuntimeError" in outcome.detail
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(seconds=30))] == ["posted"]
+
+
+def many_milestones(count: int = 40) -> list[dict[str, object]]:
+    title = "Japan and NATO hold another round of staff talks on maritime security cooperation no. {}"
+    return [
+        entry(f"talks-{i:02d}", date=f"{1980 + i}-07-0{1 + i % 9}", title=title.format(i))
+        for i in range(count)
+    ]
+
+
+async def test_a_failed_part_is_retried_without_repeating_the_parts_before_it(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    subscribe(store)
+    scheduler, poster = rig(store, make_kb(tmp_path, many_milestones(), name="many"))
+    poster.failures = []
+    original = poster.post
+    calls = 0
+
+    async def fail_second(channel: ChannelRef, reply: Reply) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise rate_limited(5)
+        await original(channel, reply)
+
+    poster.post = fail_second  # type: ignore[method-assign]
+    (outcome,) = await scheduler.run_due()
+    assert outcome.status == "retry" and outcome.parts == 1
+    await scheduler.run_due(NINE + timedelta(seconds=10))
+    assert [p.reply.text.splitlines()[0] for p in poster.posted] == ["(1/2)", "(2/2)"]
+
+
+async def test_posts_to_one_channel_are_paced_to_one_a_second(tmp_path: Path, store: SQLiteStore) -> None:
+    subscribe(store)
+    subscribe(store, kind="topic", arg="maritime")
+    scheduler, poster = rig(store, make_kb(tmp_path, [*MILESTONES, *many_milestones()], name="many"))
+    await scheduler.run_due()
+    times = [p.at for p in poster.posted]
+    assert len(times) == 3  # two parts of `month`, one of `topic`
+    assert all(later - earlier >= timedelta(seconds=1) for earlier, later in itertools.pairwise(times))
+
+
+async def test_empty_digests_are_recorded_but_not_posted(store: SQLiteStore, kb: KnowledgeBase) -> None:
+    sub = subscribe(store, schedule="monthly 1 09:00")
+    scheduler, poster = rig(store, kb)
+    (outcome,) = await scheduler.run_due(utc(2024, 8, 1, 9, 1))  # no milestone in August
+    assert outcome.status == "empty" and poster.posted == []
+    assert store.delivery(sub, "2024-08-01T09:00").status == "empty"  # type: ignore[union-attr]
+
+
+async def test_new_digests_post_only_what_curators_added_since_the_last_one(
+    tmp_path: Path, store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    subscribe(store, kind="new", baseline=snapshot(kb))
+    current = {"kb": kb}
+    clock = FakeClock(NINE)
+    poster = RecordingPoster(clock)
+    scheduler = Scheduler(store, lambda: current["kb"], {"slack": poster}, clock)
+    assert [o.status for o in await scheduler.run_due()] == ["empty"]
+    added = entry("space-dialogue-2023", date="2023-03", topics=["space"], title="First space dialogue")
+    current["kb"] = make_kb(tmp_path, [*MILESTONES, added], name="later")
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=1))] == ["posted"]
+    assert "[new] March 2023 — First space dialogue" in poster.posted[0].reply.text
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=2))] == ["empty"]
+
+
+async def test_two_schedulers_in_one_loop_post_a_period_once(tmp_path: Path, kb: KnowledgeBase) -> None:
+    with SQLiteStore(tmp_path / "bot.sqlite3") as one, SQLiteStore(tmp_path / "bot.sqlite3") as two:
+        subscribe(one)
+        clock = FakeClock(NINE)
+        poster = RecordingPoster(clock)
+        first = Scheduler(one, lambda: kb, {"slack": poster}, clock)
+        second = Scheduler(two, lambda: kb, {"slack": poster}, clock)
+        results = await asyncio.gather(first.run_due(), second.run_due())
+    statuses = sorted(o.status for outcomes in results for o in outcomes)
+    assert len(poster.posted) == 1 and statuses in (["busy", "posted"], ["posted"])
+
+
+async def test_subscriptions_of_platforms_without_a_poster_are_left_alone(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store, platform="discord")
+    scheduler, _poster = rig(store, kb)
+    assert await scheduler.run_due() == ()
+    assert store.delivery(sub, "2024-07-01T09:00") is None  # not claimed: the Discord process will post it
+
+
+async def test_run_forever_wakes_for_the_next_run_and_stops_cleanly(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    subscribe(store)
+    clock = FakeClock(utc(2024, 7, 1, 8, 30))
+    scheduler: Scheduler
+
+    class StopAfterPost(RecordingPoster):
+        async def post(self, channel: ChannelRef, reply: Reply) -> None:
+            await super().post(channel, reply)
+            scheduler.stop()
+
+    poster = StopAfterPost(clock)
+    scheduler = Scheduler(store, lambda: kb, {"slack": poster}, clock)
+    await asyncio.wait_for(scheduler.run_forever(), timeout=5)
+    assert [p.at for p in poster.posted] == [utc(2024, 7, 1, 9)]
+    assert max(clock.sleeps) <= 60  # never sleeps past max_idle, so new subscriptions are seen
+
+
+async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: SQLiteStore, kb: KnowledgeBase) -> None:
+    scheduler = Scheduler(store, lambda: kb, {}, SystemClock(), max_idle=3600)
+    task = asyncio.create_task(scheduler.run_forever())
+    await asyncio.sleep(0)
+    scheduler.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert task.done() and task.exception() is None
