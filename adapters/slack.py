@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -30,13 +31,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncBoltRequest, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -101,6 +102,7 @@ _PERMANENT_ERRORS = frozenset(
     }
 )
 _DM_CHANNEL = re.compile(r"^D[A-Z0-9]+$")
+_P = ParamSpec("_P")
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -337,7 +339,9 @@ class SlackApp:
         self._managers = _Managers(self.client, digest_admins)
         self._seen = _RecentIds()
         self._home = home_view(bot.engine.kb, latest=home_milestones)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._register()
 
     # -- wiring --------------------------------------------------------------------------
@@ -345,17 +349,42 @@ class SlackApp:
     def _register(self) -> None:
         app = self.bolt
         app.middleware(self._drop_duplicates)
-        app.command("/nato")(self._on_command)
-        app.event("app_mention")(self._on_mention)
-        app.event("message")(self._on_message)
-        app.event("app_home_opened")(self._on_home_opened)
-        app.action(re.compile(rf"^{ACTION_SUGGEST}_\d+$"))(self._on_suggestion)
-        app.action(ACTION_HELPFUL)(self._on_feedback)
-        app.action(ACTION_NOT_HELPFUL)(self._on_feedback)
+        # Each listener is counted from its listener middleware, which bolt runs before it
+        # acknowledges the request, to the listener's end: wait_idle() then knows about
+        # work Slack has already been told was received but that has not started yet.
+        track = [self._begin]
+        app.command("/nato", middleware=track)(self._counted(self._on_command))
+        app.event("app_mention", middleware=track)(self._counted(self._on_mention))
+        app.event("message", middleware=track)(self._counted(self._on_message))
+        app.event("app_home_opened", middleware=track)(self._counted(self._on_home_opened))
+        app.action(re.compile(rf"^{ACTION_SUGGEST}_\d+$"), middleware=track)(
+            self._counted(self._on_suggestion)
+        )
+        app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
+        app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.error(self._on_error)
 
+    async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        await next()
+
+    def _counted(self, listener: Callable[_P, Awaitable[None]]) -> Callable[_P, Awaitable[None]]:
+        # functools.wraps keeps the signature bolt reads to decide which arguments to pass.
+        @functools.wraps(listener)
+        async def counted(*args: _P.args, **kwargs: _P.kwargs) -> None:
+            try:
+                await listener(*args, **kwargs)
+            finally:
+                self._in_flight -= 1
+                if self._in_flight <= 0:
+                    self._in_flight = 0
+                    self._idle.set()
+
+        return counted
+
     async def _drop_duplicates(
-        self, body: dict[str, Any], request: Any, next: Callable[[], Awaitable[None]]
+        self, body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and not self._seen.first_time(event_id):
@@ -398,13 +427,11 @@ class SlackApp:
         return str(response.get("team") or response.get("team_id") or "?")
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Wait for the answers in progress to finish; False if some were still running."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._tasks:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                return False
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+        """Wait for the requests being answered to finish; False if some still were."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
         return True
 
     # -- the boundary --------------------------------------------------------------------
@@ -415,10 +442,6 @@ class SlackApp:
         work: Callable[[], Awaitable[None]],
         apologise: Callable[[], Awaitable[object]] | None,
     ) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         try:
             await work()
         except Exception:

@@ -125,3 +125,13 @@ async def test_failure_answering_a_mention_gets_one_apology_in_the_thread(
     assert post.args["text"] == "Sorry, something went wrong answering that. It has been logged."
     assert post.args["thread_ts"] == event["ts"]
     assert any(r.exc_info and "mention" in r.getMessage() for r in caplog.records)
+
+
+async def test_wait_idle_covers_answers_already_acknowledged_but_unfinished(slack: SlackHarness) -> None:
+    held = slack.emulator.hold("chat.postMessage")
+    ack = await slack.event(slack.mention_event("who is kishida", user=MEMBER))
+    assert ack.status == 200
+    await slack.emulator.wait_for("chat.postMessage")
+    assert await slack.app.wait_idle(timeout=0.05) is False
+    held.set()
+    assert await slack.app.wait_idle(timeout=5) is True
