@@ -829,4 +829,3 @@ class SQLiteStore:
         with self._read() as conn:
             row = conn.execute("SELECT MIN(lease_until) FROM deliveries WHERE status = 'claimed'").fetchone()
         return _opt_dt(row[0])
-

@@ -1,0 +1,276 @@
+"""`/nato digest …`: subscribe a channel, list, unsubscribe, preview. Shared by every adapter.
+
+Plugged into ``Bot(digest_handler=DigestCommands(store, kb_provider))``. Like the rest of
+dispatch it never raises: a mistake gets a precise usage message listing what is valid,
+a broken database gets one short apology (and a log line with the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from bot.commands import quote_user_text
+from bot.digest import (
+    DIGEST_KINDS,
+    DIGEST_USAGE,
+    DigestError,
+    DigestSpec,
+    compose,
+    limit_for,
+    parse_spec,
+    snapshot,
+)
+from bot.dispatch import Reply, Request
+from bot.errors import StoreError
+from bot.knowledge import KnowledgeBase
+from bot.schedule import SCHEDULE_HELP, Schedule, ScheduleError, parse_schedule_words
+from bot.store import NewSubscription, Store, Subscription
+
+__all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "DigestCommands"]
+
+_log = logging.getLogger(__name__)
+
+# Enough for every kind on a couple of schedules; more would be noise, not news.
+MAX_PER_CHANNEL = 10
+
+DIGEST_COMMAND_USAGE = (
+    "Usage: `/nato digest subscribe <kind> [arg] <schedule> [time zone]`, `/nato digest list`, "
+    "`/nato digest unsubscribe <id>`, `/nato digest now <kind> [arg]` (a private preview).\n"
+    f"{DIGEST_USAGE}\n{SCHEDULE_HELP}\n"
+    "Example: `/nato digest subscribe topic maritime weekly mon 09:00 Europe/Brussels`."
+)
+
+_REFUSAL = (
+    "Sorry, only channel managers can subscribe this channel to digests or cancel them. "
+    "A channel manager can set it up; meanwhile `/nato digest now <kind>` shows you a private preview."
+)
+_KINDS_WITH_ARG = ("period", "topic")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _usage(message: str) -> Reply:
+    return Reply(message, ephemeral=True, kind="usage")
+
+
+def _when(schedule: Schedule, moment: datetime) -> str:
+    local = moment.astimezone(schedule.zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+
+
+class DigestCommands:
+    """The handler behind ``/nato digest``."""
+
+    def __init__(
+        self,
+        store: Store,
+        kb_provider: Callable[[], KnowledgeBase],
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.store = store
+        self.kb_provider = kb_provider
+        self.clock = clock
+
+    def __call__(self, request: Request, args: str) -> Reply:
+        try:
+            return self._handle(request, args.split())
+        except StoreError:
+            _log.exception("digest command failed on the store")
+            return Reply(
+                "Sorry, I couldn't reach the subscription store, so nothing was changed. It has been logged.",
+                ephemeral=True,
+                kind="info",
+            )
+        except Exception:  # the dispatch contract: nothing a user types raises
+            _log.exception("digest command %r failed", args[:80])
+            return Reply(
+                "Sorry, something went wrong with that digest command. It has been logged.",
+                ephemeral=True,
+                kind="info",
+            )
+
+    def _handle(self, request: Request, words: Sequence[str]) -> Reply:
+        sub = words[0].casefold() if words else "help"
+        rest = list(words[1:])
+        if sub == "subscribe":
+            return self._subscribe(request, rest)
+        if sub == "list":
+            return self._list(request)
+        if sub in ("unsubscribe", "cancel", "remove"):
+            return self._unsubscribe(request, rest)
+        if sub in ("now", "preview"):
+            return self._now(request, rest)
+        if sub == "help":
+            return Reply(DIGEST_COMMAND_USAGE, title="Digests", ephemeral=True, kind="help")
+        return _usage(f"I don't know `digest {quote_user_text(words[0], 30)}`. {DIGEST_COMMAND_USAGE}")
+
+    # -- subcommands --
+
+    def _spec(self, words: Sequence[str], kb: KnowledgeBase) -> tuple[DigestSpec, list[str]]:
+        """The digest kind and its argument at the front of ``words``; the rest follows."""
+        if not words:
+            raise DigestError(f"Which digest? {DIGEST_USAGE}")
+        kind = words[0].casefold()
+        takes_arg = kind in _KINDS_WITH_ARG
+        arg = words[1] if takes_arg and len(words) > 1 else ""
+        rest = list(words[2:] if takes_arg else words[1:])
+        return parse_spec(kind, arg, kb, today=self.clock().date()), rest
+
+    def _subscribe(self, request: Request, words: list[str]) -> Reply:
+        if not request.user_is_manager:
+            return Reply(_REFUSAL, ephemeral=True, kind="refusal")
+        kb = self.kb_provider()
+        try:
+            spec, rest = self._spec(words, kb)
+            # "month maritime daily 09:00": a stray argument, not a bad schedule.
+            stray = len(rest) > 1 and _not_a_schedule(rest[0]) and not _not_a_schedule(rest[1])
+            if spec.kind not in _KINDS_WITH_ARG and stray:
+                raise DigestError(f"`{spec.kind}` takes no argument (got “{quote_user_text(rest[0], 30)}”).")
+            schedule = parse_schedule_words(rest)
+        except (DigestError, ScheduleError) as exc:
+            return _usage(f"{exc}\n{_SUBSCRIBE_USAGE}")
+        mine = self._channel_subscriptions(request)
+        for existing in mine:
+            if (existing.kind, existing.arg, existing.schedule, existing.tz) == (
+                spec.kind,
+                spec.arg,
+                schedule.text,
+                schedule.tz,
+            ):
+                return Reply(
+                    f"This channel already gets that digest (#{existing.id}).", ephemeral=True, kind="info"
+                )
+        if len(mine) >= MAX_PER_CHANNEL:
+            return Reply(
+                f"This channel already has {len(mine)} digests, the most I keep per channel. "
+                "Unsubscribe one first (`/nato digest list` shows their ids).",
+                ephemeral=True,
+                kind="info",
+            )
+        now = self.clock()
+        created = self.store.add_subscription(
+            NewSubscription(
+                platform=request.platform,
+                workspace=request.workspace,
+                channel=request.channel,
+                kind=spec.kind,
+                arg=spec.arg,
+                schedule=schedule.text,
+                tz=schedule.tz,
+                created_by=request.user,
+                baseline=snapshot(kb) if spec.kind == "new" else None,
+            ),
+            now=now,
+        )
+        first = schedule.next_after(now)
+        return Reply(
+            f"Subscribed this channel to the `{spec.describe()}` digest (#{created.id}), "
+            f"{schedule.describe()}. First one: {_when(schedule, first.at)}.",
+            title="Digest subscribed",
+            kind="info",
+        )
+
+    def _list(self, request: Request) -> Reply:
+        mine = self._channel_subscriptions(request)
+        if not mine:
+            return Reply(
+                "This channel has no digest subscriptions. Start one with "
+                "`/nato digest subscribe <kind> [arg] <schedule> [time zone]`; `/nato digest help` explains.",
+                ephemeral=True,
+                kind="info",
+            )
+        now = self.clock()
+        lines = []
+        for sub in mine:
+            schedule = parse_schedule_words([*sub.schedule.split(), sub.tz])
+            line = (
+                f"• #{sub.id} `{DigestSpec(sub.kind, sub.arg).describe()}`, {schedule.describe()}; "
+                f"next {_when(schedule, schedule.next_after(now).at)}"
+            )
+            last = self.store.last_delivery(sub.id)
+            if last is not None:
+                line += f"; last ({last.period_key}): {_status(last.status, last.last_error)}"
+            lines.append(line)
+        return Reply("\n".join(lines), title="Digests in this channel", ephemeral=True, kind="info")
+
+    def _unsubscribe(self, request: Request, words: list[str]) -> Reply:
+        if not request.user_is_manager:
+            return Reply(_REFUSAL, ephemeral=True, kind="refusal")
+        wanted = words[0].lstrip("#") if len(words) == 1 else ""
+        if not wanted.isdigit():
+            return _usage(
+                "Usage: `/nato digest unsubscribe <id>`, with an id from `/nato digest list` (e.g. `3`)."
+            )
+        # Only this channel's subscriptions: a manager here is not a manager elsewhere.
+        target = next((s for s in self._channel_subscriptions(request) if s.id == int(wanted)), None)
+        if target is None or not self.store.remove_subscription(target.id):
+            return Reply(
+                f"This channel has no digest #{int(wanted)}; `/nato digest list` shows its subscriptions.",
+                ephemeral=True,
+                kind="info",
+            )
+        return Reply(
+            f"Unsubscribed this channel from digest #{target.id} "
+            f"(`{DigestSpec(target.kind, target.arg).describe()}`).",
+            kind="info",
+        )
+
+    def _now(self, request: Request, words: list[str]) -> Reply:
+        kb = self.kb_provider()
+        try:
+            spec, rest = self._spec(words, kb)
+        except DigestError as exc:
+            return _usage(f"{exc}\nUsage: `/nato digest now <kind> [arg]`.")
+        if rest:
+            extra = quote_user_text(" ".join(rest), 30)
+            return _usage(f"`digest now` takes a kind and its argument only, not “{extra}”.")
+        baseline = None
+        if spec.kind == "new":
+            tracked = [s for s in self._channel_subscriptions(request) if s.kind == "new"]
+            if not tracked or tracked[0].baseline is None:
+                return Reply(
+                    "A `new` digest lists what curators add after a channel subscribes, and this channel "
+                    "has no `new` subscription yet, so there is nothing to compare against.",
+                    ephemeral=True,
+                    kind="info",
+                )
+            baseline = tracked[0].baseline
+        digest = compose(spec, kb, on=self.clock().date(), baseline=baseline)
+        reply = digest.to_reply(limit_for(request.platform))
+        return Reply(
+            text=reply.text,
+            title=f"Preview: {digest.title}",
+            kind="digest",
+            ephemeral=True,
+            entry_ids=reply.entry_ids,
+            parts=reply.parts,
+        )
+
+    def _channel_subscriptions(self, request: Request) -> tuple[Subscription, ...]:
+        return self.store.subscriptions(
+            platform=request.platform, workspace=request.workspace, channel=request.channel
+        )
+
+
+_SUBSCRIBE_USAGE = (
+    "Usage: `/nato digest subscribe <kind> [arg] <schedule> [time zone]`, e.g. "
+    "`/nato digest subscribe month monthly 1 09:00 Asia/Tokyo` or "
+    "`/nato digest subscribe topic cyber weekly mon 09:00 Europe/Brussels`. "
+    f"Kinds: {', '.join(DIGEST_KINDS)}."
+)
+
+
+def _not_a_schedule(word: str) -> bool:
+    folded = word.casefold()
+    return folded not in ("daily", "weekly", "monthly") and not folded[:1].isdigit() and folded[:1] != "*"
+
+
+def _status(status: str, error: str | None) -> str:
+    if status == "failed" and error:
+        return f"failed ({error[:80]})"
+    return {"done": "posted", "empty": "nothing to post", "claimed": "in progress"}.get(status, status)
