@@ -179,9 +179,9 @@ class Bot:
         if answer.abstained or not any(self.engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
             close = self.engine.suggest(wanted, kinds=(kind,), limit=5)
             names = ", ".join(e.title for e in close) or "none"
-            noun = "anyone called" if kind == "person" else "a term"
+            what = "no one called" if kind == "person" else "no term"
             return Reply(
-                f"I have no {noun} “{quote_user_text(wanted)}” in my notes. Closest: {names}.",
+                f"I have {what} “{quote_user_text(wanted)}” in my notes. Closest: {names}.",
                 ephemeral=True,
                 kind="abstain",
                 suggestions=tuple(Suggestion(e.id, e.title, e.questions[0]) for e in close[:3]),

@@ -23,7 +23,7 @@ from bot.vocabulary import COUNTRIES, content_terms
 __all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
 
 # Tuned on tests/eval/dev.yaml with `briefbot eval` (see its threshold sweep).
-DEFAULT_THRESHOLD = 0.70
+DEFAULT_THRESHOLD = 0.66
 # Longer input is matched on its start: nobody's real question is 2,000 characters,
 # and the cap bounds the matcher's work whatever arrives.
 MAX_QUESTION_CHARS = 500
@@ -138,7 +138,10 @@ class Engine:
         return clone
 
     def ask(self, question: str) -> Answer:
-        text = clean_user_text(question)[:MAX_QUESTION_CHARS]
+        text = clean_user_text(question)
+        if len(text) > MAX_QUESTION_CHARS:
+            # Cut at a word boundary so a half word is not read as an unknown word.
+            text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
         if not normalise(text):
             return Answer(
                 "Ask me something about NATO–Japan security relations. " + HELP_TEXT,

@@ -154,6 +154,8 @@ Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | None
 
 _YEAR = r"(?:19|20)\d{2}"
 _RANGE = re.compile(rf"\b(?:between|from)?\s*({_YEAR})\s*(?:and|to|until|till|through|-|–)\s*({_YEAR})\b")
+# Normalising drops hyphens, so "2013-2019" is made "2013 to 2019" first.
+_YEAR_DASH = re.compile(rf"({_YEAR})\s*[-–—]\s*({_YEAR})")
 _SINCE = re.compile(rf"\b(?:since|after|from|starting|post)\s+({_YEAR})\b")
 _BEFORE = re.compile(rf"\b(?:before|until|till|up to|prior to|pre)\s+({_YEAR})\b")
 _YEARS = re.compile(rf"\b({_YEAR})s?\b")
@@ -206,7 +208,7 @@ def _topics(text: str) -> list[str]:
 
 def parse_timeline_args(text: str) -> TimelineQuery:
     """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime'."""
-    norm = normalise(text).replace(" - ", "-")
+    norm = normalise(_YEAR_DASH.sub(r"\1 to \2", text))
     start, end = _year_bounds(norm)
     topics = _topics(norm)
     month = None
@@ -219,9 +221,12 @@ def parse_timeline_args(text: str) -> TimelineQuery:
 
 def parse_intent(question: str) -> Intent:
     """The structured intent of a chat question, or None for an ordinary question."""
-    norm = normalise(question)
+    norm = normalise(_YEAR_DASH.sub(r"\1 to \2", question))
     if not norm or _HELP.match(norm):
         return Help()
+    if _RANGE.search(norm) or _SINCE.search(norm):
+        # "between 2013 and 2019", "since 2021": a span of years asks for a timeline.
+        return parse_timeline_args(norm)
 
     years = [int(y) for y in _YEARS.findall(norm)]
     if _TIMELINE_WORDS.search(norm) or re.fullmatch(rf"(?:in\s+)?{_YEAR}s?", norm):

@@ -126,7 +126,10 @@ class Matcher:
         return item.key_terms, item.body_terms
 
     def idf(self, term: str) -> float:
-        return self._idf.get(term, self._unknown_idf)
+        if term in self._idf:
+            return self._idf[term]
+        # Short unknown tokens are mostly noise ("cy", "xx"), not a missing subject.
+        return self._unknown_idf if len(term) >= 4 else self._unknown_idf / UNKNOWN_WEIGHT
 
     def analyse(self, text: str) -> Query:
         """Normalise, stem and spell-correct a question against the base's vocabulary."""
