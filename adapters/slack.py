@@ -30,7 +30,7 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec
 
 import aiohttp
@@ -456,15 +456,7 @@ class SlackApp:
         """Digest commands need to know whether the user may manage subscriptions."""
         if not request.is_command or not isinstance(parse_command(request.text), DigestCmd):
             return request
-        return Request(
-            platform=request.platform,
-            user=request.user,
-            channel=request.channel,
-            text=request.text,
-            is_command=True,
-            workspace=request.workspace,
-            user_is_manager=await self._managers.is_manager(request.user),
-        )
+        return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 
     # -- /nato -----------------------------------------------------------------------------
 
@@ -677,8 +669,19 @@ async def serve_http(app: SlackApp, host: str, port: int) -> web.AppRunner:
 async def connect_socket_mode(
     app: SlackApp, app_token: str, ping_interval: float = 10
 ) -> AsyncSocketModeHandler:
-    """Open the Socket Mode connection; the handler reconnects by itself when Slack asks."""
+    """Open the Socket Mode connection; the handler reconnects by itself when Slack asks.
+
+    The first websocket URL is requested here rather than by slack_sdk, which would retry a
+    rejected app token forever: a wrong SLACK_APP_TOKEN stops start-up instead.
+    """
+    try:
+        opened = await app.client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        raise ConfigError(f"SLACK_APP_TOKEN was rejected by Slack ({_error_code(exc)})") from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach the Slack API ({type(exc).__name__}); check SLACK_API_URL") from exc
     handler = AsyncSocketModeHandler(app.bolt, app_token, web_client=app.client, ping_interval=ping_interval)
+    handler.client.wss_uri = str(opened["url"])
     await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     return handler
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import main
-from adapters.slack import DEFAULT_API_URL, SlackSettings, build_app
+from adapters.slack import DEFAULT_API_URL, SlackSettings, build_app, connect_socket_mode
 from bot.dispatch import Bot
 from bot.engine import Engine
 from bot.errors import ConfigError
@@ -157,6 +157,17 @@ async def test_rejected_token_stops_start_up_without_naming_its_value() -> None:
         with pytest.raises(ConfigError) as raised:
             await app.check_auth()
     assert str(raised.value) == "SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)"
+
+
+async def test_rejected_app_token_stops_start_up_instead_of_retrying_forever() -> None:
+    async with SlackEmulator() as emulator:
+        app = build_app(
+            Bot(Engine(fixture_kb())), token=emulator.bot_token, signing_secret=None, api_url=emulator.api_url
+        )
+        with pytest.raises(ConfigError) as raised:
+            await connect_socket_mode(app, "xapp-revoked-token")
+    assert str(raised.value) == "SLACK_APP_TOKEN was rejected by Slack (invalid_auth)"
+    assert emulator.calls_to("socket.connected") == []
 
 
 async def test_http_mode_serves_signed_requests_until_terminated(tmp_path: Path) -> None:
