@@ -225,6 +225,32 @@ def _cmd_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return run_discord(args, kb)
 
 
+def _cmd_chat_maybe_store(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    if args.db is None:
+        return _cmd_chat(args, kb)
+    from adapters.console_digests import chat_with_store
+
+    return chat_with_store(args, kb)
+
+
+def _cmd_digest(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from adapters.console_digests import digest_preview, digest_run_due
+
+    return digest_preview(args, kb) if args.digest_command == "preview" else digest_run_due(args, kb)
+
+
+def _cmd_feedback(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from adapters.console_digests import list_feedback
+
+    return list_feedback(args, kb)
+
+
+def _cmd_kb_unanswered(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from adapters.console_digests import list_unanswered
+
+    return list_unanswered(args, kb)
+
+
 def _threshold(args: argparse.Namespace) -> dict[str, float]:
     return {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
 
@@ -240,7 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="interactive session in the terminal")
     chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
     chat.add_argument("--threshold", type=float, default=None)
-    chat.set_defaults(handler=_cmd_chat)
+    chat.add_argument(
+        "--db", type=Path, default=None, help="SQLite database: store feedback and enable /nato digest"
+    )
+    chat.set_defaults(handler=_cmd_chat_maybe_store)
 
     ask = sub.add_parser("ask", help="answer one question, or a batch with --json -")
     ask.add_argument("question", nargs="?", default=None)
@@ -263,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = kb_sub.add_parser("export", help="every entry as JSON")
     export.add_argument("--json", action="store_true", default=True)
+    unanswered = kb_sub.add_parser("unanswered", help="questions the bot abstained on, for curators")
+    unanswered.add_argument("--db", type=Path, required=True, help="SQLite database")
+    unanswered.add_argument("--limit", type=int, default=50)
+    unanswered.set_defaults(handler=_cmd_kb_unanswered)
     kb.set_defaults(handler=_cmd_kb)
 
     slack = sub.add_parser("slack", help="run on Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
@@ -278,6 +311,26 @@ def build_parser() -> argparse.ArgumentParser:
     discord_sync = discord_sub.add_parser("sync", help="register the /nato slash commands")
     discord_sync.add_argument("--guild", type=int, default=None, help="sync to one guild (instant)")
     discord.set_defaults(handler=_cmd_discord)
+
+    from adapters.console_digests import iso_date, iso_instant  # argparse types for the digest tools
+
+    digest = sub.add_parser("digest", help="preview a digest, or run one scheduler pass")
+    digest_sub = digest.add_subparsers(dest="digest_command", required=True)
+    preview = digest_sub.add_parser("preview", help="print a digest: month | period ARG | topic ARG")
+    preview.add_argument("kind", help="month, period, topic or new")
+    preview.add_argument("arg", nargs="*", help="the period or topic")
+    preview.add_argument("--date", type=iso_date, default=None, help="compose as on this day (YYYY-MM-DD)")
+    run_due = digest_sub.add_parser("run-due", help="one scheduler pass; console digests are printed")
+    run_due.add_argument("--db", type=Path, required=True, help="SQLite database")
+    run_due.add_argument(
+        "--now", type=iso_instant, default=None, help="act as at this ISO date-time (naive means UTC)"
+    )
+    digest.set_defaults(handler=_cmd_digest)
+
+    feedback = sub.add_parser("feedback", help="what users said about answers (helpful / not)")
+    feedback.add_argument("--db", type=Path, required=True, help="SQLite database")
+    feedback.add_argument("--limit", type=int, default=50)
+    feedback.set_defaults(handler=_cmd_feedback)
     return parser
 
 
