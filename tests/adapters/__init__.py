@@ -1,0 +1,1 @@
+"""Tests of the chat-platform adapters, one folder per platform."""
