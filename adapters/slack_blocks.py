@@ -248,7 +248,7 @@ def home_view(kb: KnowledgeBase, latest: int = 5) -> dict[str, Any]:
     blocks: list[Block] = [
         _header("briefbot: NATO–Japan briefings"),
         _section(escape(_GUIDE)),
-        _section(_HOW_TO),
+        _section(escape(_HOW_TO)),
         {"type": "divider"},
         _header("Latest milestones"),
     ]

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -49,6 +50,31 @@ BOT_ID = "BBRIEFBOT"
 APP_ID = "A0BRIEFBOT"
 
 _APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+_MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "views.publish", "response_url"})
+# Markup the app may send: a mention of the user who asked. Anything else in <…> would be
+# a ping, a link or a broken escape.
+_MARKUP = re.compile(r"<(?!@[UW][A-Z0-9]+>)[^>]*>?|&(?!amp;|lt;|gt;)")
+
+
+def unescaped_markup(payload: Mapping[str, Any]) -> list[str]:
+    """Slack markup in a message's mrkdwn text that the app should have escaped."""
+    texts: list[str] = []
+
+    def walk(node: object, mrkdwn: bool) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "plain_text":
+                return  # never parsed for markup
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str) and (mrkdwn or node.get("type") == "mrkdwn"):
+                    texts.append(value)
+                else:
+                    walk(value, mrkdwn=False)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, mrkdwn=False)
+
+    walk(dict(payload), mrkdwn=True)
+    return [match.group(0) for text in texts for match in _MARKUP.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,7 @@ class SlackEmulator:
         self.app_token = APP_TOKEN
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
         self.calls: list[Call] = []
+        self.markup_problems: list[tuple[str, str]] = []  # (method, the unescaped markup)
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[_Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
@@ -206,6 +233,8 @@ class SlackEmulator:
         return self.calls_to(method, where)
 
     async def _record(self, call: Call) -> None:
+        if call.method in _MESSAGE_METHODS:
+            self.markup_problems.extend((call.method, found) for found in unescaped_markup(call.args))
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()

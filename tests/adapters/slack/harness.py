@@ -125,6 +125,8 @@ class SlackHarness:
                 raise ValueError(mode)
             stack.push_async_callback(app.wait_idle)
             yield harness
+        # Whatever the test did, nothing the app sent may ping, link or break an escape.
+        assert emulator.markup_problems == [], emulator.markup_problems
 
     # -- deliveries ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import adapters.slack_blocks
 from adapters.slack_blocks import decode_feedback, escape, from_slack, home_view, render_reply
 from bot.answer import Suggestion
 from bot.dispatch import Reply
+from tests.adapters.slack.emulator import unescaped_markup
 from tests.adapters.slack.harness import fixture_kb
 
 
@@ -98,6 +99,7 @@ def test_feedback_button_value_round_trips_and_bad_values_are_harmless() -> None
 def test_home_view_lists_the_latest_milestones_newest_first() -> None:
     view = home_view(fixture_kb(), latest=2)
     text = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "/nato who &lt;name&gt;" in text and "<name>" not in text
     assert text.index("February 2023") < text.index("November 2022")
     assert "June 2022" not in text
     assert "Stoltenberg visits Tokyo &amp; signs" in text
@@ -115,3 +117,14 @@ def test_public_names_are_pinned() -> None:
         "serve_http",
     ]
     assert sorted(adapters.slack_blocks.__all__) == adapters.slack_blocks.__all__
+
+
+def test_the_emulators_markup_check_catches_what_slack_would_parse() -> None:
+    message = {
+        "text": "hi <!channel> & <@U0ASKER> &amp;",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "<!here> is fine in plain text"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "see <https://x.test|x> &lt;ok&gt;"}},
+        ],
+    }
+    assert unescaped_markup(message) == ["<!channel>", "&", "<https://x.test|x>"]
