@@ -12,9 +12,9 @@ from bot.store import SQLiteStore
 from tests.digest.support import make_kb_dir
 
 
-@pytest.fixture
-def kb_dir(tmp_path: Path) -> Path:
-    return make_kb_dir(tmp_path)
+@pytest.fixture(scope="module")
+def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_kb_dir(tmp_path_factory.mktemp("kb"))
 
 
 def briefbot(capsys: pytest.CaptureFixture[str], kb_dir: Path, *args: str) -> tuple[int, str, str]:

@@ -99,8 +99,7 @@ def test_a_crash_after_a_post_but_before_it_is_recorded_repeats_only_that_messag
     # message, once, and nothing else.
     subscribe(tmp_path)
     assert worker(tmp_path, FIRST_RUN, crash="after-post") == CRASH_EXIT
-    assert worker(tmp_path, FIRST_RUN + LEASE) == 0
-    assert worker(tmp_path, FIRST_RUN + 3 * LEASE) == 0
+    assert worker(tmp_path, FIRST_RUN + LEASE, FIRST_RUN + 3 * LEASE) == 0
     assert len(posts(tmp_path)) == 2 and posts(tmp_path)[0]["text"] == posts(tmp_path)[1]["text"]
     assert statuses(tmp_path) == [("2024-07-01T09:00", "done", 2)]
 

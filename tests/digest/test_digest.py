@@ -28,9 +28,9 @@ from tests.digest.support import MILESTONES, entry, make_kb
 JULY_2023 = date(2023, 7, 20)
 
 
-@pytest.fixture
-def kb(tmp_path: Path) -> KnowledgeBase:
-    return make_kb(tmp_path)
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return make_kb(tmp_path_factory.mktemp("kb"))  # a frozen value: safe to share
 
 
 def ids(kb: KnowledgeBase, kind: str, arg: str = "", on: date = JULY_2023) -> list[str]:

@@ -18,9 +18,9 @@ from tests.digest.support import make_kb, utc
 NOW = utc(2024, 3, 28, 12)  # the Thursday before Brussels moves its clocks
 
 
-@pytest.fixture
-def kb(tmp_path: Path) -> KnowledgeBase:
-    return make_kb(tmp_path)
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return make_kb(tmp_path_factory.mktemp("kb"))  # a frozen value: safe to share
 
 
 @pytest.fixture

@@ -37,9 +37,9 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
         yield opened
 
 
-@pytest.fixture
-def kb(tmp_path: Path) -> KnowledgeBase:
-    return make_kb(tmp_path)
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return make_kb(tmp_path_factory.mktemp("kb"))  # a frozen value: safe to share
 
 
 def subscribe(store: SQLiteStore, channel: str = "C1", **fields: object) -> int:
