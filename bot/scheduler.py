@@ -200,6 +200,11 @@ class Scheduler:
             )
             if delivery is not None:
                 _log.info("retrying %s for subscription %d (attempt %d)", key, sub.id, delivery.attempts)
+            else:
+                after = self.store.delivery(sub.id, key)
+                if after is not None and after.status == "failed":  # given up just now
+                    _log.warning("digest %s for subscription %d given up: %s", key, sub.id, after.last_error)
+                    return Outcome(sub.id, key, "failed", detail=after.last_error or "")
         if delivery is None:
             return Outcome(sub.id, key, "busy")
         if not delivery.parts:

@@ -271,3 +271,19 @@ async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: SQLiteStore,
     scheduler.stop()
     await asyncio.wait_for(task, timeout=5)
     assert task.done() and task.exception() is None
+
+
+async def test_a_period_abandoned_twice_is_reported_failed_not_retried_forever(
+    store: SQLiteStore, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store)
+    lease = timedelta(minutes=10)
+    key = "2024-07-01T09:00"
+    # Two processes claimed this period and died before posting (no retry booked).
+    store.claim(sub, key, now=NINE, lease_until=NINE + lease, title="t", parts=("x",), baseline=None)
+    store.take_over(sub, key, now=NINE + lease, lease_until=NINE + 2 * lease, max_attempts=5)
+    scheduler, poster = rig(store, kb)
+    (outcome,) = await scheduler.run_due(NINE + 2 * lease)
+    assert outcome.status == "failed" and "stopped twice" in outcome.detail
+    assert poster.calls == 0
+    assert await scheduler.run_due(NINE + 3 * lease) == ()
