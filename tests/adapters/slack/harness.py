@@ -28,6 +28,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.store import SQLiteStore
 from tests.adapters.slack.emulator import (
     BOT_USER,
+    TEAM,
     SignedSender,
     SlackEmulator,
     block_actions,
@@ -108,8 +109,6 @@ class SlackHarness:
                 rate_limit_retries=rate_limit_retries,
             )
             harness = cls(mode, emulator, app, store)
-            # Registered last, so it runs first: answers still in flight finish while the
-            # emulator they talk to is up.
             if mode == "http":
                 runner = await serve_http(app, "127.0.0.1", 0)
                 stack.push_async_callback(runner.cleanup)
@@ -123,6 +122,8 @@ class SlackHarness:
                 await emulator.wait_for("socket.connected")
             else:
                 raise ValueError(mode)
+            # Registered last, so it runs first: answers still in flight finish while the
+            # emulator they talk to and the store they write to are still there.
             stack.push_async_callback(app.wait_idle)
             yield harness
         # Whatever the test did, nothing the app sent may ping, link or break an escape.
@@ -149,7 +150,7 @@ class SlackHarness:
         ack = await self.emulator.wait_ack(envelope_id)
         return Ack(200, str(ack.get("payload", "")))
 
-    async def command(self, text: str, *, user: str = "U0MEMBER", channel: str = CHANNEL) -> str:
+    async def command(self, text: str, *, user: str = MEMBER, channel: str = CHANNEL) -> str:
         """``/nato <text>``; returns the response_url the answer must arrive on."""
         response_url = self.emulator.response_url()
         ack = await self._deliver(
@@ -173,7 +174,7 @@ class SlackHarness:
             "ts": ts,
             "event_ts": ts,
             "channel": channel,
-            "team": "T0EMULATED",
+            "team": TEAM,
         }
         if thread_ts is not None:
             event["thread_ts"] = thread_ts
@@ -189,7 +190,7 @@ class SlackHarness:
             "text": text,
             "ts": ts,
             "event_ts": ts,
-            "team": "T0EMULATED",
+            "team": TEAM,
         }
 
     async def click(
