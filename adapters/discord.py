@@ -728,7 +728,7 @@ class BriefbotClient(discord.Client):
             is_command=True,
             workspace=str(interaction.guild_id) if in_guild else "",
             # In a DM the user is the only member of the channel they would manage.
-            user_is_manager=interaction.permissions.manage_channels if in_guild else True,
+            user_is_manager=_may_manage(interaction.permissions) if in_guild else True,
         )
 
     async def answer_command(
@@ -870,6 +870,10 @@ class BriefbotClient(discord.Client):
 _CONVERSATION = (discord.MessageType.default, discord.MessageType.reply)
 
 
+def _may_manage(permissions: discord.Permissions) -> bool:
+    return permissions.manage_channels or permissions.administrator
+
+
 def _manages_channel(message: discord.Message) -> bool:
     if message.guild is None:
         return True
@@ -878,8 +882,8 @@ def _manages_channel(message: discord.Message) -> bool:
         return False
     permissions_for = getattr(message.channel, "permissions_for", None)
     if permissions_for is None:
-        return author.guild_permissions.manage_channels
-    return bool(permissions_for(author).manage_channels)
+        return _may_manage(author.guild_permissions)
+    return _may_manage(permissions_for(author))
 
 
 # ---------------------------------------------------------------------------

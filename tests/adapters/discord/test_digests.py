@@ -147,3 +147,18 @@ async def test_the_poster_hands_a_long_rate_limit_back_to_the_scheduler(emulator
                 ChannelRef("discord", emulator.guild_id, emulator.channel_id), Reply("Digest.", kind="digest")
             )
     assert limited.value.retry_after == 120 and not limited.value.permanent
+
+
+async def test_a_mention_subscribes_only_for_members_whose_roles_allow_managing_the_channel(
+    emulator: DiscordEmulator, store: SQLiteStore
+) -> None:
+    command = "/nato digest subscribe topic maritime daily 09:00"
+    async with running_bot(emulator, digest_core(store)):
+        await emulator.mention(command, manager=False)
+        [refusal] = await emulator.wait_for_message(emulator.channel_id)
+        assert "only channel managers" in refusal.text and store.subscriptions() == ()
+        await emulator.mention(command, user=MODERATOR, manager=True)  # has the Moderators role
+        [_, accepted] = await emulator.wait_for_message(emulator.channel_id, count=2)
+    assert accepted.embeds[0]["title"] == "Digest subscribed"
+    [sub] = store.subscriptions()
+    assert sub.created_by == MODERATOR["id"]

@@ -6,6 +6,7 @@ import argparse
 import logging
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -63,9 +64,17 @@ def test_sync_registers_the_nato_command_tree(
         len(timeline["topic"]["choices"]) <= 25
         and {"name": "maritime", "value": "maritime"} in (timeline["topic"]["choices"])
     )
-    assert all(len(o["description"]) <= 100 for o in nato["options"])
+    assert all(len(o["description"]) <= 100 for o in _options(nato))
     assert "every server" in capsys.readouterr().out
     assert not (tmp_path / "briefbot.sqlite3").exists()  # syncing needs no database
+
+
+def _options(command: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every option and subcommand under ``command``, however deep."""
+    found: list[dict[str, Any]] = []
+    for option in command.get("options", []):
+        found += [option, *_options(option)]
+    return found
 
 
 def test_sync_to_one_guild_uses_the_guild_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
