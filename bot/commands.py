@@ -129,6 +129,8 @@ def parse_command(text: str) -> Command:
     if sub == "timeline":
         return _parse_timeline(rest)
     if sub == "who":
+        # "/nato who is Kishida" reads naturally; the name is what follows "is".
+        rest = re.sub(r"^(?:is|was|are)\s+", "", rest, flags=re.IGNORECASE)
         return WhoCmd(rest) if rest else Usage("Usage: `/nato who <name>`, e.g. `/nato who Oana Lungescu`.")
     if sub == "define":
         return DefineCmd(rest) if rest else Usage("Usage: `/nato define <term>`, e.g. `/nato define ITPP`.")

@@ -26,6 +26,7 @@ def slash(text: str) -> Request:
         ("timeline maritime", Timeline(TimelineQuery(topic="maritime"))),
         ("timeline naval since 2018", Timeline(TimelineQuery(2018, None, "maritime"))),
         ("who Oana Lungescu", WhoCmd("Oana Lungescu")),
+        ("who is Kishida", WhoCmd("Kishida")),
         ("define ITPP", DefineCmd("ITPP")),
         ("topics", Topics()),
         ("help", HelpCmd()),
