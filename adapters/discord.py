@@ -53,6 +53,10 @@ with warnings.catch_warnings():
     import discord
     from discord import app_commands
 
+# briefbot has no voice; discord.py's start-up warnings about voice libraries are noise.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 __all__ = [
     "DEFER_AFTER",
     "INVITE_PERMISSIONS",

@@ -1078,28 +1078,25 @@ def _pings(message: dict[str, Any], sent: dict[str, Any]) -> Pings:
 
 @contextlib.contextmanager
 def emulator_in_thread(token: str = "emulator-token.not-a-secret") -> Iterator[DiscordEmulator]:
-    """An emulator on its own event loop in a thread, for code that calls ``asyncio.run``."""
+    """An emulator on its own event loop in a thread, for code under test that calls
+    ``asyncio.run`` itself (``run_discord``). Read its records after the block ends."""
     loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, DiscordEmulator] = {}
+    emulator = DiscordEmulator(token)
+    ready = threading.Event()
 
-    async def main() -> None:
-        emulator = DiscordEmulator(token)
-        await emulator.start()
-        holder["emulator"] = emulator
-        started.set()
-        stop = asyncio.Event()
-        holder_stop["stop"] = stop
-        await stop.wait()
-        await emulator.close()
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(emulator.start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(emulator.close())
+        loop.close()
 
-    holder_stop: dict[str, asyncio.Event] = {}
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread = threading.Thread(target=serve, name="discord-emulator", daemon=True)
     thread.start()
     try:
-        assert started.wait(10), "the emulator did not start"
-        yield holder["emulator"]
+        assert ready.wait(10), "the emulator did not start"
+        yield emulator
     finally:
-        loop.call_soon_threadsafe(holder_stop["stop"].set)
+        loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
-        loop.close()
