@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.knowledge import MONTH_NAMES
 from bot.text import normalise
 
 __all__ = [
@@ -95,7 +96,7 @@ class TimelineQuery:
         if self.topics:
             parts.append(" or ".join(self.topics))
         if self.month and self.start is not None:
-            parts.append(f"in {_MONTH_NAMES[self.month - 1]} {self.start}")
+            parts.append(f"in {MONTH_NAMES[self.month - 1]} {self.start}")
             return " ".join(parts)
         if self.start is not None and self.start == self.end:
             parts.append(f"in {self.start}")
@@ -134,20 +135,6 @@ class AfterNotes:
     reason: str
 
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+((?:19|20)\d{2})\b")
 
 Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | None
@@ -213,7 +200,7 @@ def parse_timeline_args(text: str) -> TimelineQuery:
     topics = _topics(norm)
     month = None
     if (match := _MONTH.search(norm)) and start == end:
-        month = [m[:3].casefold() for m in _MONTH_NAMES].index(match.group(1)[:3]) + 1
+        month = [m[:3].casefold() for m in MONTH_NAMES].index(match.group(1)[:3]) + 1
     return TimelineQuery(
         start, end, topics[0] if topics else None, bool(_FIRSTS.search(norm)), month, tuple(topics[1:])
     )

@@ -76,7 +76,7 @@ MAX_ANSWER_SENTENCES = 3
 MAX_EVIDENCE_CHARS = 200
 MIN_QUESTIONS = 3
 
-_MONTHS = (
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -136,8 +136,8 @@ class PartialDate:
         if not self.month:
             return str(self.year)
         if not self.day:
-            return f"{_MONTHS[self.month - 1]} {self.year}"
-        return f"{self.day} {_MONTHS[self.month - 1]} {self.year}"
+            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
+        return f"{self.day} {MONTH_NAMES[self.month - 1]} {self.year}"
 
     def __str__(self) -> str:
         return self.iso()
