@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol
 
+from bot.dispatch import FeedbackSink
 from bot.errors import StoreError
 
 __all__ = [
@@ -124,26 +125,14 @@ class UnansweredQuestion:
 # -- the interface ---------------------------------------------------------------
 
 
-class Store(Protocol):
-    """What the bot, the digest commands and the scheduler need from a database."""
+class Store(FeedbackSink, Protocol):
+    """What the bot, the digest commands and the scheduler need from a database.
 
-    # feedback (bot.dispatch.FeedbackSink) and its readers
-    def record_feedback(
-        self,
-        *,
-        platform: str,
-        workspace: str,
-        channel: str,
-        user: str,
-        question: str,
-        entry_ids: tuple[str, ...],
-        helpful: bool,
-    ) -> None: ...
+    The two writers the bot calls (record_feedback, record_unanswered) come from
+    bot.dispatch.FeedbackSink, so their signatures are declared once.
+    """
 
-    def record_unanswered(
-        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
-    ) -> None: ...
-
+    # readers of what FeedbackSink records
     def feedback(self, limit: int = 100) -> tuple[FeedbackRecord, ...]: ...
 
     def unanswered(self, limit: int = 100) -> tuple[UnansweredQuestion, ...]: ...
