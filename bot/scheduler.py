@@ -184,7 +184,7 @@ class Scheduler:
                 _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
                 return Outcome(sub.id, key, "failed", detail=str(exc))
             parts = () if digest.empty else digest.split_for(limit_for(sub.platform))
-            self.store.supersede(sub.id, key)
+            self.store.supersede(sub.id, key, now=now)
             delivery = self.store.claim(
                 sub.id,
                 key,

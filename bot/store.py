@@ -187,7 +187,7 @@ class Store(FeedbackSink, Protocol):
 
     def fail(self, subscription_id: int, period_key: str, *, error: str) -> None: ...
 
-    def supersede(self, subscription_id: int, period_key: str) -> int: ...
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int: ...
 
     def next_lease_expiry(self) -> datetime | None: ...
 
@@ -801,20 +801,31 @@ class SQLiteStore:
                 (error[:500], subscription_id, period_key),
             )
 
-    def supersede(self, subscription_id: int, period_key: str) -> int:
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
         """Give up unfinished periods older than ``period_key``: after downtime only the
-        latest period is caught up, never a backlog."""
+        latest period is caught up, never a backlog.
+
+        A claim whose lease still runs is left alone: its process is posting it right
+        now, and will mark it done itself; a later pass supersedes it if it dies.
+        """
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE deliveries SET status = 'failed', retry_at = NULL,"
                 " last_error = coalesce(last_error || '; then ', '') || 'superseded by ' || ?"
-                " WHERE subscription_id = ? AND period_key < ? AND status = 'claimed'",
-                (period_key, subscription_id, period_key),
+                " WHERE subscription_id = ? AND period_key < ? AND status = 'claimed'"
+                " AND lease_until <= ?",
+                (period_key, subscription_id, period_key, _ts(now)),
             )
         return cursor.rowcount
 
     def next_lease_expiry(self) -> datetime | None:
         """When the earliest open claim may be retried or taken over."""
         with self._read() as conn:
-            row = conn.execute("SELECT MIN(lease_until) FROM deliveries WHERE status = 'claimed'").fetchone()
+            # Only each subscription's latest period can be retried or taken over; an older
+            # claim left by a dead process waits for the next supersede, and must not
+            # make the scheduler wake in a loop for something it will never pick up.
+            row = conn.execute(
+                "SELECT MIN(lease_until) FROM deliveries AS d WHERE status = 'claimed' AND period_key ="
+                " (SELECT MAX(period_key) FROM deliveries WHERE subscription_id = d.subscription_id)"
+            ).fetchone()
         return _opt_dt(row[0])

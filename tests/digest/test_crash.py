@@ -107,7 +107,8 @@ def test_a_crash_after_a_post_but_before_it_is_recorded_repeats_only_that_messag
 def test_two_processes_on_one_database_post_each_period_exactly_once(tmp_path: Path) -> None:
     subscribe(tmp_path, channels=4)
     days = [FIRST_RUN + timedelta(days=d) for d in range(12)]
-    start = tmp_path / "start"
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     args = [
         "--db",
         str(tmp_path / "bot.sqlite3"),
@@ -116,7 +117,8 @@ def test_two_processes_on_one_database_post_each_period_exactly_once(tmp_path: P
         "--log",
         str(tmp_path / "posts"),
     ]
-    args += ["--start-file", str(start), *(a for day in days for a in ("--now", day.isoformat()))]
+    args += ["--barrier", str(barrier), "--peers", "2"]
+    args += [a for day in days for a in ("--now", day.isoformat())]
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.digest.worker", *args],
@@ -127,7 +129,6 @@ def test_two_processes_on_one_database_post_each_period_exactly_once(tmp_path: P
         )
         for _ in range(2)
     ]
-    start.touch()  # both are importing by now; release them together
     for proc in procs:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err

@@ -181,6 +181,26 @@ def test_an_abandoned_claim_is_taken_over_once_then_marked_failed(tmp_path: Path
         assert gone is not None and gone.status == "failed" and "stopped twice" in (gone.last_error or "")
 
 
+def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_out(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+        sub = store.add_subscription(new_sub(), now=NOW)
+        lease = timedelta(minutes=10)
+        old, new = "2024-03-01T09:00", "2024-03-01T10:00"
+        store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+        # Another process is still posting the old period: it must be able to finish it.
+        assert store.supersede(sub.id, new, now=NOW + lease / 2) == 0
+        store.claim(sub.id, new, now=NOW, lease_until=NOW + 3 * lease, title="t", parts=("b",), baseline=None)
+        # Only the latest period drives the wake-up time, so a dead process's older
+        # claim cannot make the scheduler spin on something it will never pick up.
+        assert store.next_lease_expiry() == NOW + 3 * lease
+        store.finish(sub.id, old, status="done", now=NOW + lease / 2)
+        assert [d.status for d in store.deliveries(sub.id)] == ["done", "claimed"]
+        # Had its process died instead, the next period's claim gives it up.
+        third = "2024-03-01T11:00"
+        store.claim(sub.id, third, now=NOW, lease_until=NOW + lease, title="t", parts=("c",), baseline=None)
+        assert store.supersede(sub.id, "2024-03-01T12:00", now=NOW + 4 * lease) == 2
+
+
 def test_finishing_a_new_digest_moves_the_baseline_in_the_same_step(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "bot.sqlite3") as store:
         sub = store.add_subscription(new_sub(kind="new", baseline={"a": "1"}), now=NOW)

@@ -1,11 +1,16 @@
 """A scheduler in its own process, for the crash and two-process tests.
 
     python -m tests.digest.worker --db DB --kb DIR --log FILE --now ISO [--now ISO ...]
-        [--crash before-post | after-post | before-part N] [--start-file PATH]
+        [--crash before-post | after-post | before-part N] [--barrier DIR --peers N]
 
 Each post is appended to FILE as one JSON line (O_APPEND, so lines from two processes
 never interleave). ``--crash`` ends the process with os._exit, the way a kill does: no
 cleanup, no closing of the database.
+
+Each process has its own fake clock. ``--barrier`` keeps several of them in step, the way
+one wall clock would: none moves on to the next instant until all have finished the
+current one. Without it one process could run days ahead and rightly treat the other's
+live lease as long expired.
 """
 
 from __future__ import annotations
@@ -54,11 +59,13 @@ class FilePoster:
             os._exit(CRASH_EXIT)  # posted, but the store never hears of it
 
 
-def wait_for(path: Path, timeout: float) -> None:
+def barrier(directory: Path, step: int, peers: int, timeout: float = 30.0) -> None:
+    """Arrive at ``step`` and wait until all ``peers`` processes have arrived too."""
+    (directory / f"{step}-{os.getpid()}").touch()
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while len(list(directory.glob(f"{step}-*"))) < peers:
         if time.monotonic() > deadline:
-            sys.exit("start file never appeared")
+            sys.exit(f"the other processes never reached step {step}")
         time.sleep(0.001)
 
 
@@ -69,9 +76,9 @@ async def run(args: argparse.Namespace) -> None:
     poster = FilePoster(args.log, args.crash, args.part)
     with SQLiteStore(args.db) as store:
         scheduler = Scheduler(store, lambda: kb, {"slack": poster}, clock)
-        if args.start_file:
-            wait_for(args.start_file, timeout=20)
-        for instant in instants:
+        for step, instant in enumerate(instants):
+            if args.barrier:
+                barrier(args.barrier, step, args.peers)
             clock.current = max(clock.current, instant)
             await scheduler.run_due()
 
@@ -84,7 +91,8 @@ def main() -> None:
     parser.add_argument("--now", action="append", required=True)
     parser.add_argument("--crash", choices=["before-post", "after-post", "before-part"], default=None)
     parser.add_argument("--part", type=int, default=0)
-    parser.add_argument("--start-file", type=Path, default=None)
+    parser.add_argument("--barrier", type=Path, default=None)
+    parser.add_argument("--peers", type=int, default=1)
     asyncio.run(run(parser.parse_args()))
 
 
