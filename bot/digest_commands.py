@@ -42,10 +42,23 @@ DIGEST_COMMAND_USAGE = (
     "Example: `/nato digest subscribe topic maritime weekly mon 09:00 Europe/Brussels`."
 )
 
-_REFUSAL = (
-    "Sorry, only channel managers can subscribe this channel to digests or cancel them. "
-    "A channel manager can set it up; meanwhile `/nato digest now <kind>` shows you a private preview."
-)
+# Who counts as a manager is each platform's rule (the adapter decides it), so the
+# refusal names that rule: "channel managers" would send a Slack user looking for a
+# channel setting that does not exist.
+_MANAGERS = {
+    "slack": "workspace admins and the people on this bot's digest admin list",
+    "discord": "members with the Manage Channels permission",
+}
+
+
+def _refusal(platform: str) -> Reply:
+    who = _MANAGERS.get(platform, "channel managers")
+    return Reply(
+        f"Sorry, only {who} can subscribe this channel to digests or cancel them. "
+        "Ask one of them to set it up; meanwhile `/nato digest now <kind>` shows you a private preview.",
+        ephemeral=True,
+        kind="refusal",
+    )
 _KINDS_WITH_ARG = ("period", "topic")
 
 
@@ -123,7 +136,7 @@ class DigestCommands:
 
     def _subscribe(self, request: Request, words: list[str]) -> Reply:
         if not request.user_is_manager:
-            return Reply(_REFUSAL, ephemeral=True, kind="refusal")
+            return _refusal(request.platform)
         kb = self.kb_provider()
         try:
             spec, rest = self._spec(words, kb)
@@ -200,7 +213,7 @@ class DigestCommands:
 
     def _unsubscribe(self, request: Request, words: list[str]) -> Reply:
         if not request.user_is_manager:
-            return Reply(_REFUSAL, ephemeral=True, kind="refusal")
+            return _refusal(request.platform)
         wanted = words[0].lstrip("#") if len(words) == 1 else ""
         if not wanted.isdigit():
             return _usage(

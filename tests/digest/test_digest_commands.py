@@ -72,7 +72,8 @@ def test_someone_who_is_not_a_manager_is_refused_politely_and_privately(bot: Bot
     for text in ("subscribe month daily 10:00", "unsubscribe 1"):
         reply = say(bot, text, manager=False)
         assert reply.ephemeral and reply.kind == "refusal"
-        assert reply.text.startswith("Sorry, only channel managers can subscribe this channel")
+        # The refusal names Slack's rule, so the user knows whom to ask.
+        assert reply.text.startswith("Sorry, only workspace admins and the people on this bot's digest")
         assert "`/nato digest now <kind>`" in reply.text
     assert len(store.subscriptions()) == 1
 

@@ -48,7 +48,7 @@ async def test_subscribing_without_manage_channels_is_refused_privately(
         interaction = await emulator.slash("digest subscribe", SUBSCRIBE, manager=False)
         [reply] = await emulator.wait_for_reply(interaction)
     assert reply.ephemeral
-    assert "only channel managers" in reply.content
+    assert "only members with the Manage Channels permission" in reply.content
     assert store.subscriptions() == ()
 
 
@@ -156,7 +156,8 @@ async def test_a_mention_subscribes_only_for_members_whose_roles_allow_managing_
     async with running_bot(emulator, digest_core(store)):
         await emulator.mention(command, manager=False)
         [refusal] = await emulator.wait_for_message(emulator.channel_id)
-        assert "only channel managers" in refusal.text and store.subscriptions() == ()
+        assert "only members with the Manage Channels permission" in refusal.text
+        assert store.subscriptions() == ()
         await emulator.mention(command, user=MODERATOR, manager=True)  # has the Moderators role
         [_, accepted] = await emulator.wait_for_message(emulator.channel_id, count=2)
     assert accepted.embeds[0]["title"] == "Digest subscribed"

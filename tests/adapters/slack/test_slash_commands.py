@@ -109,7 +109,9 @@ async def test_digest_subscribe_is_refused_for_ordinary_members(slack: SlackHarn
         slack, await slack.command("digest subscribe topic cyber daily 08:00", user=MEMBER)
     )
     assert answer.args["response_type"] == "ephemeral"
-    assert answer.args["text"].startswith("Sorry, only channel managers can subscribe this channel")
+    assert answer.args["text"].startswith(
+        "Sorry, only workspace admins and the people on this bot's digest admin list can subscribe"
+    )
     assert slack.store.subscriptions() == ()
 
 
@@ -118,7 +120,7 @@ async def test_admin_lookup_failure_refuses_rather_than_grants(slack: SlackHarne
     answer = await answer_to(
         slack, await slack.command("digest subscribe topic cyber daily 08:00", user=ADMIN)
     )
-    assert answer.args["text"].startswith("Sorry, only channel managers")
+    assert answer.args["text"].startswith("Sorry, only workspace admins")
     assert slack.store.subscriptions() == ()
 
 
