@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
 from bot.answer import Answer, Candidate, Source, Suggestion
 from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase
 from bot.matcher import Matcher, Query
-from bot.text import clean_user_text, normalise, tokens
+from bot.text import clean_user_text, fold_typography, normalise, tokens
 from bot.timeline import select_milestones, timeline_text
 from bot.vocabulary import COUNTRIES, content_terms
 
@@ -77,12 +78,56 @@ WRONG_SHAPE_PENALTY = 0.2  # "how many"/"when" questions answered by an entry wi
 YEAR_MISMATCH_PENALTY = 0.2  # the question names a year the entry never mentions
 COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
+ENTITY_PENALTY = 0.2  # the question names someone or something the entry is not about
+NO_PERSON_PENALTY = 0.3  # "who ..." answered by an entry that names nobody else
+ROLE_PENALTY = 0.3  # "who is Japan's defense minister" answered with China's
+COUNT_PENALTY = 0.25  # "how many planes" answered by an entry that counts no planes
+# A question word is a name worth insisting on when it belongs to a named thing (a term
+# or person alias, a country) that few entries mention; "NATO" and "Japan" are everywhere.
+ENTITY_MAX_SHARE = 0.2
+# Words for the holders of a role; "who is Japan's <role>" must be answered by a person
+# whose role has them.
+_ROLE_WORDS = frozenset(
+    content_terms(
+        """president minister prime premier ambassador spokesperson spokeswoman spokesman
+        secretary chief leader head commander director envoy chancellor king emperor general
+        author professor fellow researcher foreign defense""".split()
+    )
+)
+_SINGULAR_WHO = re.compile(r"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+")
+_HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
+# Counted things that stand for one another ("how many countries" / "23 NATO members").
+_COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
+_NUMBER_WORD = re.compile(
+    r"^(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|dozen|million|billion)$"
+)
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
     r"announce|announced|attend|attended)\b|\b(outcome|result|results|what happened at)\b"
 )
 _WHO_IS = re.compile(r"^(who (is|was|are|s)|whos) ")
+
+
+_MONTHS = frozenset(content_terms([m.casefold() for m in MONTH_NAMES]))
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+_LETTER_WORD = re.compile(r"[A-Za-z]\w*")
+
+
+def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Terms written capitalised inside a sentence, and terms written in lower case."""
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for text in texts:
+        for sentence in _SENTENCE_END.split(fold_typography(text)):
+            for position, word in enumerate(_LETTER_WORD.findall(sentence)):
+                terms = content_terms(tokens(normalise(word)))
+                if word[0].islower():
+                    lowercase.update(terms)
+                elif position > 0:
+                    capitalised.update(terms)
+    return capitalised, lowercase
 
 
 @dataclass(frozen=True)
@@ -116,18 +161,43 @@ class Engine:
                 years.add(entry.date.year)
             self._years[entry.id] = frozenset(years)
             self._has_quantity[entry.id] = bool(_QUANTITY.search(_YEAR_IN_TEXT.sub(" ", text)))
-        person_names = {
-            normalise(name)
-            for person in self._people
-            for name in (person.title, *person.aliases)
-            if len(normalise(name)) > 3
-        }
-        self._names_person: dict[str, bool] = {}
-        for entry in kb.entries:
-            answer = f" {normalise(entry.answer)} "
-            self._names_person[entry.id] = entry.kind in ("person", "quote") or any(
-                f" {name} " in answer for name in person_names
+        # Who each entry names: the people a who-question could be answered with.
+        self._person_names: dict[str, frozenset[str]] = {
+            person.id: frozenset(
+                n for n in (normalise(x) for x in (person.title.split(",")[0], *person.aliases)) if len(n) > 3
             )
+            for person in self._people
+        }
+        self._person_roles: dict[str, frozenset[str]] = {
+            person.id: frozenset(
+                content_terms(tokens(normalise(" ".join([person.title, person.role or "", *person.aliases]))))
+            )
+            for person in self._people
+        }
+        self._named: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            text = f" {normalise(' '.join(filter(None, [entry.answer, entry.speaker])))} "
+            named = {p for p, names in self._person_names.items() if any(f" {n} " in text for n in names)}
+            if entry.kind == "person":
+                named.add(entry.id)
+            self._named[entry.id] = frozenset(named)
+        self._answer_words: dict[str, tuple[str, ...]] = {
+            entry.id: tuple(tokens(normalise(entry.answer))) for entry in kb.entries
+        }
+        # Names (people, places, countries, bodies): words the answers always capitalise
+        # mid-sentence, and rare enough that an entry about them says them.
+        frequency: dict[str, int] = {}
+        for entry in kb.entries:
+            key_terms, body_terms = self.matcher.terms_of(entry.id)
+            for term in key_terms | body_terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        capitalised, lowercase = _capitalisation(entry.answer for entry in kb.entries)
+        limit = ENTITY_MAX_SHARE * len(kb.entries)
+        self._entity_words = frozenset(
+            w
+            for w in (capitalised - lowercase) | COUNTRIES
+            if 0 < frequency.get(w, 0) <= limit and len(w) > 1 and w not in _ROLE_WORDS | _MONTHS
+        )
 
     # -- public API -----------------------------------------------------------
 
@@ -158,7 +228,7 @@ class Engine:
         if isinstance(intent, AfterNotes):
             return self._after_notes(query)
         if isinstance(intent, WhoIs | Define):
-            direct = self._lookup(intent)
+            direct = self._lookup(intent, query)
             if direct is not None:
                 return direct
         return self._general(query)
@@ -211,8 +281,12 @@ class Engine:
         years = [e.date.year for e in self.kb.milestones() if e.date]
         return (min(years), max(years)) if years else (0, 0)
 
-    def _lookup(self, intent: WhoIs | Define) -> Answer | None:
-        """A name or term that is an alias of a person or term entry answers directly."""
+    def _lookup(self, intent: WhoIs | Define, query: Query) -> Answer | None:
+        """A name or term that is an alias of a person or term entry answers directly.
+
+        "who is <role>" is answered by the one person holding that role in the notes, and
+        declined when nobody there holds it ("who is Japan's defense minister").
+        """
         wanted = intent.name if isinstance(intent, WhoIs) else intent.term
         key = normalise(wanted)
         pool = self._people if isinstance(intent, WhoIs) else self._terms
@@ -221,9 +295,41 @@ class Engine:
             best = process.extractOne(key, self._alias_keys, scorer=fuzz.ratio, score_cutoff=88)
             if best is not None:
                 entry = self._alias_owner[best[0]]
+        if isinstance(intent, WhoIs) and (entry is None or entry not in pool):
+            entry = self._person_within(key)
+            if entry is None:
+                return self._by_role(key, query)
         if entry is None or entry not in pool:
             return None
         return self._answer(entry, confidence=0.95, intent="who" if isinstance(intent, WhoIs) else "define")
+
+    def _person_within(self, text: str) -> Entry | None:
+        """The one person named in ``text`` when nothing else in it carries meaning.
+
+        "joseph biden in this story" is Biden; "stoltenberg successor" is not Stoltenberg.
+        """
+        padded = f" {text} "
+        found = [p for p, names in self._person_names.items() if any(f" {n} " in padded for n in names)]
+        if len(found) != 1:
+            return None
+        rest = padded
+        for name in sorted(self._person_names[found[0]], key=len, reverse=True):
+            rest = rest.replace(f" {name} ", " ")
+        if content_terms(tokens(rest)):
+            return None
+        return self.kb.by_id[found[0]]
+
+    def _by_role(self, text: str, query: Query) -> Answer | None:
+        terms = set(content_terms(tokens(text)))
+        if not terms & _ROLE_WORDS:
+            return None  # not a role: "who are the hedging countries" is an ordinary question
+        holders = [p for p in self._people if terms <= self._person_roles[p.id]]
+        if len(holders) == 1:
+            return self._answer(holders[0], confidence=0.9, intent="who")
+        if holders:
+            return None  # "who is the author": two people; the ordinary match explains both
+        scored = self._scored(query)
+        return self._abstain(NOT_IN_NOTES, scored, tuple(s.candidate for s in scored[:5]))
 
     def _shape_penalty(self, entry: Entry, query: Query) -> float:
         """How badly an entry's shape fits what the question asks for."""
@@ -237,22 +343,45 @@ class Engine:
         if asked_years and not asked_years & self._years[entry.id]:
             penalty += YEAR_MISMATCH_PENALTY
         key, body = self.matcher.terms_of(entry.id)
-        for country in set(query.terms) & COUNTRIES - {"japan"}:
-            if country not in key:
-                penalty += COUNTRY_MISMATCH_PENALTY * (0.5 if country in body else 1.0)
+        entity_penalty = 0.0
+        for word in set(query.terms) & self._entity_words:
+            if word not in key:
+                entity_penalty = max(entity_penalty, ENTITY_PENALTY * (0.25 if word in body else 1.0))
+        penalty += entity_penalty
         if text.startswith(("who ", "whos ")):
-            if not self._names_person[entry.id]:
-                penalty += WRONG_SHAPE_PENALTY
-            if entry.kind == "person":
-                names = {normalise(a) for a in (entry.title, *entry.aliases)}
-                if any(f" {n} " in f" {text} " for n in names if n):
-                    # A who-question that reached here was not "who is <this name>".
-                    penalty += SELF_ANSWER_PENALTY
-                role_terms = set(content_terms(tokens(normalise(entry.role or ""))))
-                asked = set(query.terms) & COUNTRIES
-                if asked and not asked & role_terms:
-                    penalty += COUNTRY_MISMATCH_PENALTY
+            penalty += self._who_penalty(entry, query)
+        if match := _HOW_MANY_WHAT.search(text):
+            counted = set(content_terms([w for w in match.groups() if w])) - COUNTRIES
+            if counted and not self._counts(entry.id, counted):
+                penalty += COUNT_PENALTY
         return penalty
+
+    def _who_penalty(self, entry: Entry, query: Query) -> float:
+        """A who-question wants a person other than the ones it names, in the role it names."""
+        text = f" {query.normalised} "
+        asked = {p for p, names in self._person_names.items() if any(f" {n} " in text for n in names)}
+        if entry.kind == "person" and entry.id in asked:
+            # A who-question that reached here was not "who is <this name>".
+            return SELF_ANSWER_PENALTY
+        others = self._named[entry.id] - asked
+        if not others:
+            singular = _SINGULAR_WHO.search(query.normalised) is not None
+            return NO_PERSON_PENALTY if singular else WRONG_SHAPE_PENALTY / 2
+        wanted = {t for t in query.terms if t in _ROLE_WORDS or t in COUNTRIES}
+        if any(t in _ROLE_WORDS for t in wanted) and not any(wanted <= self._person_roles[p] for p in others):
+            return ROLE_PENALTY
+        return 0.0
+
+    def _counts(self, entry_id: str, counted: set[str]) -> bool:
+        """Whether the entry's answer puts a number next to one of the ``counted`` things."""
+        words = self._answer_words[entry_id]
+        wanted = counted | (_COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else set())
+        for position, word in enumerate(words):
+            if _NUMBER_WORD.match(word):
+                window = content_terms(list(words[max(0, position - 2) : position + 4]))
+                if wanted & set(window):
+                    return True
+        return False
 
     def _scored(self, query: Query) -> list[_Scored]:
         candidates = self.matcher.rank(query, limit=12)

@@ -143,13 +143,13 @@ class Matcher:
                 if term not in self._vocabulary_set:
                     unknown.append(term)
                 continue
-            best = process.extractOne(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF)
+            best = _spelling(term, self._vocabulary)
             if best is None:
                 terms.append(term)
                 unknown.append(term)
             else:
-                terms.append(best[0])
-                corrected.append((term, best[0]))
+                terms.append(best)
+                corrected.append((term, best))
         unique = tuple(dict.fromkeys(terms))
         return Query(text, normalised, unique, tuple(corrected), tuple(unknown))
 
@@ -221,6 +221,20 @@ class Matcher:
                 hit = sum(w for t, w in zip(terms, weights, strict=True) if t in asked)
                 best = max(best, hit / total)
         return best
+
+
+def _spelling(term: str, vocabulary: list[str]) -> str | None:
+    """The known word ``term`` is a typo of, if it plausibly is one.
+
+    Typos keep the first letter and mostly drop letters, so a short word is only
+    corrected to one at least as long: "tokio" is "tokyo" and "cybr" is "cyber", but
+    "tall" is not "all", "stock" is not "stok" and "reset" is not "rest".
+    """
+    near = process.extract(term, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=SPELLING_CUTOFF)
+    for known, _, _ in near:
+        if known[0] == term[0] and (len(term) > 5 or len(known) >= len(term)):
+            return known
+    return None
 
 
 def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], frozenset[str]]]:

@@ -40,7 +40,9 @@ _TYPOGRAPHY = str.maketrans(
 _SPACES = re.compile(r"\s+")
 # "U.S." must survive punctuation removal as one word, not as the letters "u" and "s".
 _UK = re.compile(r"\bu\.k\.(?!\w)|\bunited kingdom\b|\bgreat britain\b")
-_USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b")
+_USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b|\bthe us\b|\bus(?=-\w)")
+# Written in capitals, "US" is the country, not the pronoun.
+_US_CAPITALS = re.compile(r"\bUS\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
 _WORD = re.compile(r"[\w$%.]+")
@@ -69,7 +71,7 @@ def normalise(text: str) -> str:
     Decimal points inside numbers survive ("7.1"), as do ``$`` and ``%``, because
     "$30 million" and "52%" are what people ask about.
     """
-    text = fold_typography(clean_user_text(text)).casefold()
+    text = _US_CAPITALS.sub("USA", fold_typography(clean_user_text(text))).casefold()
     text = _USA.sub(" usa ", text)
     text = _UK.sub(" uk ", text)
     text = _POSSESSIVE.sub(r"\1", text)

@@ -31,7 +31,14 @@ STOP_WORDS: frozenset[str] = frozenset(
     plz know give explain describe summary summarise summarize briefly info information
     anything something happen happened ever much many also get got say said one
     wat wut wht whn wen hw u ur r y re ve ll d s t m again more kind sort
+    mention mentioned mentions mentioning according story exactly actually really
+    basically specifically go goes going gone went
     """.split()
+)
+# Words about the briefing itself rather than its subject ("according to the article",
+# "who is Putin in this article"): meaningless for matching, except "article 9".
+_META_WORDS = frozenset(
+    "article articles paper text piece notes briefing document documents analysis".split()
 )
 
 # Spelling and word-form variants folded to one form before stemming.
@@ -102,6 +109,40 @@ _VARIANTS: dict[str, str] = {
     "mn": "million",
     "percent": "%",
     "pct": "%",
+    # Irregular verb forms, so "what was agreed" meets "agree" and "who led" meets "lead".
+    "agreed": "agree",
+    "seen": "see",
+    "saw": "see",
+    "used": "use",
+    "made": "make",
+    "took": "take",
+    "taken": "take",
+    "gave": "give",
+    "given": "give",
+    "held": "hold",
+    "met": "meet",
+    "began": "begin",
+    "begun": "begin",
+    "became": "become",
+    "spoke": "speak",
+    "spoken": "speak",
+    "wrote": "write",
+    "written": "write",
+    "chose": "choose",
+    "chosen": "choose",
+    "led": "lead",
+    "sent": "send",
+    "won": "win",
+    "brought": "bring",
+    "thought": "think",
+    "built": "build",
+    "told": "tell",
+    "kept": "keep",
+    "sold": "sell",
+    "paid": "pay",
+    "meant": "mean",
+    "drew": "draw",
+    "drawn": "draw",
 }
 
 _KEEP_AS_IS = frozenset({"us", "gps", "sps", "its", "this", "has", "was", "is", "as", "news"})
@@ -138,8 +179,10 @@ def stem(word: str) -> str:
 def content_terms(words: list[str]) -> list[str]:
     """Stems of the words that carry meaning, in order, without repeats."""
     seen: dict[str, None] = {}
-    for word in words:
+    for position, word in enumerate(words):
         if word in STOP_WORDS:
+            continue
+        if word in _META_WORDS and not (position + 1 < len(words) and words[position + 1].isdigit()):
             continue
         term = stem(word)
         if term and term not in STOP_WORDS:

@@ -1,0 +1,75 @@
+"""Near misses a user would notice: the right words, but not what the notes say."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from tests.fixtures import bundled_engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The subject is a country the matching entries are not about.
+        "when did india join the nato cyber centre",
+        # A role nobody in the notes holds.
+        "who is germany's foreign minister",
+        "who is the usa ambassador to nato",
+        # A person is wanted, but the notes name nobody for it.
+        "who heads the nato cyber centre in estonia",
+        # A count the notes never give.
+        "how many tanks did japan send to air defender",
+    ],
+)
+def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained, answer.text
+    assert "isn't in my briefing notes" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "must_contain"),
+    [
+        ("who is the chinese defence minister", "Li Shangfu"),
+        ("who is the foreign minister of japan", "Hayashi"),
+        ("who is Joseph Biden in these notes", "President"),
+        ("who is putin according to the paper", "Russia"),
+        ("whos the US president", "Biden"),
+    ],
+)
+def test_who_is_finds_the_person_by_name_or_by_role(engine: Engine, question: str, must_contain: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert must_contain in answer.text
+
+
+def test_a_role_two_people_share_is_not_answered_with_one_of_them(engine: Engine) -> None:
+    answer = engine.ask("who are the authors")
+    assert not answer.abstained
+    assert "Brummer" in answer.text and "Lindgren" in answer.text
+
+
+def test_a_count_the_notes_give_is_still_answered(engine: Engine) -> None:
+    answer = engine.ask("how many nato members joined japan in air defender")
+    assert not answer.abstained
+    assert "23" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "understood"),
+    [("tokio", "tokyo"), ("kishda", "kishida"), ("stoltenbrg", "stoltenberg")],
+)
+def test_typos_of_known_words_are_corrected(engine: Engine, typed: str, understood: str) -> None:
+    assert (typed, understood) in engine.matcher.analyse(f"{typed} visit").corrected
+
+
+@pytest.mark.parametrize("word", ["tall", "stock", "reset", "slack"])
+def test_ordinary_short_words_are_not_corrected_into_other_words(engine: Engine, word: str) -> None:
+    query = engine.matcher.analyse(f"{word} price")
+    assert query.corrected == ()
