@@ -7,6 +7,7 @@ anything a user can type.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -26,10 +27,13 @@ from bot.commands import (
     quote_user_text,
 )
 from bot.engine import Engine
+from bot.errors import StoreError
 from bot.intents import Define, WhoIs
 from bot.knowledge import TOPICS
 
 __all__ = ["Bot", "Reply", "Request"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,13 +165,19 @@ class Bot:
     def _ask(self, request: Request, question: str) -> Reply:
         answer = self.engine.ask(question)
         if answer.abstained and answer.intent != "empty" and self.store is not None:
-            self.store.record_unanswered(
-                platform=request.platform,
-                workspace=request.workspace,
-                channel=request.channel,
-                question=question[:500],
-                confidence=answer.confidence,
-            )
+            try:
+                self.store.record_unanswered(
+                    platform=request.platform,
+                    workspace=request.workspace,
+                    channel=request.channel,
+                    question=question[:500],
+                    confidence=answer.confidence,
+                )
+            except StoreError:
+                # The curators' to-do list is not worth the user's answer: a locked or
+                # read-only database loses this one record, logged, and the user still
+                # hears that it is not in the notes.
+                _log.exception("could not record an unanswered question")
         return Reply.from_answer(answer, question)
 
     def _lookup(self, request: Request, intent: WhoIs | Define) -> Reply:

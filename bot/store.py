@@ -376,6 +376,48 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _check_writable(conn: sqlite3.Connection) -> None:
+    """Fail at start-up, not on the first subscription, when the file is read-only.
+
+    SQLite opens a file it may not write read-only without complaint, and with nothing
+    to migrate no write happens on open; a rewrite of one row, rolled back, is the
+    cheapest write that proves the file (and its -wal beside it) can take one.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("UPDATE meta SET value = value WHERE key = 'user_salt'")
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def _diagnose(exc: sqlite3.Error, busy_timeout: float) -> str:
+    """What went wrong and what the operator should do, by SQLite's error code.
+
+    The advice differs in a way that matters: a locked or read-only database is fine
+    and must not be moved aside or restored over; only a damaged one needs that.
+    """
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (
+            f"{exc}: another process or connection held it for more than {busy_timeout:g} s. "
+            "Try again once that process is done; briefbot has not changed it"
+        )
+    if name.startswith("SQLITE_READONLY"):
+        return (
+            f"{exc}. briefbot needs write access to the file and to its directory (SQLite keeps "
+            "-wal and -shm files beside it); briefbot has not changed it"
+        )
+    if name.startswith("SQLITE_CANTOPEN"):
+        return (
+            f"{exc}. Does its directory exist, and may briefbot write there (SQLite keeps -wal and "
+            "-shm files beside it)? briefbot has not changed it"
+        )
+    return (
+        f"{exc}. If it is not a briefbot database or is damaged, "
+        "restore it from a backup or move it aside; briefbot has not changed it"
+    )
+
+
 _SUBSCRIPTION_COLUMNS = (
     "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline"
 )
@@ -440,6 +482,7 @@ class SQLiteStore:
         self.path = str(path)
         self._clock = clock
         self._lock = threading.Lock()
+        self._busy_timeout = busy_timeout
         self._conn = self._open(busy_timeout)
 
     def _open(self, busy_timeout: float) -> sqlite3.Connection:
@@ -466,12 +509,10 @@ class SQLiteStore:
                     "restore it from a backup or move it aside. briefbot has not changed it"
                 )
             migrate(conn, now=self._clock())
+            _check_writable(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(
-                f"{where} cannot be used: {exc}. If it is not a briefbot database or is damaged, "
-                "restore it from a backup or move it aside; briefbot has not changed it"
-            ) from exc
+            raise StoreError(f"{where} cannot be used: {_diagnose(exc, busy_timeout)}") from exc
         except BaseException:
             conn.close()
             raise
@@ -507,14 +548,18 @@ class SQLiteStore:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"writing the database {self.path} failed: {exc}") from exc
+                raise StoreError(
+                    f"writing the database {self.path} failed: {_diagnose(exc, self._busy_timeout)}"
+                ) from exc
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"writing the database {self.path} failed: {exc}") from exc
+                    raise StoreError(
+                        f"writing the database {self.path} failed: {_diagnose(exc, self._busy_timeout)}"
+                    ) from exc
                 raise
 
     def schema_version(self) -> int:
