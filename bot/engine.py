@@ -244,6 +244,12 @@ class Engine:
         if query.past_notes:
             return Answer(NOTES_END, intent="timeline", confidence=1.0, abstained=True)
         entries = select_milestones(self.kb, query)
+        if query.about:
+            narrowed = self._about(entries, query.about)
+            if narrowed is None:
+                query = replace(query, about=())  # nothing mentions it: the whole timeline
+            else:
+                entries = narrowed
         title = f"Timeline: {query.describe()}"
         if not entries:
             first, last = self._span()
@@ -262,6 +268,23 @@ class Engine:
             sources=tuple(self._source(e) for e in entries),
             title=title,
         )
+
+    def _about(self, entries: list[Entry], about: tuple[str, ...]) -> list[Entry] | None:
+        """The milestones mentioning every word of ``about``, else its rarest word; None if none do."""
+
+        def mentions(entry: Entry, words: set[str]) -> bool:
+            key, body = self.matcher.terms_of(entry.id)
+            return words <= key | body
+
+        words = set(self.matcher.analyse(" ".join(about)).terms)
+        if not words:
+            return None
+        chosen = [e for e in entries if mentions(e, words)]
+        for word in sorted(words, key=self.matcher.idf, reverse=True):
+            if chosen:
+                break
+            chosen = [e for e in entries if mentions(e, {word})]
+        return chosen or None
 
     def suggest(self, prefix: str, kinds: tuple[str, ...] = (), limit: int = 25) -> list[Entry]:
         """Entries ranked for autocomplete of a partial name or term."""

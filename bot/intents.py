@@ -8,10 +8,11 @@ fuzzy matcher lands on the right entry.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.knowledge import MONTH_NAMES
 from bot.text import normalise
+from bot.vocabulary import content_terms
 
 __all__ = [
     "TOPIC_WORDS",
@@ -84,6 +85,7 @@ class TimelineQuery:
     firsts: bool = False
     month: int | None = None  # with start == end: one month of one year
     also_topics: tuple[str, ...] = ()  # "china and russia timeline": either topic
+    about: tuple[str, ...] = ()  # other words that narrow it: "liaison office timeline"
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -95,6 +97,8 @@ class TimelineQuery:
             parts.append("firsts")
         if self.topics:
             parts.append(" or ".join(self.topics))
+        if self.about:
+            parts.append(f"on {' '.join(self.about)}")
         if self.month and self.start is not None:
             parts.append(f"in {MONTH_NAMES[self.month - 1]} {self.start}")
             return " ".join(parts)
@@ -148,7 +152,7 @@ _BEFORE = re.compile(rf"\b(?:before|until|till|up to|prior to|pre)\s+({_YEAR})\b
 _YEARS = re.compile(rf"\b({_YEAR})s?\b")
 
 _TIMELINE_WORDS = re.compile(
-    r"\b(timeline|time line|milestones?|chronolog\w*|key dates|key events|history|"
+    r"\b(timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|key dates|key events|history|"
     r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
     r"what went on|what occurred|developments|highlights|over time|in order|sequence|"
     r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
@@ -182,6 +186,30 @@ def _year_bounds(text: str) -> tuple[int | None, int | None]:
     if len(years) == 1:
         return years[0], years[0]
     return None, None
+
+
+# Words of a timeline request that narrow nothing: the relationship itself, and asking.
+_TIMELINE_FILLER = frozenset(
+    """nato japan japanese nato-japan relations relation relationship ties tie cooperation key main
+    major important big show list all full complete entire whole order events event timeline over
+    time years year decade past last first half month months so far sequence history historic
+    chronology chronological chronologically milestones milestone developments development
+    highlights firsts ever times date dates evolved evolve evolution evolving happened happen
+    occurred went on by""".split()
+)
+
+
+def _about(text: str) -> tuple[str, ...]:
+    """Words left once timeline words, topics, dates and filler are gone."""
+    words = [
+        w
+        for w in text.split()
+        if w not in _TIMELINE_FILLER
+        and w not in TOPIC_WORDS
+        and not _YEARS.fullmatch(w)
+        and not any(w.startswith(m[:3].casefold()) for m in MONTH_NAMES)
+    ]
+    return tuple(w for w in words if content_terms([w]))
 
 
 def _topics(text: str) -> list[str]:
@@ -221,12 +249,14 @@ def parse_intent(question: str) -> Intent:
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
         explicit = re.search(
-            r"\b(timeline|time line|milestones?|chronolog\w*|firsts|history|over time|in order|"
-            r"sequence|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b",
+            r"\b(timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|firsts|history|over time|"
+            r"in order|sequence|so far|month by month|year by year|"
+            r"over the (?:past|last) (?:decade|years))\b",
             norm,
         )
         if explicit or query.start is not None or query.end is not None or query.firsts:
-            return query
+            # A topic already narrows it; other words then only describe ("joint exercises").
+            return query if query.topics else replace(query, about=_about(norm))
 
     if any(y > NOTES_END_YEAR for y in years):
         return AfterNotes(f"asks about {max(years)}")

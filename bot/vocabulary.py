@@ -106,6 +106,13 @@ _VARIANTS: dict[str, str] = {
     "labeled": "label",
     "bn": "billion",
     "m": "million",
+    "sci": "science",
+    "tech": "technology",
+    "org": "organization",
+    "recs": "recommendations",
+    "govt": "government",
+    "gov": "government",
+    "intl": "international",
     "mn": "million",
     "percent": "%",
     "pct": "%",
@@ -161,6 +168,14 @@ def stem(word: str) -> str:
         return word
     if word.endswith(("ss", "us", "is")):
         return word
+    # A few derivations people use interchangeably in questions: "reaction"/"react",
+    # "cooperation"/"cooperate", "recently"/"recent".
+    if len(word) >= 7 and word.endswith("tion") and not word.endswith("ssion"):
+        return word[:-3]
+    if len(word) >= 7 and word.endswith("tions") and not word.endswith("ssions"):
+        return word[:-4]
+    if len(word) >= 7 and word.endswith("ly") and not word.endswith("ally"):
+        return word[:-2]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     for suffix in ("ing", "ed"):

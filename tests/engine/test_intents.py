@@ -83,3 +83,24 @@ def test_empty_year_says_what_the_notes_cover(engine: Engine) -> None:
 def test_timeline_past_the_notes_says_so(engine: Engine) -> None:
     answer = engine.ask("milestones since 2025")
     assert answer.abstained and "July 2023" in answer.text
+
+
+def test_a_timeline_of_a_subject_lists_only_its_milestones(engine: Engine) -> None:
+    answer = engine.ask("timeline of the tokyo liaison office")
+    assert answer.intent == "timeline" and not answer.abstained
+    assert answer.entry_ids
+    for entry_id in answer.entry_ids:
+        assert "office" in engine.kb.by_id[entry_id].title.casefold()
+    assert "liaison office" in (answer.title or "")
+
+
+def test_a_timeline_of_something_no_milestone_mentions_lists_them_all(engine: Engine) -> None:
+    answer = engine.ask("timeline of everything")
+    assert not answer.abstained
+    assert len(answer.entry_ids) == len(engine.kb.milestones())
+
+
+def test_how_something_evolved_is_a_timeline(engine: Engine) -> None:
+    answer = engine.ask("how has japan's cyber cooperation with nato evolved")
+    assert answer.intent == "timeline"
+    assert all("cyber" in engine.kb.by_id[e].topics for e in answer.entry_ids)
