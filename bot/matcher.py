@@ -71,7 +71,7 @@ class Matcher:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        groups = _alias_groups(kb.entries)
+        aliases = _AliasIndex(_alias_groups(kb.entries))
         self._indexed: list[_Indexed] = []
         for entry in kb.entries:
             key_text = normalise(" ".join([entry.title, *entry.questions, *entry.aliases]))
@@ -80,18 +80,21 @@ class Matcher:
             )
             key = set(content_terms(tokens(key_text)))
             body = set(content_terms(tokens(body_text)))
-            for phrases, group_terms in groups:
-                if any(_mentions(key_text, key, p) for p in phrases):
-                    key |= group_terms
-                elif any(_mentions(body_text, body, p) for p in phrases):
-                    body |= group_terms
+            in_key = aliases.mentioned(key_text)
+            for group in in_key:
+                key |= aliases.terms[group]
+            for group in aliases.mentioned(body_text) - in_key:
+                body |= aliases.terms[group]
             self._indexed.append(_Indexed(entry, frozenset(key), frozenset(body - key)))
 
         count = len(self._indexed)
         frequency: dict[str, int] = {}
-        for item in self._indexed:
+        # Which entries hold each term, so a rare word finds its entries without a scan.
+        self._postings: dict[str, list[int]] = {}
+        for position, item in enumerate(self._indexed):
             for term in item.key_terms | item.body_terms:
                 frequency[term] = frequency.get(term, 0) + 1
+                self._postings.setdefault(term, []).append(position)
         self._idf = {t: math.log((count + 1) / (df + 0.5)) for t, df in frequency.items()}
         self._unknown_idf = UNKNOWN_WEIGHT * math.log((count + 1) / 0.5)
         self._position = {item.entry.id: i for i, item in enumerate(self._indexed)}
@@ -115,6 +118,18 @@ class Matcher:
                     self._choice_owner.append(position)
                     self._choice_text.append(phrasing)
                     self._choice_terms.append(tuple(terms))
+        # Each phrasing's terms with their idf, and the idf total, for _precision; and
+        # every term of an entry's phrasings, to skip entries no asked word is in.
+        self._choice_weighted: list[tuple[tuple[str, float], ...]] = []
+        self._choice_total: list[float] = []
+        for choice_terms in self._choice_terms:
+            weights = [self.idf(t) for t in choice_terms]
+            self._choice_weighted.append(tuple(zip(choice_terms, weights, strict=True)))
+            self._choice_total.append(sum(weights))
+        self._phrasing_terms: list[frozenset[str]] = [
+            frozenset(t for choice in choices for t in self._choice_terms[choice])
+            for choices in self._entry_choices
+        ]
 
     @property
     def phrasing_count(self) -> int:
@@ -176,10 +191,8 @@ class Matcher:
         total = sum(weights) or 1.0
         rare = {t for t, w in zip(query.terms, weights, strict=True) if w >= 2.5}
         shortlist = set(fuzzy_best)
-        if rare:
-            shortlist.update(
-                i for i, item in enumerate(self._indexed) if rare & (item.key_terms | item.body_terms)
-            )
+        for term in rare:
+            shortlist.update(self._postings.get(term, ()))
 
         candidates = []
         for position in shortlist:
@@ -212,13 +225,13 @@ class Matcher:
         the NATO cyber centre": the question's words are all in the entry. What is
         missing is on the entry's side: "cyber centre", the distinctive part.
         """
+        if asked.isdisjoint(self._phrasing_terms[position]):
+            return 0.0
         best = 0.0
         for choice in self._entry_choices[position]:
-            terms = self._choice_terms[choice]
-            weights = [self.idf(t) for t in terms]
-            total = sum(weights)
+            total = self._choice_total[choice]
             if total:
-                hit = sum(w for t, w in zip(terms, weights, strict=True) if t in asked)
+                hit = sum(w for t, w in self._choice_weighted[choice] if t in asked)
                 best = max(best, hit / total)
         return best
 
@@ -250,6 +263,27 @@ def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], froze
     return groups
 
 
-def _mentions(text: str, terms: set[str], phrase: str) -> bool:
-    """Whether normalised ``text`` contains alias ``phrase`` as whole words."""
-    return f" {phrase} " in f" {text} "
+class _AliasIndex:
+    """Alias phrases by their first word, to find which groups a text mentions in one pass."""
+
+    def __init__(self, groups: list[tuple[tuple[str, ...], frozenset[str]]]) -> None:
+        self.terms = [terms for _, terms in groups]
+        self._by_first: dict[str, list[tuple[int, list[str]]]] = {}
+        for group, (phrases, _) in enumerate(groups):
+            for phrase in phrases:
+                words = phrase.split(" ")
+                self._by_first.setdefault(words[0], []).append((group, words))
+
+    def mentioned(self, text: str) -> set[int]:
+        """Groups with a phrase in normalised ``text`` as whole words.
+
+        Normalised text is single-spaced words, so "the phrase occurs as whole words"
+        and "its words occur consecutively" are the same test.
+        """
+        words = text.split(" ")
+        found: set[int] = set()
+        for start, word in enumerate(words):
+            for group, phrase in self._by_first.get(word, ()):
+                if group not in found and words[start : start + len(phrase)] == phrase:
+                    found.add(group)
+        return found
