@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -212,6 +213,28 @@ def _cmd_kb(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from adapters.runtime import config_for, run
+
+    return run(config_for(args), kb)
+
+
+def _cmd_kb_reload(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    # main() has just validated the same directory the running bot reads, so a broken edit
+    # is reported here, in full, and the running bot is not even asked.
+    from adapters.runtime import config_for, reload_running
+
+    return reload_running(config_for(args))
+
+
+def _cmd_config_show(args: argparse.Namespace) -> int:
+    from adapters.console_config import show_config
+    from adapters.runtime import config_for
+
+    print(show_config(config_for(args), os.environ))
+    return 0
+
+
 def _cmd_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     # Imported here so the console runs without the optional Slack dependencies.
     from adapters.slack import run_slack
@@ -261,7 +284,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--knowledge", type=Path, default=None, help="knowledge directory (default: the bundled one)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="settings file (default: $BRIEFBOT_CONFIG, else ./briefbot.toml if present)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run on every platform whose credentials are set (Slack, Discord)")
+    run.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
+    run.add_argument("--threshold", type=float, default=None)
+    run.set_defaults(handler=_cmd_run, uses_config=True)
+
+    config = sub.add_parser("config", help="show the effective configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_sub.add_parser("show", help="every setting, its value and where it came from; secrets redacted")
 
     chat = sub.add_parser("chat", help="interactive session in the terminal")
     chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
@@ -296,21 +334,25 @@ def build_parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--db", type=Path, required=True, help="SQLite database")
     unanswered.add_argument("--limit", type=int, default=50)
     unanswered.set_defaults(handler=_cmd_kb_unanswered)
+    reload = kb_sub.add_parser("reload", help="validate, then make the running bot (briefbot run) reload")
+    reload.set_defaults(handler=_cmd_kb_reload, uses_config=True)
     kb.set_defaults(handler=_cmd_kb)
 
     slack = sub.add_parser("slack", help="run on Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP)")
-    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
-    slack.add_argument("--db", type=Path, default=Path("briefbot.sqlite3"), help="SQLite database")
+    slack.add_argument(
+        "--port", type=int, default=None, help="HTTP mode and /healthz port (default 3000, or health.port)"
+    )
+    slack.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
     slack.add_argument("--threshold", type=float, default=None)
-    slack.set_defaults(handler=_cmd_slack)
+    slack.set_defaults(handler=_cmd_slack, uses_config=True)
 
     discord = sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
-    discord.add_argument("--db", type=Path, default=Path("briefbot.sqlite3"), help="SQLite database")
+    discord.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
     discord.add_argument("--threshold", type=float, default=None)
     discord_sub = discord.add_subparsers(dest="discord_command")
     discord_sync = discord_sub.add_parser("sync", help="register the /nato slash commands")
     discord_sync.add_argument("--guild", type=int, default=None, help="sync to one guild (instant)")
-    discord.set_defaults(handler=_cmd_discord)
+    discord.set_defaults(handler=_cmd_discord, uses_config=True)
 
     from adapters.console_digests import iso_date, iso_instant  # argparse types for the digest tools
 
@@ -344,8 +386,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    knowledge = args.knowledge
     try:
-        kb = load_knowledge(args.knowledge)
+        if args.command == "config":
+            return _cmd_config_show(args)
+        if getattr(args, "uses_config", False):
+            from adapters.runtime import config_for
+
+            # The settings file and environment say where the knowledge is (--knowledge wins).
+            knowledge = config_for(args).knowledge_dir
+    except BriefbotError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 1
+    try:
+        kb = load_knowledge(knowledge)
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -23,8 +23,6 @@ import functools
 import logging
 import os
 import re
-import signal
-import sys
 import warnings
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
@@ -37,14 +35,12 @@ import aiohttp
 import yarl
 
 from bot.digest import DIGEST_KINDS
-from bot.digest_commands import DigestCommands
 from bot.dispatch import Bot, Reply, Request
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.knowledge import TOPICS, Entry, KnowledgeBase
 from bot.poster import ChannelRef, PostError
 from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
 
 with warnings.catch_warnings():
     # discord.py imports the standard library's audioop for voice, which we never use;
@@ -62,6 +58,8 @@ __all__ = [
     "INVITE_PERMISSIONS",
     "BriefbotClient",
     "DiscordPoster",
+    "DiscordService",
+    "DiscordSettings",
     "FeedbackButton",
     "Outgoing",
     "SuggestionButton",
@@ -109,6 +107,7 @@ SCHEDULER_STOP_WAIT = 10.0
 INVITE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 14) | (1 << 16)
 
 APOLOGY = "Sorry, something went wrong on my side answering that. It has been logged."
+RESTARTING = "briefbot is restarting; please ask again in a minute."
 COLOUR_ANSWER = discord.Colour(0x1F4E99)
 COLOUR_QUIET = discord.Colour(0x99AAB5)
 
@@ -678,6 +677,37 @@ class BriefbotClient(discord.Client):
         self._scheduler_task: asyncio.Task[None] | None = None
         # One thread: the core is sync, and one worker keeps its calls in order.
         self._core_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefbot-core")
+        # Shutting down: answers in flight finish, new requests get a polite "restarting".
+        self.draining = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight <= 0:
+                self._in_flight = 0
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait for the requests being answered to finish; False if some still were."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _decline(self, interaction: discord.Interaction[Any]) -> None:
+        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+            await interaction.response.send_message(
+                RESTARTING, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -739,14 +769,18 @@ class BriefbotClient(discord.Client):
         self, interaction: discord.Interaction[Any], text: str, echo: str | None = None
     ) -> None:
         """Dispatch a `/nato …` command and send the reply (deferred first if the core is slow)."""
-        request = self.request_for(interaction, text)
-        # If it comes to deferring, the visibility must be chosen before the reply exists:
-        # commands that usually answer privately defer privately.
-        private = text.startswith(("digest", "help", "topics"))
-        reply = await self.within_deadline(interaction, private, self.core.dispatch, request)
-        await self.send_to_interaction(
-            interaction, reply, echo=echo if reply.kind in ("answer", "abstain") else None
-        )
+        if self.draining:
+            await self._decline(interaction)
+            return
+        with self._working():
+            request = self.request_for(interaction, text)
+            # If it comes to deferring, the visibility must be chosen before the reply exists:
+            # commands that usually answer privately defer privately.
+            private = text.startswith(("digest", "help", "topics"))
+            reply = await self.within_deadline(interaction, private, self.core.dispatch, request)
+            await self.send_to_interaction(
+                interaction, reply, echo=echo if reply.kind in ("answer", "abstain") else None
+            )
 
     async def within_deadline(
         self,
@@ -794,57 +828,68 @@ class BriefbotClient(discord.Client):
     # -- buttons ---------------------------------------------------------------
 
     async def on_suggestion(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
-        try:
-            reply = await self.within_deadline(interaction, True, self.core.answer_entry, entry_id)
-            # The answer is for whoever clicked; the channel already saw the question.
-            await self.send_to_interaction(interaction, replace(reply, ephemeral=True))
-        except Exception:
-            _log.exception("suggestion button %r failed", entry_id)
-            await _apologise(interaction)
+        if self.draining:
+            await self._decline(interaction)
+            return
+        with self._working():
+            try:
+                reply = await self.within_deadline(interaction, True, self.core.answer_entry, entry_id)
+                # The answer is for whoever clicked; the channel already saw the question.
+                await self.send_to_interaction(interaction, replace(reply, ephemeral=True))
+            except Exception:
+                _log.exception("suggestion button %r failed", entry_id)
+                await _apologise(interaction)
 
     async def on_feedback(
         self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...], helpful: bool
     ) -> None:
-        try:
-            request = self.request_for(interaction, "")
-            question = _question_from(interaction.message)
-            reply = await self.within_deadline(
-                interaction, True, self.core.feedback, request, entry_ids, question, helpful
-            )
-            await self.send_to_interaction(interaction, reply)
-        except Exception:
-            _log.exception("feedback button failed")
-            await _apologise(interaction)
+        if self.draining:
+            await self._decline(interaction)
+            return
+        with self._working():
+            try:
+                request = self.request_for(interaction, "")
+                question = _question_from(interaction.message)
+                reply = await self.within_deadline(
+                    interaction, True, self.core.feedback, request, entry_ids, question, helpful
+                )
+                await self.send_to_interaction(interaction, reply)
+            except Exception:
+                _log.exception("feedback button failed")
+                await _apologise(interaction)
 
     # -- mentions and DMs ------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        if message.author.bot or self.user is None or message.type not in _CONVERSATION:
-            return
-        text = self.addressed_text(message)
-        if text is None:
-            return
-        try:
-            request = Request(
-                platform="discord",
-                user=str(message.author.id),
-                channel=str(message.channel.id),
-                text=text,
-                is_command=text.startswith("/"),
-                workspace=str(message.guild.id) if message.guild else "",
-                user_is_manager=_manages_channel(message),
-            )
-            reply = await self.run_core(self.core.dispatch, request)
-            echo = text if reply.kind in ("answer", "abstain") else None
-            await self.send_to_channel(message, reply, echo=echo)
-        except Exception:
-            _log.exception("failed to answer a message in channel %s", message.channel.id)
-            with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
-                await message.channel.send(
-                    APOLOGY,
-                    reference=message.to_reference(fail_if_not_exists=False),
-                    allowed_mentions=discord.AllowedMentions.none(),
+        if self.draining:
+            return  # shutting down: a mention or DM is simply not taken up
+        with self._working():
+            if message.author.bot or self.user is None or message.type not in _CONVERSATION:
+                return
+            text = self.addressed_text(message)
+            if text is None:
+                return
+            try:
+                request = Request(
+                    platform="discord",
+                    user=str(message.author.id),
+                    channel=str(message.channel.id),
+                    text=text,
+                    is_command=text.startswith("/"),
+                    workspace=str(message.guild.id) if message.guild else "",
+                    user_is_manager=_manages_channel(message),
                 )
+                reply = await self.run_core(self.core.dispatch, request)
+                echo = text if reply.kind in ("answer", "abstain") else None
+                await self.send_to_channel(message, reply, echo=echo)
+            except Exception:
+                _log.exception("failed to answer a message in channel %s", message.channel.id)
+                with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+                    await message.channel.send(
+                        APOLOGY,
+                        reference=message.to_reference(fail_if_not_exists=False),
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
 
     def addressed_text(self, message: discord.Message) -> str | None:
         """The text meant for the bot: any DM, or a channel message that mentions it."""
@@ -1027,46 +1072,100 @@ def _engine(args: argparse.Namespace, kb: KnowledgeBase) -> Engine:
     return Engine(kb, threshold) if threshold is not None else Engine(kb)
 
 
-def run_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    """`briefbot discord [sync [--guild ID]]`."""
-    token = _token_from_env()
-    api_base = _endpoint_from_env("DISCORD_API_BASE", ("http", "https"))
-    gateway = _endpoint_from_env("DISCORD_GATEWAY_URL", ("ws", "wss"))
-    with discord_endpoints(api_base, gateway):
-        if getattr(args, "discord_command", None) == "sync":
-            guild_id: int | None = getattr(args, "guild", None)
-            count = asyncio.run(sync_commands(BriefbotClient(Bot(_engine(args, kb))), token, guild_id))
-            where = f"guild {guild_id}, available now" if guild_id else "every server; may take up to an hour"
-            print(f"Registered /nato ({count} command) for {where}.")
-            return 0
-        with SQLiteStore(args.db) as store:
+@dataclass(frozen=True)
+class DiscordSettings:
+    """What the Discord adapter reads from the environment; the token never appears in repr."""
 
-            def knowledge() -> KnowledgeBase:
-                return kb
+    token: str = field(repr=False)
+    api_base: str | None = None
+    gateway: str | None = None
 
-            core = Bot(_engine(args, kb), store=store, digest_handler=DigestCommands(store, knowledge))
-            client = BriefbotClient(core)
-            client.scheduler = Scheduler(store, knowledge, {client.poster.platform: client.poster})
-            return asyncio.run(_serve_until_signalled(client, token))
+    @classmethod
+    def from_env(cls) -> DiscordSettings:
+        return cls(
+            _token_from_env(),
+            _endpoint_from_env("DISCORD_API_BASE", ("http", "https")),
+            _endpoint_from_env("DISCORD_GATEWAY_URL", ("ws", "wss")),
+        )
 
 
-async def _serve_until_signalled(client: BriefbotClient, token: str) -> int:
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(client.close()))
+class DiscordService:
+    """Discord for ``adapters.runtime``: log in, keep the gateway connected, drain, close."""
 
-    async def announce() -> None:
-        await client.wait_until_ready()
-        if client.application_id is not None:
-            print(
-                f"briefbot is online as {client.user} in {len(client.guilds)} server(s). "
-                f"Invite: {invite_url(client.application_id)}",
-                file=sys.stderr,
+    platform = "discord"
+
+    def __init__(self, core: Bot, settings: DiscordSettings, *, ready_timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.client = BriefbotClient(core)
+        self.poster = self.client.poster
+        self.ready_timeout = ready_timeout
+        self._endpoints = contextlib.ExitStack()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Log in (a rejected token raises ConfigError) and connect; returns once READY
+        or after ``ready_timeout`` (``/healthz`` says "connecting" until then)."""
+        self._endpoints.enter_context(discord_endpoints(self.settings.api_base, self.settings.gateway))
+        await _login(self.client, self.settings.token)
+        self._task = asyncio.create_task(self.client.connect(reconnect=True), name="briefbot-discord")
+        ready = asyncio.ensure_future(self.client.wait_until_ready())
+        try:
+            await asyncio.wait(
+                {ready, self._task}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
             )
+        finally:
+            ready.cancel()
+        if self._task.done():
+            self._task.result()  # the gateway refused us: raise why
 
-    announcer = asyncio.create_task(announce())
-    try:
-        await serve(client, token)
-    finally:
-        announcer.cancel()
-    return 0
+    def mount(self, application: object) -> None:
+        """Discord needs no route on the web server: the bot connects out to the gateway."""
+
+    def describe(self, port: int) -> str:
+        client = self.client
+        line = f"answering on Discord as {client.user} in {len(client.guilds)} server(s)"
+        if client.application_id is not None:
+            line += f"; invite: {invite_url(client.application_id)}"
+        return line
+
+    async def connected(self) -> bool:
+        client = self.client
+        if not client.is_ready() or client.is_closed():
+            return False
+        socket = client.ws
+        return socket is not None and bool(socket.open)
+
+    async def stop_intake(self) -> None:
+        self.client.draining = True
+
+    async def drain(self, timeout: float) -> bool:
+        return await self.client.wait_idle(timeout)
+
+    async def close(self) -> None:
+        try:
+            await self.client.close()
+            if self._task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(self._task, 10)
+        finally:
+            self._endpoints.close()
+
+    async def notify_admins(self, text: str) -> None:
+        """No admin list on Discord yet; the log and /healthz carry the news."""
+
+
+def run_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    """`briefbot discord [sync [--guild ID]]`: register the commands, or the runtime with
+    Discord alone (``briefbot run`` starts every configured platform)."""
+    settings = DiscordSettings.from_env()
+    if getattr(args, "discord_command", None) == "sync":
+        with discord_endpoints(settings.api_base, settings.gateway):
+            guild_id: int | None = getattr(args, "guild", None)
+            client = BriefbotClient(Bot(_engine(args, kb)))
+            count = asyncio.run(sync_commands(client, settings.token, guild_id))
+        where = f"guild {guild_id}, available now" if guild_id else "every server; may take up to an hour"
+        print(f"Registered /nato ({count} command) for {where}.")
+        return 0
+    from adapters.runtime import config_for, run
+
+    return run(config_for(args), kb, only="discord")

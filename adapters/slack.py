@@ -12,21 +12,19 @@ button click becomes a ``bot.dispatch.Request``; the ``Reply`` goes back as Bloc
 - anything that goes wrong is logged with its traceback at this boundary and the user gets
   one short apology.
 
-``build_app`` is the factory the tests and ``run_slack`` share; ``run_slack`` is what
-``briefbot slack`` calls.
+``build_app`` is the factory the tests and ``SlackService`` share. ``SlackService`` is Slack
+as ``briefbot run`` drives it (``adapters.runtime``): check the token, connect in Socket
+Mode or mount ``POST /slack/events`` on the runtime's web server, stop taking events, wait
+for answers in flight. ``briefbot slack`` is that runtime with Slack alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import logging
-import os
 import re
-import signal
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -58,19 +56,16 @@ from adapters.slack_blocks import (
     render_reply,
 )
 from bot.commands import DigestCmd, parse_command
-from bot.digest_commands import DigestCommands
 from bot.dispatch import Bot, Reply, Request
-from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase
 from bot.poster import ChannelRef, PostError
-from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
 
 __all__ = [
     "DEFAULT_API_URL",
     "SlackApp",
     "SlackPoster",
+    "SlackService",
     "SlackSettings",
     "build_app",
     "connect_socket_mode",
@@ -202,10 +197,10 @@ class _Managers:
         except SlackApiError as exc:
             # Fail closed: without users.info (e.g. the users:read scope is missing) only
             # the allow-list can grant digest management.
-            _log.warning("users.info failed for %s (%s); treating as not an admin", user, _error_code(exc))
+            _log.warning("users.info failed (%s); treating the user as not an admin", _error_code(exc))
             return False
         except (aiohttp.ClientError, TimeoutError) as exc:
-            _log.warning("users.info failed for %s (%s); treating as not an admin", user, type(exc).__name__)
+            _log.warning("users.info failed (%s); treating the user as not an admin", type(exc).__name__)
             return False
         info = response.get("user") or {}
         verdict = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
@@ -338,7 +333,8 @@ class SlackApp:
         self.poster = SlackPoster(self.client)
         self._managers = _Managers(self.client, digest_admins)
         self._seen = _RecentIds()
-        self._home = home_view(bot.engine.kb, latest=home_milestones)
+        self._home_milestones = home_milestones
+        self._home: tuple[KnowledgeBase, dict[str, Any]] | None = None
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -406,6 +402,10 @@ class SlackApp:
         application.router.add_post(EVENTS_PATH, self._http_events)
         application.router.add_get(HEALTH_PATH, self._http_health)
         return application
+
+    async def http_events(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: a signed delivery from Slack, handed to bolt."""
+        return await self._http_events(request)
 
     async def _http_events(self, request: web.Request) -> web.Response:
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
@@ -565,9 +565,16 @@ class SlackApp:
         user = str(event["user"])
 
         async def work() -> None:
-            await self.client.views_publish(user_id=user, view=self._home)
+            await self.client.views_publish(user_id=user, view=self._home_view())
 
         await self._guarded("App Home", work, None)
+
+    def _home_view(self) -> dict[str, Any]:
+        # Rebuilt only when the knowledge base has been replaced (a live reload).
+        kb = self.bot.engine.kb
+        if self._home is None or self._home[0] is not kb:
+            self._home = (kb, home_view(kb, latest=self._home_milestones))
+        return self._home[1]
 
     # -- buttons -------------------------------------------------------------------------
 
@@ -686,68 +693,83 @@ async def connect_socket_mode(
     return handler
 
 
-# -- briefbot slack --------------------------------------------------------------------
+# -- run by the runtime ---------------------------------------------------------------
 
 
-def run_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    """``briefbot slack``: answer on Slack and post digests until interrupted.
+class SlackService:
+    """Slack for ``adapters.runtime``: one workspace, in Socket Mode or over HTTP."""
 
-    A missing or rejected setting raises ConfigError, which names it (never its value).
-    """
-    settings = SlackSettings.from_env(os.environ)
-    return asyncio.run(_run(settings, args, kb))
+    platform = "slack"
 
-
-async def _run(settings: SlackSettings, args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    threshold = {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
-
-    def knowledge() -> KnowledgeBase:
-        return kb
-
-    with SQLiteStore(args.db) as store:
-        bot = Bot(Engine(kb, **threshold), store=store, digest_handler=DigestCommands(store, knowledge))
-        app = build_app(
+    def __init__(self, bot: Bot, settings: SlackSettings) -> None:
+        self.settings = settings
+        self.app = build_app(
             bot,
             token=settings.bot_token,
             signing_secret=settings.signing_secret,
             api_url=settings.api_url,
             digest_admins=settings.digest_admins,
         )
-        team = await app.check_auth()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-                loop.add_signal_handler(sig, stop.set)
-        scheduler = Scheduler(store, knowledge, {"slack": app.poster})
-        handler: AsyncSocketModeHandler | None = None
-        runner: web.AppRunner | None = None
-        digests: asyncio.Task[None] | None = None
+        self.poster = self.app.poster
+        self.team = "?"
+        self._socket: AsyncSocketModeHandler | None = None
+        self._started = False
+
+    async def start(self) -> None:
+        """Check the token and, in Socket Mode, connect; a rejected setting raises ConfigError."""
+        self.team = await self.app.check_auth()
+        if self.settings.app_token is not None:
+            self._socket = await connect_socket_mode(self.app, self.settings.app_token)
+        self._started = True
+
+    def mount(self, application: web.Application) -> None:
+        """HTTP mode: Slack's deliveries arrive on the runtime's web server."""
+        if self.settings.app_token is None:
+            application.router.add_post(EVENTS_PATH, self.app.http_events)
+
+    def describe(self, port: int) -> str:
+        where = "Socket Mode" if self.settings.socket_mode else f"HTTP on port {port} (POST {EVENTS_PATH})"
+        return f"answering in Slack workspace {self.team} via {where}"
+
+    async def connected(self) -> bool:
+        if not self._started:
+            return False
+        if self._socket is None:
+            return True  # HTTP mode: Slack connects to us; being up is all there is
         try:
-            if settings.app_token is not None:
-                handler = await connect_socket_mode(app, settings.app_token)
-                where = "Socket Mode"
-            else:
-                runner = await serve_http(app, "0.0.0.0", args.port)
-                where = f"HTTP on port {args.port} (POST {EVENTS_PATH}, GET {HEALTH_PATH})"
-            digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")
-            print(
-                f"briefbot: answering in Slack workspace {team} via {where}. Ctrl-C stops.", file=sys.stderr
-            )
-            await stop.wait()
-        finally:
-            # Stop taking new work, let answers and the digest pass in progress finish.
-            scheduler.stop()
-            if handler is not None:
-                await handler.close_async()  # type: ignore[no-untyped-call]
-            if runner is not None:
-                await runner.cleanup()
-            if not await app.wait_idle():
-                _log.warning("stopped with answers still in progress")
-            if digests is not None:
-                await digests
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
-    print("briefbot: stopped.", file=sys.stderr)
-    return 0
+            return bool(await self._socket.client.is_connected())
+        except Exception:  # asking must never break /healthz
+            _log.warning("could not read the Socket Mode connection state", exc_info=True)
+            return False
+
+    async def stop_intake(self) -> None:
+        """No new events: close the Socket Mode connection (HTTP stops with the web server)."""
+        socket, self._socket = self._socket, None
+        self._started = False
+        if socket is not None:
+            await socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
+
+    async def drain(self, timeout: float) -> bool:
+        return await self.app.wait_idle(timeout)
+
+    async def close(self) -> None:
+        """Nothing left open: the Web API client opens a session per call."""
+
+    async def notify_admins(self, text: str) -> None:
+        """A direct message to each user on the digest admin list (SLACK_DIGEST_ADMINS)."""
+        for user in sorted(self.settings.digest_admins):
+            try:
+                await self.app.client.chat_postMessage(channel=user, text=text, unfurl_links=False)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+                _log.warning("could not tell a digest admin about it (%s)", code)
+
+
+def run_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    """``briefbot slack``: the runtime with Slack alone (``briefbot run`` starts every platform).
+
+    A missing or rejected setting raises ConfigError, which names it (never its value).
+    """
+    from adapters.runtime import config_for, run
+
+    return run(config_for(args), kb, only="slack")

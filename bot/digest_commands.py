@@ -59,6 +59,8 @@ def _refusal(platform: str) -> Reply:
         ephemeral=True,
         kind="refusal",
     )
+
+
 _KINDS_WITH_ARG = ("period", "topic")
 
 
@@ -84,10 +86,12 @@ class DigestCommands:
         kb_provider: Callable[[], KnowledgeBase],
         *,
         clock: Callable[[], datetime] = _utcnow,
+        default_zone: str | None = None,
     ) -> None:
         self.store = store
         self.kb_provider = kb_provider
         self.clock = clock
+        self.default_zone = default_zone  # for subscriptions that name no time zone; None: UTC
 
     def __call__(self, request: Request, args: str) -> Reply:
         try:
@@ -144,7 +148,7 @@ class DigestCommands:
             stray = len(rest) > 1 and _not_a_schedule(rest[0]) and not _not_a_schedule(rest[1])
             if spec.kind not in _KINDS_WITH_ARG and stray:
                 raise DigestError(f"`{spec.kind}` takes no argument (got “{quote_user_text(rest[0], 30)}”).")
-            schedule = parse_schedule_words(rest)
+            schedule = parse_schedule_words(rest, self.default_zone)
         except (DigestError, ScheduleError) as exc:
             return _usage(f"{exc}\n{_SUBSCRIBE_USAGE}")
         mine = self._channel_subscriptions(request)

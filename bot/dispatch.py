@@ -64,6 +64,7 @@ class Reply:
     question: str = ""
     feedback: bool = False  # offer helpful / not helpful buttons
     parts: tuple[str, ...] = field(default=(), compare=False)  # long text pre-split by the caller
+    confidence: float | None = field(default=None, compare=False)  # the engine's, for the logs
 
     @classmethod
     def from_answer(cls, answer: Answer, question: str) -> Reply:
@@ -77,6 +78,7 @@ class Reply:
             entry_ids=answer.entry_ids,
             question=question,
             feedback=not answer.abstained and answer.intent not in ("help", "empty"),
+            confidence=answer.confidence,
         )
 
 
@@ -108,13 +110,20 @@ class Bot:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Callable[[], Engine],
         store: FeedbackSink | None = None,
         digest_handler: DigestHandler | None = None,
     ) -> None:
-        self.engine = engine
+        # A provider (bot.live.LiveKnowledge.engine) lets the knowledge base be replaced
+        # while the bot runs; each request reads it once, so it never mixes two bases.
+        self._engine = engine
         self.store = store
         self.digest_handler = digest_handler
+
+    @property
+    def engine(self) -> Engine:
+        """The engine serving now."""
+        return self._engine if isinstance(self._engine, Engine) else self._engine()
 
     def feedback(self, request: Request, entry_ids: tuple[str, ...], question: str, helpful: bool) -> Reply:
         """Record a helpful / not-helpful click; the reply is shown only to the clicker."""
@@ -133,22 +142,23 @@ class Bot:
 
     def dispatch(self, request: Request) -> Reply:
         command = parse_command(request.text) if request.is_command else Ask(request.text)
+        engine = self.engine
         if isinstance(command, Ask):
-            return self._ask(request, command.question)
+            return self._ask(engine, request, command.question)
         if isinstance(command, Usage):
             return Reply(command.message, ephemeral=True, kind="usage")
         if isinstance(command, HelpCmd):
             return Reply(COMMAND_HELP, title="briefbot help", ephemeral=True, kind="help")
         if isinstance(command, Topics):
-            return self._topics()
+            return self._topics(engine)
         if isinstance(command, Timeline):
-            answer = self.engine.timeline(command.query)
+            answer = engine.timeline(command.query)
             reply = Reply.from_answer(answer, request.text)
             return replace(reply, feedback=False)
         if isinstance(command, WhoCmd):
-            return self._lookup(request, WhoIs(command.name))
+            return self._lookup(engine, request, WhoIs(command.name))
         if isinstance(command, DefineCmd):
-            return self._lookup(request, Define(command.term))
+            return self._lookup(engine, request, Define(command.term))
         if isinstance(command, DigestCmd):
             if self.digest_handler is None:
                 return Reply("Digests aren't enabled on this bot.", ephemeral=True, kind="info")
@@ -162,8 +172,8 @@ class Bot:
             return Reply("That item is no longer in my notes.", ephemeral=True, kind="info")
         return Reply.from_answer(answer, question or answer.title or entry_id)
 
-    def _ask(self, request: Request, question: str) -> Reply:
-        answer = self.engine.ask(question)
+    def _ask(self, engine: Engine, request: Request, question: str) -> Reply:
+        answer = engine.ask(question)
         if answer.abstained and answer.intent != "empty" and self.store is not None:
             try:
                 self.store.record_unanswered(
@@ -180,14 +190,14 @@ class Bot:
                 _log.exception("could not record an unanswered question")
         return Reply.from_answer(answer, question)
 
-    def _lookup(self, request: Request, intent: WhoIs | Define) -> Reply:
-        answer = self.engine.ask(
+    def _lookup(self, engine: Engine, request: Request, intent: WhoIs | Define) -> Reply:
+        answer = engine.ask(
             f"who is {intent.name}" if isinstance(intent, WhoIs) else f"what is {intent.term}"
         )
         kind = "person" if isinstance(intent, WhoIs) else "term"
         wanted = intent.name if isinstance(intent, WhoIs) else intent.term
-        if answer.abstained or not any(self.engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
-            close = self.engine.suggest(wanted, kinds=(kind,), limit=5)
+        if answer.abstained or not any(engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
+            close = engine.suggest(wanted, kinds=(kind,), limit=5)
             names = ", ".join(e.title for e in close) or "none"
             what = "no one called" if kind == "person" else "no term"
             return Reply(
@@ -198,8 +208,8 @@ class Bot:
             )
         return Reply.from_answer(answer, request.text)
 
-    def _topics(self) -> Reply:
-        counts = self.engine.kb.count_by("topics")
+    def _topics(self, engine: Engine) -> Reply:
+        counts = engine.kb.count_by("topics")
         lines = [f"• {topic} ({counts.get(topic, 0)})" for topic in TOPICS if counts.get(topic)]
         text = "Topics I can brief on (entries):\n" + "\n".join(lines)
         text += "\nTry `/nato timeline maritime` or just ask a question."

@@ -240,8 +240,9 @@ def _parse_cron(fields: Sequence[str]) -> str:
     return expression
 
 
-def parse_schedule_words(words: Sequence[str]) -> Schedule:
-    """A schedule followed by an optional time zone, as the words a user typed."""
+def parse_schedule_words(words: Sequence[str], default_zone: str | None = None) -> Schedule:
+    """A schedule followed by an optional time zone, as the words a user typed
+    (``default_zone`` when none is given; UTC unless configured)."""
     words = [w.strip("`'\"") for w in words if w.strip("`'\"")]
     if not words:
         raise ScheduleError(f"A schedule is missing. {SCHEDULE_HELP}")
@@ -260,7 +261,7 @@ def parse_schedule_words(words: Sequence[str]) -> Schedule:
             f"“{' '.join(words)[:60]}” has 6 fields; a cron expression here has exactly 5 "
             f"(no seconds field). {SCHEDULE_HELP}"
         )
-    tz = parse_zone(words[size] if len(words) > size else None)
+    tz = parse_zone(words[size] if len(words) > size else default_zone)
     if head == "daily":
         hour, minute = _parse_time(words[1])
         return Schedule(f"daily {hour:02d}:{minute:02d}", f"{minute} {hour} * * *", tz)

@@ -94,6 +94,7 @@ class Scheduler:
         pace: float = 1.0,
         post_timeout: float = 60.0,
         max_idle: float = 60.0,
+        on_outcome: Callable[[str, Outcome], None] | None = None,
     ) -> None:
         if post_timeout >= lease.total_seconds():
             # A post still running when its lease ends could be taken over and repeated.
@@ -109,6 +110,7 @@ class Scheduler:
         self.pace = pace
         self.post_timeout = post_timeout
         self.max_idle = max_idle
+        self.on_outcome = on_outcome  # e.g. metrics: (platform, outcome) for every period handled
         self._offset = timedelta(0)
         self._last_post: dict[ChannelRef, datetime] = {}
         self._stopping = asyncio.Event()
@@ -168,6 +170,8 @@ class Scheduler:
                 _log.exception("digest for subscription %d failed", item.subscription.id)
                 outcome = Outcome(item.subscription.id, item.slot.key, "error", detail=str(exc)[:200])
             outcomes.append(outcome)
+            if self.on_outcome is not None:
+                self.on_outcome(ref.platform, outcome)
             if outcome.status in ("retry", "error"):
                 break  # the channel is throttled or down: the rest wait for a later pass
         return outcomes

@@ -577,6 +577,12 @@ class SQLiteStore:
         raw = f"{salt}\x1f{platform}\x1f{workspace}\x1f{user}".encode()
         return hashlib.sha256(raw).hexdigest()[:24]
 
+    def user_hash(self, platform: str, workspace: str, user: str) -> str:
+        """The salted hash of a user id that the feedback table stores. Logs use it too, so an
+        operator can match a log line to feedback without the raw id ever being written."""
+        with self._read() as conn:
+            return self._user_hash(conn, platform, workspace, user)
+
     def record_feedback(
         self,
         *,

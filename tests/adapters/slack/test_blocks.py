@@ -110,6 +110,7 @@ def test_public_names_are_pinned() -> None:
         "DEFAULT_API_URL",
         "SlackApp",
         "SlackPoster",
+        "SlackService",
         "SlackSettings",
         "build_app",
         "connect_socket_mode",

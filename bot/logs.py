@@ -1,0 +1,99 @@
+"""Log lines for operators: plain text or JSON lines, with secrets scrubbed on the way out.
+
+Structured fields travel in ``extra=`` (``_log.info("question", extra={"question_id": …})``)
+and both formatters print them: plain as ``key=value`` after the message, JSON as keys of
+the line's object. Whatever the format, every known secret value (the platform tokens and
+the signing secret, read from the environment) is replaced by ``[redacted]`` in the final
+text, so not even a library's debug line or an exception message can write one out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+__all__ = ["JsonFormatter", "PlainFormatter", "configure_logging"]
+
+REDACTED = "[redacted]"
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Secrets shorter than this are not scrubbed: replacing "a" everywhere would wreck the log,
+# and a real token is never that short.
+_MIN_SECRET = 8
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class _Scrubbing(logging.Formatter):
+    def __init__(self, secrets: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._secrets = tuple(sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True))
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class PlainFormatter(_Scrubbing):
+    """``2024-05-01T09:00:00Z INFO bot.observed: question answered question_id=… outcome=…``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        line = f"{when} {record.levelname} {record.name}: {record.getMessage()}"
+        extras = _extras(record)
+        if extras:
+            line += " " + " ".join(f"{k}={_plain(v)}" for k, v in extras.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return self.scrub(line)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value) or "-"
+    text = str(value)
+    return json.dumps(text) if (" " in text or not text) else text
+
+
+class JsonFormatter(_Scrubbing):
+    """One JSON object per line: ``ts``, ``level``, ``logger``, ``message``, then the extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in _extras(record).items():
+            line.setdefault(key, list(value) if isinstance(value, tuple | frozenset | set) else value)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return self.scrub(json.dumps(line, ensure_ascii=False, default=str))
+
+
+def configure_logging(
+    fmt: str = "plain", level: str = "info", secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) in ``fmt``; replaces earlier handlers."""
+    formatter: logging.Formatter = JsonFormatter(secrets) if fmt == "json" else PlainFormatter(secrets)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # Replace the plain stream handlers (logging.basicConfig's); subclasses belong to
+        # someone else (pytest's capture, when a test runs this in-process).
+        if type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler

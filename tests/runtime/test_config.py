@@ -1,0 +1,149 @@
+"""briefbot.toml, the environment and flags: precedence, errors that name the key, redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.console import main
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+
+FULL = """
+knowledge_dir = "/srv/kb"
+database = "/data/b.sqlite3"
+threshold = 0.7
+default_timezone = "europe/brussels"
+reload_poll_seconds = 2
+
+[log]
+format = "json"
+level = "debug"
+
+[health]
+host = "127.0.0.1"
+port = 8080
+
+[slack]
+digest_admins = ["U1", "U2"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "briefbot.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_need_no_file_and_no_environment() -> None:
+    config = load_config(None, {})
+    assert config == Config()
+    assert {origin for _, _, origin in config.items()} == {"default"}
+    assert config.effective_pid_file == Path("briefbot.pid")
+
+
+def test_the_file_sets_every_key_and_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, FULL)
+    config = load_config(path, {})
+    assert config.knowledge_dir == Path("/srv/kb")
+    assert config.database == Path("/data/b.sqlite3")
+    assert (config.threshold, config.default_timezone, config.reload_poll_seconds) == (
+        0.7,
+        "Europe/Brussels",
+        2,
+    )
+    assert (config.log_format, config.log_level) == ("json", "debug")
+    assert (config.health_host, config.health_port) == ("127.0.0.1", 8080)
+    assert config.slack_digest_admins == {"U1", "U2"}
+    assert config.effective_pid_file == Path("/data/briefbot.pid")
+    assert config.origins["log.format"] == f"file {path}"
+
+
+def test_environment_overrides_the_file_and_flags_override_both(tmp_path: Path) -> None:
+    path = write(tmp_path, FULL)
+    env = {"BRIEFBOT_THRESHOLD": "0.5", "BRIEFBOT_LOG_FORMAT": "plain", "SLACK_DIGEST_ADMINS": "U9, U8"}
+    config = load_config(path, env, {"threshold": 0.9, "database": Path("x.sqlite3")})
+    assert config.threshold == 0.9 and config.origins["threshold"] == "flag --threshold"
+    assert config.database == Path("x.sqlite3") and config.origins["database"] == "flag --db"
+    assert config.log_format == "plain" and config.origins["log.format"] == "env BRIEFBOT_LOG_FORMAT"
+    assert config.slack_digest_admins == {"U8", "U9"}
+    assert config.log_level == "debug" and config.origins["log.level"] == f"file {path}"
+
+
+def test_the_file_is_found_by_variable_and_a_named_file_must_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, "threshold = 0.4\n")
+    assert load_config(None, {"BRIEFBOT_CONFIG": str(path)}).threshold == 0.4
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml", {})
+
+
+def test_unknown_keys_are_named_with_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'threshhold = 0.5\n[log]\nfromat = "json"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, {})
+    message = str(raised.value)
+    assert f"{path}: unknown key 'threshhold'" in message
+    assert f"{path}: unknown key 'log.fromat'" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("threshold = 1.5", "'threshold' must be a number from 0 to 1"),
+        ('threshold = "high"', "'threshold' must be a number"),
+        ("[health]\nport = 70000", "'health.port' must be a whole number from 0 to 65535"),
+        ('[log]\nformat = "xml"', "'log.format' must be one of plain, json"),
+        ('default_timezone = "Mars/Olympus"', "'default_timezone' must be an IANA time zone"),
+        ('[slack]\ndigest_admins = "U1"', "'slack.digest_admins' must be a list of user ids"),
+        ("threshold = ", "is not valid TOML"),
+    ],
+)
+def test_bad_values_in_the_file_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_config(write(tmp_path, text), {})
+
+
+def test_bad_values_in_the_environment_name_the_variable() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, {"BRIEFBOT_HEALTH_PORT": "eighty", "BRIEFBOT_LOG_LEVEL": "loud"})
+    message = str(raised.value)
+    assert "BRIEFBOT_HEALTH_PORT (the 'health.port' setting) must be a whole number" in message
+    assert "BRIEFBOT_LOG_LEVEL (the 'log.level' setting) must be one of" in message
+
+
+@pytest.mark.parametrize(
+    "text", ['[slack]\nbot_token = "xoxb-in-a-file"', 'discord_token = "xoxb-in-a-file"']
+)
+def test_secrets_in_the_file_are_refused_without_repeating_them(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="looks like a secret") as raised:
+        load_config(write(tmp_path, text), {})
+    assert "xoxb-in-a-file" not in str(raised.value)
+    assert "environment" in str(raised.value)
+
+
+def test_config_show_gives_origins_and_never_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "threshold = 0.7\n")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret-value")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-very-secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("BRIEFBOT_DB", str(tmp_path / "env.sqlite3"))
+    assert main(["--config", str(path), "config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "xoxb-very-secret-value" not in out and "signing-very-secret" not in out
+    lines = {line.split("=")[0].strip(): line for line in out.splitlines() if "=" in line}
+    assert "0.7" in lines["threshold"] and f"(file {path})" in lines["threshold"]
+    assert "(env BRIEFBOT_DB)" in lines["database"]
+    assert "(default)" in lines["log.format"]
+    assert "set (redacted)" in lines["SLACK_BOT_TOKEN"]
+    assert "not set" in lines["DISCORD_TOKEN"]
+    assert "would start: slack" in out
+
+
+def test_config_show_reports_a_bad_file_politely(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "colour = 'blue'\n")
+    assert main(["--config", str(path), "config", "show"]) == 1
+    assert f"{path}: unknown key 'colour'" in capsys.readouterr().err
