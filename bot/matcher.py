@@ -18,6 +18,7 @@ vice versa, at no cost per question.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ COVERAGE_SHARE = 0.5
 UNKNOWN_WEIGHT = 2.5
 SPELLING_CUTOFF = 80.0
 FUZZY_SHORTLIST = 80
+# Distinct unknown words whose correction is remembered (a bound on memory, not a tuning knob).
+SPELLING_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class Matcher:
         self._position = {item.entry.id: i for i, item in enumerate(self._indexed)}
         self._vocabulary = sorted(frequency)
         self._vocabulary_set = frozenset(frequency)
+        # Correction is a pure function of the word for this vocabulary, and typos repeat.
+        self._spell = functools.lru_cache(maxsize=SPELLING_CACHE)(
+            functools.partial(_spelling, vocabulary=self._vocabulary)
+        )
 
         # Phrasings preprocessed once: sorted content terms, so token_sort_ratio's work
         # is done here and the per-question scorer is a plain ratio on short strings.
@@ -158,7 +165,7 @@ class Matcher:
                 if term not in self._vocabulary_set:
                     unknown.append(term)
                 continue
-            best = _spelling(term, self._vocabulary)
+            best = self._spell(term)
             if best is None:
                 terms.append(term)
                 unknown.append(term)
