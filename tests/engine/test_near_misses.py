@@ -73,3 +73,22 @@ def test_typos_of_known_words_are_corrected(engine: Engine, typed: str, understo
 def test_ordinary_short_words_are_not_corrected_into_other_words(engine: Engine, word: str) -> None:
     query = engine.matcher.analyse(f"{word} price")
     assert query.corrected == ()
+
+
+def test_what_someone_said_is_not_answered_with_who_they_are(engine: Engine) -> None:
+    answer = engine.ask("what has biden said about the tokyo office")
+    assert answer.abstained
+
+
+def test_what_someone_said_is_answered_with_their_words(engine: Engine) -> None:
+    answer = engine.ask("what did zakharova say about the tokyo office")
+    assert not answer.abstained
+    assert "Zakharova" in answer.text
+
+
+def test_a_role_is_found_under_another_name_for_it(engine: Engine) -> None:
+    assert "Stoltenberg" in engine.ask("who is the head of nato").text
+
+
+def test_who_leads_something_is_not_answered_with_who_recommended_it(engine: Engine) -> None:
+    assert engine.ask("who leads the nato science and technology organization").abstained
