@@ -14,11 +14,19 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels 'briefbot[slack,discord]' && rm -rf /wheels
 USER briefbot
 WORKDIR /data
-# The knowledge base is baked into the wheel; mount a directory and set
-# BRIEFBOT_KNOWLEDGE_DIR to serve a curated copy instead.
+# The database lives on the /data volume. The knowledge base is baked into the wheel; to
+# serve a curated copy, mount it at /knowledge and set BRIEFBOT_KNOWLEDGE_DIR=/knowledge
+# (edits there are picked up live). Secrets come only from the environment (env_file).
+ENV BRIEFBOT_DB=/data/briefbot.sqlite3 \
+    BRIEFBOT_HEALTH_PORT=3000 \
+    BRIEFBOT_LOG_FORMAT=json \
+    PYTHONUNBUFFERED=1
 VOLUME ["/data"]
+# /healthz and /metrics; in Slack HTTP mode also POST /slack/events.
 EXPOSE 3000
-# The health check expects Slack HTTP mode (no SLACK_APP_TOKEN); `briefbot run` with a
-# health server for every mode is the deploy issue's work.
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4)"
-CMD ["briefbot", "slack", "--db", "/data/briefbot.sqlite3"]
+# No curl in slim images: the interpreter is there anyway. Non-2xx (503) raises, so fails.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BRIEFBOT_HEALTH_PORT', '3000') + '/healthz', timeout=4)"]
+# SIGTERM drains answers and the digest post in progress (see compose.yaml's grace period).
+STOPSIGNAL SIGTERM
+CMD ["briefbot", "run"]

@@ -8,7 +8,11 @@ import pytest
 
 from adapters.console import main
 from bot.config import Config, load_config
+from bot.digest_commands import DigestCommands
+from bot.dispatch import Request
 from bot.errors import ConfigError
+from bot.store import SQLiteStore
+from tests.adapters.slack.harness import fixture_kb
 
 FULL = """
 knowledge_dir = "/srv/kb"
@@ -147,3 +151,12 @@ def test_config_show_reports_a_bad_file_politely(tmp_path: Path, capsys: pytest.
     path = write(tmp_path, "colour = 'blue'\n")
     assert main(["--config", str(path), "config", "show"]) == 1
     assert f"{path}: unknown key 'colour'" in capsys.readouterr().err
+
+
+def test_the_default_time_zone_applies_to_subscriptions_that_name_none(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "b.sqlite3") as store:
+        commands = DigestCommands(store, fixture_kb, default_zone="Asia/Tokyo")
+        manager = Request("slack", "U1", "C1", "", is_command=True, user_is_manager=True)
+        assert "Subscribed" in commands(manager, "subscribe topic cyber daily 09:00").text
+        assert "Subscribed" in commands(manager, "subscribe topic cyber daily 10:00 Europe/Brussels").text
+        assert [s.tz for s in store.subscriptions()] == ["Asia/Tokyo", "Europe/Brussels"]
