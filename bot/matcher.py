@@ -19,6 +19,7 @@ vice versa, at no cost per question.
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ SPELLING_CUTOFF = 80.0
 FUZZY_SHORTLIST = 80
 # Distinct unknown words whose correction is remembered (a bound on memory, not a tuning knob).
 SPELLING_CACHE = 4096
+# Headroom on rank's upper bound, so float rounding can never skip an entry that belongs.
+_BOUND_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ class Matcher:
         self._idf = {t: math.log((count + 1) / (df + 0.5)) for t, df in frequency.items()}
         self._unknown_idf = UNKNOWN_WEIGHT * math.log((count + 1) / 0.5)
         self._position = {item.entry.id: i for i, item in enumerate(self._indexed)}
+        self._ids = [item.entry.id for item in self._indexed]
+        self._kinds = [item.entry.kind for item in self._indexed]
+        # How much each of an entry's terms counts towards coverage, in one lookup.
+        self._term_factor: list[dict[str, float]] = [
+            {**dict.fromkeys(item.body_terms, BODY_WEIGHT), **dict.fromkeys(item.key_terms, 1.0)}
+            for item in self._indexed
+        ]
         self._vocabulary = sorted(frequency)
         self._vocabulary_set = frozenset(frequency)
         # Correction is a pure function of the word for this vocabulary, and typos repeat.
@@ -136,6 +146,11 @@ class Matcher:
         self._phrasing_terms: list[frozenset[str]] = [
             frozenset(t for choice in choices for t in self._choice_terms[choice])
             for choices in self._entry_choices
+        ]
+        # The smallest idf total among an entry's phrasings (1.0 when it has none: then
+        # no asked word is among its phrasing terms and the value is never used).
+        self._lightest = [
+            min((self._choice_total[c] for c in choices), default=1.0) for choices in self._entry_choices
         ]
 
     @property
@@ -201,29 +216,50 @@ class Matcher:
         for term in rare:
             shortlist.update(self._postings.get(term, ()))
 
-        candidates = []
+        # Fuzzy and coverage are cheap; precision is not. Each entry gets an upper bound
+        # on its precision (the idf of the asked words its phrasings hold, over its
+        # lightest phrasing), entries are scored best bound first, and once a bound
+        # cannot reach the limit-th best rounded score so far, no later entry can.
+        asked_weights = list(zip(query.terms, weights, strict=True))
+        asked_idf = dict(asked_weights)
+        bounded = []
         for position in shortlist:
-            item = self._indexed[position]
-            if allowed is not None and item.entry.kind not in allowed:
+            if allowed is not None and self._kinds[position] not in allowed:
                 continue
-            covered = sum(
-                w * (1.0 if t in item.key_terms else BODY_WEIGHT if t in item.body_terms else 0.0)
-                for t, w in zip(query.terms, weights, strict=True)
-            )
-            coverage = covered / total
+            found = self._term_factor[position]
+            coverage = sum([w * found.get(t, 0.0) for t, w in asked_weights]) / total
             fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
-            precision = self._precision(position, asked)
-            score = (
-                FUZZY_SHARE * fuzzy_score / 100
-                + COVERAGE_SHARE * coverage
-                + (1 - FUZZY_SHARE - COVERAGE_SHARE) * precision
+            shared = asked & self._phrasing_terms[position]
+            most = min(1.0, sum([asked_idf[t] for t in shared]) / self._lightest[position]) if shared else 0.0
+            bounded.append(
+                (_combine(fuzzy_score, coverage, most), position, fuzzy_score, choice, coverage, most)
             )
-            phrasing = self._choice_text[choice] if choice >= 0 else item.entry.title
-            candidates.append(
-                Candidate(item.entry.id, round(score, 4), phrasing, round(fuzzy_score, 1), round(coverage, 3))
+        bounded.sort(key=lambda b: -b[0])
+
+        scored = []
+        kept: list[float] = []  # the best `limit` rounded scores so far, a min-heap
+        for bound, position, fuzzy_score, choice, coverage, most in bounded:
+            if limit > 0 and len(kept) == limit and round(bound + _BOUND_SLACK, 4) < kept[0]:
+                break
+            precision = self._precision(position, asked) if most else 0.0
+            score = round(_combine(fuzzy_score, coverage, precision), 4)
+            scored.append((-score, self._ids[position], score, position, fuzzy_score, choice, coverage))
+            if limit > 0:
+                if len(kept) < limit:
+                    heapq.heappush(kept, score)
+                elif score > kept[0]:
+                    heapq.heapreplace(kept, score)
+        scored.sort()  # score, then entry id: ids are unique, so nothing further is compared
+        return [
+            Candidate(
+                entry_id,
+                score,
+                self._choice_text[choice] if choice >= 0 else self._indexed[position].entry.title,
+                round(fuzzy_score, 1),
+                round(coverage, 3),
             )
-        candidates.sort(key=lambda c: (-c.score, c.entry_id))
-        return candidates[:limit]
+            for _, entry_id, score, position, fuzzy_score, choice, coverage in scored[:limit]
+        ]
 
     def _precision(self, position: int, asked: frozenset[str]) -> float:
         """How much of the entry's best phrasing the question covers, rare words weighing most.
@@ -238,9 +274,20 @@ class Matcher:
         for choice in self._entry_choices[position]:
             total = self._choice_total[choice]
             if total:
-                hit = sum(w for t, w in self._choice_weighted[choice] if t in asked)
+                hit = sum([w for t, w in self._choice_weighted[choice] if t in asked])
                 best = max(best, hit / total)
         return best
+
+
+def _combine(fuzzy: float, coverage: float, precision: float) -> float:
+    """The combined score in 0..1 (fuzzy in 0..100).
+
+    ``rank`` relies on it never decreasing as precision grows, to skip entries that
+    cannot make the result even at the highest precision they could have.
+    """
+    return (
+        FUZZY_SHARE * fuzzy / 100 + COVERAGE_SHARE * coverage + (1 - FUZZY_SHARE - COVERAGE_SHARE) * precision
+    )
 
 
 def _spelling(term: str, vocabulary: list[str]) -> str | None:
