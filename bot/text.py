@@ -7,6 +7,7 @@ to tokyo") meet on the same characters.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -65,6 +66,10 @@ def clean_user_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Loading the base normalises the same strings many times over (every answer, alias and
+# word of the answers, in the matcher and the engine), and a question is normalised by
+# each step that reads it; the function is pure, so remembering recent results is safe.
+@functools.lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """The matcher's form: folded, casefolded, possessives and punctuation removed.
 

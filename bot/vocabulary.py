@@ -7,6 +7,7 @@ British/American and demonym folds cover what people actually type.
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["COUNTRIES", "STOP_WORDS", "content_terms", "stem"]
@@ -156,6 +157,7 @@ _KEEP_AS_IS = frozenset({"us", "gps", "sps", "its", "this", "has", "was", "is", 
 _VOWEL = re.compile(r"[aeiouy]")
 
 
+@functools.lru_cache(maxsize=16384)  # pure, and the same few thousand words recur
 def stem(word: str) -> str:
     """A light, predictable suffix stemmer (better a few misses than surprising merges).
 
