@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint eval bench clean
+.PHONY: run test lint eval bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ eval: $(VENV)/.installed-run
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_engine.py
+
+# Slack HTTP mode under 1,000 signed commands, the engine under 100,000 questions; takes
+# minutes, so it is not part of `bench`. Smaller: make bench-load ARGS="--questions 10000"
+bench-load: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_load.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
