@@ -173,6 +173,7 @@ class Engine:
         self.kb = kb
         self.threshold = threshold
         self.matcher = Matcher(kb)
+        self._suggestion_pools: dict[tuple[str, ...], tuple[list[Entry], dict[int, str]]] = {}
         self._people = [e for e in kb.entries if e.kind == "person"]
         self._terms = [e for e in kb.entries if e.kind == "term"]
         self._alias_owner: dict[str, Entry] = {}
@@ -329,15 +330,26 @@ class Engine:
 
     def suggest(self, prefix: str, kinds: tuple[str, ...] = (), limit: int = 25) -> list[Entry]:
         """Entries ranked for autocomplete of a partial name or term."""
-        pool = [e for e in self.kb.entries if not kinds or e.kind in kinds]
+        pool, labels = self._suggestion_pool(kinds)
         key = normalise(prefix)
         if not key:
             return pool[:limit]
-        labels = {i: normalise(" ".join([e.title, *e.aliases])) for i, e in enumerate(pool)}
         ranked = process.extract(
             key, labels, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=40
         )
         return [pool[index] for _, _, index in ranked]
+
+    def _suggestion_pool(self, kinds: tuple[str, ...]) -> tuple[list[Entry], dict[int, str]]:
+        """The entries autocomplete offers for ``kinds`` and their normalised labels.
+
+        Built on first use per kinds and kept: suggest runs on every keystroke.
+        """
+        cached = self._suggestion_pools.get(kinds)
+        if cached is None:
+            pool = [e for e in self.kb.entries if not kinds or e.kind in kinds]
+            labels = {i: normalise(" ".join([e.title, *e.aliases])) for i, e in enumerate(pool)}
+            cached = self._suggestion_pools[kinds] = (pool, labels)
+        return cached
 
     # -- the pieces -----------------------------------------------------------
 
