@@ -28,8 +28,9 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -98,6 +99,7 @@ _PERMANENT_ERRORS = frozenset(
 )
 _DM_CHANNEL = re.compile(r"^D[A-Z0-9]+$")
 _P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -338,6 +340,10 @@ class SlackApp:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # The core is synchronous and may wait on SQLite's busy timeout: run it off the
+        # event loop so acknowledgements and other answers are never queued behind it.
+        # One thread keeps the core's calls in arrival order, as on Discord.
+        self._core_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefbot-core")
         self._register()
 
     # -- wiring --------------------------------------------------------------------------
@@ -359,6 +365,15 @@ class SlackApp:
         app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.error(self._on_error)
+
+    async def run_core(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a synchronous core call on the core thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._core_thread, functools.partial(fn, *args, **kwargs))
+
+    def close_core(self) -> None:
+        """Stop the core thread once the work in flight has drained."""
+        self._core_thread.shutdown(wait=True, cancel_futures=True)
 
     async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
         self._in_flight += 1
@@ -473,7 +488,7 @@ class SlackApp:
                 is_command=True,
                 workspace=str(body.get("team_id", "")),
             )
-            reply = self.bot.dispatch(await self._with_manager(request))
+            reply = await self.run_core(self.bot.dispatch, await self._with_manager(request))
             if reply.ephemeral:
                 message = render_reply(reply)
             else:
@@ -531,7 +546,7 @@ class SlackApp:
                 is_command=text.startswith("/"),
                 workspace=str(body.get("team_id") or event.get("team") or ""),
             )
-            reply = self.bot.dispatch(await self._with_manager(request))
+            reply = await self.run_core(self.bot.dispatch, await self._with_manager(request))
             await self._post(
                 channel, user, render_reply(reply), ephemeral=reply.ephemeral, thread_ts=thread_ts
             )
@@ -585,7 +600,7 @@ class SlackApp:
         place = _ActionPlace.of(body)
 
         async def work() -> None:
-            reply = self.bot.answer_entry(str(action.get("value", "")))
+            reply = await self.run_core(self.bot.answer_entry, str(action.get("value", "")))
             if place.ephemeral or reply.ephemeral:
                 await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
                 return
@@ -604,7 +619,9 @@ class SlackApp:
             question, entry_ids = decode_feedback(str(action.get("value", "")))
             request = Request("slack", place.user, place.channel, question, workspace=place.workspace)
             helpful = action.get("action_id") == ACTION_HELPFUL
-            reply = self.bot.feedback(request, entry_ids, question, helpful=helpful)
+            reply = await self.run_core(
+                functools.partial(self.bot.feedback, request, entry_ids, question, helpful=helpful)
+            )
             await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
 
         await self._guarded("feedback button", work, lambda: self._apologise_click(respond, place))
@@ -753,7 +770,8 @@ class SlackService:
         return await self.app.wait_idle(timeout)
 
     async def close(self) -> None:
-        """Nothing left open: the Web API client opens a session per call."""
+        """The core thread; the Web API client itself opens a session per call."""
+        await asyncio.to_thread(self.app.close_core)
 
     async def notify_admins(self, text: str) -> None:
         """A direct message to each user on the digest admin list (SLACK_DIGEST_ADMINS)."""

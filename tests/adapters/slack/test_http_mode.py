@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.adapters.slack.emulator import SignedSender, event_callback, slash_command
-from tests.adapters.slack.harness import CHANNEL, MEMBER, SlackHarness
+from tests.adapters.slack.harness import ALLOWED, CHANNEL, MEMBER, SlackHarness
 
 
 @pytest.fixture
@@ -69,3 +70,23 @@ async def test_health_check_answers_without_a_signature(slack: SlackHarness) -> 
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
         assert await response.json() == {"ok": True}
+
+
+async def test_a_command_waiting_on_a_locked_database_holds_up_no_acknowledgement(
+    slack: SlackHarness, tmp_path: Path
+) -> None:
+    # Another process holds the database's write lock. The subscription waits for it
+    # off the event loop, so the next command is still acknowledged at once, and the
+    # subscription goes through when the lock is released, well within the busy timeout.
+    holder = sqlite3.connect(tmp_path / "briefbot.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        waiting = await slack.command("digest subscribe period year daily 08:00", user=ALLOWED)
+        answered = await slack.command("who is kishida")  # acknowledged while the lock is held
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    [subscribed] = await slack.emulator.wait_for("response_url", lambda c: c.args["url"] == waiting)
+    assert "Subscribed this channel" in subscribed.args["text"]
+    assert len(slack.store.subscriptions()) == 1
+    await slack.emulator.wait_for("response_url", lambda c: c.args["url"] == answered)
