@@ -280,6 +280,8 @@ def _span(text: str) -> tuple[date, date]:
 
 def _period_range(arg: str, today: date) -> tuple[date, date]:
     """The first and last day a `period` argument covers, relative to ``today``."""
+    # "last-week" is how people say it; the period is the same.
+    arg = arg.removeprefix("last-")
     if arg == "week":
         return today - timedelta(days=7), today - timedelta(days=1)
     if arg == "month":

@@ -66,6 +66,10 @@ def test_period_takes_whole_dates_and_ranges_and_only_claims_what_certainly_fell
     assert ids(kb, "period", "year", on=date(2015, 3, 1)) == ["ipcp-2014", "gulf-of-aden-2014"]
     title = compose(parse_spec("period", "month", kb), kb, on=date(2022, 7, 5)).title
     assert title == "NATO–Japan milestones, June 2022"
+    # The way people say it works as well.
+    assert ids(kb, "period", "last-week", on=date(2022, 7, 4)) == ["madrid-summit-2022"]
+    title = compose(parse_spec("period", "Last-Month", kb), kb, on=date(2022, 7, 5)).title
+    assert title == "NATO–Japan milestones, June 2022"
 
 
 @pytest.mark.parametrize(
