@@ -147,12 +147,22 @@ _YEAR = r"(?:19|20)\d{2}"
 _RANGE = re.compile(rf"\b(?:between|from)?\s*({_YEAR})\s*(?:and|to|until|till|through|-|–)\s*({_YEAR})\b")
 # Normalising drops hyphens, so "2013-2019" is made "2013 to 2019" first.
 _YEAR_DASH = re.compile(rf"({_YEAR})\s*[-–—]\s*({_YEAR})")
-_SINCE = re.compile(rf"\b(?:since|after|from|starting|post)\s+({_YEAR})\b")
+_SINCE = re.compile(rf"\b(?:since|after|from|starting|post)\s+(?:the\s+)?({_YEAR})s?\b")
 _BEFORE = re.compile(rf"\b(?:before|until|till|up to|prior to|pre)\s+({_YEAR})\b")
 _YEARS = re.compile(rf"\b({_YEAR})s?\b")
+# "the 2010s": a decade, read as its ten years.
+_DECADE = re.compile(r"\b((?:19|20)\d0)s\b")
 
+# Asking for a history in so many words: a timeline even with nothing to filter by.
+_EXPLICIT_TIMELINE = (
+    r"timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|firsts|history|over time|"
+    r"in order|sequence|so far|month by month|year by year|over the (?:past|last) (?:decade|years)|"
+    r"over the years|turning points?|landmarks?|rundown|"
+    r"(?:key|main|major|big|important) (?:dates|events|moments|steps|developments)"
+)
 _TIMELINE_WORDS = re.compile(
-    r"\b(timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|key dates|key events|history|"
+    rf"\b({_EXPLICIT_TIMELINE}|"
+    r"timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|key dates|key events|history|"
     r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
     r"what went on|what occurred|developments|highlights|over time|in order|sequence|"
     r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
@@ -170,7 +180,9 @@ _HELP = re.compile(
 )
 _NOW = re.compile(
     r"\b(now|currently|current|today|nowadays|at present|these days|right now|"
-    r"as of today|latest|this year|this week|present day|present-day)\b"
+    r"as of today|latest|this year|this week|present day|present-day|"
+    # Asked today, "last year" is later than notes that end in July 2023.
+    r"last year|past year|this month|last month)\b"
 )
 
 
@@ -183,6 +195,8 @@ def _year_bounds(text: str) -> tuple[int | None, int | None]:
     if match := _BEFORE.search(text):
         return None, int(match.group(1)) - 1
     years = [int(y) for y in _YEARS.findall(text)]
+    if len(years) == 1 and (decade := _DECADE.search(text)):
+        return int(decade.group(1)), int(decade.group(1)) + 9
     if len(years) == 1:
         return years[0], years[0]
     return None, None
@@ -195,7 +209,9 @@ _TIMELINE_FILLER = frozenset(
     time years year decade past last first half month months so far sequence history historic
     chronology chronological chronologically milestones milestone developments development
     highlights firsts ever times date dates evolved evolve evolution evolving happened happen
-    occurred went on by""".split()
+    occurred went on by partnership partners partner involvement engagement story rundown steps step
+    turning points point landmark landmarks moments moment took take place brief overview summary walk
+    through main give tell between far""".split()
 )
 
 
@@ -248,12 +264,7 @@ def parse_intent(question: str) -> Intent:
         query = parse_timeline_args(norm)
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
-        explicit = re.search(
-            r"\b(timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|firsts|history|over time|"
-            r"in order|sequence|so far|month by month|year by year|"
-            r"over the (?:past|last) (?:decade|years))\b",
-            norm,
-        )
+        explicit = re.search(rf"\b(?:{_EXPLICIT_TIMELINE})\b", norm)
         if explicit or query.start is not None or query.end is not None or query.firsts:
             # A topic already narrows it; other words then only describe ("joint exercises").
             return query if query.topics else replace(query, about=_about(norm))
