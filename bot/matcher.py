@@ -23,6 +23,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -120,7 +121,6 @@ class Matcher:
 
         # Phrasings preprocessed once: sorted content terms, so token_sort_ratio's work
         # is done here and the per-question scorer is a plain ratio on short strings.
-        self._choices: list[str] = []
         self._choice_owner: list[int] = []
         self._choice_text: list[str] = []
         self._choice_terms: list[tuple[str, ...]] = []
@@ -130,11 +130,14 @@ class Matcher:
             for phrasing in (entry.title, *entry.questions, *entry.aliases):
                 terms = content_terms(tokens(normalise(phrasing)))
                 if terms:
-                    self._entry_choices[position].append(len(self._choices))
-                    self._choices.append(" ".join(sorted(terms)))
+                    self._entry_choices[position].append(len(self._choice_terms))
                     self._choice_owner.append(position)
                     self._choice_text.append(phrasing)
                     self._choice_terms.append(tuple(terms))
+        # Built in a pass of their own so that the strings lie together in memory:
+        # rapidfuzz reads every one for every question, and at 100k phrasings strings
+        # scattered among the rest of the index made that scan 2-3x slower.
+        self._choices: list[str] = [" ".join(sorted(terms)) for terms in self._choice_terms]
         # Each phrasing's terms with their idf, and the idf total, for _precision; and
         # every term of an entry's phrasings, to skip entries no asked word is in.
         self._choice_weighted: list[tuple[tuple[str, float], ...]] = []
@@ -212,43 +215,63 @@ class Matcher:
         asked = frozenset(query.terms)
         total = sum(weights) or 1.0
         rare = {t for t, w in zip(query.terms, weights, strict=True) if w >= 2.5}
-        shortlist = set(fuzzy_best)
+        # Entries only a rare word brings in (no phrasing in the fuzzy shortlist); at
+        # 100k phrasings there can be thousands.
+        rare_only: set[int] = set()
         for term in rare:
-            shortlist.update(self._postings.get(term, ()))
+            rare_only.update(self._postings.get(term, ()))
+        rare_only.difference_update(fuzzy_best)
 
-        # Fuzzy and coverage are cheap; precision is not. Each entry gets an upper bound
-        # on its precision (the idf of the asked words its phrasings hold, over its
-        # lightest phrasing), entries are scored best bound first, and once a bound
-        # cannot reach the limit-th best rounded score so far, no later entry can.
+        # Fuzzy and coverage are cheap; precision is not. Entries are taken best first
+        # by their score at precision 1, and once that cannot reach the limit-th best
+        # rounded score so far, no later entry can. An entry that can still get there
+        # gets a tighter bound (the idf of the asked words its phrasings hold, over its
+        # lightest phrasing) before its precision is worked out. Entries with fuzzy 0
+        # can score at most _combine(0, 1, 1), so once the fuzzy shortlist has filled
+        # the result above that, the rare-only entries are not looked at one by one.
         asked_weights = list(zip(query.terms, weights, strict=True))
         asked_idf = dict(asked_weights)
-        bounded = []
-        for position in shortlist:
-            if allowed is not None and self._kinds[position] not in allowed:
-                continue
-            found = self._term_factor[position]
-            coverage = sum([w * found.get(t, 0.0) for t, w in asked_weights]) / total
-            fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
-            shared = asked & self._phrasing_terms[position]
-            most = min(1.0, sum([asked_idf[t] for t in shared]) / self._lightest[position]) if shared else 0.0
-            bounded.append(
-                (_combine(fuzzy_score, coverage, most), position, fuzzy_score, choice, coverage, most)
-            )
-        bounded.sort(key=lambda b: -b[0])
-
-        scored = []
+        scored: list[tuple[float, str, float, int, float, int, float]] = []
         kept: list[float] = []  # the best `limit` rounded scores so far, a min-heap
-        for bound, position, fuzzy_score, choice, coverage, most in bounded:
-            if limit > 0 and len(kept) == limit and round(bound + _BOUND_SLACK, 4) < kept[0]:
-                break
-            precision = self._precision(position, asked) if most else 0.0
-            score = round(_combine(fuzzy_score, coverage, precision), 4)
-            scored.append((-score, self._ids[position], score, position, fuzzy_score, choice, coverage))
-            if limit > 0:
-                if len(kept) < limit:
-                    heapq.heappush(kept, score)
-                elif score > kept[0]:
-                    heapq.heapreplace(kept, score)
+
+        def below(score: float) -> bool:
+            """Whether an entry that can score at most ``score`` cannot enter the result."""
+            return 0 < limit == len(kept) and round(score + _BOUND_SLACK, 4) < kept[0]
+
+        def take(positions: Iterable[int]) -> None:
+            bounded = []
+            for position in positions:
+                if allowed is not None and self._kinds[position] not in allowed:
+                    continue
+                found = self._term_factor[position]
+                coverage = sum([w * found.get(t, 0.0) for t, w in asked_weights]) / total
+                fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
+                bounded.append(
+                    (_combine(fuzzy_score, coverage, 1.0), position, fuzzy_score, choice, coverage)
+                )
+            bounded.sort(key=itemgetter(0), reverse=True)
+            for bound, position, fuzzy_score, choice, coverage in bounded:
+                if below(bound):
+                    break
+                shared = asked & self._phrasing_terms[position]
+                if shared:
+                    most = min(1.0, sum([asked_idf[t] for t in shared]) / self._lightest[position])
+                    if below(_combine(fuzzy_score, coverage, most)):
+                        continue
+                    precision = self._precision(position, asked)
+                else:
+                    precision = 0.0
+                score = round(_combine(fuzzy_score, coverage, precision), 4)
+                scored.append((-score, self._ids[position], score, position, fuzzy_score, choice, coverage))
+                if limit > 0:
+                    if len(kept) < limit:
+                        heapq.heappush(kept, score)
+                    elif score > kept[0]:
+                        heapq.heapreplace(kept, score)
+
+        take(fuzzy_best)
+        if rare_only and not below(_combine(0.0, 1.0, 1.0)):
+            take(rare_only)
         scored.sort()  # score, then entry id: ids are unique, so nothing further is compared
         return [
             Candidate(
