@@ -468,8 +468,18 @@ def _read_yaml(path: Path, name: str) -> tuple[Any, _Located] | Problem:
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(name, None, None, None, f"cannot be read: {exc}")
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # a SafeLoader (C or Python): no arbitrary objects
+        # One parse: the data is constructed from the node tree kept for line numbers,
+        # as yaml.load would construct it from a tree of its own. Merge keys ("<<")
+        # rewrite the tree while it is constructed, so such a file is parsed twice.
+        loader = _LOADER(text)  # a SafeLoader (C or Python): no arbitrary objects
+        try:
+            node = loader.get_single_node()
+            if "<<" in text:
+                data = yaml.load(text, Loader=_LOADER)
+            else:
+                data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
