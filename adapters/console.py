@@ -23,8 +23,16 @@ from bot.engine import Engine
 from bot.errors import BriefbotError, KnowledgeError
 from bot.evaluation import default_dev_set, evaluate, load_dev_set, sweep
 from bot.knowledge import KINDS, KnowledgeBase, load_knowledge
+from bot.matcher import COVERAGE_SHARE, FUZZY_SHARE
 
 __all__ = ["main", "render_reply", "run_chat"]
+
+# Read from the matcher's own weights, so the explanation cannot drift from the scoring.
+SCORE_FORMULA = (
+    f"score = {FUZZY_SHARE:.2f}·fuzzy + {COVERAGE_SHARE:.2f}·coverage + "
+    f"{1 - FUZZY_SHARE - COVERAGE_SHARE:.2f}·precision; the confidence above also carries the engine's "
+    "penalties"
+)
 
 _log = logging.getLogger(__name__)
 
@@ -93,7 +101,7 @@ def _explain(engine: Engine, question: str, answer: Answer) -> str:
     if answer.entry_ids:
         lines.append(f"matched: {', '.join(answer.entry_ids[:5])}")
     if answer.candidates:
-        lines.append("candidates (score = 0.45·fuzzy + 0.55·coverage + kind hint):")
+        lines.append(f"candidates ({SCORE_FORMULA}):")
         for c in answer.candidates:
             lines.append(
                 f"  {c.score:.3f}  {c.entry_id:<44} fuzzy {c.fuzzy:5.1f}  "

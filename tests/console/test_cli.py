@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.matcher import COVERAGE_SHARE, FUZZY_SHARE
 from tests.source import source_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,8 @@ def test_explain_shows_match_scores_and_runner_ups() -> None:
     assert "spelling: tokio→tokyo" in out
     assert "candidates" in out and out.count("coverage") >= 3
     assert "via “" in out
+    # The formula shown is the matcher's, not a stale copy of older weights.
+    assert f"{FUZZY_SHARE:.2f}·fuzzy + {COVERAGE_SHARE:.2f}·coverage" in out
 
 
 def test_chat_answers_questions_and_commands_until_eof() -> None:
