@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,8 +143,9 @@ class Matcher:
         # every term of an entry's phrasings, to skip entries no asked word is in.
         self._choice_weighted: list[tuple[tuple[str, float], ...]] = []
         self._choice_total: list[float] = []
+        idf, known = self.idf, self._idf
         for choice_terms in self._choice_terms:
-            weights = [self.idf(t) for t in choice_terms]
+            weights = [known[t] if t in known else idf(t) for t in choice_terms]
             self._choice_weighted.append(tuple(zip(choice_terms, weights, strict=True)))
             self._choice_total.append(sum(weights))
         self._phrasing_terms: list[frozenset[str]] = [
@@ -341,26 +343,41 @@ def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], froze
 
 
 class _AliasIndex:
-    """Alias phrases by their first word, to find which groups a text mentions in one pass."""
+    """Alias phrases by their first one or two words, to find which groups a text mentions.
+
+    Normalised text is single-spaced words, so "the phrase occurs as whole words" and
+    "its words occur consecutively" are the same test: a one-word phrase is one of the
+    text's words, a two-word phrase one of its adjacent pairs, and a longer phrase is
+    looked for only where its first two words are adjacent.
+    """
 
     def __init__(self, groups: list[tuple[tuple[str, ...], frozenset[str]]]) -> None:
         self.terms = [terms for _, terms in groups]
-        self._by_first: dict[str, list[tuple[int, list[str]]]] = {}
+        self._by_word: dict[str, list[int]] = {}
+        self._by_pair: dict[tuple[str, str], list[tuple[int, list[str]]]] = {}
         for group, (phrases, _) in enumerate(groups):
             for phrase in phrases:
                 words = phrase.split(" ")
-                self._by_first.setdefault(words[0], []).append((group, words))
+                if len(words) == 1:
+                    self._by_word.setdefault(words[0], []).append(group)
+                else:
+                    self._by_pair.setdefault((words[0], words[1]), []).append((group, words))
 
     def mentioned(self, text: str) -> set[int]:
-        """Groups with a phrase in normalised ``text`` as whole words.
-
-        Normalised text is single-spaced words, so "the phrase occurs as whole words"
-        and "its words occur consecutively" are the same test.
-        """
+        """Groups with a phrase in normalised ``text`` as whole words."""
         words = text.split(" ")
         found: set[int] = set()
-        for start, word in enumerate(words):
-            for group, phrase in self._by_first.get(word, ()):
-                if group not in found and words[start : start + len(phrase)] == phrase:
+        for word in self._by_word.keys() & words:
+            found.update(self._by_word[word])
+        for pair in self._by_pair.keys() & set(itertools.pairwise(words)):
+            for group, phrase in self._by_pair[pair]:
+                if group in found:
+                    continue
+                size = len(phrase)
+                if size == 2 or any(
+                    words[start : start + size] == phrase
+                    for start in range(len(words) - size + 1)
+                    if words[start] == phrase[0]
+                ):
                     found.add(group)
         return found

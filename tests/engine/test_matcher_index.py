@@ -192,6 +192,25 @@ def test_alias_folding_matches_scanning_every_entry_for_every_alias(base: str) -
     assert matcher._idf == reference_idf(matcher.kb, expected)
 
 
+def test_alias_phrases_are_found_exactly_where_they_occur_as_whole_words() -> None:
+    """Texts made only of alias words, in any order and with repeats, against a substring test."""
+    groups = matcher_module._alias_groups(bundled_kb().entries)
+    index = matcher_module._AliasIndex(groups)
+    words = sorted({w for phrases, _ in groups for p in phrases for w in p.split(" ")})
+    rng = random.Random(5)
+    for _ in range(2000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+        if rng.random() < 0.5:  # a whole phrase inside, so long phrases are found too
+            phrases = rng.choice(groups)[0]
+            text = f"{text} {rng.choice(phrases)} {rng.choice(words)}"
+        expected = {
+            group
+            for group, (phrases, _) in enumerate(groups)
+            if any(f" {p} " in f" {text} " for p in phrases)
+        }
+        assert index.mentioned(text) == expected, text
+
+
 @pytest.mark.parametrize("base", list(MATCHERS))
 def test_precision_matches_weighing_every_phrasing(base: str) -> None:
     matcher = MATCHERS[base]()
