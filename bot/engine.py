@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -199,6 +200,8 @@ class Engine:
             )
             for person in self._people
         }
+        # Every candidate of a who-question asks which people the question names.
+        self._people_named = functools.lru_cache(maxsize=256)(self._find_people_named)
         self._person_roles: dict[str, frozenset[str]] = {
             person.id: frozenset(
                 _role_word(t)
@@ -443,10 +446,16 @@ class Engine:
                 penalty += COUNT_PENALTY
         return penalty
 
+    def _find_people_named(self, padded: str) -> frozenset[str]:
+        """The people whose names ``padded`` (normalised text with a space each side) contains."""
+        return frozenset(
+            p for p, names in self._person_names.items() if any(f" {n} " in padded for n in names)
+        )
+
     def _who_penalty(self, entry: Entry, query: Query) -> float:
         """A who-question wants a person other than the ones it names, in the role it names."""
         text = f" {query.normalised} "
-        asked = {p for p, names in self._person_names.items() if any(f" {n} " in text for n in names)}
+        asked = self._people_named(text)
         if entry.kind == "person" and entry.id in asked:
             # A who-question that reached here was not "who is <this name>".
             return SELF_ANSWER_PENALTY
