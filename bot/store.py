@@ -483,6 +483,7 @@ class SQLiteStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._busy_timeout = busy_timeout
+        self._salt: str | None = None  # read once: the migration sets it and nothing changes it
         self._conn = self._open(busy_timeout)
 
     def _open(self, busy_timeout: float) -> sqlite3.Connection:
@@ -573,15 +574,23 @@ class SQLiteStore:
     # -- feedback --
 
     def _user_hash(self, conn: sqlite3.Connection, platform: str, workspace: str, user: str) -> str:
-        salt = conn.execute("SELECT value FROM meta WHERE key = 'user_salt'").fetchone()[0]
+        if self._salt is None:
+            self._salt = str(conn.execute("SELECT value FROM meta WHERE key = 'user_salt'").fetchone()[0])
+        return self._hash_with_salt(self._salt, platform, workspace, user)
+
+    @staticmethod
+    def _hash_with_salt(salt: str, platform: str, workspace: str, user: str) -> str:
         raw = f"{salt}\x1f{platform}\x1f{workspace}\x1f{user}".encode()
         return hashlib.sha256(raw).hexdigest()[:24]
 
     def user_hash(self, platform: str, workspace: str, user: str) -> str:
         """The salted hash of a user id that the feedback table stores. Logs use it too, so an
         operator can match a log line to feedback without the raw id ever being written."""
-        with self._read() as conn:
-            return self._user_hash(conn, platform, workspace, user)
+        if self._salt is None:
+            with self._read() as conn:
+                return self._user_hash(conn, platform, workspace, user)
+        # Once the salt is known, no lock: logging a question never waits on a writer.
+        return self._hash_with_salt(self._salt, platform, workspace, user)
 
     def record_feedback(
         self,
