@@ -26,7 +26,6 @@ import re
 import warnings
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -34,6 +33,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import yarl
 
+from adapters.core_thread import CoreThread
 from bot.digest import DIGEST_KINDS
 from bot.dispatch import Bot, Reply, Request
 from bot.engine import Engine
@@ -676,7 +676,7 @@ class BriefbotClient(discord.Client):
         self.defer_after = defer_after
         self._scheduler_task: asyncio.Task[None] | None = None
         # One thread: the core is sync, and one worker keeps its calls in order.
-        self._core_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefbot-core")
+        self._core_thread = CoreThread()
         # Shutting down: answers in flight finish, new requests get a polite "restarting".
         self.draining = False
         self._in_flight = 0
@@ -723,7 +723,7 @@ class BriefbotClient(discord.Client):
         if task is not None:
             await self._stop_scheduler(task)
         await super().close()
-        self._core_thread.shutdown(wait=True, cancel_futures=True)
+        self._core_thread.close()
 
     async def _stop_scheduler(self, task: asyncio.Task[None]) -> None:
         if self.scheduler is not None and self.is_ready():
@@ -742,8 +742,7 @@ class BriefbotClient(discord.Client):
 
     async def run_core(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a sync core call on the core thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._core_thread, functools.partial(fn, *args, **kwargs))
+        return await self._core_thread.run(fn, *args, **kwargs)
 
     async def _run_scheduler(self, scheduler: Scheduler) -> None:
         # Posts need a logged-in client; waiting for READY also avoids a burst at start-up.

@@ -28,7 +28,6 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 
@@ -46,6 +45,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.core_thread import CoreThread
 from adapters.slack_blocks import (
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
@@ -340,10 +340,7 @@ class SlackApp:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        # The core is synchronous and may wait on SQLite's busy timeout: run it off the
-        # event loop so acknowledgements and other answers are never queued behind it.
-        # One thread keeps the core's calls in arrival order, as on Discord.
-        self._core_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefbot-core")
+        self._core_thread = CoreThread()  # acks never wait for the core (see core_thread.py)
         self._register()
 
     # -- wiring --------------------------------------------------------------------------
@@ -368,12 +365,11 @@ class SlackApp:
 
     async def run_core(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run a synchronous core call on the core thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._core_thread, functools.partial(fn, *args, **kwargs))
+        return await self._core_thread.run(fn, *args, **kwargs)
 
     def close_core(self) -> None:
         """Stop the core thread once the work in flight has drained."""
-        self._core_thread.shutdown(wait=True, cancel_futures=True)
+        self._core_thread.close()
 
     async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
         self._in_flight += 1
