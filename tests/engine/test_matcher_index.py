@@ -25,7 +25,16 @@ from bot import matcher as matcher_module
 from bot.answer import Candidate
 from bot.evaluation import default_dev_set, load_dev_set
 from bot.knowledge import KINDS, KnowledgeBase
-from bot.matcher import BODY_WEIGHT, COVERAGE_SHARE, FUZZY_SHARE, FUZZY_SHORTLIST, Matcher, Query
+from bot.matcher import (
+    BODY_WEIGHT,
+    COMMON_MIN,
+    COMMON_SHARE,
+    COVERAGE_SHARE,
+    FUZZY_SHARE,
+    FUZZY_SHORTLIST,
+    Matcher,
+    Query,
+)
 from bot.text import normalise, tokens
 from bot.vocabulary import content_terms
 from tests.fixtures import bundled_kb
@@ -80,14 +89,22 @@ def reference_rank(
         return []
     allowed = frozenset(kinds) if kinds is not None else None
     fuzzy_best: dict[int, tuple[float, int]] = {}
-    for _, score, index in process.extract(
+    # Fuzzy-matched: the phrasings sharing a word with the question, leaving out words
+    # most phrasings hold unless the question has no other known word.
+    phrasing_sets = [set(terms) for terms in matcher._choice_terms]
+    holders = {t: sum(t in terms for terms in phrasing_sets) for t in query.terms}
+    common = max(COMMON_MIN, int(COMMON_SHARE * len(phrasing_sets)))
+    picking = {t for t, n in holders.items() if 0 < n <= common} or {t for t, n in holders.items() if n}
+    sharing = [i for i, terms in enumerate(phrasing_sets) if picking & terms]
+    for _, score, at in process.extract(
         query.sorted_terms,
-        matcher._choices,
+        [matcher._choices[i] for i in sharing],
         scorer=fuzz.ratio,
         processor=None,
         limit=FUZZY_SHORTLIST,
         score_cutoff=25,
     ):
+        index = sharing[at]
         owner = matcher._choice_owner[index]
         if owner not in fuzzy_best or score > fuzzy_best[owner][0]:
             fuzzy_best[owner] = (score, index)
