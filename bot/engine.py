@@ -162,6 +162,19 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
 
 
 @dataclass(frozen=True)
+class _Shape:
+    """What a question asks for, as the shape checks see it."""
+
+    asks_when: bool
+    asks_said: bool  # "what did X say", but not "who said"
+    asks_how_many: bool
+    asks_who: bool
+    years: frozenset[int]
+    entities: frozenset[str]  # names in the question an answer must be about
+    counted: frozenset[str]  # "how many planes": planes
+
+
+@dataclass(frozen=True)
 class _Scored:
     entry: Entry
     candidate: Candidate
@@ -412,39 +425,48 @@ class Engine:
         scored = self._scored(query)  # a plain role nobody in the notes holds
         return self._abstain(NOT_IN_NOTES, scored, tuple(s.candidate for s in scored[:5]))
 
-    def _shape_penalty(self, entry: Entry, query: Query) -> float:
+    def _shape_penalty(self, entry: Entry, query: Query, shape: _Shape) -> float:
         """How badly an entry's shape fits what the question asks for."""
-        text = query.normalised
         penalty = 0.0
-        if _WHEN.search(text):
+        if shape.asks_when:
             if not self._years[entry.id]:
                 penalty += WRONG_SHAPE_PENALTY
             elif entry.date is None:
                 penalty += UNDATED_PENALTY
-        if (
-            _SAY.search(text)
-            and not text.startswith(("who ", "whos "))
-            and not self._reports_speech[entry.id]
-        ):
+        if shape.asks_said and not self._reports_speech[entry.id]:
             penalty += UNSAID_PENALTY
-        if _HOW_MANY.search(text) and not self._has_quantity[entry.id]:
+        if shape.asks_how_many and not self._has_quantity[entry.id]:
             penalty += WRONG_SHAPE_PENALTY
-        asked_years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
-        if asked_years and not asked_years & self._years[entry.id]:
+        if shape.years and not shape.years & self._years[entry.id]:
             penalty += YEAR_MISMATCH_PENALTY
         key, body = self.matcher.terms_of(entry.id)
         entity_penalty = 0.0
-        for word in set(query.terms) & self._entity_words:
+        for word in shape.entities:
             if word not in key:
                 entity_penalty = max(entity_penalty, ENTITY_PENALTY * (0.25 if word in body else 1.0))
         penalty += entity_penalty
-        if text.startswith(("who ", "whos ")):
+        if shape.asks_who:
             penalty += self._who_penalty(entry, query)
-        if match := _HOW_MANY_WHAT.search(text):
-            counted = set(content_terms([w for w in match.groups() if w])) - COUNTRIES
-            if counted and not self._counts(entry.id, counted):
-                penalty += COUNT_PENALTY
+        if shape.counted and not self._counts(entry.id, shape.counted):
+            penalty += COUNT_PENALTY
         return penalty
+
+    def _shape(self, query: Query) -> _Shape:
+        """What the question asks for, worked out once for all its candidates."""
+        text = query.normalised
+        asks_who = text.startswith(("who ", "whos "))
+        counted: frozenset[str] = frozenset()
+        if match := _HOW_MANY_WHAT.search(text):
+            counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
+        return _Shape(
+            asks_when=bool(_WHEN.search(text)),
+            asks_said=bool(_SAY.search(text)) and not asks_who,
+            asks_how_many=bool(_HOW_MANY.search(text)),
+            asks_who=asks_who,
+            years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),
+            entities=frozenset(query.terms) & self._entity_words,
+            counted=counted,
+        )
 
     def _find_people_named(self, padded: str) -> frozenset[str]:
         """The people whose names ``padded`` (normalised text with a space each side) contains."""
@@ -473,7 +495,7 @@ class Engine:
             return ROLE_PENALTY
         return 0.0
 
-    def _counts(self, entry_id: str, counted: set[str]) -> bool:
+    def _counts(self, entry_id: str, counted: frozenset[str]) -> bool:
         """Whether the entry's answer puts a number next to one of the ``counted`` things."""
         words = self._answer_words[entry_id]
         wanted = counted | (_COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else set())
@@ -488,14 +510,14 @@ class Engine:
         candidates = self.matcher.rank(query, limit=12)
         text = query.normalised
         hinted = {kind: bonus for pattern, kind, bonus in _KIND_HINTS if pattern.search(text)}
-        wants_date = bool(_WHEN.search(text))
+        shape = self._shape(query)
         scored = []
         for candidate in candidates:
             entry = self.kb.by_id[candidate.entry_id]
             bonus = hinted.get(entry.kind, 0.0)
-            if wants_date and entry.date is not None:
+            if shape.asks_when and entry.date is not None:
                 bonus += 0.04
-            score = max(0.0, min(1.0, candidate.score + bonus) - self._shape_penalty(entry, query))
+            score = max(0.0, min(1.0, candidate.score + bonus) - self._shape_penalty(entry, query, shape))
             scored.append(
                 _Scored(
                     entry,

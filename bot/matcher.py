@@ -152,24 +152,27 @@ class Matcher:
                 choice_postings.setdefault(term, []).append(choice)
         self._choice_postings = choice_postings
         self._common_posting = max(COMMON_MIN, int(COMMON_SHARE * len(self._choice_terms)))
-        # Each phrasing's terms with their idf, and the idf total, for _precision; and
+        # For _precision: each entry's phrasings' idf totals, and for each term the
+        # phrasings (by position among the entry's) holding it, once per occurrence; and
         # every term of an entry's phrasings, to skip entries no asked word is in.
-        self._choice_weighted: list[tuple[tuple[str, float], ...]] = []
-        self._choice_total: list[float] = []
         idf, known = self.idf, self._idf
-        for choice_terms in self._choice_terms:
-            weights = [known[t] if t in known else idf(t) for t in choice_terms]
-            self._choice_weighted.append(tuple(zip(choice_terms, weights, strict=True)))
-            self._choice_total.append(sum(weights))
-        self._phrasing_terms: list[frozenset[str]] = [
-            frozenset(t for choice in choices for t in self._choice_terms[choice])
-            for choices in self._entry_choices
+        self._choice_total: list[float] = [
+            sum([known[t] if t in known else idf(t) for t in terms]) for terms in self._choice_terms
         ]
+        self._entry_totals: list[tuple[float, ...]] = [
+            tuple(self._choice_total[c] for c in choices) for choices in self._entry_choices
+        ]
+        self._entry_holders: list[dict[str, list[int]]] = []
+        for choices in self._entry_choices:
+            holders: dict[str, list[int]] = {}
+            for local, choice in enumerate(choices):
+                for term in self._choice_terms[choice]:
+                    holders.setdefault(term, []).append(local)
+            self._entry_holders.append(holders)
+        self._phrasing_terms: list[frozenset[str]] = [frozenset(h) for h in self._entry_holders]
         # The smallest idf total among an entry's phrasings (1.0 when it has none: then
         # no asked word is among its phrasing terms and the value is never used).
-        self._lightest = [
-            min((self._choice_total[c] for c in choices), default=1.0) for choices in self._entry_choices
-        ]
+        self._lightest = [min(totals, default=1.0) for totals in self._entry_totals]
 
     @property
     def phrasing_count(self) -> int:
@@ -276,7 +279,7 @@ class Matcher:
                     most = min(1.0, sum([asked_idf[t] for t in shared]) / self._lightest[position])
                     if below(_combine(fuzzy_score, coverage, most)):
                         continue
-                    precision = self._precision(position, asked)
+                    precision = self._precision(position, asked_weights, shared)
                 else:
                     precision = 0.0
                 score = round(_combine(fuzzy_score, coverage, precision), 4)
@@ -316,22 +319,26 @@ class Matcher:
         distinctive = [p for p in held if len(p) <= self._common_posting]
         return sorted(set().union(*(distinctive or held)))
 
-    def _precision(self, position: int, asked: frozenset[str]) -> float:
+    def _precision(
+        self, position: int, asked_weights: list[tuple[str, float]], shared: frozenset[str]
+    ) -> float:
         """How much of the entry's best phrasing the question covers, rare words weighing most.
 
         Coverage alone cannot tell "when did Japan join NATO" from "when did Japan join
         the NATO cyber centre": the question's words are all in the entry. What is
         missing is on the entry's side: "cyber centre", the distinctive part.
+
+        ``shared`` holds the asked words the entry's phrasings hold; each phrasing's hit
+        is the idf of those it holds, summed in the question's order.
         """
-        if asked.isdisjoint(self._phrasing_terms[position]):
-            return 0.0
-        best = 0.0
-        for choice in self._entry_choices[position]:
-            total = self._choice_total[choice]
-            if total:
-                hit = sum([w for t, w in self._choice_weighted[choice] if t in asked])
-                best = max(best, hit / total)
-        return best
+        totals = self._entry_totals[position]
+        holders = self._entry_holders[position]
+        hits = [0.0] * len(totals)
+        for term, weight in asked_weights:
+            if term in shared:
+                for local in holders[term]:
+                    hits[local] += weight
+        return max([hit / total for hit, total in zip(hits, totals, strict=True) if total], default=0.0)
 
 
 def _combine(fuzzy: float, coverage: float, precision: float) -> float:

@@ -69,14 +69,22 @@ def reference_terms(kb: KnowledgeBase) -> list[tuple[frozenset[str], frozenset[s
     return result
 
 
-def reference_precision(matcher: Matcher, position: int, asked: frozenset[str]) -> float:
+def reference_precision(matcher: Matcher, position: int, query: Query) -> float:
+    """The best share, over the entry's phrasings, of a phrasing's idf that the question holds.
+
+    The hit adds the idf of each asked word once per time the phrasing holds it, in the
+    question's word order (floating-point sums depend on order; this is the definition).
+    """
     best = 0.0
     for choice in matcher._entry_choices[position]:
         terms = matcher._choice_terms[choice]
-        weights = [matcher.idf(t) for t in terms]
-        total = sum(weights)
+        total = sum(matcher.idf(t) for t in terms)
         if total:
-            hit = sum(w for t, w in zip(terms, weights, strict=True) if t in asked)
+            hit = 0.0
+            for asked in query.terms:
+                for term in terms:
+                    if term == asked:
+                        hit += matcher.idf(asked)
             best = max(best, hit / total)
     return best
 
@@ -109,7 +117,6 @@ def reference_rank(
         if owner not in fuzzy_best or score > fuzzy_best[owner][0]:
             fuzzy_best[owner] = (score, index)
     weights = [matcher.idf(t) for t in query.terms]
-    asked = frozenset(query.terms)
     total = sum(weights) or 1.0
     rare = {t for t, w in zip(query.terms, weights, strict=True) if w >= 2.5}
     entries = matcher.kb.entries
@@ -130,7 +137,7 @@ def reference_rank(
         )
         coverage = covered / total
         fuzzy_score, choice = fuzzy_best.get(position, (0.0, -1))
-        precision = reference_precision(matcher, position, asked)
+        precision = reference_precision(matcher, position, query)
         score = (
             FUZZY_SHARE * fuzzy_score / 100
             + COVERAGE_SHARE * coverage
@@ -233,10 +240,13 @@ def test_precision_matches_weighing_every_phrasing(base: str) -> None:
     matcher = MATCHERS[base]()
     rng = random.Random(3)
     for question in dev_questions()[::3]:
-        asked = frozenset(matcher.analyse(question).terms)
+        query = matcher.analyse(question)
+        asked_weights = [(t, matcher.idf(t)) for t in query.terms]
         positions = rng.sample(range(len(matcher.kb.entries)), 60)
         for position in positions:
-            assert matcher._precision(position, asked) == reference_precision(matcher, position, asked)
+            shared = frozenset(query.terms) & matcher._phrasing_terms[position]
+            expected = reference_precision(matcher, position, query)
+            assert matcher._precision(position, asked_weights, shared) == expected
 
 
 @pytest.mark.parametrize("base", list(MATCHERS))
