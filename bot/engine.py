@@ -161,6 +161,15 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     return capitalised, lowercase
 
 
+def _counted_terms(words: tuple[str, ...]) -> frozenset[str]:
+    """The terms within two words before or three after a number in ``words``."""
+    counted: set[str] = set()
+    for position, word in enumerate(words):
+        if _NUMBER_WORD.match(word):
+            counted.update(content_terms(list(words[max(0, position - 2) : position + 4])))
+    return frozenset(counted)
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What a question asks for, as the shape checks see it."""
@@ -239,8 +248,9 @@ class Engine:
         self._authors = frozenset(
             p.id for p in self._people if normalise(p.title.split(",")[0]) in author_names
         )
-        self._answer_words: dict[str, tuple[str, ...]] = {
-            entry.id: tuple(tokens(normalise(entry.answer))) for entry in kb.entries
+        # The things each answer counts: words next to a number ("23 NATO members").
+        self._counted: dict[str, frozenset[str]] = {
+            entry.id: _counted_terms(tuple(tokens(normalise(entry.answer)))) for entry in kb.entries
         }
         # Names (people, places, countries, bodies): words the answers always capitalise
         # mid-sentence, and rare enough that an entry about them says them.
@@ -497,14 +507,8 @@ class Engine:
 
     def _counts(self, entry_id: str, counted: frozenset[str]) -> bool:
         """Whether the entry's answer puts a number next to one of the ``counted`` things."""
-        words = self._answer_words[entry_id]
-        wanted = counted | (_COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else set())
-        for position, word in enumerate(words):
-            if _NUMBER_WORD.match(word):
-                window = content_terms(list(words[max(0, position - 2) : position + 4]))
-                if wanted & set(window):
-                    return True
-        return False
+        wanted = counted | _COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else counted
+        return not wanted.isdisjoint(self._counted[entry_id])
 
     def _scored(self, query: Query) -> list[_Scored]:
         candidates = self.matcher.rank(query, limit=12)

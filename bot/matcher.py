@@ -120,10 +120,7 @@ class Matcher:
         ]
         self._vocabulary = sorted(frequency)
         self._vocabulary_set = frozenset(frequency)
-        # Correction is a pure function of the word for this vocabulary, and typos repeat.
-        self._spell = functools.lru_cache(maxsize=SPELLING_CACHE)(
-            functools.partial(_spelling, vocabulary=self._vocabulary)
-        )
+        self._spell = _Speller(self._vocabulary)
 
         # Phrasings preprocessed once: sorted content terms, so token_sort_ratio's work
         # is done here and the per-question scorer is a plain ratio on short strings.
@@ -355,15 +352,48 @@ def _combine(fuzzy: float, coverage: float, precision: float) -> float:
 def _spelling(term: str, vocabulary: list[str]) -> str | None:
     """The known word ``term`` is a typo of, if it plausibly is one.
 
-    Typos keep the first letter and mostly drop letters, so a short word is only
-    corrected to one at least as long: "tokio" is "tokyo" and "cybr" is "cyber", but
-    "tall" is not "all", "stock" is not "stok" and "reset" is not "rest".
+    Typos keep the first letter and mostly drop letters, so only words with the same
+    first letter are candidates, and a short word is only corrected to one at least as
+    long: "tokio" is "tokyo" and "cybr" is "cyber", but "tall" is not "all", "stock" is
+    not "stok" and "reset" is not "rest".
     """
-    near = process.extract(term, vocabulary, scorer=fuzz.ratio, limit=3, score_cutoff=SPELLING_CUTOFF)
+    candidates = [known for known in vocabulary if known[:1] == term[:1]]
+    near = process.extract(term, candidates, scorer=fuzz.ratio, limit=3, score_cutoff=SPELLING_CUTOFF)
     for known, _, _ in near:
-        if known[0] == term[0] and (len(term) > 5 or len(known) >= len(term)):
+        if len(term) > 5 or len(known) >= len(term):
             return known
     return None
+
+
+class _Speller:
+    """``_spelling`` against one vocabulary, remembered: typos repeat.
+
+    The vocabulary is split by first letter once, so a correction compares the word
+    with a twentieth of it.
+    """
+
+    def __init__(self, vocabulary: list[str]) -> None:
+        self._by_initial: dict[str, list[str]] = {}
+        for known in vocabulary:
+            self._by_initial.setdefault(known[:1], []).append(known)
+        self._setup()
+
+    def _setup(self) -> None:
+        self._cached = functools.lru_cache(maxsize=SPELLING_CACHE)(self._correct)
+
+    def _correct(self, term: str) -> str | None:
+        return _spelling(term, self._by_initial.get(term[:1], []))
+
+    def __call__(self, term: str) -> str | None:
+        return self._cached(term)
+
+    # The cache is a function wrapper, which pickle cannot store; it starts empty again.
+    def __getstate__(self) -> dict[str, object]:
+        return {"by_initial": self._by_initial}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._by_initial = state["by_initial"]  # type: ignore[assignment]
+        self._setup()
 
 
 def _alias_groups(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
