@@ -129,8 +129,9 @@ _AUTHORSHIP = re.compile(
 _HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
 # Counted things that stand for one another ("how many countries" / "23 NATO members").
 _COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
+# A year is a date, not a count: "Estonia in 2022 and assigned experts" counts no experts.
 _NUMBER_WORD = re.compile(
-    r"^(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"^(?!(?:19|20)\d\d$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|forty|fifty|hundred|thousand|dozen|million|billion)$"
 )
 _OUTCOME = re.compile(
@@ -612,3 +613,15 @@ class Engine:
     def _source(self, entry: Entry) -> Source:
         document = self.kb.documents[entry.source.doc]
         return Source(entry.source.doc, document.citation(), entry.source.paragraphs, entry.as_of.human())
+
+    # -- pickling: bot.prepared caches a built engine between starts ---------------------
+
+    def __getstate__(self) -> dict[str, object]:
+        """The built tables, without the memo of named people (an lru_cache does not pickle)."""
+        state = self.__dict__.copy()
+        state.pop("_people_named", None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._people_named = functools.lru_cache(maxsize=256)(self._find_people_named)
