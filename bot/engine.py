@@ -75,7 +75,11 @@ _AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNOR
 _PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|intend\w*|propos\w*)\b")
 
 # Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
-WRONG_SHAPE_PENALTY = 0.2  # "how many"/"when" questions answered by an entry without one
+# "when" answered by an entry that mentions no year at all, "how many" by one that
+# gives no number: such an answer cannot hold what was asked, whatever the wording.
+NO_YEAR_PENALTY = 0.4
+NO_NUMBER_PENALTY = 0.4
+PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names nobody else
 YEAR_MISMATCH_PENALTY = 0.2  # the question names a year the entry never mentions
 COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
@@ -441,13 +445,13 @@ class Engine:
         penalty = 0.0
         if shape.asks_when:
             if not self._years[entry.id]:
-                penalty += WRONG_SHAPE_PENALTY
+                penalty += NO_YEAR_PENALTY
             elif entry.date is None:
                 penalty += UNDATED_PENALTY
         if shape.asks_said and not self._reports_speech[entry.id]:
             penalty += UNSAID_PENALTY
         if shape.asks_how_many and not self._has_quantity[entry.id]:
-            penalty += WRONG_SHAPE_PENALTY
+            penalty += NO_NUMBER_PENALTY
         if shape.years and not shape.years & self._years[entry.id]:
             penalty += YEAR_MISMATCH_PENALTY
         key, body = self.matcher.terms_of(entry.id)
@@ -500,7 +504,7 @@ class Engine:
             others -= self._authors  # "who leads the cell" is not answered by who recommends it
         if not others:
             singular = _SINGULAR_WHO.search(query.normalised) is not None
-            return NO_PERSON_PENALTY if singular else WRONG_SHAPE_PENALTY / 2
+            return NO_PERSON_PENALTY if singular else PLURAL_NO_PERSON_PENALTY
         wanted = {_role_word(t) for t in query.terms if t in _ROLE_WORDS or t in COUNTRIES}
         if any(t in _ROLE_WORDS for t in wanted) and not any(wanted <= self._person_roles[p] for p in others):
             return ROLE_PENALTY
