@@ -84,6 +84,7 @@ YEAR_MISMATCH_PENALTY = 0.2  # the question names a year the entry never mention
 COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
 ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not about
+SUBJECT_PENALTY = 0.3  # "when did Sweden join NATO" answered by an entry about Japan joining
 NO_PERSON_PENALTY = 0.3  # "who ..." answered by an entry that names nobody else
 ROLE_PENALTY = 0.3  # "who is Japan's defense minister" answered with China's
 COUNT_PENALTY = 0.25  # "how many planes" answered by an entry that counts no planes
@@ -143,6 +144,8 @@ _OUTCOME = re.compile(
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
     r"announce|announced|attend|attended)\b|\b(outcome|result|results|what happened at)\b"
 )
+_SUBJECT = re.compile(r"^(?:when|why|how|where|what year) (?:did|does|do|has|have|was|were|will|would) (\w+)")
+_COMPANY = re.compile(r" (?:with|alongside|including|like|among|such as) ")
 _WHO_IS = re.compile(r"^(who (is|was|are|s)|whos) ")
 
 
@@ -185,6 +188,7 @@ class _Shape:
     asks_who: bool
     years: frozenset[int]
     entities: frozenset[str]  # names in the question an answer must be about
+    subject: str | None  # the name doing what is asked about ("when did *Sweden* join")
     counted: frozenset[str]  # "how many planes": planes
 
 
@@ -271,6 +275,12 @@ class Engine:
             for w in (capitalised - lowercase) | COUNTRIES
             if 0 < frequency.get(w, 0) <= limit and len(w) > 1 and w not in _ROLE_WORDS | _MONTHS
         )
+        # Who or what each entry's story is about, as its title says it, leaving out the
+        # company ("Japan joins Air Defender *with 23 allies and Sweden*").
+        self._title_terms: dict[str, frozenset[str]] = {
+            entry.id: frozenset(content_terms(tokens(_COMPANY.split(normalise(entry.title))[0])))
+            for entry in kb.entries
+        }
 
     # -- public API -----------------------------------------------------------
 
@@ -460,11 +470,21 @@ class Engine:
             if word not in key:
                 entity_penalty = max(entity_penalty, ENTITY_PENALTY * (0.25 if word in body else 1.0))
         penalty += entity_penalty
+        if shape.subject is not None and shape.subject not in self._title_terms[entry.id]:
+            penalty += SUBJECT_PENALTY
         if shape.asks_who:
             penalty += self._who_penalty(entry, query)
         if shape.counted and not self._counts(entry.id, shape.counted):
             penalty += COUNT_PENALTY
         return penalty
+
+    def _subject(self, text: str) -> str | None:
+        """The named doer of "when did Sweden join NATO": a name right after the auxiliary."""
+        match = _SUBJECT.search(text)
+        if match is None:
+            return None
+        terms = content_terms([match.group(1)])
+        return terms[0] if terms and terms[0] in self._entity_words else None
 
     def _shape(self, query: Query) -> _Shape:
         """What the question asks for, worked out once for all its candidates."""
@@ -480,6 +500,7 @@ class Engine:
             asks_who=asks_who,
             years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
+            subject=self._subject(text),
             counted=counted,
         )
 

@@ -16,8 +16,12 @@ def engine() -> Engine:
 @pytest.mark.parametrize(
     "question",
     [
-        # The subject is a country the matching entries are not about.
+        # The subject is a country the matching entries are not about, or only name as
+        # company ("Japan joined ... with Australia, Sweden and Finland").
         "when did india join the nato cyber centre",
+        "when did finland become an sto partner",
+        # When, of something the notes give no date for at all.
+        "when did nato set up the undersea infrastructure coordination cell",
         # A role nobody in the notes holds.
         "who is germany's foreign minister",
         "who is the usa ambassador to nato",
@@ -25,6 +29,7 @@ def engine() -> Engine:
         "who heads the nato cyber centre in estonia",
         # A count the notes never give.
         "how many tanks did japan send to air defender",
+        "how many experts does japan have at ccdcoe",  # years in the answer are not counts
     ],
 )
 def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, question: str) -> None:
@@ -53,6 +58,21 @@ def test_a_role_two_people_share_is_not_answered_with_one_of_them(engine: Engine
     answer = engine.ask("who are the authors")
     assert not answer.abstained
     assert "Brummer" in answer.text and "Lindgren" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "must_contain"),
+    [
+        ("when did japan join air defender", "June 2023"),
+        ("when did france object to the tokyo office", "2023"),
+    ],
+)
+def test_when_the_subject_is_the_entrys_own_it_is_answered(
+    engine: Engine, question: str, must_contain: str
+) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert must_contain in answer.text
 
 
 def test_a_count_the_notes_give_is_still_answered(engine: Engine) -> None:
