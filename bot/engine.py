@@ -89,7 +89,10 @@ NO_PERSON_PENALTY = 0.3  # "who ..." answered by an entry that names nobody else
 ROLE_PENALTY = 0.3  # "who is Japan's defense minister" answered with China's
 COUNT_PENALTY = 0.25  # "how many planes" answered by an entry that counts no planes
 UNDATED_PENALTY = 0.15  # "when did X happen" answered by an entry with no date of its own
-UNSAID_PENALTY = 0.2  # "what did X say" answered by an entry that reports nobody saying anything
+UNSAID_PENALTY = 0.3  # "what did X say" answered by an entry that reports nobody saying anything
+# "what did Putin say" answered by an entry that does not have Putin saying anything
+# (his biography included): the one thing asked for is missing.
+UNSAID_BY_THEM_PENALTY = 0.4
 # A question word is a name worth insisting on when it belongs to a named thing (a term
 # or person alias, a country) that few entries mention; "NATO" and "Japan" are everywhere.
 ENTITY_MAX_SHARE = 0.2
@@ -184,6 +187,7 @@ class _Shape:
 
     asks_when: bool
     asks_said: bool  # "what did X say", but not "who said"
+    speakers: frozenset[str]  # the people whose words are asked for
     asks_how_many: bool
     asks_who: bool
     years: frozenset[int]
@@ -249,6 +253,18 @@ class Engine:
             if entry.kind == "person":
                 named.add(entry.id)
             self._named[entry.id] = frozenset(named)
+        # The people each entry reports as saying something: its speaker, or a person
+        # named before a verb of saying in a sentence of its answer ("Kishida said", but
+        # not "the authors argue that ... Putin's war machine").
+        self._speakers: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            said: set[str] = set()
+            for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
+                verb = _SPEECH.search(normalise(sentence))
+                if verb is not None:
+                    said |= self._find_people_named(f" {normalise(sentence)[: verb.start()]} ")
+            said |= self._find_people_named(f" {normalise(entry.speaker or '')} ")
+            self._speakers[entry.id] = frozenset(said)
         self._reports_speech: dict[str, bool] = {
             entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))
             for entry in kb.entries
@@ -458,8 +474,11 @@ class Engine:
                 penalty += NO_YEAR_PENALTY
             elif entry.date is None:
                 penalty += UNDATED_PENALTY
-        if shape.asks_said and not self._reports_speech[entry.id]:
-            penalty += UNSAID_PENALTY
+        if shape.asks_said:
+            if shape.speakers and shape.speakers.isdisjoint(self._speakers[entry.id]):
+                penalty += UNSAID_BY_THEM_PENALTY
+            elif not self._reports_speech[entry.id]:
+                penalty += UNSAID_PENALTY
         if shape.asks_how_many and not self._has_quantity[entry.id]:
             penalty += NO_NUMBER_PENALTY
         if shape.years and not shape.years & self._years[entry.id]:
@@ -490,12 +509,14 @@ class Engine:
         """What the question asks for, worked out once for all its candidates."""
         text = query.normalised
         asks_who = text.startswith(("who ", "whos "))
+        asks_said = bool(_SAY.search(text)) and not asks_who
         counted: frozenset[str] = frozenset()
         if match := _HOW_MANY_WHAT.search(text):
             counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
         return _Shape(
             asks_when=bool(_WHEN.search(text)),
-            asks_said=bool(_SAY.search(text)) and not asks_who,
+            asks_said=asks_said,
+            speakers=self._people_named(f" {text} ") if asks_said else frozenset(),
             asks_how_many=bool(_HOW_MANY.search(text)),
             asks_who=asks_who,
             years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),

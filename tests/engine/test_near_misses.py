@@ -95,15 +95,31 @@ def test_ordinary_short_words_are_not_corrected_into_other_words(engine: Engine,
     assert query.corrected == ()
 
 
-def test_what_someone_said_is_not_answered_with_who_they_are(engine: Engine) -> None:
-    answer = engine.ask("what has biden said about the tokyo office")
-    assert answer.abstained
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what has biden said about the tokyo office",
+        "what did biden say about nato and japan",
+        # The authors mention "Putin's war machine"; that is not Putin saying anything.
+        "what did putin say about the war",
+    ],
+)
+def test_what_someone_said_is_not_answered_with_who_they_are(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained, answer.text
 
 
-def test_what_someone_said_is_answered_with_their_words(engine: Engine) -> None:
-    answer = engine.ask("what did zakharova say about the tokyo office")
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        ("what did zakharova say about the tokyo office", "Zakharova"),
+        ("what did kishida say in madrid", "Kishida said"),
+    ],
+)
+def test_what_someone_said_is_answered_with_their_words(engine: Engine, question: str, speaker: str) -> None:
+    answer = engine.ask(question)
     assert not answer.abstained
-    assert "Zakharova" in answer.text
+    assert speaker in answer.text
 
 
 def test_a_role_is_found_under_another_name_for_it(engine: Engine) -> None:
