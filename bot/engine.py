@@ -80,7 +80,7 @@ _PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|int
 NO_YEAR_PENALTY = 0.4
 NO_NUMBER_PENALTY = 0.4
 PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names nobody else
-YEAR_MISMATCH_PENALTY = 0.2  # the question names a year the entry never mentions
+YEAR_MISMATCH_PENALTY = 0.3  # the question names a year the entry never mentions
 COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
 ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not about
@@ -117,7 +117,15 @@ def _role_word(term: str) -> str:
     return _ROLE_SYNONYMS.get(term, term)
 
 
-_SINGULAR_WHO = re.compile(r"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+")
+_SINGULAR_WHO = re.compile(
+    r"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|^which (?:\w+ ){0,2}(?:minister|president|"
+    r"secretary|spokes\w+|leader|official|ambassador|chief|politician|person)\b"
+)
+# "which Japanese prime minister ..." asks for a person as "who" does.
+_WHICH_PERSON = re.compile(
+    r"^which (?:\w+ ){0,2}(?:ministers?|presidents?|secretar(?:y|ies)|spokes\w+|leaders?|officials?|"
+    r"ambassadors?|chiefs?|politicians?|person|people)\b"
+)
 _SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|comment\w*)\b")
 _SPEECH = re.compile(
     r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
@@ -508,7 +516,7 @@ class Engine:
     def _shape(self, query: Query) -> _Shape:
         """What the question asks for, worked out once for all its candidates."""
         text = query.normalised
-        asks_who = text.startswith(("who ", "whos "))
+        asks_who = text.startswith(("who ", "whos ")) or _WHICH_PERSON.search(text) is not None
         asks_said = bool(_SAY.search(text)) and not asks_who
         counted: frozenset[str] = frozenset()
         if match := _HOW_MANY_WHAT.search(text):

@@ -27,6 +27,7 @@ def engine() -> Engine:
         "who is the usa ambassador to nato",
         # A person is wanted, but the notes name nobody for it.
         "who heads the nato cyber centre in estonia",
+        "which japanese prime minister signed the 2013 declaration",  # Kishida signed 2023's
         # A count the notes never give.
         "how many tanks did japan send to air defender",
         "how many experts does japan have at ccdcoe",  # years in the answer are not counts
