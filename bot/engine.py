@@ -150,10 +150,16 @@ _NUMBER_WORD = re.compile(
     r"^(?!(?:19|20)\d\d$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|forty|fifty|hundred|thousand|dozen|million|billion)$"
 )
+# What became of a plan: asked about the plan, but only the outcome can answer it.
+_FATE = re.compile(
+    r"\b(drop|dropped|cancel|cancell?ed|scrap|scrapped|shelve|shelved|abandon|abandoned|"
+    r"go ahead|went ahead|gone ahead|materiali[sz]e|materiali[sz]ed)\b"
+)
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
-    r"announce|announced|attend|attended)\b|\b(outcome|result|results|what happened at)\b"
+    r"announce|announced|attend|attended|approve|approved|complete|completed|finish|finished)\b|"
+    r"\b(outcome|result|results|what happened at)\b|" + _FATE.pattern
 )
 _SUBJECT = re.compile(r"^(?:when|why|how|where|what year) (?:did|does|do|has|have|was|were|will|would) (\w+)")
 _COMPANY = re.compile(r" (?:with|alongside|including|like|among|such as) ")
@@ -594,7 +600,8 @@ class Engine:
         if not scored or scored[0].candidate.score < self.threshold:
             return self._abstain(NOT_IN_NOTES, scored, candidates)
         best = scored[0]
-        asks_outcome = _OUTCOME.search(query.normalised) and not _PLAN_WORDS.search(query.normalised)
+        text = query.normalised
+        asks_outcome = _FATE.search(text) or (_OUTCOME.search(text) and not _PLAN_WORDS.search(text))
         if best.entry.planned and asks_outcome:
             return self._after_notes(query, scored)
         answer = self._answer(best.entry, best.candidate.score, intent=best.entry.kind, runners=scored[1:])
@@ -605,7 +612,8 @@ class Engine:
         candidates = tuple(s.candidate for s in scored[:5])
         if scored and scored[0].candidate.score >= self.threshold:
             entry = scored[0].entry
-            text = f"{NOTES_END} As of July 2023: {entry.answer}"
+            as_of = "" if _AS_OF.match(entry.answer) else "As of July 2023: "
+            text = f"{NOTES_END} {as_of}{entry.answer}"
             return Answer(
                 text,
                 intent="after-notes",

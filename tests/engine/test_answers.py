@@ -65,10 +65,20 @@ def test_questions_past_the_notes_say_so_plainly(engine: Engine) -> None:
     assert "July 2023" in answer.text
 
 
-def test_outcomes_of_plans_are_not_invented(engine: Engine) -> None:
-    answer = engine.ask("did the nato liaison office in tokyo open")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "did the nato liaison office in tokyo open",
+        # What became of a plan, asked with the word "plan" in it.
+        "when was the tokyo liaison office plan shelved",
+        "did the plan for a nato office in tokyo go ahead",
+    ],
+)
+def test_outcomes_of_plans_are_not_invented(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
     assert answer.abstained
-    assert "stop in July 2023" in answer.text
+    assert answer.text.startswith("My briefing notes stop in July 2023"), answer.text
+    assert answer.text.count("As of July 2023") == 1, answer.text
 
 
 def test_abstention_offers_suggestions_when_something_is_close(engine: Engine) -> None:
