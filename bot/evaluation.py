@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.answer import Answer
 from bot.engine import Engine
 from bot.text import normalise
@@ -76,6 +74,8 @@ def default_dev_set() -> Path:
 
 
 def load_dev_set(path: Path | str) -> list[EvalCase]:
+    import yaml  # only `briefbot eval` reads a dev set; other commands start without PyYAML
+
     data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     cases = []
     for item in data.get("in_scope", []):

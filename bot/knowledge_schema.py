@@ -1,0 +1,349 @@
+"""The schema curators write against, and the loader that checks a directory of YAML.
+
+Imported by ``bot.knowledge.load_knowledge`` on first use, so that pydantic and PyYAML
+are loaded only by a process that validates a knowledge base. Validation (pydantic v2,
+``extra="forbid"``) reports every problem with file, line, entry id and field, all at
+once, and returns nothing unless the whole base is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import KnowledgeError, Problem
+from bot.knowledge import (
+    MAX_ANSWER_CHARS,
+    MAX_ANSWER_SENTENCES,
+    MAX_EVIDENCE_CHARS,
+    MIN_QUESTIONS,
+    TOPICS,
+    Document,
+    Entry,
+    KnowledgeBase,
+    PartialDate,
+    SourceRef,
+    count_sentences,
+    knowledge_files,
+)
+
+__all__ = ["validate_directory"]
+
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _SourceModel(_Strict):
+    doc: str = Field(min_length=1)
+    paragraphs: list[int] = Field(min_length=1)
+    evidence: str = Field(min_length=8, max_length=MAX_EVIDENCE_CHARS)
+
+    @field_validator("paragraphs")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(p < 1 for p in value):
+            raise ValueError("paragraph numbers start at 1")
+        return value
+
+
+def _check_date(value: str | None) -> str | None:
+    if value is not None:
+        PartialDate.parse(value)
+    return value
+
+
+class _EntryModel(_Strict):
+    id: str = Field(pattern=_SLUG, max_length=80)
+    kind: Literal["milestone", "person", "term", "quote", "fact", "recommendation", "reaction", "obstacle"]
+    title: str = Field(min_length=3, max_length=120)
+    answer: str = Field(min_length=20, max_length=MAX_ANSWER_CHARS)
+    questions: list[str] = Field(min_length=MIN_QUESTIONS)
+    topics: list[str] = Field(min_length=1)
+    source: _SourceModel
+    as_of: str
+    date: str | None = None
+    status: Literal["reported", "planned"] = "reported"
+    first: bool = False
+    related: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    role: str | None = None
+    speaker: str | None = None
+    quote: str | None = None
+    occasion: str | None = None
+
+    _dates = field_validator("as_of", "date", mode="before")(
+        lambda cls, v: _check_date(None if v is None else str(v))
+    )
+
+    @field_validator("answer")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        sentences = count_sentences(value)
+        if sentences > MAX_ANSWER_SENTENCES:
+            raise ValueError(f"has {sentences} sentences; at most {MAX_ANSWER_SENTENCES}")
+        return value
+
+    @field_validator("questions")
+    @classmethod
+    def _distinct_questions(cls, value: list[str]) -> list[str]:
+        folded = [q.casefold().strip(" ?") for q in value]
+        if any(not q for q in folded):
+            raise ValueError("an empty question")
+        if len(set(folded)) != len(folded):
+            raise ValueError("the same question twice")
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in TOPICS]
+        if unknown:
+            raise ValueError(f"unknown topic {unknown[0]!r}; valid topics: {', '.join(TOPICS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> _EntryModel:
+        required = {
+            "milestone": ("date",),
+            "person": ("role",),
+            "quote": ("speaker", "quote", "occasion"),
+            "term": ("aliases",),
+        }.get(self.kind, ())
+        for name in required:
+            if not getattr(self, name):
+                raise ValueError(f"a {self.kind} entry needs '{name}'")
+        if self.status == "planned" and "as of july 2023" not in self.answer.casefold():
+            raise ValueError(
+                "a planned entry's answer must say 'as of July 2023' so no plan reads as an outcome"
+            )
+        return self
+
+
+class _AuthorModel(_Strict):
+    name: str
+    affiliation: str
+
+
+class _DocumentModel(_Strict):
+    id: str = Field(pattern=_SLUG)
+    title: str
+    authors: list[_AuthorModel] = Field(min_length=1)
+    published: str
+    as_of: str
+    paragraphs: int = Field(ge=1)
+    note: str = ""
+
+    _dates = field_validator("published", "as_of", mode="before")(lambda cls, v: _check_date(str(v)))
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+# libyaml's parser when PyYAML was built with it: several times faster at start-up.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Located:
+    """Line numbers of a parsed YAML file, found by walking its node tree."""
+
+    def __init__(self, node: yaml.Node | None) -> None:
+        self.node = node
+
+    def line(self, *path: str | int) -> int | None:
+        node = self.node
+        best = None if node is None else node.start_mark.line + 1
+        for step in path:
+            child: yaml.Node | None = None
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                for key, value in node.value:
+                    if key.value == step:
+                        best = key.start_mark.line + 1
+                        child = value
+                        break
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value)
+            ):
+                child = node.value[step]
+                best = child.start_mark.line + 1
+            if child is None:
+                break
+            node = child
+        return best
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _pydantic_problems(
+    error: ValidationError, file: str, located: _Located, base: Sequence[str | int], entry_id: str | None
+) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = [part for part in item["loc"] if isinstance(part, str | int)]
+        field_name = ".".join(str(p) for p in loc) or None
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif item["type"] == "missing":
+            message = "is required"
+        problems.append(Problem(file, located.line(*base, *loc), entry_id, field_name, message))
+    return problems
+
+
+def _read_yaml(path: Path, name: str) -> tuple[Any, _Located] | Problem:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(name, None, None, None, f"cannot be read: {exc}")
+    try:
+        # One parse: the data is constructed from the node tree kept for line numbers,
+        # as yaml.load would construct it from a tree of its own. Merge keys ("<<")
+        # rewrite the tree while it is constructed, so such a file is parsed twice.
+        loader = _LOADER(text)  # a SafeLoader (C or Python): no arbitrary objects
+        try:
+            node = loader.get_single_node()
+            if "<<" in text:
+                data = yaml.load(text, Loader=_LOADER)
+            else:
+                data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        detail = getattr(exc, "problem", None) or str(exc)
+        return Problem(name, line, None, None, f"is not valid YAML: {detail}")
+    return data, _Located(node)
+
+
+def validate_directory(root: Path) -> KnowledgeBase:
+    """Every ``*.yaml`` file in ``root``, validated; raise KnowledgeError listing all problems."""
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), None, None, None, "is not a directory")])
+    files = knowledge_files(root)
+    if not files:
+        raise KnowledgeError([Problem(str(root), None, None, None, "holds no .yaml files")])
+
+    raw_entries: list[tuple[_EntryModel, str, int]] = []
+    documents: dict[str, Document] = {}
+    seen: dict[str, str] = {}
+
+    for path in files:
+        name = _display(path, root)
+        parsed = _read_yaml(path, name)
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            continue
+        data, located = parsed
+        if not isinstance(data, dict) or not data.keys() <= {"entries", "documents"} or not data:
+            problems.append(Problem(name, 1, None, None, "must be a mapping with 'entries:' or 'documents:'"))
+            continue
+        for index, item in enumerate(data.get("documents") or []):
+            base = ("documents", index)
+            doc_id = item.get("id") if isinstance(item, dict) else None
+            try:
+                doc = _DocumentModel.model_validate(item)
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, name, located, base, doc_id))
+                continue
+            documents[doc.id] = Document(
+                id=doc.id,
+                title=doc.title,
+                authors=tuple(a.name for a in doc.authors),
+                affiliations=tuple(a.affiliation for a in doc.authors),
+                published=PartialDate.parse(doc.published),
+                as_of=PartialDate.parse(doc.as_of),
+                paragraphs=doc.paragraphs,
+                note=doc.note,
+            )
+        entries = data.get("entries") or []
+        if not isinstance(entries, list):
+            problems.append(Problem(name, located.line("entries"), None, None, "'entries' must be a list"))
+            continue
+        for index, item in enumerate(entries):
+            base = ("entries", index)
+            entry_id = item.get("id") if isinstance(item, dict) else None
+            entry_id = str(entry_id) if entry_id is not None else f"#{index + 1}"
+            if not isinstance(item, dict):
+                problems.append(Problem(name, located.line(*base), entry_id, None, "must be a mapping"))
+                continue
+            try:
+                model = _EntryModel.model_validate(item)
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, name, located, base, entry_id))
+                continue
+            line = located.line(*base) or 0
+            if model.id in seen:
+                problems.append(
+                    Problem(name, line, model.id, "id", f"duplicates the id defined in {seen[model.id]}")
+                )
+                continue
+            seen[model.id] = f"{name}:{line}"
+            raw_entries.append((model, name, line))
+
+    entries_out: list[Entry] = []
+    for model, name, line in raw_entries:
+        entry_problems = _cross_check(model, seen, documents)
+        problems.extend(Problem(name, line, model.id, f, m) for f, m in entry_problems)
+        entries_out.append(_freeze(model, name, line))
+
+    if not documents and not problems:
+        problems.append(Problem(str(root), None, None, None, "describes no source document"))
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(entries=tuple(entries_out), documents=documents, directory=root)
+
+
+def _cross_check(
+    model: _EntryModel, ids: Mapping[str, str], documents: Mapping[str, Document]
+) -> Iterable[tuple[str, str]]:
+    for other in model.related:
+        if other not in ids:
+            yield "related", f"names '{other}', which is no entry's id"
+        elif other == model.id:
+            yield "related", "names the entry itself"
+    document = documents.get(model.source.doc)
+    if document is None:
+        yield "source.doc", f"'{model.source.doc}' is not described in a documents: list"
+    else:
+        beyond = [p for p in model.source.paragraphs if p > document.paragraphs]
+        if beyond:
+            yield "source.paragraphs", f"{beyond[0]} is past the document's {document.paragraphs}"
+
+
+def _freeze(model: _EntryModel, file: str, line: int) -> Entry:
+    return Entry(
+        id=model.id,
+        kind=model.kind,
+        title=model.title,
+        answer=model.answer,
+        questions=tuple(model.questions),
+        topics=tuple(model.topics),
+        source=SourceRef(model.source.doc, tuple(model.source.paragraphs), model.source.evidence),
+        as_of=PartialDate.parse(model.as_of),
+        file=file,
+        line=line,
+        date=PartialDate.parse(model.date) if model.date else None,
+        status=model.status,
+        first=model.first,
+        related=tuple(model.related),
+        aliases=tuple(model.aliases),
+        role=model.role,
+        speaker=model.speaker,
+        quote=model.quote,
+        occasion=model.occasion,
+    )
