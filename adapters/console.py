@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -22,8 +23,9 @@ from bot.dispatch import Bot, Reply, Request
 from bot.engine import Engine
 from bot.errors import BriefbotError, KnowledgeError
 from bot.evaluation import default_dev_set, evaluate, load_dev_set, sweep
-from bot.knowledge import KINDS, KnowledgeBase, load_knowledge
+from bot.knowledge import KINDS
 from bot.matcher import COVERAGE_SHARE, FUZZY_SHARE
+from bot.prepared import prepare
 
 __all__ = ["main", "render_reply", "run_chat"]
 
@@ -127,14 +129,14 @@ def _answer_json(answer: Answer) -> dict[str, object]:
 # -- subcommands ---------------------------------------------------------------
 
 
-def _cmd_chat(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    bot = Bot(Engine(kb, **_threshold(args)))
+def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
+    bot = Bot(_at_threshold(engine, args))
     interactive = sys.stdin.isatty()
     return run_chat(bot, sys.stdin, sys.stdout, prompt=interactive or args.prompt)
 
 
-def _cmd_ask(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    engine = Engine(kb, **_threshold(args))
+def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
+    engine = _at_threshold(engine, args)
     if args.json:
         source = sys.stdin if args.question in (None, "-") else [args.question]
         for line in source:
@@ -166,8 +168,8 @@ def _cmd_ask(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    engine = Engine(kb, **_threshold(args))
+def _cmd_eval(args: argparse.Namespace, engine: Engine) -> int:
+    engine = _at_threshold(engine, args)
     cases = load_dev_set(args.dev_set)
     report = evaluate(engine, cases)
     print(
@@ -199,7 +201,8 @@ def _cmd_eval(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
-def _cmd_kb(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_kb(args: argparse.Namespace, engine: Engine) -> int:
+    kb = engine.kb
     if args.kb_command == "export":
         print(json.dumps([e.to_json() for e in kb.entries], ensure_ascii=False, indent=2))
         return 0
@@ -221,13 +224,13 @@ def _cmd_kb(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_run(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.runtime import config_for, run
 
-    return run(config_for(args), kb)
+    return run(config_for(args), engine.kb, engine=engine)
 
 
-def _cmd_kb_reload(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_kb_reload(args: argparse.Namespace, engine: Engine) -> int:
     # main() has just validated the same directory the running bot reads, so a broken edit
     # is reported here, in full, and the running bot is not even asked.
     from adapters.runtime import config_for, reload_running
@@ -243,47 +246,69 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_slack(args: argparse.Namespace, engine: Engine) -> int:
     # Imported here so the console runs without the optional Slack dependencies.
     from adapters.slack import run_slack
 
-    return run_slack(args, kb)
+    return run_slack(args, engine.kb, engine=engine)
 
 
-def _cmd_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_discord(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.discord import run_discord
 
-    return run_discord(args, kb)
+    return run_discord(args, engine.kb, engine=engine)
 
 
-def _cmd_chat_maybe_store(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_chat_maybe_store(args: argparse.Namespace, engine: Engine) -> int:
     if args.db is None:
-        return _cmd_chat(args, kb)
+        return _cmd_chat(args, engine)
     from adapters.console_digests import chat_with_store
 
-    return chat_with_store(args, kb)
+    return chat_with_store(args, _at_threshold(engine, args))
 
 
-def _cmd_digest(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_digest(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.console_digests import digest_preview, digest_run_due
 
+    kb = engine.kb
     return digest_preview(args, kb) if args.digest_command == "preview" else digest_run_due(args, kb)
 
 
-def _cmd_feedback(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_feedback(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.console_digests import list_feedback
 
-    return list_feedback(args, kb)
+    return list_feedback(args, engine.kb)
 
 
-def _cmd_kb_unanswered(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def _cmd_kb_unanswered(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.console_digests import list_unanswered
 
-    return list_unanswered(args, kb)
+    return list_unanswered(args, engine.kb)
 
 
-def _threshold(args: argparse.Namespace) -> dict[str, float]:
-    return {"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {}
+def _at_threshold(engine: Engine, args: argparse.Namespace) -> Engine:
+    """The prepared engine (built at the default threshold) at the one ``--threshold`` asks for."""
+    threshold = getattr(args, "threshold", None)
+    return engine if threshold is None else engine.with_threshold(threshold)
+
+
+def _iso_date(text: str) -> date:
+    """argparse type: YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def _iso_instant(text: str) -> datetime:
+    """argparse type: an ISO 8601 date-time; without an offset it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date-time; use ISO 8601, e.g. 2024-07-01T09:00 or 2024-07-01T09:00+02:00"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="check or export the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     check = kb_sub.add_parser("check", help="validate; print counts per kind and topic")
+    check.set_defaults(validate_afresh=True)  # a check validates for real, never from the cache
     check.add_argument(
         "--source", type=Path, default=None, help="also verify evidence spans against this source document"
     )
@@ -362,18 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     discord_sync.add_argument("--guild", type=int, default=None, help="sync to one guild (instant)")
     discord.set_defaults(handler=_cmd_discord, uses_config=True)
 
-    from adapters.console_digests import iso_date, iso_instant  # argparse types for the digest tools
-
     digest = sub.add_parser("digest", help="preview a digest, or run one scheduler pass")
     digest_sub = digest.add_subparsers(dest="digest_command", required=True)
     preview = digest_sub.add_parser("preview", help="print a digest: month | period ARG | topic ARG")
     preview.add_argument("kind", help="month, period, topic or new")
     preview.add_argument("arg", nargs="*", help="the period or topic")
-    preview.add_argument("--date", type=iso_date, default=None, help="compose as on this day (YYYY-MM-DD)")
+    preview.add_argument("--date", type=_iso_date, default=None, help="compose as on this day (YYYY-MM-DD)")
     run_due = digest_sub.add_parser("run-due", help="one scheduler pass; console digests are printed")
     run_due.add_argument("--db", type=Path, required=True, help="SQLite database")
     run_due.add_argument(
-        "--now", type=iso_instant, default=None, help="act as at this ISO date-time (naive means UTC)"
+        "--now", type=_iso_instant, default=None, help="act as at this ISO date-time (naive means UTC)"
     )
     digest.set_defaults(handler=_cmd_digest)
 
@@ -384,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-Handler = Callable[[argparse.Namespace, KnowledgeBase], int]
+# Every handler gets the prepared engine; ``engine.kb`` is the validated base.
+Handler = Callable[[argparse.Namespace, Engine], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -407,13 +432,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     try:
-        kb = load_knowledge(knowledge)
+        engine = prepare(knowledge, fresh=getattr(args, "validate_afresh", False))
     except KnowledgeError as exc:
         print(exc, file=sys.stderr)
         return 1
     handler: Handler = args.handler
     try:
-        return handler(args, kb)
+        return handler(args, engine)
     except BriefbotError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1

@@ -31,8 +31,6 @@ __all__ = [
     "chat_with_store",
     "digest_preview",
     "digest_run_due",
-    "iso_date",
-    "iso_instant",
     "list_feedback",
     "list_unanswered",
 ]
@@ -53,25 +51,6 @@ class ConsolePoster:
 
         self.out.write(f"--> {channel.platform}:{channel.channel}\n{render_reply(reply)}\n\n")
         self.out.flush()
-
-
-def iso_date(text: str) -> date:
-    """argparse type: YYYY-MM-DD."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
-
-
-def iso_instant(text: str) -> datetime:
-    """argparse type: an ISO 8601 date-time; without an offset it is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a date-time; use ISO 8601, e.g. 2024-07-01T09:00 or 2024-07-01T09:00+02:00"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _existing(path: Path) -> Path:
@@ -149,11 +128,11 @@ def list_unanswered(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | N
     return 0
 
 
-def chat_with_store(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def chat_with_store(args: argparse.Namespace, engine: Engine) -> int:
     """`briefbot chat --db PATH`: feedback, unanswered questions and digest commands stored."""
     from adapters.console import run_chat
 
-    threshold = {"threshold": args.threshold} if args.threshold is not None else {}
+    kb = engine.kb
     with SQLiteStore(args.db) as store:
-        bot = Bot(Engine(kb, **threshold), store=store, digest_handler=DigestCommands(store, lambda: kb))
+        bot = Bot(engine, store=store, digest_handler=DigestCommands(store, lambda: kb))
         return run_chat(bot, sys.stdin, sys.stdout, prompt=sys.stdin.isatty() or args.prompt)

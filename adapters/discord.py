@@ -1066,9 +1066,11 @@ async def serve(client: BriefbotClient, token: str) -> None:
         await client.connect(reconnect=True)
 
 
-def _engine(args: argparse.Namespace, kb: KnowledgeBase) -> Engine:
+def _engine(args: argparse.Namespace, kb: KnowledgeBase, prepared: Engine | None = None) -> Engine:
+    """``prepared`` (an engine already built on ``kb``) or a new one, at ``--threshold``."""
     threshold = getattr(args, "threshold", None)
-    return Engine(kb, threshold) if threshold is not None else Engine(kb)
+    engine = prepared if prepared is not None and prepared.kb is kb else Engine(kb)
+    return engine if threshold is None else engine.with_threshold(threshold)
 
 
 @dataclass(frozen=True)
@@ -1153,18 +1155,19 @@ class DiscordService:
         """No admin list on Discord yet; the log and /healthz carry the news."""
 
 
-def run_discord(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def run_discord(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | None = None) -> int:
     """`briefbot discord [sync [--guild ID]]`: register the commands, or the runtime with
-    Discord alone (``briefbot run`` starts every configured platform)."""
+    Discord alone (``briefbot run`` starts every configured platform). ``engine``, when
+    given, is one already built on ``kb`` (``bot.prepared``)."""
     settings = DiscordSettings.from_env()
     if getattr(args, "discord_command", None) == "sync":
         with discord_endpoints(settings.api_base, settings.gateway):
             guild_id: int | None = getattr(args, "guild", None)
-            client = BriefbotClient(Bot(_engine(args, kb)))
+            client = BriefbotClient(Bot(_engine(args, kb, engine)))
             count = asyncio.run(sync_commands(client, settings.token, guild_id))
         where = f"guild {guild_id}, available now" if guild_id else "every server; may take up to an hour"
         print(f"Registered /nato ({count} command) for {where}.")
         return 0
     from adapters.runtime import config_for, run
 
-    return run(config_for(args), kb, only="discord")
+    return run(config_for(args), kb, only="discord", engine=engine)

@@ -43,6 +43,7 @@ from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from bot.config import SECRET_VARIABLES, Config, load_config
 from bot.digest_commands import DigestCommands
 from bot.dispatch import Bot
+from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase
 from bot.live import LiveKnowledge, ReloadResult
@@ -177,9 +178,16 @@ def _release_pid_file(path: Path) -> None:
 
 
 class Runtime:
-    def __init__(self, config: Config, kb: KnowledgeBase, factories: Mapping[str, ServiceFactory]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        kb: KnowledgeBase,
+        factories: Mapping[str, ServiceFactory],
+        engine: Engine | None = None,
+    ) -> None:
         self.config = config
         self.kb = kb
+        self.engine = engine  # already built on kb (bot.prepared), or None to build one
         self.factories = dict(factories)
         self.metrics = Metrics()
         self.services: list[Service] = []
@@ -250,7 +258,7 @@ class Runtime:
         error_counters: list[tuple[logging.Logger, logging.Handler]] = []
         try:
             _claim_pid_file(pid_file)
-            live = self.live = LiveKnowledge(self.kb, threshold=config.threshold)
+            live = self.live = LiveKnowledge(self.kb, threshold=config.threshold, engine=self.engine)
             self.metrics.kb_entries.set(len(self.kb))
             live.on_reload(self.metrics.record_reload)
             live.on_reload(self._on_reload)
@@ -403,15 +411,18 @@ def config_for(args: argparse.Namespace) -> Config:
     return config
 
 
-def run(config: Config, kb: KnowledgeBase, *, only: str | None = None) -> int:
-    """Run until SIGTERM/SIGINT; ``only`` limits it to one platform (``briefbot slack``)."""
+def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: Engine | None = None) -> int:
+    """Run until SIGTERM/SIGINT; ``only`` limits it to one platform (``briefbot slack``).
+
+    ``engine``, when given, is one already built on ``kb`` (``bot.prepared``), used as it is.
+    """
     platforms = (only,) if only else configured_platforms(os.environ)
     if not platforms:
         raise ConfigError(NOTHING_CONFIGURED)
     factories = {p: _factory(p, config) for p in platforms}  # every setting checked first
     secrets = [os.environ.get(name, "") for name in SECRET_VARIABLES]
     configure_logging(config.log_format, config.log_level, secrets)
-    return asyncio.run(Runtime(config, kb, factories).serve())
+    return asyncio.run(Runtime(config, kb, factories, engine).serve())
 
 
 # -- briefbot kb reload ----------------------------------------------------------------------

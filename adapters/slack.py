@@ -58,6 +58,7 @@ from adapters.slack_blocks import (
 )
 from bot.commands import DigestCmd, parse_command
 from bot.dispatch import Bot, Reply, Request
+from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.knowledge import KnowledgeBase
 from bot.poster import ChannelRef, PostError
@@ -779,11 +780,12 @@ class SlackService:
                 _log.warning("could not tell a digest admin about it (%s)", code)
 
 
-def run_slack(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+def run_slack(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | None = None) -> int:
     """``briefbot slack``: the runtime with Slack alone (``briefbot run`` starts every platform).
 
     A missing or rejected setting raises ConfigError, which names it (never its value).
+    ``engine``, when given, is one already built on ``kb`` (``bot.prepared``).
     """
     from adapters.runtime import config_for, run
 
-    return run(config_for(args), kb, only="slack")
+    return run(config_for(args), kb, only="slack", engine=engine)

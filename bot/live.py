@@ -2,7 +2,8 @@
 
 ``LiveKnowledge`` holds one ``Edition`` (a validated base and the engine built on it).
 ``reload()`` loads and validates the directory again and builds the new engine on a worker
-thread, off the event loop, then swaps the edition with a single reference assignment:
+thread, off the event loop (``bot.prepared``: from its cache when the files are ones it has
+prepared before), then swaps the edition with a single reference assignment:
 every question reads ``current`` once and so sees one whole base, and a question already
 being answered finishes on the edition it started with. A base that fails validation is
 never swapped in: the old one keeps serving and the result records every problem (file,
@@ -25,7 +26,8 @@ from pathlib import Path
 
 from bot.engine import DEFAULT_THRESHOLD, Engine
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase
+from bot.prepared import prepare
 
 __all__ = ["Edition", "LiveKnowledge", "ReloadResult", "kb_version"]
 
@@ -90,10 +92,15 @@ class LiveKnowledge:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         directory: Path | None = None,
+        engine: Engine | None = None,
     ) -> None:
+        """``engine``, when given, is one already built on ``kb`` (at any threshold)."""
         self.directory = directory if directory is not None else kb.directory
         self.threshold = threshold
-        self._edition = self._build(kb)
+        if engine is not None and engine.kb is kb:
+            self._edition = self._edition_of(engine.with_threshold(threshold))
+        else:
+            self._edition = self._build(kb)
         self._lock = asyncio.Lock()
         self._listeners: list[Listener] = []
         self.last_reload: ReloadResult | None = None
@@ -104,11 +111,15 @@ class LiveKnowledge:
         cls, directory: Path | str | None = None, *, threshold: float = DEFAULT_THRESHOLD
     ) -> LiveKnowledge:
         """The first edition; a broken base raises KnowledgeError (start-up fails fast)."""
-        kb = load_knowledge(directory)
-        return cls(kb, threshold=threshold)
+        engine = prepare(directory, threshold=threshold)
+        return cls(engine.kb, threshold=threshold, engine=engine)
 
     def _build(self, kb: KnowledgeBase) -> Edition:
-        return Edition(kb, Engine(kb, self.threshold), kb_version(kb), datetime.now(UTC))
+        return self._edition_of(Engine(kb, self.threshold))
+
+    @staticmethod
+    def _edition_of(engine: Engine, version: str | None = None) -> Edition:
+        return Edition(engine.kb, engine, version or kb_version(engine.kb), datetime.now(UTC))
 
     # -- reading: each is one reference read ---------------------------------------------
 
@@ -132,13 +143,13 @@ class LiveKnowledge:
         """Load, validate and swap in the directory's base; keep the old one if it is broken."""
         async with self._lock:  # one reload at a time; a second trigger waits and reloads again
             try:
-                kb = await asyncio.to_thread(load_knowledge, self.directory)
+                engine = await asyncio.to_thread(prepare, self.directory, threshold=self.threshold)
+                kb = engine.kb
                 version = kb_version(kb)
                 if version == self._edition.version:
                     changed = False
                 else:
-                    edition = await asyncio.to_thread(self._build, kb)
-                    self._edition = edition  # the swap: one assignment
+                    self._edition = self._edition_of(engine, version)  # the swap: one assignment
                     changed = True
                 result = ReloadResult(True, trigger, _now(), version, changed, entries=len(kb))
             except KnowledgeError as exc:

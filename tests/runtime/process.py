@@ -27,9 +27,13 @@ def free_port() -> int:
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """This process's environment without any briefbot, Slack or Discord setting, plus ``settings``."""
+    """This process's environment without any briefbot, Slack or Discord setting, plus ``settings``.
+
+    BRIEFBOT_CACHE_DIR stays: it keeps the prepared-base cache out of the real ~/.cache
+    (tests/conftest.py) and changes no behaviour.
+    """
     prefixes = ("SLACK_", "DISCORD_", "BRIEFBOT_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes) or k == "BRIEFBOT_CACHE_DIR"}
     return env | settings
 
 

@@ -66,7 +66,8 @@ async def briefbot_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
 def test_run_without_credentials_names_the_missing_variables_and_touches_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in [k for k in os.environ if k.startswith(("SLACK_", "DISCORD_", "BRIEFBOT_"))]:
+    settings = [k for k in os.environ if k.startswith(("SLACK_", "DISCORD_", "BRIEFBOT_"))]
+    for name in [k for k in settings if k != "BRIEFBOT_CACHE_DIR"]:  # the test cache (tests/conftest.py)
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     assert main(["--knowledge", str(KB_DIR), "run"]) == 1

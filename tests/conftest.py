@@ -1,0 +1,30 @@
+"""The one piece of session-wide set-up: the prepared-base cache goes to a temporary directory.
+
+``bot.prepared`` caches built engines in ``~/.cache/briefbot`` unless told otherwise. No test
+may read or write the developer's real cache, so ``BRIEFBOT_CACHE_DIR`` is set here, in
+``os.environ``, before any test runs: in-process calls read it, and every subprocess a test
+starts inherits it (``tests.runtime.process.clean_env`` keeps it). Shared fixtures remain
+explicit imports from ``tests.fixtures``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+_CACHE_ENV = "BRIEFBOT_CACHE_DIR"
+_created: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    directory = tempfile.mkdtemp(prefix="briefbot-test-cache-")
+    _created.append(directory)
+    os.environ[_CACHE_ENV] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for directory in _created:
+        shutil.rmtree(directory, ignore_errors=True)
