@@ -8,8 +8,12 @@ Every measurement runs in a fresh Python process, ``--repeat`` times (default 3)
 reported as best and median of those runs: the numbers are for a busy two-core machine
 where other work comes and goes, so a single run says little.
 
-- cold start: from spawning ``python`` to the first answer printed, timed by the parent,
-  plus the child's own split (imports, load, index, first answer).
+- cold start: the product path, ``python -m adapters.console ask "<question>"``, from
+  spawning it to the first answer line printed, timed by the parent, with its peak memory.
+  Twice: with a warm prepared-base cache (``bot.prepared``; the normal start) and with a
+  cache miss (the first start after a knowledge or code change: a fresh, empty
+  ``BRIEFBOT_CACHE_DIR``, so the base is validated, indexed and written to the cache).
+  Then the split of the same work inside a child (imports, prepare, first answer).
 - per question: every dev-set question once, in a process that has answered nothing yet
   (first pass: the caches of recent spellings, words and strings hold only what loading
   put there), then twice more (repeat passes: everything asked is cached). The first pass
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -41,22 +47,21 @@ from bot.knowledge import KnowledgeBase  # noqa: E402
 
 FIRST_QUESTION = "when did japan join the nato cyber centre"
 
-# Timed by the parent from spawn to the first line; the child reports its own split, then its peak RSS.
-COLD_START = f"""
+# The real start: the console's `ask`, as a user or a script runs it.
+COLD_START = [sys.executable, "-m", "adapters.console", "ask", FIRST_QUESTION]
+# The same work in a child that times its own parts: what `ask` imports, then prepare()
+# (the cache, or load + validate + index + write), then the first answer.
+COLD_START_SPLIT = f"""
 import time
 t0 = time.perf_counter()
-from bot.engine import Engine
-from bot.knowledge import load_knowledge
+import adapters.console
+from bot.prepared import prepare
 t1 = time.perf_counter()
-kb = load_knowledge()
+engine = prepare()
 t2 = time.perf_counter()
-engine = Engine(kb)
-t3 = time.perf_counter()
 engine.ask({FIRST_QUESTION!r})
-t4 = time.perf_counter()
-print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, flush=True)
-import resource
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, flush=True)
 """
 
 WORDS = (
@@ -161,28 +166,53 @@ def _best_typical(values: list[float], unit: str = "ms", scale: float = 1e3, dig
     return f"best {best:.{digits}f} {unit}, median {typical:.{digits}f} {unit}"
 
 
+def _first_line(command: list[str], cache: str) -> tuple[float, str, float]:
+    """Spawn ``command`` with ``cache`` as its cache directory: seconds to its first line of
+    output, that line, and the process's peak memory (MiB) once it has finished."""
+    env = {**os.environ, "BRIEFBOT_CACHE_DIR": cache}
+    env.pop("BRIEFBOT_KNOWLEDGE_DIR", None)  # the bundled base, as an unconfigured user has it
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    assert child.stdout is not None
+    line = child.stdout.readline()  # the answer's first line
+    wall = time.perf_counter() - start
+    child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0 or not line.strip():
+        raise SystemExit(f"{' '.join(command[:4])} failed (exit {child.returncode})")
+    return wall, line, usage.ru_maxrss / 1024
+
+
 def cold_start(repeat: int) -> None:
-    walls: list[float] = []
-    splits: list[list[float]] = []
-    peaks: list[float] = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        command = [sys.executable, "-c", COLD_START]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
-        assert child.stdout is not None
-        first_line = child.stdout.readline()  # printed right after the first answer
-        walls.append(time.perf_counter() - start)
-        splits.append([float(x) for x in first_line.split()])
-        peaks.append(int(child.stdout.readline()) / 1024)
-        child.wait()
-    print(f"cold start, process spawn to first answer ({repeat} runs): {_best_typical(walls, digits=0)}")
-    names = ("imports", "load", "index (Engine)", "first answer")
-    parts = ", ".join(
-        f"{name} {min(s[i] for s in splits) * 1e3:.0f}/{statistics.median(s[i] for s in splits) * 1e3:.0f}"
-        for i, name in enumerate(names)
-    )
-    print(f"  in the child, best/median ms: {parts}")
-    print(f"  peak memory of that process (max RSS): {statistics.median(peaks):.0f} MiB")
+    with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as scratch:
+        warm = os.path.join(scratch, "warm")
+        _first_line(COLD_START, warm)  # fills the cache the warm runs read
+        for label, reused in (("warm cache", warm), ("cache miss", None)):
+            # A miss starts each process with a new, empty cache directory of its own.
+            runs = [_first_line(COLD_START, reused or tempfile.mkdtemp(dir=scratch)) for _ in range(repeat)]
+            split = [
+                _first_line([sys.executable, "-c", COLD_START_SPLIT], reused or tempfile.mkdtemp(dir=scratch))
+                for _ in range(repeat)
+            ]
+            walls = [wall for wall, _, _ in runs]
+            print(
+                f"cold start, {label}, `briefbot ask` spawn to first answer line ({repeat} runs): "
+                f"{_best_typical(walls, digits=0)}"
+            )
+            prepared = "prepare (cache read)" if reused else "prepare (load, index, write)"
+            splits = [[float(x) * 1e3 for x in line.split()] for _, line, _ in split]
+            parts = ", ".join(
+                f"{name} {min(column):.0f}/{statistics.median(column):.0f}"
+                for name, column in zip(
+                    ("imports", prepared, "first answer"), zip(*splits, strict=True), strict=True
+                )
+            )
+            peak = statistics.median(p for _, _, p in runs)
+            print(f"  in a child doing the same, best/median ms: {parts}")
+            print(f"  peak memory of that process (max RSS): {peak:.0f} MiB")
+        size = sum(os.path.getsize(os.path.join(warm, n)) for n in os.listdir(warm) if n.endswith(".pickle"))
+        print(f"  prepared-base cache file: {size / 2**20:.2f} MiB")
 
 
 def real_base(repeat: int) -> None:
