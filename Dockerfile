@@ -13,6 +13,9 @@ RUN useradd --create-home --uid 10001 briefbot && mkdir /data && chown briefbot 
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels 'briefbot[slack,discord]' && rm -rf /wheels
 USER briefbot
+# Validate the baked-in knowledge once, at build time, as the runtime user: its prepared
+# engine lands in that user's cache (~/.cache/briefbot), so a start skips parsing and indexing.
+RUN briefbot kb check
 WORKDIR /data
 # The database lives on the /data volume. The knowledge base is baked into the wheel; to
 # serve a curated copy, mount it at /knowledge and set BRIEFBOT_KNOWLEDGE_DIR=/knowledge
