@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.intents import TOPIC_WORDS, TimelineQuery, parse_timeline_args
 from bot.knowledge import TOPICS
-from bot.text import clean_user_text
+from bot.text import clean_user_text, quote_user_text
 
 __all__ = [
     "COMMAND_HELP",
@@ -41,9 +41,9 @@ COMMAND_HELP = (
 )
 
 TIMELINE_USAGE = (
-    "Usage: `/nato timeline [year | from-to | since year | topic | firsts]`, "
-    "e.g. `/nato timeline 2022`, `/nato timeline 2013-2019`, `/nato timeline since 2021`, "
-    "`/nato timeline maritime`."
+    "Usage: `/nato timeline [year | from-to | since year | since/before event | early/mid/late year | "
+    "topic | firsts | recent]`, e.g. `/nato timeline 2022`, `/nato timeline 2013-2019`, "
+    "`/nato timeline since madrid`, `/nato timeline early 2023`, `/nato timeline maritime`."
 )
 
 
@@ -101,12 +101,6 @@ _TIMELINE_TOKENS = re.compile(
 )
 
 
-def quote_user_text(text: str, limit: int = 60) -> str:
-    """A short, single-line echo of what a user typed, for error messages."""
-    text = clean_user_text(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def parse_command(text: str) -> Command:
     """Parse the text after ``/nato`` (with or without the leading ``/nato``)."""
     text = clean_user_text(text)
@@ -144,6 +138,11 @@ def parse_command(text: str) -> Command:
 def _parse_timeline(rest: str) -> Command:
     if not rest:
         return Timeline(TimelineQuery())
+    bounded = parse_timeline_args(rest)
+    if bounded.since_event or bounded.until_event or bounded.period:
+        # Bounded by an event ("since madrid"), a month or part of a year, or "recent":
+        # the engine finds the event and says so when it cannot.
+        return Timeline(bounded)
     folded = rest.casefold()
     words = folded.replace("–", "-").split()
     topic_words = [w for w in words if w in TOPIC_WORDS or w in TOPICS]

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bot.commands import quote_user_text
 from bot.digest import (
     DIGEST_KINDS,
     DIGEST_USAGE,
@@ -27,6 +26,7 @@ from bot.errors import StoreError
 from bot.knowledge import KnowledgeBase
 from bot.schedule import SCHEDULE_HELP, Schedule, ScheduleError, parse_schedule_words
 from bot.store import NewSubscription, Store, Subscription
+from bot.text import quote_user_text
 
 __all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "DigestCommands"]
 

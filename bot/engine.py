@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from bot.answer import Answer, Candidate, Source, Suggestion
-from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
-from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase
+from bot.intents import AfterNotes, Compare, Define, Help, TimelineQuery, WhoIs, parse_intent
+from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase, PartialDate
 from bot.matcher import Matcher, Query
-from bot.text import clean_user_text, fold_typography, normalise, tokens
+from bot.text import clean_user_text, fold_typography, normalise, quote_user_text, tokens
 from bot.timeline import select_milestones, timeline_text
 from bot.vocabulary import COUNTRIES, content_terms
 
@@ -73,6 +73,9 @@ _QUANTITY = re.compile(
 _YEAR_IN_TEXT = re.compile(r"\b((?:19|20)\d\d)\b")
 _AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
 _PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|intend\w*|propos\w*)\b")
+
+# How surely a few words must match a milestone to bound a timeline ("since Madrid").
+MILESTONE_NAME_SCORE = 0.5
 
 # Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
 # "when" answered by an entry that mentions no year at all, "how many" by one that
@@ -184,6 +187,17 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
                 elif position > 0:
                     capitalised.update(terms)
     return capitalised, lowercase
+
+
+def _before(date: PartialDate, other: PartialDate) -> bool:
+    """Whether ``date`` is surely earlier than ``other`` (unknown months and days are 0)."""
+    if date.year != other.year:
+        return date.year < other.year
+    if not (date.month and other.month):
+        return False
+    if date.month != other.month:
+        return date.month < other.month
+    return bool(date.day and other.day and date.day < other.day)
 
 
 def _counted_terms(words: tuple[str, ...]) -> frozenset[str]:
@@ -337,6 +351,8 @@ class Engine:
             return Answer(HELP_TEXT, intent="help", confidence=1.0, abstained=False)
         if isinstance(intent, TimelineQuery):
             return self.timeline(intent)
+        if isinstance(intent, Compare):
+            return self._compare(intent)
         query = self.matcher.analyse(text)
         if isinstance(intent, AfterNotes):
             return self._after_notes(query)
@@ -356,6 +372,21 @@ class Engine:
     def timeline(self, query: TimelineQuery) -> Answer:
         if query.past_notes:
             return Answer(NOTES_END, intent="timeline", confidence=1.0, abstained=True)
+        if query.since_event or query.until_event:
+            words = query.since_event or query.until_event
+            anchor = self._milestone_named(" ".join(words))
+            if anchor is None or anchor.date is None:
+                text = (
+                    f"I couldn't find “{quote_user_text(' '.join(words), 60)}” among the dated milestones "
+                    "in my notes. Try a year instead, e.g. `/nato timeline since 2021`."
+                )
+                return Answer(text, intent="timeline", confidence=0.0, abstained=True)
+            side = "since" if query.since_event else "before"
+            period = f"{side} {' '.join(words)} ({anchor.date.human()})"
+            if query.since_event:
+                query = replace(query, after=anchor.date, start=anchor.date.year, period=period)
+            else:
+                query = replace(query, before=anchor.date, end=anchor.date.year, period=period)
         entries = select_milestones(self.kb, query)
         if query.about:
             narrowed = self._about(entries, query.about)
@@ -367,7 +398,7 @@ class Engine:
         if not entries:
             first, last = self._span()
             text = (
-                f"No milestones in my notes for {query.describe()}. "
+                f"No milestones in my notes match that ({query.describe()}). "
                 f"They cover {first}–{last}; try `/nato timeline` for all of them."
             )
             return Answer(text, intent="timeline", confidence=1.0, abstained=True, title=title)
@@ -381,6 +412,49 @@ class Engine:
             sources=tuple(self._source(e) for e in entries),
             title=title,
         )
+
+    def _compare(self, intent: Compare) -> Answer:
+        """Which of two milestones came first, by their dates in the notes."""
+        found = [(name, self._milestone_named(name)) for name in (intent.first, intent.second)]
+        missing = [name for name, entry in found if entry is None]
+        if missing:
+            text = (
+                f"I couldn't find “{quote_user_text(missing[0], 60)}” among the dated milestones in my "
+                "notes, so I can't say which came first. `/nato timeline` lists them all."
+            )
+            return Answer(text, intent="compare", confidence=0.0, abstained=True)
+        (_, one), (_, other) = found
+        assert one is not None and other is not None and one.date is not None and other.date is not None
+        if one.id == other.id:
+            text = f"Both name the same milestone in my notes: {one.date.human()} — {one.title}."
+        elif _before(one.date, other.date) or _before(other.date, one.date):
+            early, late = (one, other) if _before(one.date, other.date) else (other, one)
+            assert early.date is not None and late.date is not None
+            first = f"First, in {early.date.human()}: {early.title}."
+            text = f"{first}\nThen, in {late.date.human()}: {late.title}."
+        else:
+            text = (
+                "My notes give no order between these two:\n"
+                f"• {one.date.human()} — {one.title}\n• {other.date.human()} — {other.title}"
+            )
+        return Answer(
+            text,
+            intent="compare",
+            confidence=1.0,
+            abstained=False,
+            entry_ids=tuple(dict.fromkeys((one.id, other.id))),
+            sources=tuple(self._source(e) for e in dict.fromkeys((one, other))),
+            title="Which came first",
+        )
+
+    def _milestone_named(self, name: str) -> Entry | None:
+        """The dated milestone ``name`` ("madrid", "the cyber centre membership") most plainly names."""
+        query = self.matcher.analyse(name)
+        for candidate in self.matcher.rank(query, limit=3, kinds=("milestone",)):
+            entry = self.kb.by_id[candidate.entry_id]
+            if entry.date is not None and candidate.score >= MILESTONE_NAME_SCORE:
+                return entry
+        return None
 
     def _about(self, entries: list[Entry], about: tuple[str, ...]) -> list[Entry] | None:
         """The milestones mentioning every word of ``about``, else its rarest word; None if none do."""

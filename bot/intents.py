@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.knowledge import MONTH_NAMES
+from bot.knowledge import MONTH_NAMES, PartialDate
 from bot.text import normalise
 from bot.vocabulary import content_terms
 
 __all__ = [
     "TOPIC_WORDS",
     "AfterNotes",
+    "Compare",
     "Define",
     "Help",
     "Intent",
@@ -86,6 +87,14 @@ class TimelineQuery:
     month: int | None = None  # with start == end: one month of one year
     also_topics: tuple[str, ...] = ()  # "china and russia timeline": either topic
     about: tuple[str, ...] = ()  # other words that narrow it: "liaison office timeline"
+    # Month bounds, both exclusive, for "early 2023", "since February 2023" and events.
+    after: PartialDate | None = None
+    before: PartialDate | None = None
+    # "since Madrid", "leading up to Vilnius": words naming the milestone the timeline
+    # starts after or ends before; the engine finds it and sets ``after``/``before``.
+    since_event: tuple[str, ...] = ()
+    until_event: tuple[str, ...] = ()
+    period: str = ""  # how the bounds read when the user named them: "since madrid (June 2022)"
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -99,6 +108,9 @@ class TimelineQuery:
             parts.append(" or ".join(self.topics))
         if self.about:
             parts.append(f"on {' '.join(self.about)}")
+        if self.period:
+            parts.append(self.period)
+            return " ".join(parts)
         if self.month and self.start is not None:
             parts.append(f"in {MONTH_NAMES[self.month - 1]} {self.start}")
             return " ".join(parts)
@@ -115,6 +127,22 @@ class TimelineQuery:
     @property
     def past_notes(self) -> bool:
         return self.start is not None and self.start > NOTES_END_YEAR
+
+    def admits(self, date: PartialDate) -> bool:
+        """Whether a milestone on ``date`` is inside the month bounds, for certain.
+
+        A date known only to the year is inside "after June 2022" only from 2023 on.
+        """
+        if self.after is not None and not _later(date, self.after):
+            return False
+        return self.before is None or _later(self.before, date)
+
+
+def _later(date: PartialDate, than: PartialDate) -> bool:
+    """Whether ``date`` is surely in a later month than ``than`` (0 months are unknown)."""
+    if date.year != than.year:
+        return date.year > than.year
+    return bool(date.month and than.month and date.month > than.month)
 
 
 @dataclass(frozen=True)
@@ -133,6 +161,14 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Compare:
+    """"which came first, the IPCP or the cyber centre membership": two events to order."""
+
+    first: str
+    second: str
+
+
+@dataclass(frozen=True)
 class AfterNotes:
     """The question is about a time after the notes end; ``rest`` is what it asks."""
 
@@ -141,7 +177,21 @@ class AfterNotes:
 
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+((?:19|20)\d{2})\b")
 
-Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | None
+Intent = TimelineQuery | WhoIs | Define | Help | AfterNotes | Compare | None
+
+_COMPARE = (
+    re.compile(
+        r"^(?:which|what) (?:came|comes|happened|was|occurred|one was) (?:first|earlier|before)\s+"
+        r"(?:the\s+)?(?P<a>.+?) or (?:the\s+)?(?P<b>.+)$"
+    ),
+    re.compile(
+        r"^(?:the\s+)?(?P<a>.+?) or (?:the\s+)?(?P<b>.+?) "
+        r"(?:which|what) (?:came|happened|was) (?:first|earlier)$"
+    ),
+    re.compile(
+        r"^(?:did|was) (?:the\s+)?(?P<a>.+?) (?:come |happen )?(?:before|after) (?:the\s+)?(?P<b>.+)$"
+    ),
+)
 
 _YEAR = r"(?:19|20)\d{2}"
 _RANGE = re.compile(rf"\b(?:between|from)?\s*({_YEAR})\s*(?:and|to|until|till|through|-|–)\s*({_YEAR})\b")
@@ -165,8 +215,28 @@ _TIMELINE_WORDS = re.compile(
     r"timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|key dates|key events|history|"
     r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
     r"what went on|what occurred|developments|highlights|over time|in order|sequence|"
+    r"what has happened|what s happened|whats happened|what had happened|anything happen\w*|"
+    r"what did (?:nato|japan|they|the two|both)(?: and (?:nato|japan))? do|"
     r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
 )
+# "since Madrid", "in the run-up to Vilnius": a timeline bounded by an event, not a year.
+_EVENT_BOUND = re.compile(
+    r"\b(?P<side>since|after|following|before|prior to|leading up to|lead up to|led up to|"
+    r"in the run up to|run up to|ahead of|until|till|up to)\s+(?:the\s+)?+"
+    r"(?P<event>(?!(?:19|20)\d\ds?\b|now\b|then\b|today\b|that\b|this\b|(?:early|mid|late) |"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (?:19|20)\d\d\b)[a-z][a-z0-9 ]*)$"
+)
+_AFTER_SIDE = frozenset({"since", "after", "following"})
+# "early 2023": the year's first, middle or last third.
+_PART_OF_YEAR = re.compile(rf"\b(early|mid|middle of|late|end of|start of|beginning of)\s+({_YEAR})\b")
+_THIRDS = {"early": (0, 5), "start of": (0, 5), "beginning of": (0, 5), "mid": (4, 9), "middle of": (4, 9)}
+# "since February 2023" / "before May 2023": a month, inclusive with since, exclusive with after.
+_MONTH_BOUND = re.compile(
+    rf"\b(since|from|after|before|until|till|up to)\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    rf"[a-z]*\.?\s+({_YEAR})\b"
+)
+# Recent, as the notes see it: their last twelve months.
+_RECENT = re.compile(r"\b(recent|recently|lately)\b")
 _FIRSTS = re.compile(r"\b(firsts|first[- ]ever|first times?|historic firsts?)\b")
 _WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?:the\s+)?(?P<name>.+)$")
 _DEFINE = re.compile(
@@ -228,6 +298,13 @@ def _about(text: str) -> tuple[str, ...]:
     return tuple(w for w in words if content_terms([w]))
 
 
+def _without_bounds(text: str) -> str:
+    """The request without the words that bound it in time ("since madrid", "early 2023")."""
+    for pattern in (_EVENT_BOUND, _MONTH_BOUND, _PART_OF_YEAR, _RECENT):
+        text = pattern.sub(" ", text)
+    return text
+
+
 def _topics(text: str) -> list[str]:
     found: list[str] = []
     for word in text.split():
@@ -238,16 +315,53 @@ def _topics(text: str) -> list[str]:
 
 
 def parse_timeline_args(text: str) -> TimelineQuery:
-    """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime'."""
+    """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime',
+    'early 2023', 'since february 2023', 'since madrid', 'recent'."""
     norm = normalise(_YEAR_DASH.sub(r"\1 to \2", text))
-    start, end = _year_bounds(norm)
+    if match := _EVENT_BOUND.search(norm):
+        words = tuple(w for w in match.group("event").split() if w not in _TIMELINE_FILLER)
+        if words:
+            rest = parse_timeline_args(norm[: match.start()])
+            if match.group("side") in _AFTER_SIDE:
+                return replace(rest, since_event=words)
+            return replace(rest, until_event=words)
     topics = _topics(norm)
-    month = None
-    if (match := _MONTH.search(norm)) and start == end:
-        month = [m[:3].casefold() for m in MONTH_NAMES].index(match.group(1)[:3]) + 1
-    return TimelineQuery(
-        start, end, topics[0] if topics else None, bool(_FIRSTS.search(norm)), month, tuple(topics[1:])
+    query = TimelineQuery(
+        topic=topics[0] if topics else None, firsts=bool(_FIRSTS.search(norm)), also_topics=tuple(topics[1:])
     )
+    if match := _MONTH_BOUND.search(norm):
+        side, number, year = match.group(1), _month_number(match.group(2)), int(match.group(3))
+        named = PartialDate(year, number)
+        if side in ("since", "from"):  # inclusive: after the month before
+            after = PartialDate(year, number - 1) if number > 1 else PartialDate(year - 1, 12)
+            return replace(query, start=year, after=after, period=f"since {named.human()}")
+        if side == "after":
+            return replace(query, start=year, after=named, period=f"after {named.human()}")
+        return replace(query, end=year, before=named, period=f"before {named.human()}")
+    if match := _PART_OF_YEAR.search(norm):
+        part, year = match.group(1), int(match.group(2))
+        low, high = _THIRDS.get(part, (8, 13))
+        return replace(
+            query,
+            start=year,
+            end=year,
+            after=PartialDate(year, low) if low else None,
+            before=PartialDate(year, high) if high <= 12 else None,
+            period=f"{part} {year}",
+        )
+    start, end = _year_bounds(norm)
+    month: int | None = None
+    if (match := _MONTH.search(norm)) and start == end:
+        month = _month_number(match.group(1))
+    if start is None and end is None and _RECENT.search(norm):
+        first = NOTES_END_YEAR - 1
+        period = f"July {first} – July {NOTES_END_YEAR}"
+        return replace(query, start=first, after=PartialDate(first, 6), period=period)
+    return replace(query, start=start, end=end, month=month)
+
+
+def _month_number(name: str) -> int:
+    return [m[:3].casefold() for m in MONTH_NAMES].index(name[:3]) + 1
 
 
 def parse_intent(question: str) -> Intent:
@@ -255,6 +369,9 @@ def parse_intent(question: str) -> Intent:
     norm = normalise(_YEAR_DASH.sub(r"\1 to \2", question))
     if not norm or _HELP.match(norm):
         return Help()
+    for pattern in _COMPARE:
+        if match := pattern.match(norm):
+            return Compare(match.group("a"), match.group("b"))
     if _RANGE.search(norm) or _SINCE.search(norm):
         # "between 2013 and 2019", "since 2021": a span of years asks for a timeline.
         return parse_timeline_args(norm)
@@ -265,9 +382,13 @@ def parse_intent(question: str) -> Intent:
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
         explicit = re.search(rf"\b(?:{_EXPLICIT_TIMELINE})\b", norm)
-        if explicit or query.start is not None or query.end is not None or query.firsts:
+        bounded = query.since_event or query.until_event or query.after or query.before
+        if explicit or bounded or query.start is not None or query.end is not None or query.firsts:
             # A topic already narrows it; other words then only describe ("joint exercises").
-            return query if query.topics else replace(query, about=_about(norm))
+            if query.topics:
+                return query
+            words = _about(_without_bounds(norm))
+            return replace(query, about=words)
 
     if any(y > NOTES_END_YEAR for y in years):
         return AfterNotes(f"asks about {max(years)}")

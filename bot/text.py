@@ -11,7 +11,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["clean_user_text", "fold_typography", "normalise", "tokens"]
+__all__ = ["clean_user_text", "fold_typography", "normalise", "quote_user_text", "tokens"]
 
 # Typographic characters that people and word processors use interchangeably with
 # their ASCII forms; the source document uses the curly ones.
@@ -88,3 +88,9 @@ def normalise(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Words of already normalised text."""
     return _WORD.findall(text)
+
+
+def quote_user_text(text: str, limit: int = 60) -> str:
+    """A short, single-line echo of what a user typed, for error messages."""
+    text = clean_user_text(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -29,6 +29,8 @@ def select_milestones(kb: KnowledgeBase, query: TimelineQuery) -> list[Entry]:
             continue
         if query.firsts and not entry.first:
             continue
+        if not query.admits(entry.date):
+            continue
         chosen.append(entry)
     return chosen
 

@@ -106,3 +106,25 @@ def test_suggestion_click_answers_that_entry(bot: Bot) -> None:
     clicked = bot.answer_entry(target.entry_id)
     assert clicked.entry_ids == (target.entry_id,)
     assert bot.answer_entry("no-such-entry").ephemeral
+
+
+@pytest.mark.parametrize(
+    ("text", "since_event", "until_event", "period"),
+    [
+        ("timeline since madrid", ("madrid",), (), ""),
+        ("timeline before the vilnius summit", (), ("vilnius", "summit"), ""),
+        ("timeline early 2023", (), (), "early 2023"),
+        ("timeline since feb 2023", (), (), "since February 2023"),
+        ("timeline recent", (), (), "July 2022 – July 2023"),
+    ],
+)
+def test_timeline_can_be_bounded_by_an_event_a_month_or_part_of_a_year(
+    text: str, since_event: tuple[str, ...], until_event: tuple[str, ...], period: str
+) -> None:
+    command = parse_command(text)
+    assert isinstance(command, Timeline)
+    assert (command.query.since_event, command.query.until_event, command.query.period) == (
+        since_event,
+        until_event,
+        period,
+    )

@@ -6,6 +6,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.intents import AfterNotes, TimelineQuery, parse_intent
+from bot.knowledge import PartialDate
 from bot.timeline import select_milestones
 from tests.fixtures import bundled_engine
 
@@ -65,3 +66,83 @@ def test_last_year_is_relative_to_today_so_past_the_notes() -> None:
 
 def test_what_happened_at_a_place_is_still_an_ordinary_question() -> None:
     assert parse_intent("what happened in vilnius") is None
+
+
+# -- bounded by an event or part of a year, and which came first ---------------------------
+
+
+def _dates(engine: Engine, entry_ids: tuple[str, ...]) -> list[PartialDate]:
+    dates = [engine.kb.by_id[e].date for e in entry_ids]
+    assert all(d is not None for d in dates)
+    return [d for d in dates if d is not None]
+
+
+def test_since_an_event_lists_only_what_is_surely_later(engine: Engine) -> None:
+    anchor = engine.kb.by_id["cyber-war-game-2021"].date
+    assert anchor is not None
+    answer = engine.ask("what has happened since the cyber war game")
+    assert answer.intent == "timeline" and not answer.abstained
+    assert "cyber-war-game-2021" not in answer.entry_ids
+    assert answer.entry_ids and all(d.year > anchor.year for d in _dates(engine, answer.entry_ids))
+    assert "since cyber war game (2021)" in answer.text
+
+
+def test_leading_up_to_an_event_lists_only_what_is_surely_earlier(engine: Engine) -> None:
+    answer = engine.ask("events leading up to the vilnius summit")
+    assert not answer.abstained
+    vilnius = [e for e in engine.kb.milestones() if "vilnius" in e.id]
+    assert vilnius and not set(answer.entry_ids) & {e.id for e in vilnius}
+    dates = _dates(engine, answer.entry_ids)
+    assert all((d.year, d.month) < (2023, 7) for d in dates)
+    assert dates[0].year == 2013  # the whole history before it, from the start
+
+
+@pytest.mark.parametrize(
+    ("question", "months"),
+    [("what happened in early 2023", range(1, 5)), ("milestones since february 2023", range(2, 13))],
+)
+def test_part_of_a_year_keeps_to_its_months(engine: Engine, question: str, months: range) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained
+    assert all(d.year == 2023 and d.month in months for d in _dates(engine, answer.entry_ids))
+
+
+def test_recent_means_the_last_year_of_the_notes(engine: Engine) -> None:
+    answer = engine.ask("recent developments in nato japan ties")
+    assert answer.intent == "timeline" and not answer.abstained
+    assert all((d.year, d.month) > (2022, 6) for d in _dates(engine, answer.entry_ids))
+
+
+def test_an_event_the_notes_do_not_have_is_named_back(engine: Engine) -> None:
+    answer = engine.ask("what happened after the zorblax summit")
+    assert answer.abstained
+    assert "zorblax summit" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which came first, the ipcp or the cyber centre membership",
+        "the cyber centre membership or the ipcp, which came first",
+        "did the ipcp come before japan joining the cyber centre",
+    ],
+)
+def test_which_came_first_orders_two_milestones_by_date(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained
+    assert set(answer.entry_ids) == {"ipcp-2014", "japan-joins-nato-cyber-centre-2022"}
+    first, then = answer.text.splitlines()
+    assert first.startswith("First, in 2014:") and then.startswith("Then, in 2022:")
+    assert len(answer.sources) == 2
+
+
+def test_which_came_first_says_when_the_notes_cannot_tell(engine: Engine) -> None:
+    answer = engine.ask("which came first, stoltenberg's tokyo visit or the joint declaration")
+    assert not answer.abstained
+    assert answer.text.startswith("My notes give no order")
+
+
+def test_which_came_first_with_an_unknown_event_names_it(engine: Engine) -> None:
+    answer = engine.ask("which came first, the tokyo visit or the zorblax treaty")
+    assert answer.abstained
+    assert "zorblax treaty" in answer.text
