@@ -293,7 +293,7 @@ async def test_a_live_reload_after_an_edit_validates_the_new_files(tmp_path: Pat
     assert ORIGINAL in live.engine().ask("who is fumio kishida").text
 
 
-def test_a_warm_ask_imports_neither_pydantic_nor_yaml(cache: Path) -> None:
+def test_a_warm_ask_imports_neither_pydantic_nor_yaml(cache: Path, tmp_path: Path) -> None:
     probe = (
         "import sys\n"
         "from adapters.console import main\n"
@@ -302,8 +302,9 @@ def test_a_warm_ask_imports_neither_pydantic_nor_yaml(cache: Path) -> None:
         "print('HEAVY', ','.join(heavy) or '-')\n"
         "sys.exit(code)\n"
     )
-    env = {**os.environ, "BRIEFBOT_CACHE_DIR": str(cache)}
-    env.pop("BRIEFBOT_KNOWLEDGE_DIR", None)
+    root = tmp_path / "knowledge"  # a copy: the two starts must read the same files
+    shutil.copytree(REPO / "knowledge", root)
+    env = {**os.environ, "BRIEFBOT_CACHE_DIR": str(cache), "BRIEFBOT_KNOWLEDGE_DIR": str(root)}
 
     def run() -> str:
         done = subprocess.run(
