@@ -72,6 +72,7 @@ _QUANTITY = re.compile(
 )
 _YEAR_IN_TEXT = re.compile(r"\b((?:19|20)\d\d)\b")
 _AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
+_MODAL = re.compile(r"\b(should|could|would|might|can|ought|must|shall)\b")
 _PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|intend\w*|propos\w*)\b")
 
 # How surely a few words must match a milestone to bound a timeline ("since Madrid").
@@ -162,7 +163,7 @@ _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
     r"announce|announced|attend|attended|approve|approved|complete|completed|finish|finished)\b|"
-    r"\b(outcome|result|results|what happened at)\b|" + _FATE.pattern
+    r"\b(outcome|result|results|what happened at)\b"
 )
 _SUBJECT = re.compile(r"^(?:when|why|how|where|what year) (?:did|does|do|has|have|was|were|will|would) (\w+)")
 _COMPANY = re.compile(r" (?:with|alongside|including|like|among|such as) ")
@@ -404,7 +405,7 @@ class Engine:
             return Answer(text, intent="timeline", confidence=1.0, abstained=True, title=title)
         header = f"{len(entries)} milestone{'s' if len(entries) != 1 else ''} ({query.describe()}):"
         return Answer(
-            f"{header}\n{timeline_text(entries)}",
+            f"{header}\n{timeline_text(entries, latest=bool(query.before and not query.after))}",
             intent="timeline",
             confidence=1.0,
             abstained=False,
@@ -675,7 +676,9 @@ class Engine:
             return self._abstain(NOT_IN_NOTES, scored, candidates)
         best = scored[0]
         text = query.normalised
-        asks_outcome = _FATE.search(text) or (_OUTCOME.search(text) and not _PLAN_WORDS.search(text))
+        # "did the plan go ahead" asks what became of it; "should it go ahead" asks for advice.
+        fate = _FATE.search(text) and not _MODAL.search(text)
+        asks_outcome = fate or (_OUTCOME.search(text) and not _PLAN_WORDS.search(text))
         if best.entry.planned and asks_outcome:
             return self._after_notes(query, scored)
         answer = self._answer(best.entry, best.candidate.score, intent=best.entry.kind, runners=scored[1:])

@@ -42,9 +42,16 @@ def format_milestone(entry: Entry) -> str:
     return f"• {date} — {entry.title}{planned} ({entry.source.paragraph_label()})"
 
 
-def timeline_text(entries: Iterable[Entry], cap: int = TIMELINE_CAP) -> str:
+def timeline_text(entries: Iterable[Entry], cap: int = TIMELINE_CAP, latest: bool = False) -> str:
+    """One line per milestone, at most ``cap``: the first ones, or with ``latest`` the last
+    ones ("what led up to Vilnius" is about the months before it, not 2013)."""
     items = list(entries)
+    if len(items) <= cap:
+        return "\n".join(format_milestone(e) for e in items)
+    hidden = len(items) - cap
+    if latest:
+        lines = [f"…{hidden} earlier (narrow it with a year range or a topic)"]
+        return "\n".join(lines + [format_milestone(e) for e in items[-cap:]])
     lines = [format_milestone(e) for e in items[:cap]]
-    if len(items) > cap:
-        lines.append(f"…and {len(items) - cap} more (narrow it with a year range or a topic)")
+    lines.append(f"…and {hidden} more (narrow it with a year range or a topic)")
     return "\n".join(lines)

@@ -81,6 +81,12 @@ def test_outcomes_of_plans_are_not_invented(engine: Engine, question: str) -> No
     assert answer.text.count("As of July 2023") == 1, answer.text
 
 
+def test_advice_on_whether_a_plan_should_go_ahead_is_answered(engine: Engine) -> None:
+    answer = engine.ask("should the planned nato office in tokyo go ahead even though france objects")
+    assert not answer.abstained, answer.text
+    assert "France" in answer.text
+
+
 def test_abstention_offers_suggestions_when_something_is_close(engine: Engine) -> None:
     answer = engine.ask("when did south korea open a nato office")
     assert answer.abstained

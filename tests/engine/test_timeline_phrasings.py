@@ -95,6 +95,11 @@ def test_leading_up_to_an_event_lists_only_what_is_surely_earlier(engine: Engine
     dates = _dates(engine, answer.entry_ids)
     assert all((d.year, d.month) < (2023, 7) for d in dates)
     assert dates[0].year == 2013  # the whole history before it, from the start
+    # Too many to show: what is shown is the run-up, the latest ones, not 2013.
+    lines = answer.text.splitlines()
+    assert lines[1].startswith(f"…{len(dates) - 20} earlier")
+    assert lines[-1].endswith(f"({engine.kb.by_id[answer.entry_ids[-1]].source.paragraph_label()})")
+    assert engine.kb.by_id[answer.entry_ids[-1]].title in lines[-1]
 
 
 @pytest.mark.parametrize(
