@@ -47,6 +47,9 @@ _US_CAPITALS = re.compile(r"\bUS\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
 _WORD = re.compile(r"[\w$%.]+")
+# "nonmember", "non-member" and "non member" are one idea written three ways: the prefix
+# is split off so all three meet ("postwar", "anti-China" likewise).
+_PREFIXED = re.compile(r"\b(non|anti|post)(?=(?:[a-z]{5,}|war)\b)")
 # Zero-width and bidirectional formatting characters carry no meaning for matching
 # but can hide inside otherwise ordinary words.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -82,6 +85,7 @@ def normalise(text: str) -> str:
     text = _POSSESSIVE.sub(r"\1", text)
     text = text.replace("'", "")
     text = _NON_WORD.sub(" ", text)
+    text = _PREFIXED.sub(r"\1 ", text)
     return _SPACES.sub(" ", text).strip()
 
 
