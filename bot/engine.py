@@ -85,7 +85,11 @@ NO_YEAR_PENALTY = 0.4
 NO_NUMBER_PENALTY = 0.4
 PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names nobody else
 YEAR_MISMATCH_PENALTY = 0.3  # the question names a year the entry never mentions
-COUNTRY_MISMATCH_PENALTY = 0.2  # the question is about a country the entry is not about
+# "how did China react" answered by an entry where no Chinese voice reacts or speaks.
+REACTOR_PENALTY = 0.3
+# Japan is in nearly every question and answer, and "Tokyo" speaks for it as often as
+# "Japan" does; it tells no entry from another.
+_EVERYWHERE = frozenset({"japan"})
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
 ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not about
 SUBJECT_PENALTY = 0.3  # "when did Sweden join NATO" answered by an entry about Japan joining
@@ -139,6 +143,10 @@ _SPEECH = re.compile(
 _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
 )
+# Reacting in words or stance, for who reacted (not "attack": Russia attacks, Kishida speaks).
+_REACTION = re.compile(
+    _SPEECH.pattern + r"|\b(call|object\w*|oppos\w*|protest\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
+)
 # Organisations whose officials a role can belong to ("NATO spokesperson").
 _BODIES = frozenset({"nato", "eu", "un", "g7"})
 # Who-questions about the analysis itself ("who proposed...") may be answered with its authors.
@@ -190,6 +198,14 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     return capitalised, lowercase
 
 
+def _reactors(text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE) -> frozenset[str]:
+    """The countries named before the first verb of reacting or saying in normalised ``text``."""
+    verb = _REACTION.search(text)
+    if verb is None:
+        return frozenset()
+    return frozenset(content_terms(tokens(text[: verb.start()]))) & keep
+
+
 def _before(date: PartialDate, other: PartialDate) -> bool:
     """Whether ``date`` is surely earlier than ``other`` (unknown months and days are 0)."""
     if date.year != other.year:
@@ -222,6 +238,7 @@ class _Shape:
     years: frozenset[int]
     entities: frozenset[str]  # names in the question an answer must be about
     subject: str | None  # the name doing what is asked about ("when did *Sweden* join")
+    reactors: frozenset[str]  # "how did *China* react": an entry where Russia reacts is not it
     counted: frozenset[str]  # "how many planes": planes
 
 
@@ -294,6 +311,15 @@ class Engine:
                     said |= self._find_people_named(f" {normalise(sentence)[: verb.start()]} ")
             said |= self._find_people_named(f" {normalise(entry.speaker or '')} ")
             self._speakers[entry.id] = frozenset(said)
+        # The countries each entry has reacting or speaking: named in its speaker, or
+        # before the verb of a sentence that reports a reaction ("Russian Foreign Ministry
+        # spokeswoman Maria Zakharova said", "China's foreign ministry called").
+        self._actors: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            actors = set(content_terms(tokens(normalise(entry.speaker or "")))) & COUNTRIES
+            for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
+                actors |= _reactors(normalise(sentence), keep=COUNTRIES)
+            self._actors[entry.id] = frozenset(actors)
         self._reports_speech: dict[str, bool] = {
             entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))
             for entry in kb.entries
@@ -580,6 +606,8 @@ class Engine:
         penalty += entity_penalty
         if shape.subject is not None and shape.subject not in self._title_terms[entry.id]:
             penalty += SUBJECT_PENALTY
+        if shape.reactors and shape.reactors.isdisjoint(self._actors[entry.id]):
+            penalty += REACTOR_PENALTY
         if shape.asks_who:
             penalty += self._who_penalty(entry, query)
         if shape.counted and not self._counts(entry.id, shape.counted):
@@ -611,6 +639,7 @@ class Engine:
             years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
+            reactors=_reactors(text),
             counted=counted,
         )
 

@@ -28,6 +28,10 @@ def engine() -> Engine:
         # A person is wanted, but the notes name nobody for it.
         "who heads the nato cyber centre in estonia",
         "which japanese prime minister signed the 2013 declaration",  # Kishida signed 2023's
+        # A country reacting, where the notes have another country (or nobody) reacting.
+        "how did russia react to the 2022 strategic concept",
+        "what did russia say about the shangri-la dialogue",
+        "how did beijing respond to the nato office opening in tokyo",
         # A count the notes never give.
         "how many tanks did japan send to air defender",
         "how many experts does japan have at ccdcoe",  # years in the answer are not counts
