@@ -44,6 +44,8 @@ _UK = re.compile(r"\bu\.k\.(?!\w)|\bunited kingdom\b|\bgreat britain\b")
 _USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b|\bthe us\b|\bus(?=-\w)")
 # Written in capitals, "US" is the country, not the pronoun.
 _US_CAPITALS = re.compile(r"\bUS\b")
+# "who's" and "what's" are "who is" and "what is", not possessives: the intents read them.
+_IS_CONTRACTION = re.compile(r"\b(who|what|where|when|how|why|which|that|there|here|it|she|he)'s\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
 _WORD = re.compile(r"[\w$%.]+")
@@ -82,6 +84,7 @@ def normalise(text: str) -> str:
     text = _US_CAPITALS.sub("USA", fold_typography(clean_user_text(text))).casefold()
     text = _USA.sub(" usa ", text)
     text = _UK.sub(" uk ", text)
+    text = _IS_CONTRACTION.sub(r"\1 is", text)
     text = _POSSESSIVE.sub(r"\1", text)
     text = text.replace("'", "")
     text = _NON_WORD.sub(" ", text)

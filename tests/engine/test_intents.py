@@ -20,6 +20,9 @@ from tests.fixtures import bundled_engine
         ("firsts in nato-japan relations", TimelineQuery(firsts=True)),
         ("2022?", TimelineQuery(2022, 2022)),
         ("who is oana lungescu?", WhoIs("oana lungescu")),
+        # "who's" and "what's" are contractions, not possessives.
+        ("who's jens stoltenberg", WhoIs("jens stoltenberg")),
+        ("what’s ITPP?", Define("itpp")),
         ("what does IUU stand for", Define("iuu")),
         ("help", Help()),
         ("what is nato doing now", AfterNotes("asks about the present")),
