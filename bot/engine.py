@@ -85,6 +85,8 @@ NO_YEAR_PENALTY = 0.4
 NO_NUMBER_PENALTY = 0.4
 PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names nobody else
 YEAR_MISMATCH_PENALTY = 0.3  # the question names a year the entry never mentions
+# "who hosted the Vilnius summit" answered by an entry where nobody hosts anything.
+WHO_VERB_PENALTY = 0.2
 # "how did China react" answered by an entry where no Chinese voice reacts or speaks.
 REACTOR_PENALTY = 0.3
 # Japan is in nearly every question and answer, and "Tokyo" speaks for it as often as
@@ -198,6 +200,24 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     return capitalised, lowercase
 
 
+_WHO_VERB = re.compile(r"^who (\w+)")
+# Ways of saying something that the who-checks for speech already cover.
+_TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
+_AUXILIARIES = frozenset(
+    "is was are were s did does do has have had will would could should can may might must".split()
+)
+
+
+def _who_verb(text: str) -> str | None:
+    """The verb of "who leads the cell" as a term ("lead"); None for "who is", "who said"."""
+    match = _WHO_VERB.match(text)
+    verb = match.group(1) if match else ""
+    if not verb or verb in _AUXILIARIES or _REACTION.fullmatch(verb) or _TALK.fullmatch(verb):
+        return None
+    terms = content_terms([verb])
+    return terms[0] if terms else None
+
+
 def _reactors(text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE) -> frozenset[str]:
     """The countries named before the first verb of reacting or saying in normalised ``text``."""
     verb = _REACTION.search(text)
@@ -239,6 +259,7 @@ class _Shape:
     entities: frozenset[str]  # names in the question an answer must be about
     subject: str | None  # the name doing what is asked about ("when did *Sweden* join")
     reactors: frozenset[str]  # "how did *China* react": an entry where Russia reacts is not it
+    who_verb: str | None  # "who *hosted* the summit": what the person wanted did
     counted: frozenset[str]  # "how many planes": planes
 
 
@@ -610,6 +631,8 @@ class Engine:
             penalty += REACTOR_PENALTY
         if shape.asks_who:
             penalty += self._who_penalty(entry, query)
+            if shape.who_verb and shape.who_verb not in key and shape.who_verb not in body:
+                penalty += WHO_VERB_PENALTY
         if shape.counted and not self._counts(entry.id, shape.counted):
             penalty += COUNT_PENALTY
         return penalty
@@ -640,6 +663,7 @@ class Engine:
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
             reactors=_reactors(text),
+            who_verb=_who_verb(text) if asks_who else None,
             counted=counted,
         )
 

@@ -81,6 +81,16 @@ def test_outcomes_of_plans_are_not_invented(engine: Engine, question: str) -> No
     assert answer.text.count("As of July 2023") == 1, answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("who visited tokyo in february 2023", "Stoltenberg"), ("who talked about a historic crossroads", "Kishida")],
+)
+def test_who_did_something_the_notes_report_is_answered(engine: Engine, question: str, name: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert name in answer.text
+
+
 def test_advice_on_whether_a_plan_should_go_ahead_is_answered(engine: Engine) -> None:
     answer = engine.ask("should the planned nato office in tokyo go ahead even though france objects")
     assert not answer.abstained, answer.text

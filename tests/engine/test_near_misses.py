@@ -28,6 +28,9 @@ def engine() -> Engine:
         # A person is wanted, but the notes name nobody for it.
         "who heads the nato cyber centre in estonia",
         "which japanese prime minister signed the 2013 declaration",  # Kishida signed 2023's
+        # Someone who did something the notes have nobody doing.
+        "who hosted the vilnius summit",
+        "who organises the shangri-la dialogue",
         # A country reacting, where the notes have another country (or nobody) reacting.
         "how did russia react to the 2022 strategic concept",
         "what did russia say about the shangri-la dialogue",
