@@ -83,7 +83,10 @@ def test_outcomes_of_plans_are_not_invented(engine: Engine, question: str) -> No
 
 @pytest.mark.parametrize(
     ("question", "name"),
-    [("who visited tokyo in february 2023", "Stoltenberg"), ("who talked about a historic crossroads", "Kishida")],
+    [
+        ("who visited tokyo in february 2023", "Stoltenberg"),
+        ("who talked about a historic crossroads", "Kishida"),
+    ],
 )
 def test_who_did_something_the_notes_report_is_answered(engine: Engine, question: str, name: str) -> None:
     answer = engine.ask(question)
