@@ -89,3 +89,18 @@ def test_kb_export_prints_every_entry_as_json() -> None:
     entries = json.loads(result.stdout)
     assert len(entries) >= 150
     assert {"id", "kind", "answer", "questions", "source", "content_hash"} <= set(entries[0])
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`briefbot ask ... | head -1`: the reader is gone before the answer is written."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "adapters.console", "ask", "what happened in 2023"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # long before the child has started up and answered
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
