@@ -200,7 +200,8 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
     return capitalised, lowercase
 
 
-_WHO_VERB = re.compile(r"^who (\w+)")
+# "who hosted ...", "which country hosted ...": what the one asked for did.
+_WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b")
 # Ways of saying something that the who-checks for speech already cover.
 _TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
 _AUXILIARIES = frozenset(
@@ -208,10 +209,22 @@ _AUXILIARIES = frozenset(
 )
 
 
+# Verbs that stand for one another in "who hosted / organised / ran it".
+_VERB_KIN: dict[str, frozenset[str]] = {
+    term: group
+    for group in (
+        frozenset(content_terms("host cohost organise organize hold run ran stage convene".split())),
+        frozenset(content_terms("lead head chair command run ran direct".split())),
+    )
+    for term in group
+}
+
+
 def _who_verb(text: str) -> str | None:
-    """The verb of "who leads the cell" as a term ("lead"); None for "who is", "who said"."""
+    """The verb of "who leads the cell" or "which country hosted it" as a term ("lead",
+    "host"); None for "who is", "who said"."""
     match = _WHO_VERB.match(text)
-    verb = match.group(1) if match else ""
+    verb = (match.group(1) or match.group(2)) if match else ""
     if not verb or verb in _AUXILIARIES or _REACTION.fullmatch(verb) or _TALK.fullmatch(verb):
         return None
     terms = content_terms([verb])
@@ -259,7 +272,7 @@ class _Shape:
     entities: frozenset[str]  # names in the question an answer must be about
     subject: str | None  # the name doing what is asked about ("when did *Sweden* join")
     reactors: frozenset[str]  # "how did *China* react": an entry where Russia reacts is not it
-    who_verb: str | None  # "who *hosted* the summit": what the person wanted did
+    who_verb: str | None  # "who / which country *hosted* the summit": what the one wanted did
     counted: frozenset[str]  # "how many planes": planes
 
 
@@ -631,7 +644,9 @@ class Engine:
             penalty += REACTOR_PENALTY
         if shape.asks_who:
             penalty += self._who_penalty(entry, query)
-            if shape.who_verb and shape.who_verb not in key and shape.who_verb not in body:
+        if shape.who_verb:
+            kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
+            if kin.isdisjoint(key) and kin.isdisjoint(body):
                 penalty += WHO_VERB_PENALTY
         if shape.counted and not self._counts(entry.id, shape.counted):
             penalty += COUNT_PENALTY
@@ -663,7 +678,7 @@ class Engine:
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
             reactors=_reactors(text),
-            who_verb=_who_verb(text) if asks_who else None,
+            who_verb=_who_verb(text),
             counted=counted,
         )
 

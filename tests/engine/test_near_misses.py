@@ -31,6 +31,7 @@ def engine() -> Engine:
         # Someone who did something the notes have nobody doing.
         "who hosted the vilnius summit",
         "who organises the shangri-la dialogue",
+        "which country hosted the air defender exercise",
         # A country reacting, where the notes have another country (or nobody) reacting.
         "how did russia react to the 2022 strategic concept",
         "what did russia say about the shangri-la dialogue",
