@@ -213,7 +213,7 @@ _AUXILIARIES = frozenset(
 _VERB_KIN: dict[str, frozenset[str]] = {
     term: group
     for group in (
-        frozenset(content_terms("host cohost organise organize hold run ran stage convene".split())),
+        frozenset(content_terms("host cohost organise organize run ran stage convene".split())),
         frozenset(content_terms("lead head chair command run ran direct".split())),
     )
     for term in group
