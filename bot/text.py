@@ -47,6 +47,10 @@ _US_CAPITALS = re.compile(r"\bUS\b")
 # "who's" and "what's" are "who is" and "what is", not possessives: the intents read them.
 _IS_CONTRACTION = re.compile(r"\b(who|what|where|when|how|why|which|that|there|here|it|she|he)'s\b")
 _POSSESSIVE = re.compile(r"(\w)'s\b")
+# "$30 million", "$30m", "30 million dollars" and "USD 30 million" are one amount.
+_DOLLARS = re.compile(r"\$\s*(\d[\d.,]*)\s*(million|billion|thousand|m|bn|k)?\b")
+_USD = re.compile(r"\b(?:usd|us dollars?)\b")
+_AMOUNT_UNITS = {"m": "million", "bn": "billion", "k": "thousand"}
 _NON_WORD = re.compile(r"[^\w\s%$.]|(?<!\d)\.|\.(?!\d)")
 _WORD = re.compile(r"[\w$%.]+")
 # "nonmember", "non-member" and "non member" are one idea written three ways: the prefix
@@ -82,6 +86,7 @@ def normalise(text: str) -> str:
     "$30 million" and "52%" are what people ask about.
     """
     text = _US_CAPITALS.sub("USA", fold_typography(clean_user_text(text))).casefold()
+    text = _DOLLARS.sub(_spell_dollars, _USD.sub(" dollars ", text))
     text = _USA.sub(" usa ", text)
     text = _UK.sub(" uk ", text)
     text = _IS_CONTRACTION.sub(r"\1 is", text)
@@ -90,6 +95,11 @@ def normalise(text: str) -> str:
     text = _NON_WORD.sub(" ", text)
     text = _PREFIXED.sub(r"\1 ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _spell_dollars(match: re.Match[str]) -> str:
+    unit = match.group(2) or ""
+    return f" {match.group(1)} {_AMOUNT_UNITS.get(unit, unit)} dollars "
 
 
 def tokens(text: str) -> list[str]:

@@ -107,3 +107,10 @@ def test_how_something_evolved_is_a_timeline(engine: Engine) -> None:
     answer = engine.ask("how has japan's cyber cooperation with nato evolved")
     assert answer.intent == "timeline"
     assert all("cyber" in engine.kb.by_id[e].topics for e in answer.entry_ids)
+
+
+@pytest.mark.parametrize("question", ["30 million dollars nato", "usd 30m trust fund", "$30m for ukraine"])
+def test_an_amount_is_found_however_it_is_written(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert "$30 million" in answer.text
