@@ -279,7 +279,8 @@ class _Shape:
 @dataclass(frozen=True)
 class _Scored:
     entry: Entry
-    candidate: Candidate
+    candidate: Candidate  # its score is the fit: the match less the shape penalties
+    relevance: float  # the match alone: how close the topic is, for suggestions
 
 
 class Engine:
@@ -732,6 +733,7 @@ class Engine:
                     Candidate(
                         entry.id, round(score, 4), candidate.phrasing, candidate.fuzzy, candidate.coverage
                     ),
+                    candidate.score,
                 )
             )
         scored.sort(key=lambda s: (-s.candidate.score, s.entry.id))
@@ -808,8 +810,10 @@ class Engine:
         for entry_id in related:
             if entry_id not in exclude and entry_id in self.kb.by_id:
                 chosen.append(self.kb.by_id[entry_id])
+        # Close in topic, even if it does not answer this question: "when did South Korea
+        # open a NATO office" is not answered by the Tokyo office, but it is what is near.
         for item in scored:
-            if item.candidate.score >= self.threshold * 0.6:
+            if item.relevance >= self.threshold * 0.6:
                 chosen.append(item.entry)
         unique: dict[str, Entry] = {}
         for entry in chosen:

@@ -46,7 +46,7 @@ COVERAGE_SHARE = 0.5
 # rarest known word.
 UNKNOWN_WEIGHT = 2.5
 SPELLING_CUTOFF = 80.0
-FUZZY_SHORTLIST = 80
+FUZZY_SHORTLIST = 40
 # A word held by more than this share of the phrasings (and by more than COMMON_MIN of
 # them) does not pick phrasings for fuzzy matching on its own; see Matcher._sharing.
 COMMON_SHARE = 0.25
