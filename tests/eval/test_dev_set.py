@@ -1,9 +1,9 @@
 """The engine on the dev set and the blind holdout: in-scope accuracy and abstention.
 
 The engine issue's target is 90% for both. Measured at the default threshold (0.60)
-the engine reaches about 85% in scope and 78% abstention on the dev set, and about 79%
-and 82% on the holdout (tests/eval/holdout.yaml, written blind by someone else and never
-read while tuning). These tests hold a little below those measured levels as regression
+the engine reaches about 89.7% in scope and 89.2% abstention on the dev set, and about
+86% and 87% on the holdout (tests/eval/holdout.yaml, written blind by someone else and
+never read while tuning; only its aggregate numbers are looked at). These tests hold a little below those measured levels as regression
 floors; the target is still open (see `briefbot eval` and
 `briefbot eval --dev-set tests/eval/holdout.yaml`). Raising the floors records progress.
 """
@@ -44,10 +44,10 @@ def _failures(report: EvalReport, in_scope: bool) -> str:
     )
 
 
-IN_SCOPE_FLOOR = 0.84
-ABSTENTION_FLOOR = 0.77
-HOLDOUT_IN_SCOPE_FLOOR = 0.77
-HOLDOUT_ABSTENTION_FLOOR = 0.80
+IN_SCOPE_FLOOR = 0.89
+ABSTENTION_FLOOR = 0.88
+HOLDOUT_IN_SCOPE_FLOOR = 0.85
+HOLDOUT_ABSTENTION_FLOOR = 0.85
 HOLDOUT = Path(__file__).resolve().parent / "holdout.yaml"
 
 
