@@ -3,9 +3,10 @@
 The engine issue's target is 90% for both. Measured at the default threshold (0.60)
 the engine reaches about 89.7% in scope and 89.2% abstention on the dev set, and about
 86% and 87% on the holdout (tests/eval/holdout.yaml, written blind by someone else and
-never read while tuning; only its aggregate numbers are looked at). These tests hold a little below those measured levels as regression
-floors; the target is still open (see `briefbot eval` and
-`briefbot eval --dev-set tests/eval/holdout.yaml`). Raising the floors records progress.
+never read while tuning; only its aggregate numbers are looked at). These tests hold a
+little below those measured levels as regression floors; the target is still open (see
+`briefbot eval` and `briefbot eval --dev-set tests/eval/holdout.yaml`). Raising the
+floors records progress.
 """
 
 from __future__ import annotations
