@@ -167,6 +167,9 @@ _VARIANTS: dict[str, str] = {
     "kiev": "ukraine",
     "prc": "china",
     "allied": "ally",
+    "job": "role",
+    "jobs": "role",
+    "title": "role",  # "job title": the answers never use the word otherwise
     # Irregular verb forms, so "what was agreed" meets "agree" and "who led" meets "lead".
     "agreed": "agree",
     "seen": "see",
