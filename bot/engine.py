@@ -201,7 +201,9 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
 
 
 # "who hosted ...", "which country hosted ...": what the one asked for did.
-_WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b")
+# "when did Kishida *become* prime minister": a change of role, which an entry that only
+# names the role holder does not date.
+_WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b|^when (?:did|was|were) .*\b(become)\b")
 # Ways of saying something that the who-checks for speech already cover.
 _TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
 _AUXILIARIES = frozenset(
@@ -224,7 +226,7 @@ def _who_verb(text: str) -> str | None:
     """The verb of "who leads the cell" or "which country hosted it" as a term ("lead",
     "host"); None for "who is", "who said"."""
     match = _WHO_VERB.match(text)
-    verb = (match.group(1) or match.group(2)) if match else ""
+    verb = (match.group(1) or match.group(2) or match.group(3)) if match else ""
     if not verb or verb in _AUXILIARIES or _REACTION.fullmatch(verb) or _TALK.fullmatch(verb):
         return None
     terms = content_terms([verb])

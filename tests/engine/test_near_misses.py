@@ -20,6 +20,8 @@ def engine() -> Engine:
         # company ("Japan joined ... with Australia, Sweden and Finland").
         "when did india join the nato cyber centre",
         "when did finland become an sto partner",
+        # When someone took a post: the notes name holders, not when they took office.
+        "when did stoltenberg become secretary general",
         # When, of something the notes give no date for at all.
         "when did nato set up the undersea infrastructure coordination cell",
         # A role nobody in the notes holds.
