@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -488,6 +489,18 @@ class SQLiteStore:
 
     def _open(self, busy_timeout: float) -> sqlite3.Connection:
         where = f"the database {self.path}"
+        try:
+            empty = os.path.getsize(self.path) == 0
+        except OSError:
+            empty = False  # not there yet (or unreadable, which connecting reports)
+        if empty:
+            # SQLite takes an empty file for a new database. A deliberate `touch` is fine,
+            # but a database truncated by a failed copy looks the same: say so.
+            _log.warning(
+                "%s is an empty file; starting a new database in it. If it should have held "
+                "subscriptions, stop briefbot and restore it from a backup.",
+                where,
+            )
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implied.
             conn = sqlite3.connect(

@@ -9,6 +9,7 @@ reply, never a traceback.
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import subprocess
@@ -363,3 +364,24 @@ def test_while_another_process_holds_the_lock_users_get_answers_and_polite_refus
             assert "isn't in my briefing notes" in ask(bot, "qwzx vbnm plk", command=False)
         assert [s.channel for s in store.subscriptions()] == ["C0"]
         assert store.unanswered() == ()
+
+
+def test_an_empty_file_becomes_a_new_database_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 0-byte file may be a deliberate `touch` or a truncated copy: go on, but say so."""
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="bot.store"), SQLiteStore(path):
+        pass
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(path) in w and "empty file" in w and "backup" in w for w in warnings), warnings
+    assert channels(path) == []  # a working, empty database
+
+
+def test_a_new_database_file_is_created_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.store"), SQLiteStore(tmp_path / "new.sqlite3"):
+        pass
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
