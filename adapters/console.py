@@ -32,8 +32,8 @@ __all__ = ["main", "render_reply", "run_chat"]
 # Read from the matcher's own weights, so the explanation cannot drift from the scoring.
 SCORE_FORMULA = (
     f"score = {FUZZY_SHARE:.2f}·fuzzy + {COVERAGE_SHARE:.2f}·coverage + "
-    f"{1 - FUZZY_SHARE - COVERAGE_SHARE:.2f}·precision; the confidence above also carries the engine's "
-    "penalties"
+    f"{1 - FUZZY_SHARE - COVERAGE_SHARE:.2f}·precision = match; the score shown is the match "
+    "after the engine's checks, listed under it"
 )
 
 _log = logging.getLogger(__name__)
@@ -109,6 +109,9 @@ def _explain(engine: Engine, question: str, answer: Answer) -> str:
                 f"  {c.score:.3f}  {c.entry_id:<44} fuzzy {c.fuzzy:5.1f}  "
                 f"coverage {c.coverage:.2f}  via “{c.phrasing}”"
             )
+            if c.adjustments and c.match is not None:
+                changes = "  ".join(f"{amount:+.2f} {reason}" for reason, amount in c.adjustments)
+                lines.append(f"         match {c.match:.3f}  {changes}")
     return "\n".join(lines)
 
 

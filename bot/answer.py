@@ -39,6 +39,10 @@ class Candidate:
     phrasing: str
     fuzzy: float
     coverage: float
+    # For answers: the matcher's score before the engine's checks, and what each check
+    # added or took away ("when, but no year", -0.4), for --explain.
+    match: float | None = None
+    adjustments: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -621,42 +621,43 @@ class Engine:
         scored = self._scored(query)  # a plain role nobody in the notes holds
         return self._abstain(NOT_IN_NOTES, scored, tuple(s.candidate for s in scored[:5]))
 
-    def _shape_penalty(self, entry: Entry, query: Query, shape: _Shape) -> float:
-        """How badly an entry's shape fits what the question asks for."""
-        penalty = 0.0
+    def _shape_penalties(self, entry: Entry, query: Query, shape: _Shape) -> tuple[tuple[str, float], ...]:
+        """How badly an entry's shape fits what the question asks for, check by check."""
+        found: list[tuple[str, float]] = []
         if shape.asks_when:
             if not self._years[entry.id]:
-                penalty += NO_YEAR_PENALTY
+                found.append(("when, but no year", NO_YEAR_PENALTY))
             elif entry.date is None:
-                penalty += UNDATED_PENALTY
+                found.append(("when, but undated", UNDATED_PENALTY))
         if shape.asks_said:
             if shape.speakers and shape.speakers.isdisjoint(self._speakers[entry.id]):
-                penalty += UNSAID_BY_THEM_PENALTY
+                found.append(("not said by them", UNSAID_BY_THEM_PENALTY))
             elif not self._reports_speech[entry.id]:
-                penalty += UNSAID_PENALTY
+                found.append(("nobody says anything", UNSAID_PENALTY))
         if shape.asks_how_many and not self._has_quantity[entry.id]:
-            penalty += NO_NUMBER_PENALTY
+            found.append(("how many, but no number", NO_NUMBER_PENALTY))
         if shape.years and not shape.years & self._years[entry.id]:
-            penalty += YEAR_MISMATCH_PENALTY
+            found.append(("year not mentioned", YEAR_MISMATCH_PENALTY))
         key, body = self.matcher.terms_of(entry.id)
         entity_penalty = 0.0
         for word in shape.entities:
             if word not in key:
                 entity_penalty = max(entity_penalty, ENTITY_PENALTY * (0.25 if word in body else 1.0))
-        penalty += entity_penalty
+        if entity_penalty:
+            found.append(("name not its subject", entity_penalty))
         if shape.subject is not None and shape.subject not in self._title_terms[entry.id]:
-            penalty += SUBJECT_PENALTY
+            found.append((f"{shape.subject} is not what it is about", SUBJECT_PENALTY))
         if shape.reactors and shape.reactors.isdisjoint(self._actors[entry.id]):
-            penalty += REACTOR_PENALTY
-        if shape.asks_who:
-            penalty += self._who_penalty(entry, query)
+            found.append(("another country reacts", REACTOR_PENALTY))
+        if shape.asks_who and (who := self._who_penalty(entry, query)):
+            found.append(("not the person asked for", who))
         if shape.who_verb:
             kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
             if kin.isdisjoint(key) and kin.isdisjoint(body):
-                penalty += WHO_VERB_PENALTY
+                found.append((f"nobody does '{shape.who_verb}'", WHO_VERB_PENALTY))
         if shape.counted and not self._counts(entry.id, shape.counted):
-            penalty += COUNT_PENALTY
-        return penalty
+            found.append(("counts something else", COUNT_PENALTY))
+        return tuple(found)
 
     def _subject(self, text: str) -> str | None:
         """The named doer of "when did Sweden join NATO": a name right after the auxiliary."""
@@ -731,13 +732,15 @@ class Engine:
             bonus = hinted.get(entry.kind, 0.0)
             if shape.asks_when and entry.date is not None:
                 bonus += 0.04
-            score = max(0.0, min(1.0, candidate.score + bonus) - self._shape_penalty(entry, query, shape))
+            penalties = self._shape_penalties(entry, query, shape)
+            score = max(0.0, min(1.0, candidate.score + bonus) - sum(amount for _, amount in penalties))
+            adjustments = ((("kind or date fits", bonus),) if bonus else ()) + tuple(
+                (reason, -amount) for reason, amount in penalties
+            )
             scored.append(
                 _Scored(
                     entry,
-                    Candidate(
-                        entry.id, round(score, 4), candidate.phrasing, candidate.fuzzy, candidate.coverage
-                    ),
+                    replace(candidate, score=round(score, 4), match=candidate.score, adjustments=adjustments),
                     candidate.score,
                 )
             )

@@ -104,3 +104,13 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr
+
+
+def test_explain_lists_the_checks_that_lowered_a_candidate() -> None:
+    """Why did it decline? Each candidate shows its match and what each check took away."""
+    result = briefbot("ask", "when did sweden join nato", "--explain")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "isn't in my briefing notes" in out
+    assert "match 0." in out
+    assert "-0.30 sweden is not what it is about" in out
