@@ -143,7 +143,8 @@ _SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|com
 _SPEECH = re.compile(
     r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
     r"remark\w*|declared|accus\w*|condemn\w*|criticis\w*|criticiz\w*|argu\w*|quote\w*|words|"
-    r"insist\w*|stress\w*|pledg\w*|vow\w*|claim\w*)\b"
+    r"insist\w*|stress\w*|pledg\w*|vow\w*|claim\w*|blast\w*|slam\w*|denounc\w*|lambast\w*|"
+    r"reaffirm\w*|affirm\w*|promis\w*|announc\w*|emphasi[sz]\w*|underlin\w*|attacked)\b"
 )
 _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
@@ -206,6 +207,9 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
 # "who hosted ...", "which country hosted ...": what the one asked for did.
 # "when did Kishida *become* prime minister": a change of role, which an entry that only
 # names the role holder does not date.
+# How far before its verb a reacting country is looked for ("China's foreign ministry
+# spokesperson said": three words; a whole sentence would catch its objects too).
+_REACTOR_REACH = 6
 _WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b|^when (?:did|was|were) .*\b(become)\b")
 # Ways of saying something that the who-checks for speech already cover.
 _TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
@@ -236,12 +240,18 @@ def _who_verb(text: str) -> str | None:
     return terms[0] if terms else None
 
 
-def _reactors(text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE) -> frozenset[str]:
-    """The countries named before the first verb of reacting or saying in normalised ``text``."""
-    verb = _REACTION.search(text)
-    if verb is None:
-        return frozenset()
-    return frozenset(content_terms(tokens(text[: verb.start()]))) & keep
+def _reactors(
+    text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE, first: bool = True
+) -> frozenset[str]:
+    """The countries named in the few words before a verb of reacting or saying in
+    normalised ``text``: before the first such verb, or with ``first=False`` before each
+    ("at the dialogue, which the authors call Asia's top summit, China's minister attacked")."""
+    found: set[str] = set()
+    for verb in _REACTION.finditer(text):
+        found.update(content_terms(tokens(text[: verb.start()])[-_REACTOR_REACH:]))
+        if first:
+            break
+    return frozenset(found) & keep
 
 
 def _before(date: PartialDate, other: PartialDate) -> bool:
@@ -358,7 +368,7 @@ class Engine:
         for entry in kb.entries:
             actors = set(content_terms(tokens(normalise(entry.speaker or "")))) & COUNTRIES
             for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
-                actors |= _reactors(normalise(sentence), keep=COUNTRIES)
+                actors |= _reactors(normalise(sentence), keep=COUNTRIES, first=False)
             self._actors[entry.id] = frozenset(actors)
         self._reports_speech: dict[str, bool] = {
             entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))

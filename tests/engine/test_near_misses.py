@@ -139,3 +139,13 @@ def test_a_role_is_found_under_another_name_for_it(engine: Engine) -> None:
 
 def test_who_leads_something_is_not_answered_with_who_recommended_it(engine: Engine) -> None:
     assert engine.ask("who leads the nato science and technology organization").abstained
+
+
+def test_a_country_that_reacts_in_a_long_sentence_is_still_the_one_reacting(engine: Engine) -> None:
+    """'At the Shangri-La Dialogue (which the authors call ...), China's Defense Minister
+    Li Shangfu attacked ...': China reacts, though 'call' comes first in the sentence."""
+    answer = engine.ask("did china condemn nato japan alignment at shangri-la in 2023")
+    assert not answer.abstained and "Li Shangfu" in answer.text
+    checks = {c.entry_id: dict(c.adjustments) for c in answer.candidates}
+    assert "shangri-la-li-shangfu-2023" in checks
+    assert "another country reacts" not in checks["shangri-la-li-shangfu-2023"]
