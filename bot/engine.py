@@ -670,12 +670,14 @@ class Engine:
         return tuple(found)
 
     def _subject(self, text: str) -> str | None:
-        """The named doer of "when did Sweden join NATO": a name right after the auxiliary."""
+        """The country doing what "when did Sweden join NATO" asks about: the name right
+        after the auxiliary. Only countries: titles name the country an event is about,
+        but often not the person ("A Japanese prime minister attends a NATO summit")."""
         match = _SUBJECT.search(text)
         if match is None:
             return None
         terms = content_terms([match.group(1)])
-        return terms[0] if terms and terms[0] in self._entity_words else None
+        return terms[0] if terms and terms[0] in self._entity_words & COUNTRIES else None
 
     def _shape(self, query: Query) -> _Shape:
         """What the question asks for, worked out once for all its candidates."""
