@@ -752,7 +752,15 @@ class Engine:
             scored.append(
                 _Scored(
                     entry,
-                    replace(candidate, score=round(score, 4), match=candidate.score, adjustments=adjustments),
+                    Candidate(  # not dataclasses.replace: this runs for every candidate
+                        entry.id,
+                        round(score, 4),
+                        candidate.phrasing,
+                        candidate.fuzzy,
+                        candidate.coverage,
+                        candidate.score,
+                        adjustments,
+                    ),
                     candidate.score,
                 )
             )
