@@ -51,6 +51,9 @@ FUZZY_SHORTLIST = 40
 # them) does not pick phrasings for fuzzy matching on its own; see Matcher._sharing.
 COMMON_SHARE = 0.25
 COMMON_MIN = 50
+# Selections made only of common words that are kept (a bound on memory: such words are
+# few, so their combinations are too).
+COMMON_SELECTIONS = 64
 # Distinct unknown words whose correction is remembered (a bound on memory, not a tuning knob).
 SPELLING_CACHE = 4096
 # Headroom on rank's upper bound, so float rounding can never skip an entry that belongs.
@@ -149,6 +152,7 @@ class Matcher:
                 choice_postings.setdefault(term, []).append(choice)
         self._choice_postings = choice_postings
         self._common_posting = max(COMMON_MIN, int(COMMON_SHARE * len(self._choice_terms)))
+        self._common_selections: dict[tuple[str, ...], tuple[list[int], list[str]]] = {}
         # For _precision: each entry's phrasings' idf totals, and for each term the
         # phrasings (by position among the entry's) holding it, once per occurrence; and
         # every term of an entry's phrasings, to skip entries no asked word is in.
@@ -214,11 +218,10 @@ class Matcher:
             return []
         allowed = frozenset(kinds) if kinds is not None else None
         fuzzy_best: dict[int, tuple[float, int]] = {}
-        sharing = self._sharing(query)
-        choices = self._choices
+        sharing, texts = self._sharing(query)
         for _, score, at in process.extract(
             query.sorted_terms,
-            [choices[i] for i in sharing],
+            texts,
             scorer=fuzz.ratio,
             processor=None,
             limit=FUZZY_SHORTLIST,
@@ -302,19 +305,34 @@ class Matcher:
             for _, entry_id, score, position, fuzzy_score, choice, coverage in scored[:limit]
         ]
 
-    def _sharing(self, query: Query) -> list[int]:
-        """The phrasings worth fuzzy-matching: those sharing a distinctive word with the question.
+    def _sharing(self, query: Query) -> tuple[list[int], list[str]]:
+        """The phrasings worth fuzzy-matching, and their texts: those sharing a distinctive
+        word with the question.
 
         A phrasing with no word in common can only resemble the question letter by
         letter, which is noise, not meaning; and skipping them is what keeps a large
         base fast (100k phrasings: the full scan alone took 11 ms). Words most phrasings
         hold ("NATO", "Japan") select nothing, so they count only when the question has
-        no other word the base knows.
+        no other word the base knows. Then the selection is large but one of few (those
+        words are few), so it is built once and kept.
         """
         postings = self._choice_postings
-        held = [postings[t] for t in query.terms if t in postings]
-        distinctive = [p for p in held if len(p) <= self._common_posting]
-        return sorted(set().union(*(distinctive or held)))
+        held = [t for t in query.terms if t in postings]
+        distinctive = [t for t in held if len(postings[t]) <= self._common_posting]
+        if distinctive:
+            return self._phrasings_holding(distinctive)
+        key = tuple(sorted(held))
+        found = self._common_selections.get(key)
+        if found is None:
+            found = self._phrasings_holding(held)
+            if len(self._common_selections) < COMMON_SELECTIONS:
+                self._common_selections[key] = found
+        return found
+
+    def _phrasings_holding(self, terms: Iterable[str]) -> tuple[list[int], list[str]]:
+        postings, choices = self._choice_postings, self._choices
+        indices = sorted(set().union(*[postings[t] for t in terms]))
+        return indices, [choices[i] for i in indices]
 
     def _precision(
         self, position: int, asked_weights: list[tuple[str, float]], shared: frozenset[str]
