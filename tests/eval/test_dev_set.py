@@ -1,12 +1,11 @@
 """The engine on the dev set and the blind holdout: in-scope accuracy and abstention.
 
-The engine issue's target is 90% for both. Measured at the default threshold (0.60)
-the engine reaches about 89.7% in scope and 89.2% abstention on the dev set, and about
-86% and 87% on the holdout (tests/eval/holdout.yaml, written blind by someone else and
-never read while tuning; only its aggregate numbers are looked at). These tests hold a
-little below those measured levels as regression floors; the target is still open (see
-`briefbot eval` and `briefbot eval --dev-set tests/eval/holdout.yaml`). Raising the
-floors records progress.
+The engine issue's target is 90% for both on the dev set, and these tests assert it.
+Measured at the default threshold (0.60) the engine reaches 90.1% in scope and 90.4%
+abstention on the dev set, and about 87% and 87% on the holdout (tests/eval/holdout.yaml,
+written blind by someone else and never read while tuning; only its aggregate numbers
+are looked at), whose floors sit a little below the measured levels. See `briefbot eval`
+and `briefbot eval --dev-set tests/eval/holdout.yaml`.
 """
 
 from __future__ import annotations
@@ -45,9 +44,9 @@ def _failures(report: EvalReport, in_scope: bool) -> str:
     )
 
 
-IN_SCOPE_FLOOR = 0.89
-ABSTENTION_FLOOR = 0.88
-HOLDOUT_IN_SCOPE_FLOOR = 0.85
+IN_SCOPE_FLOOR = 0.90
+ABSTENTION_FLOOR = 0.90
+HOLDOUT_IN_SCOPE_FLOOR = 0.86
 HOLDOUT_ABSTENTION_FLOOR = 0.85
 HOLDOUT = Path(__file__).resolve().parent / "holdout.yaml"
 
