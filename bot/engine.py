@@ -20,7 +20,7 @@ from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase, PartialDate
 from bot.matcher import Matcher, Query
 from bot.text import clean_user_text, fold_typography, normalise, quote_user_text, tokens
 from bot.timeline import select_milestones, timeline_text
-from bot.vocabulary import COUNTRIES, content_terms
+from bot.vocabulary import COUNTRIES, STOP_WORDS, content_terms
 
 __all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
 
@@ -100,7 +100,7 @@ ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not
 SUBJECT_PENALTY = 0.3  # "when did Sweden join NATO" answered by an entry about Japan joining
 NO_PERSON_PENALTY = 0.3  # "who ..." answered by an entry that names nobody else
 ROLE_PENALTY = 0.3  # "who is Japan's defense minister" answered with China's
-COUNT_PENALTY = 0.25  # "how many planes" answered by an entry that counts no planes
+COUNT_PENALTY = 0.4  # "how many planes" answered by an entry that counts no planes
 UNDATED_PENALTY = 0.15  # "when did X happen" answered by an entry with no date of its own
 UNSAID_PENALTY = 0.3  # "what did X say" answered by an entry that reports nobody saying anything
 # "what did Putin say" answered by an entry that does not have Putin saying anything
@@ -161,6 +161,7 @@ _AUTHORSHIP = re.compile(
     r"view|call\w*|describ\w*|analys\w*|conclud\w*)\b"
 )
 _HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
+_HOW_MANY_OWNED = re.compile(r"\bhow many \w+ (?:does|do|did|has|had) (?:the )?(\w+) ha(?:ve|d)\b")
 # Counted things that stand for one another ("how many countries" / "23 NATO members").
 _COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
 # A year is a date, not a count: "Estonia in 2022 and assigned experts" counts no experts.
@@ -265,13 +266,17 @@ def _before(date: PartialDate, other: PartialDate) -> bool:
     return bool(date.day and other.day and date.day < other.day)
 
 
-def _counted_terms(words: tuple[str, ...]) -> frozenset[str]:
-    """The terms within two words before or three after a number in ``words``."""
-    counted: set[str] = set()
-    for position, word in enumerate(words):
-        if _NUMBER_WORD.match(word):
-            counted.update(content_terms(list(words[max(0, position - 2) : position + 4])))
-    return frozenset(counted)
+def _count_windows(words: tuple[str, ...]) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    """For each number in ``words``: the terms within two words before or three after it,
+    and the terms of the three words after it in order ("six G7 members": g7, member)."""
+    return tuple(
+        (
+            frozenset(content_terms(list(words[max(0, position - 2) : position + 4]))),
+            tuple(content_terms(list(words[position + 1 : position + 4]))),
+        )
+        for position, word in enumerate(words)
+        if _NUMBER_WORD.match(word)
+    )
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,7 @@ class _Shape:
     reactors: frozenset[str]  # "how did *China* react": an entry where Russia reacts is not it
     who_verb: str | None  # "who / which country *hosted* the summit": what the one wanted did
     counted: frozenset[str]  # "how many planes": planes
+    count_of: str | None  # "how many NATO members": NATO, which must be by the number too
 
 
 @dataclass(frozen=True)
@@ -379,8 +385,8 @@ class Engine:
             p.id for p in self._people if normalise(p.title.split(",")[0]) in author_names
         )
         # The things each answer counts: words next to a number ("23 NATO members").
-        self._counted: dict[str, frozenset[str]] = {
-            entry.id: _counted_terms(tuple(tokens(normalise(entry.answer)))) for entry in kb.entries
+        self._count_windows: dict[str, tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = {
+            entry.id: _count_windows(tuple(tokens(normalise(entry.answer)))) for entry in kb.entries
         }
         # Names (people, places, countries, bodies): words the answers always capitalise
         # mid-sentence, and rare enough that an entry about them says them.
@@ -665,7 +671,7 @@ class Engine:
             kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
             if kin.isdisjoint(key) and kin.isdisjoint(body):
                 found.append((f"nobody does '{shape.who_verb}'", WHO_VERB_PENALTY))
-        if shape.counted and not self._counts(entry.id, shape.counted):
+        if shape.counted and not self._counts(entry.id, shape.counted, shape.count_of):
             found.append(("counts something else", COUNT_PENALTY))
         return tuple(found)
 
@@ -685,8 +691,20 @@ class Engine:
         asks_who = text.startswith(("who ", "whos ")) or _WHICH_PERSON.search(text) is not None
         asks_said = bool(_SAY.search(text)) and not asks_who
         counted: frozenset[str] = frozenset()
+        count_of: str | None = None
         if match := _HOW_MANY_WHAT.search(text):
-            counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
+            first, second = match.groups()
+            if second and second.endswith("s") and not first.endswith("s") and second not in STOP_WORDS:
+                # "how many NATO members": members, and of NATO (a country is not
+                # insisted on: Japan is in nearly every answer, and "Japanese" in few).
+                counted = frozenset(content_terms([second]))
+                of = content_terms([first])
+                count_of = of[0] if of and of[0] not in COUNTRIES else None
+            else:
+                counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
+                if owner := _HOW_MANY_OWNED.search(text):  # "how many members does NATO have"
+                    of = content_terms([owner.group(1)])
+                    count_of = of[0] if of and of[0] not in COUNTRIES else None
         return _Shape(
             asks_when=bool(_WHEN.search(text)),
             asks_said=asks_said,
@@ -699,6 +717,7 @@ class Engine:
             reactors=_reactors(text),
             who_verb=_who_verb(text),
             counted=counted,
+            count_of=count_of,
         )
 
     def _find_people_named(self, padded: str) -> frozenset[str]:
@@ -728,10 +747,21 @@ class Engine:
             return ROLE_PENALTY
         return 0.0
 
-    def _counts(self, entry_id: str, counted: frozenset[str]) -> bool:
-        """Whether the entry's answer puts a number next to one of the ``counted`` things."""
+    def _counts(self, entry_id: str, counted: frozenset[str], of: str | None = None) -> bool:
+        """Whether the entry's answer puts a number next to one of the ``counted`` things,
+        and, when they are ``of`` something, not a number of someone else's: "six G7
+        members" are not NATO's members, "four such partners" may be the STO's."""
         wanted = counted | _COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else counted
-        return not wanted.isdisjoint(self._counted[entry_id])
+        for window, after in self._count_windows[entry_id]:
+            if wanted.isdisjoint(window):
+                continue
+            if of is None:
+                return True
+            noun = next((i for i, term in enumerate(after) if term in wanted), None)
+            owners = set(after[:noun]) & (self._entity_words | _BODIES) if noun is not None else set()
+            if noun is not None and owners <= {of}:
+                return True
+        return False
 
     def _scored(self, query: Query) -> list[_Scored]:
         candidates = self.matcher.rank(query, limit=CANDIDATES)

@@ -41,6 +41,7 @@ def engine() -> Engine:
         # A count the notes never give.
         "how many tanks did japan send to air defender",
         "how many experts does japan have at ccdcoe",  # years in the answer are not counts
+        "how many nato members are there",  # "six G7 members" counts the G7's, not NATO's
     ],
 )
 def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, question: str) -> None:
@@ -84,6 +85,16 @@ def test_when_the_subject_is_the_entrys_own_it_is_answered(
     answer = engine.ask(question)
     assert not answer.abstained, answer.text
     assert must_contain in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [("how many partners does the sto have", "four"), ("how many g7 members are nato members", "six")],
+)
+def test_a_count_of_the_thing_asked_about_is_answered(engine: Engine, question: str, number: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.text
+    assert number in answer.text
 
 
 def test_a_count_the_notes_give_is_still_answered(engine: Engine) -> None:
