@@ -628,6 +628,15 @@ class Engine:
         if not terms & _ROLE_WORDS:
             return None  # not a role: "who are the hedging countries" is an ordinary question
         holders = [p for p in self._people if terms <= self._person_roles[p.id]]
+        countries = terms & COUNTRIES
+        if not holders and terms - countries == {_role_word("head")} and len(countries) == 1:
+            # "who runs japan": a country's head is its prime minister or its president.
+            holders = [
+                p
+                for p in self._people
+                for top in content_terms(["prime", "president"])
+                if countries | {top} <= self._person_roles[p.id]
+            ]
         if len(holders) == 1:
             return self._answer(holders[0], confidence=0.9, intent="who")
         if holders or terms - _ROLE_WORDS - COUNTRIES - _BODIES:

@@ -239,6 +239,9 @@ _MONTH_BOUND = re.compile(
 _RECENT = re.compile(r"\b(recent|recently|lately)\b")
 _FIRSTS = re.compile(r"\b(firsts|first[- ]ever|first times?|historic firsts?)\b")
 _WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?:the\s+)?(?P<name>.+)$")
+_WHO_LEADS = re.compile(
+    r"^who (?:leads|heads|runs|chairs|is in charge of|is the boss of) (?:the\s+)?(?P<body>.+)$"
+)
 _DEFINE = re.compile(
     r"^(?:what\s+(?:is|are|was|were|does|do)|whats|define|definition of|meaning of|"
     r"explain|expand)\s+(?:the\s+|an?\s+)?(?P<term>.+?)"
@@ -397,6 +400,9 @@ def parse_intent(question: str) -> Intent:
 
     if match := _WHO.match(norm):
         return WhoIs(match.group("name"))
+    if match := _WHO_LEADS.match(norm):
+        # "who leads nato" asks for a role holder as "who is the head of nato" does.
+        return WhoIs(f"head of {match.group('body')}")
     if match := _DEFINE.match(norm):
         term = match.group("term")
         if len(term.split()) <= 6:

@@ -23,6 +23,7 @@ from tests.fixtures import bundled_engine
         # "who's" and "what's" are contractions, not possessives.
         ("who's jens stoltenberg", WhoIs("jens stoltenberg")),
         ("what’s ITPP?", Define("itpp")),
+        ("who leads nato", WhoIs("head of nato")),
         ("what does IUU stand for", Define("iuu")),
         ("help", Help()),
         ("what is nato doing now", AfterNotes("asks about the present")),

@@ -58,6 +58,9 @@ def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, qu
         ("who is Joseph Biden in these notes", "President"),
         ("who is putin according to the paper", "Russia"),
         ("whos the US president", "Biden"),
+        # "who leads X" asks for a role holder as "who is the head of X" does.
+        ("who leads nato", "Stoltenberg"),
+        ("who runs japan", "Kishida"),
     ],
 )
 def test_who_is_finds_the_person_by_name_or_by_role(engine: Engine, question: str, must_contain: str) -> None:
