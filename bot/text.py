@@ -64,14 +64,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def fold_typography(text: str) -> str:
     """NFKC, ASCII quotes and dashes, single spaces: the form evidence spans are compared in."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    if not text.isascii():  # NFKC and the table change only non-ASCII characters
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
     return _SPACES.sub(" ", text).strip()
 
 
 def clean_user_text(text: str) -> str:
     """Strip control and invisible characters a chat client may pass through."""
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
+    if not text.isprintable():  # both kinds of character are unprintable
+        text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     return _SPACES.sub(" ", text).strip()
 
 
@@ -85,15 +86,25 @@ def normalise(text: str) -> str:
     Decimal points inside numbers survive ("7.1"), as do ``$`` and ``%``, because
     "$30 million" and "52%" are what people ask about.
     """
-    text = _US_CAPITALS.sub("USA", fold_typography(clean_user_text(text))).casefold()
-    text = _DOLLARS.sub(_spell_dollars, _USD.sub(" dollars ", text))
-    text = _USA.sub(" usa ", text)
-    text = _UK.sub(" uk ", text)
-    text = _IS_CONTRACTION.sub(r"\1 is", text)
-    text = _POSSESSIVE.sub(r"\1", text)
-    text = text.replace("'", "")
+    # Each rewrite runs only when its text can be there: loading the base normalises
+    # thousands of strings, and most need few of them.
+    text = fold_typography(clean_user_text(text))
+    if "US" in text:
+        text = _US_CAPITALS.sub("USA", text)
+    text = text.casefold()
+    if "usd" in text or "us dollar" in text:
+        text = _USD.sub(" dollars ", text)
+    if "$" in text:
+        text = _DOLLARS.sub(_spell_dollars, text)
+    if "us" in text or "u.s" in text or "united states" in text:
+        text = _USA.sub(" usa ", text)
+    if "u.k" in text or "united kingdom" in text or "great britain" in text:
+        text = _UK.sub(" uk ", text)
+    if "'" in text:
+        text = _POSSESSIVE.sub(r"\1", _IS_CONTRACTION.sub(r"\1 is", text)).replace("'", "")
     text = _NON_WORD.sub(" ", text)
-    text = _PREFIXED.sub(r"\1 ", text)
+    if "non" in text or "anti" in text or "post" in text:
+        text = _PREFIXED.sub(r"\1 ", text)
     return _SPACES.sub(" ", text).strip()
 
 
