@@ -38,7 +38,6 @@ _TYPOGRAPHY = str.maketrans(
     }
 )
 
-_SPACES = re.compile(r"\s+")
 # "U.S." must survive punctuation removal as one word, not as the letters "u" and "s".
 _UK = re.compile(r"\bu\.k\.(?!\w)|\bunited kingdom\b|\bgreat britain\b")
 _USA = re.compile(r"\bu\.s\.(?:a\.)?(?!\w)|\bunited states\b|\bthe us\b|\bus(?=-\w)")
@@ -66,14 +65,14 @@ def fold_typography(text: str) -> str:
     """NFKC, ASCII quotes and dashes, single spaces: the form evidence spans are compared in."""
     if not text.isascii():  # NFKC and the table change only non-ASCII characters
         text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of whitespace made one space, ends trimmed
 
 
 def clean_user_text(text: str) -> str:
     """Strip control and invisible characters a chat client may pass through."""
     if not text.isprintable():  # both kinds of character are unprintable
         text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of whitespace made one space, ends trimmed
 
 
 # Loading the base normalises the same strings many times over (every answer, alias and
@@ -96,7 +95,7 @@ def normalise(text: str) -> str:
         text = _USD.sub(" dollars ", text)
     if "$" in text:
         text = _DOLLARS.sub(_spell_dollars, text)
-    if "us" in text or "u.s" in text or "united states" in text:
+    if "u.s" in text or "united states" in text or "the us" in text or "us-" in text:
         text = _USA.sub(" usa ", text)
     if "u.k" in text or "united kingdom" in text or "great britain" in text:
         text = _UK.sub(" uk ", text)
@@ -105,7 +104,7 @@ def normalise(text: str) -> str:
     text = _NON_WORD.sub(" ", text)
     if "non" in text or "anti" in text or "post" in text:
         text = _PREFIXED.sub(r"\1 ", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of whitespace made one space, ends trimmed
 
 
 def _spell_dollars(match: re.Match[str]) -> str:
