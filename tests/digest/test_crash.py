@@ -47,7 +47,10 @@ def posts(tmp_path: Path) -> list[dict[str, str]]:
 
 
 def subscribe(tmp_path: Path, channels: int = 1, kb_entries: list[dict[str, object]] | None = None) -> None:
-    make_kb_dir(tmp_path, *([kb_entries] if kb_entries else []))
+    if kb_entries:
+        make_kb_dir(tmp_path, kb_entries)
+    else:
+        make_kb_dir(tmp_path)
     with SQLiteStore(tmp_path / "bot.sqlite3") as store:
         for i in range(channels):
             store.add_subscription(

@@ -152,7 +152,7 @@ def test_unknown_subcommands_and_help_show_the_usage(bot: Bot) -> None:
 
 
 class BrokenStore(SQLiteStore):
-    def subscriptions(self, **filters: str | None) -> tuple[()]:  # type: ignore[override]
+    def subscriptions(self, **filters: str | None) -> tuple[()]:
         raise StoreError("writing the database failed: disk I/O error")
 
 

@@ -32,7 +32,8 @@ def due_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
 
 
 def runs_between(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
-    runs, cursor = [], start
+    runs: list[datetime] = []
+    cursor = start
     while True:
         slot = schedule.next_after(cursor)
         if slot.at > end:

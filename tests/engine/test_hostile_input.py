@@ -228,7 +228,13 @@ SCHEDULE_WORDS = (
     "*/15 1-5 5-1 ? L W 7#5 99999999999999999999 0-59/0 mon-fri"
 ).split()
 ZONES = "UTC utc Europe/Brussels Asia/Tokyo EST5EDT Etc/GMT+14 ../../etc/passwd Mars/Olympus /etc/ Z".split()
-mostly = lambda words: st.one_of(*[st.sampled_from(words)] * 3, st.text(max_size=8))  # noqa: E731
+
+
+def mostly(words: list[str]) -> st.SearchStrategy[str]:
+    """Mostly the given words, sometimes anything."""
+    return st.one_of(*[st.sampled_from(words)] * 3, st.text(max_size=8))
+
+
 digest_args = st.builds(
     lambda sub, kind, schedule, zone: " ".join([sub, kind, *schedule, *zone]),
     st.sampled_from(DIGEST_SUBCOMMANDS),  # unknown subcommands: the dispatch property above

@@ -68,7 +68,11 @@ async def test_a_file_change_is_noticed_and_loaded(kb_dir: Path) -> None:
     stop = asyncio.Event()
     results: list[ReloadResult] = []
     changed = asyncio.Event()
-    live.on_reload(lambda r: (results.append(r), changed.set()))
+    def record(result: ReloadResult) -> None:
+        results.append(result)
+        changed.set()
+
+    live.on_reload(record)
     watcher = asyncio.create_task(live.watch(0.05, stop))
     try:
         await asyncio.sleep(0.1)
