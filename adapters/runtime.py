@@ -279,7 +279,13 @@ class Runtime:
                 error_counters.append((logger, counter))
             for service in self.services:
                 await service.start()
-            health = HealthServer(config.health_host, config.health_port, self.status, self.metrics)
+            health = HealthServer(
+                config.health_host,
+                config.health_port,
+                self.status,
+                self.metrics,
+                metrics_token=os.environ.get("BRIEFBOT_METRICS_TOKEN") or None,
+            )
             for service in self.services:
                 service.mount(health.application)
             await health.start()

@@ -55,7 +55,13 @@ __all__ = [
 CONFIG_ENV = "BRIEFBOT_CONFIG"
 DEFAULT_CONFIG_FILE = Path("briefbot.toml")
 # What each platform's credentials are called; read from the environment only.
-SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "DISCORD_TOKEN",
+    "BRIEFBOT_METRICS_TOKEN",
+)
 LOG_FORMATS = ("plain", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

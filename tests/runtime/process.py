@@ -93,11 +93,18 @@ class BriefbotProcess:
         async with self._session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
             return response.status, json.loads(await response.text())
 
-    async def metrics(self) -> str:
+    async def metrics(self, *, authorised: bool = True) -> str:
+        """The /metrics page, with the bearer token when the process was given one."""
         assert self._session is not None
-        async with self._session.get(f"http://127.0.0.1:{self.port}/metrics") as response:
-            assert response.status == 200
-            return await response.text()
+        token = self.env.get("BRIEFBOT_METRICS_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token and authorised else {}
+        async with self._session.get(f"http://127.0.0.1:{self.port}/metrics", headers=headers) as response:
+            text = await response.text()
+            if token and not authorised:
+                assert response.status == 401, text
+                return text
+            assert response.status == 200, text
+            return text
 
     async def wait_health(self, status: int = 200, timeout: float = 30.0, **wanted: Any) -> dict[str, Any]:
         """Poll /healthz until it answers ``status`` and its body has ``wanted``'s values."""

@@ -200,6 +200,9 @@ async def test_sighup_and_kb_reload_swap_the_base_and_a_broken_edit_keeps_the_ol
 # -- operating it: file changes, health, metrics, logs, shutdown -----------------------------
 
 
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+
 async def test_file_changes_health_metrics_logs_and_a_graceful_stop(tmp_path: Path) -> None:
     kb_dir = copy_kb(tmp_path)
     async with SlackEmulator(users=USERS) as slack:
@@ -209,9 +212,11 @@ async def test_file_changes_health_metrics_logs_and_a_graceful_stop(tmp_path: Pa
             BRIEFBOT_DB=str(tmp_path / "b.sqlite3"),
             BRIEFBOT_RELOAD_POLL_SECONDS="0.2",
             BRIEFBOT_LOG_FORMAT="json",
+            BRIEFBOT_METRICS_TOKEN=METRICS_TOKEN,
         )
         async with BriefbotProcess(env, port=free_port()) as bot:
             await bot.wait_health(200)
+            assert METRICS_TOKEN not in await bot.metrics(authorised=False)  # refused, token unsaid
             assert ORIGINAL in await slash(slack, "who is fumio kishida")
 
             edit_kishida(kb_dir)  # a curator saves the file; nobody signals anything
@@ -251,5 +256,5 @@ async def test_file_changes_health_metrics_logs_and_a_graceful_stop(tmp_path: Pa
     assert len(questions) == 3 and {q["outcome"] for q in questions} == {"answered"}
     assert all(len(str(q["user_hash"])) == 24 for q in questions)
     assert records[-1]["message"] == "briefbot: stopped."
-    for secret_or_id in (slack.bot_token, slack.app_token, MEMBER):
+    for secret_or_id in (slack.bot_token, slack.app_token, METRICS_TOKEN, MEMBER):
         assert secret_or_id not in bot.log
