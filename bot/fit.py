@@ -1,0 +1,463 @@
+"""How well an entry fits what a question asks for, beyond the words they share.
+
+The matcher scores shared words; these checks read the question's shape. A "when"
+question wants an entry with a year, "how many planes" a number of planes, "what did
+Putin say" an entry where Putin speaks, "how did China react" one where China reacts,
+"who hosted the summit" one where someone hosts. Each mismatch lowers the entry's score
+by a penalty tuned with ``briefbot eval``'s sweep, and ``briefbot ask --explain`` lists
+them. The tables behind the checks are built once per knowledge base.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase
+from bot.matcher import Matcher, Query
+from bot.text import fold_typography, normalise, tokens
+from bot.vocabulary import COUNTRIES, STOP_WORDS, content_terms
+
+__all__ = ["AS_OF", "BODIES", "ROLE_WORDS", "WHEN", "Fit", "Shape", "role_word"]
+
+WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
+_HOW_MANY = re.compile(
+    r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b"
+)
+_QUANTITY = re.compile(
+    r"[$%]|\b(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|million|billion|"
+    r"half|several|few)\b",
+    re.IGNORECASE,
+)
+_YEAR_IN_TEXT = re.compile(r"\b((?:19|20)\d\d)\b")
+AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
+
+# Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
+# "when" answered by an entry that mentions no year at all, "how many" by one that
+# gives no number: such an answer cannot hold what was asked, whatever the wording.
+NO_YEAR_PENALTY = 0.4
+NO_NUMBER_PENALTY = 0.4
+PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names nobody else
+YEAR_MISMATCH_PENALTY = 0.3  # the question names a year the entry never mentions
+# "who hosted the Vilnius summit" answered by an entry where nobody hosts anything.
+WHO_VERB_PENALTY = 0.2
+# "how did China react" answered by an entry where no Chinese voice reacts or speaks.
+REACTOR_PENALTY = 0.3
+# Japan is in nearly every question and answer, and "Tokyo" speaks for it as often as
+# "Japan" does; it tells no entry from another.
+_EVERYWHERE = frozenset({"japan"})
+SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
+ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not about
+SUBJECT_PENALTY = 0.3  # "when did Sweden join NATO" answered by an entry about Japan joining
+NO_PERSON_PENALTY = 0.3  # "who ..." answered by an entry that names nobody else
+ROLE_PENALTY = 0.3  # "who is Japan's defense minister" answered with China's
+COUNT_PENALTY = 0.4  # "how many planes" answered by an entry that counts no planes
+UNDATED_PENALTY = 0.15  # "when did X happen" answered by an entry with no date of its own
+UNSAID_PENALTY = 0.3  # "what did X say" answered by an entry that reports nobody saying anything
+# "what did Putin say" answered by an entry that does not have Putin saying anything
+# (his biography included): the one thing asked for is missing.
+UNSAID_BY_THEM_PENALTY = 0.4
+# A question word is a name worth insisting on when it belongs to a named thing (a term
+# or person alias, a country) that few entries mention; "NATO" and "Japan" are everywhere.
+ENTITY_MAX_SHARE = 0.2
+# Words for the holders of a role; "who is Japan's <role>" must be answered by a person
+# whose role has them.
+ROLE_WORDS = frozenset(
+    content_terms(
+        """president minister prime premier ambassador spokesperson spokeswoman spokesman
+        secretary chief leader head commander director envoy chancellor king emperor general
+        author professor fellow researcher foreign defense""".split()
+    )
+)
+# Words for the same role, folded to the first: "head of NATO" is its chief.
+_ROLE_SYNONYMS = {
+    term: group[0]
+    for group in (("head", "chief", "leader", "boss"), ("spokesperson", "spokeswoman", "spokesman"))
+    for term in content_terms(list(group))
+}
+
+
+def role_word(term: str) -> str:
+    return _ROLE_SYNONYMS.get(term, term)
+
+
+_SINGULAR_WHO = re.compile(
+    r"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|^which (?:\w+ ){0,2}(?:minister|president|"
+    r"secretary|spokes\w+|leader|official|ambassador|chief|politician|person)\b"
+)
+# "which Japanese prime minister ..." asks for a person as "who" does.
+_WHICH_PERSON = re.compile(
+    r"^which (?:\w+ ){0,2}(?:ministers?|presidents?|secretar(?:y|ies)|spokes\w+|leaders?|officials?|"
+    r"ambassadors?|chiefs?|politicians?|person|people)\b"
+)
+_SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|comment\w*)\b")
+_SPEECH = re.compile(
+    r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
+    r"remark\w*|declared|accus\w*|condemn\w*|criticis\w*|criticiz\w*|argu\w*|quote\w*|words|"
+    r"insist\w*|stress\w*|pledg\w*|vow\w*|claim\w*|blast\w*|slam\w*|denounc\w*|lambast\w*|"
+    r"reaffirm\w*|affirm\w*|promis\w*|announc\w*|emphasi[sz]\w*|underlin\w*|attacked)\b"
+)
+_REACTING = re.compile(
+    _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
+)
+# Reacting in words or stance, for who reacted (not "attack": Russia attacks, Kishida speaks).
+_REACTION = re.compile(
+    _SPEECH.pattern + r"|\b(call|object\w*|oppos\w*|protest\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
+)
+# Organisations whose officials a role can belong to ("NATO spokesperson").
+BODIES = frozenset({"nato", "eu", "un", "g7"})
+# Who-questions about the analysis itself ("who proposed...") may be answered with its authors.
+_AUTHORSHIP = re.compile(
+    r"\b(recommend\w*|propos\w*|suggest\w*|argu\w*|writ\w*|wrote|author\w*|think|thinks|believ\w*|"
+    r"view|call\w*|describ\w*|analys\w*|conclud\w*)\b"
+)
+_HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
+_HOW_MANY_OWNED = re.compile(r"\bhow many \w+ (?:does|do|did|has|had) (?:the )?(\w+) ha(?:ve|d)\b")
+# Counted things that stand for one another ("how many countries" / "23 NATO members").
+_COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
+# A year is a date, not a count: "Estonia in 2022 and assigned experts" counts no experts.
+_NUMBER_WORD = re.compile(
+    r"^(?!(?:19|20)\d\d$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|dozen|million|billion)$"
+)
+_SUBJECT = re.compile(r"^(?:when|why|how|where|what year) (?:did|does|do|has|have|was|were|will|would) (\w+)")
+_COMPANY = re.compile(r" (?:with|alongside|including|like|among|such as) ")
+
+
+_MONTHS = frozenset(content_terms([m.casefold() for m in MONTH_NAMES]))
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+_LETTER_WORD = re.compile(r"[A-Za-z]\w*")
+
+
+def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Terms written capitalised inside a sentence, and terms written in lower case."""
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for text in texts:
+        for sentence in _SENTENCE_END.split(fold_typography(text)):
+            for position, word in enumerate(_LETTER_WORD.findall(sentence)):
+                terms = content_terms(tokens(normalise(word)))
+                if word[0].islower():
+                    lowercase.update(terms)
+                elif position > 0:
+                    capitalised.update(terms)
+    return capitalised, lowercase
+
+
+# "who hosted ...", "which country hosted ...": what the one asked for did.
+# "when did Kishida *become* prime minister": a change of role, which an entry that only
+# names the role holder does not date.
+# How far before its verb a reacting country is looked for ("China's foreign ministry
+# spokesperson said": three words; a whole sentence would catch its objects too).
+_REACTOR_REACH = 6
+_WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b|^when (?:did|was|were) .*\b(become)\b")
+# Ways of saying something that the who-checks for speech already cover.
+_TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
+_AUXILIARIES = frozenset(
+    "is was are were s did does do has have had will would could should can may might must".split()
+)
+
+
+# Verbs that stand for one another in "who hosted / organised / ran it".
+_VERB_KIN: dict[str, frozenset[str]] = {
+    term: group
+    for group in (
+        frozenset(content_terms("host cohost organise organize run ran stage convene".split())),
+        frozenset(content_terms("lead head chair command run ran direct".split())),
+    )
+    for term in group
+}
+
+
+def _who_verb(text: str) -> str | None:
+    """The verb of "who leads the cell" or "which country hosted it" as a term ("lead",
+    "host"); None for "who is", "who said"."""
+    match = _WHO_VERB.match(text)
+    verb = (match.group(1) or match.group(2) or match.group(3)) if match else ""
+    if not verb or verb in _AUXILIARIES or _REACTION.fullmatch(verb) or _TALK.fullmatch(verb):
+        return None
+    terms = content_terms([verb])
+    return terms[0] if terms else None
+
+
+def _reactors(
+    text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE, first: bool = True
+) -> frozenset[str]:
+    """The countries named in the few words before a verb of reacting or saying in
+    normalised ``text``: before the first such verb, or with ``first=False`` before each
+    ("at the dialogue, which the authors call Asia's top summit, China's minister attacked")."""
+    found: set[str] = set()
+    for verb in _REACTION.finditer(text):
+        found.update(content_terms(tokens(text[: verb.start()])[-_REACTOR_REACH:]))
+        if first:
+            break
+    return frozenset(found) & keep
+
+
+def _count_windows(words: tuple[str, ...]) -> tuple[tuple[frozenset[str], tuple[str, ...]], ...]:
+    """For each number in ``words``: the terms within two words before or three after it,
+    and the terms of the three words after it in order ("six G7 members": g7, member)."""
+    return tuple(
+        (
+            frozenset(content_terms(list(words[max(0, position - 2) : position + 4]))),
+            tuple(content_terms(list(words[position + 1 : position + 4]))),
+        )
+        for position, word in enumerate(words)
+        if _NUMBER_WORD.match(word)
+    )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a question asks for, as the shape checks see it."""
+
+    asks_when: bool
+    asks_said: bool  # "what did X say", but not "who said"
+    speakers: frozenset[str]  # the people whose words are asked for
+    asks_how_many: bool
+    asks_who: bool
+    years: frozenset[int]
+    entities: frozenset[str]  # names in the question an answer must be about
+    subject: str | None  # the name doing what is asked about ("when did *Sweden* join")
+    reactors: frozenset[str]  # "how did *China* react": an entry where Russia reacts is not it
+    who_verb: str | None  # "who / which country *hosted* the summit": what the one wanted did
+    counted: frozenset[str]  # "how many planes": planes
+    count_of: str | None  # "how many NATO members": NATO, which must be by the number too
+
+
+
+class Fit:
+    """The question-shape checks over one knowledge base; built once, then read only."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self._people = [e for e in kb.entries if e.kind == "person"]
+        self._years: dict[str, frozenset[int]] = {}
+        self._has_quantity: dict[str, bool] = {}
+        for entry in kb.entries:
+            text = AS_OF.sub(" ", " ".join([entry.title, entry.answer, *entry.questions]))
+            years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+            if entry.date is not None:
+                years.add(entry.date.year)
+            self._years[entry.id] = frozenset(years)
+            self._has_quantity[entry.id] = bool(_QUANTITY.search(_YEAR_IN_TEXT.sub(" ", text)))
+        # Who each entry names: the people a who-question could be answered with.
+        self.person_names: dict[str, frozenset[str]] = {
+            person.id: frozenset(
+                n for n in (normalise(x) for x in (person.title.split(",")[0], *person.aliases)) if len(n) > 3
+            )
+            for person in self._people
+        }
+        # Every candidate of a who-question asks which people the question names.
+        self._people_named = functools.lru_cache(maxsize=256)(self._find_people_named)
+        self.person_roles: dict[str, frozenset[str]] = {
+            person.id: frozenset(
+                role_word(t)
+                for t in content_terms(
+                    tokens(normalise(" ".join([person.title, person.role or "", *person.aliases])))
+                )
+            )
+            for person in self._people
+        }
+        self._named: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            text = f" {normalise(' '.join(filter(None, [entry.answer, entry.speaker])))} "
+            named = {p for p, names in self.person_names.items() if any(f" {n} " in text for n in names)}
+            if entry.kind == "person":
+                named.add(entry.id)
+            self._named[entry.id] = frozenset(named)
+        # The people each entry reports as saying something: its speaker, or a person
+        # named before a verb of saying in a sentence of its answer ("Kishida said", but
+        # not "the authors argue that ... Putin's war machine").
+        self._speakers: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            said: set[str] = set()
+            for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
+                verb = _SPEECH.search(normalise(sentence))
+                if verb is not None:
+                    said |= self._find_people_named(f" {normalise(sentence)[: verb.start()]} ")
+            said |= self._find_people_named(f" {normalise(entry.speaker or '')} ")
+            self._speakers[entry.id] = frozenset(said)
+        # The countries each entry has reacting or speaking: named in its speaker, or
+        # before the verb of a sentence that reports a reaction ("Russian Foreign Ministry
+        # spokeswoman Maria Zakharova said", "China's foreign ministry called").
+        self._actors: dict[str, frozenset[str]] = {}
+        for entry in kb.entries:
+            actors = set(content_terms(tokens(normalise(entry.speaker or "")))) & COUNTRIES
+            for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
+                actors |= _reactors(normalise(sentence), keep=COUNTRIES, first=False)
+            self._actors[entry.id] = frozenset(actors)
+        self._reports_speech: dict[str, bool] = {
+            entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))
+            for entry in kb.entries
+        }
+        author_names = {normalise(a) for d in kb.documents.values() for a in d.authors}
+        self._authors = frozenset(
+            p.id for p in self._people if normalise(p.title.split(",")[0]) in author_names
+        )
+        # The things each answer counts: words next to a number ("23 NATO members").
+        self._count_windows: dict[str, tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = {
+            entry.id: _count_windows(tuple(tokens(normalise(entry.answer)))) for entry in kb.entries
+        }
+        # Names (people, places, countries, bodies): words the answers always capitalise
+        # mid-sentence, and rare enough that an entry about them says them.
+        frequency: dict[str, int] = {}
+        for entry in kb.entries:
+            key_terms, body_terms = self.matcher.terms_of(entry.id)
+            for term in key_terms | body_terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        capitalised, lowercase = _capitalisation(entry.answer for entry in kb.entries)
+        limit = ENTITY_MAX_SHARE * len(kb.entries)
+        self._entity_words = frozenset(
+            w
+            for w in (capitalised - lowercase) | COUNTRIES
+            if 0 < frequency.get(w, 0) <= limit and len(w) > 1 and w not in ROLE_WORDS | _MONTHS
+        )
+        # Who or what each entry's story is about, as its title says it, leaving out the
+        # company ("Japan joins Air Defender *with 23 allies and Sweden*").
+        self._title_terms: dict[str, frozenset[str]] = {
+            entry.id: frozenset(content_terms(tokens(_COMPANY.split(normalise(entry.title))[0])))
+            for entry in kb.entries
+        }
+
+    def penalties(self, entry: Entry, query: Query, shape: Shape) -> tuple[tuple[str, float], ...]:
+        """How badly an entry's shape fits what the question asks for, check by check."""
+        found: list[tuple[str, float]] = []
+        if shape.asks_when:
+            if not self._years[entry.id]:
+                found.append(("when, but no year", NO_YEAR_PENALTY))
+            elif entry.date is None:
+                found.append(("when, but undated", UNDATED_PENALTY))
+        if shape.asks_said:
+            if shape.speakers and shape.speakers.isdisjoint(self._speakers[entry.id]):
+                found.append(("not said by them", UNSAID_BY_THEM_PENALTY))
+            elif not self._reports_speech[entry.id]:
+                found.append(("nobody says anything", UNSAID_PENALTY))
+        if shape.asks_how_many and not self._has_quantity[entry.id]:
+            found.append(("how many, but no number", NO_NUMBER_PENALTY))
+        if shape.years and not shape.years & self._years[entry.id]:
+            found.append(("year not mentioned", YEAR_MISMATCH_PENALTY))
+        key, body = self.matcher.terms_of(entry.id)
+        entity_penalty = 0.0
+        for word in shape.entities:
+            if word not in key:
+                entity_penalty = max(entity_penalty, ENTITY_PENALTY * (0.25 if word in body else 1.0))
+        if entity_penalty:
+            found.append(("name not its subject", entity_penalty))
+        if shape.subject is not None and shape.subject not in self._title_terms[entry.id]:
+            found.append((f"{shape.subject} is not what it is about", SUBJECT_PENALTY))
+        if shape.reactors and shape.reactors.isdisjoint(self._actors[entry.id]):
+            found.append(("another country reacts", REACTOR_PENALTY))
+        if shape.asks_who and (who := self._who_penalty(entry, query)):
+            found.append(("not the person asked for", who))
+        if shape.who_verb:
+            kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
+            if kin.isdisjoint(key) and kin.isdisjoint(body):
+                found.append((f"nobody does '{shape.who_verb}'", WHO_VERB_PENALTY))
+        if shape.counted and not self._counts(entry.id, shape.counted, shape.count_of):
+            found.append(("counts something else", COUNT_PENALTY))
+        return tuple(found)
+
+    def _subject(self, text: str) -> str | None:
+        """The country doing what "when did Sweden join NATO" asks about: the name right
+        after the auxiliary. Only countries: titles name the country an event is about,
+        but often not the person ("A Japanese prime minister attends a NATO summit")."""
+        match = _SUBJECT.search(text)
+        if match is None:
+            return None
+        terms = content_terms([match.group(1)])
+        return terms[0] if terms and terms[0] in self._entity_words & COUNTRIES else None
+
+    def shape(self, query: Query) -> Shape:
+        """What the question asks for, worked out once for all its candidates."""
+        text = query.normalised
+        asks_who = text.startswith(("who ", "whos ")) or _WHICH_PERSON.search(text) is not None
+        asks_said = bool(_SAY.search(text)) and not asks_who
+        counted: frozenset[str] = frozenset()
+        count_of: str | None = None
+        if match := _HOW_MANY_WHAT.search(text):
+            first, second = match.groups()
+            if second and second.endswith("s") and not first.endswith("s") and second not in STOP_WORDS:
+                # "how many NATO members": members, and of NATO (a country is not
+                # insisted on: Japan is in nearly every answer, and "Japanese" in few).
+                counted = frozenset(content_terms([second]))
+                of = content_terms([first])
+                count_of = of[0] if of and of[0] not in COUNTRIES else None
+            else:
+                counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
+                if owner := _HOW_MANY_OWNED.search(text):  # "how many members does NATO have"
+                    of = content_terms([owner.group(1)])
+                    count_of = of[0] if of and of[0] not in COUNTRIES else None
+        return Shape(
+            asks_when=bool(WHEN.search(text)),
+            asks_said=asks_said,
+            speakers=self._people_named(f" {text} ") if asks_said else frozenset(),
+            asks_how_many=bool(_HOW_MANY.search(text)),
+            asks_who=asks_who,
+            years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),
+            entities=frozenset(query.terms) & self._entity_words,
+            subject=self._subject(text),
+            reactors=_reactors(text),
+            who_verb=_who_verb(text),
+            counted=counted,
+            count_of=count_of,
+        )
+
+    def _find_people_named(self, padded: str) -> frozenset[str]:
+        """The people whose names ``padded`` (normalised text with a space each side) contains."""
+        return frozenset(
+            p for p, names in self.person_names.items() if any(f" {n} " in padded for n in names)
+        )
+
+    def _who_penalty(self, entry: Entry, query: Query) -> float:
+        """A who-question wants a person other than the ones it names, in the role it names."""
+        text = f" {query.normalised} "
+        asked = self._people_named(text)
+        if entry.kind == "person" and entry.id in asked:
+            # A who-question that reached here was not "who is <this name>".
+            return SELF_ANSWER_PENALTY
+        speaks = entry.speaker or entry.kind in ("quote", "reaction")
+        if not self._named[entry.id] and speaks and _REACTING.search(query.normalised):
+            return 0.0  # "who objected": someone not in the people list, e.g. a ministry
+        others = self._named[entry.id] - asked
+        if not _AUTHORSHIP.search(query.normalised):
+            others -= self._authors  # "who leads the cell" is not answered by who recommends it
+        if not others:
+            singular = _SINGULAR_WHO.search(query.normalised) is not None
+            return NO_PERSON_PENALTY if singular else PLURAL_NO_PERSON_PENALTY
+        wanted = {role_word(t) for t in query.terms if t in ROLE_WORDS or t in COUNTRIES}
+        if any(t in ROLE_WORDS for t in wanted) and not any(wanted <= self.person_roles[p] for p in others):
+            return ROLE_PENALTY
+        return 0.0
+
+    def _counts(self, entry_id: str, counted: frozenset[str], of: str | None = None) -> bool:
+        """Whether the entry's answer puts a number next to one of the ``counted`` things,
+        and, when they are ``of`` something, not a number of someone else's: "six G7
+        members" are not NATO's members, "four such partners" may be the STO's."""
+        wanted = counted | _COUNT_SYNONYMS if counted & _COUNT_SYNONYMS else counted
+        for window, after in self._count_windows[entry_id]:
+            if wanted.isdisjoint(window):
+                continue
+            if of is None:
+                return True
+            noun = next((i for i, term in enumerate(after) if term in wanted), None)
+            owners = set(after[:noun]) & (self._entity_words | BODIES) if noun is not None else set()
+            if noun is not None and owners <= {of}:
+                return True
+        return False
+
+    # -- pickling: bot.prepared caches a built engine between starts ---------------------
+
+    def __getstate__(self) -> dict[str, object]:
+        """The built tables, without the memo of named people (an lru_cache does not pickle)."""
+        state = self.__dict__.copy()
+        state.pop("_people_named", None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._people_named = functools.lru_cache(maxsize=256)(self._find_people_named)
