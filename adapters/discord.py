@@ -34,6 +34,7 @@ import aiohttp
 import yarl
 
 from adapters.core_thread import CoreThread
+from adapters.in_flight import InFlight
 from bot.digest import DIGEST_KINDS
 from bot.dispatch import Bot, Reply, Request
 from bot.engine import Engine
@@ -679,29 +680,11 @@ class BriefbotClient(discord.Client):
         self._core_thread = CoreThread()
         # Shutting down: answers in flight finish, new requests get a polite "restarting".
         self.draining = False
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @contextlib.contextmanager
-    def _working(self) -> Iterator[None]:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self._in_flight <= 0:
-                self._in_flight = 0
-                self._idle.set()
+        self._in_flight = InFlight()
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._in_flight.wait_idle(timeout)
 
     async def _decline(self, interaction: discord.Interaction[Any]) -> None:
         with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
@@ -771,7 +754,7 @@ class BriefbotClient(discord.Client):
         if self.draining:
             await self._decline(interaction)
             return
-        with self._working():
+        with self._in_flight.working():
             request = self.request_for(interaction, text)
             # If it comes to deferring, the visibility must be chosen before the reply exists:
             # commands that usually answer privately defer privately.
@@ -830,7 +813,7 @@ class BriefbotClient(discord.Client):
         if self.draining:
             await self._decline(interaction)
             return
-        with self._working():
+        with self._in_flight.working():
             try:
                 reply = await self.within_deadline(interaction, True, self.core.answer_entry, entry_id)
                 # The answer is for whoever clicked; the channel already saw the question.
@@ -845,7 +828,7 @@ class BriefbotClient(discord.Client):
         if self.draining:
             await self._decline(interaction)
             return
-        with self._working():
+        with self._in_flight.working():
             try:
                 request = self.request_for(interaction, "")
                 question = _question_from(interaction.message)
@@ -862,7 +845,7 @@ class BriefbotClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if self.draining:
             return  # shutting down: a mention or DM is simply not taken up
-        with self._working():
+        with self._in_flight.working():
             if message.author.bot or self.user is None or message.type not in _CONVERSATION:
                 return
             text = self.addressed_text(message)

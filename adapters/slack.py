@@ -46,6 +46,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.core_thread import CoreThread
+from adapters.in_flight import InFlight
 from adapters.slack_blocks import (
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
@@ -338,9 +339,7 @@ class SlackApp:
         self._seen = _RecentIds()
         self._home_milestones = home_milestones
         self._home: tuple[KnowledgeBase, dict[str, Any]] | None = None
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._in_flight = InFlight()
         self._core_thread = CoreThread()  # acks never wait for the core (see core_thread.py)
         self._register()
 
@@ -373,8 +372,7 @@ class SlackApp:
         self._core_thread.close()
 
     async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
-        self._in_flight += 1
-        self._idle.clear()
+        self._in_flight.begin()
         await next()
 
     def _counted(self, listener: Callable[_P, Awaitable[None]]) -> Callable[_P, Awaitable[None]]:
@@ -384,10 +382,7 @@ class SlackApp:
             try:
                 await listener(*args, **kwargs)
             finally:
-                self._in_flight -= 1
-                if self._in_flight <= 0:
-                    self._in_flight = 0
-                    self._idle.set()
+                self._in_flight.end()
 
         return counted
 
@@ -440,11 +435,7 @@ class SlackApp:
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._in_flight.wait_idle(timeout)
 
     # -- the boundary --------------------------------------------------------------------
 
