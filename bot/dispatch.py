@@ -24,12 +24,12 @@ from bot.commands import (
     Usage,
     WhoCmd,
     parse_command,
-    quote_user_text,
 )
 from bot.engine import Engine
 from bot.errors import StoreError
 from bot.intents import Define, WhoIs
 from bot.knowledge import TOPICS
+from bot.text import quote_user_text
 
 __all__ = ["Bot", "Reply", "Request"]
 
