@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 from bot.answer import Answer, Candidate, Source, Suggestion
 from bot.fit import AS_OF, BODIES, ROLE_WORDS, Fit, role_word
 from bot.intents import AfterNotes, Compare, Define, Help, TimelineQuery, WhoIs, parse_intent
-from bot.knowledge import Entry, KnowledgeBase, PartialDate
+from bot.knowledge import Entry, KnowledgeBase
 from bot.matcher import Matcher, Query
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
 from bot.timeline import select_milestones, timeline_text
@@ -79,17 +79,6 @@ _OUTCOME = re.compile(
     r"announce|announced|attend|attended|approve|approved|complete|completed|finish|finished)\b|"
     r"\b(outcome|result|results|what happened at)\b"
 )
-
-
-def _before(date: PartialDate, other: PartialDate) -> bool:
-    """Whether ``date`` is surely earlier than ``other`` (unknown months and days are 0)."""
-    if date.year != other.year:
-        return date.year < other.year
-    if not (date.month and other.month):
-        return False
-    if date.month != other.month:
-        return date.month < other.month
-    return bool(date.day and other.day and date.day < other.day)
 
 
 @dataclass(frozen=True)
@@ -218,8 +207,8 @@ class Engine:
         assert one is not None and other is not None and one.date is not None and other.date is not None
         if one.id == other.id:
             text = f"Both name the same milestone in my notes: {one.date.human()} — {one.title}."
-        elif _before(one.date, other.date) or _before(other.date, one.date):
-            early, late = (one, other) if _before(one.date, other.date) else (other, one)
+        elif one.date.surely_before(other.date) or other.date.surely_before(one.date):
+            early, late = (one, other) if one.date.surely_before(other.date) else (other, one)
             assert early.date is not None and late.date is not None
             first = f"First, in {early.date.human()}: {early.title}."
             text = f"{first}\nThen, in {late.date.human()}: {late.title}."

@@ -87,7 +87,7 @@ class TimelineQuery:
     month: int | None = None  # with start == end: one month of one year
     also_topics: tuple[str, ...] = ()  # "china and russia timeline": either topic
     about: tuple[str, ...] = ()  # other words that narrow it: "liaison office timeline"
-    # Month bounds, both exclusive, for "early 2023", "since February 2023" and events.
+    # Date bounds, both exclusive, for "early 2023", "since February 2023" and events.
     after: PartialDate | None = None
     before: PartialDate | None = None
     # "since Madrid", "leading up to Vilnius": words naming the milestone the timeline
@@ -129,20 +129,13 @@ class TimelineQuery:
         return self.start is not None and self.start > NOTES_END_YEAR
 
     def admits(self, date: PartialDate) -> bool:
-        """Whether a milestone on ``date`` is inside the month bounds, for certain.
+        """Whether a milestone on ``date`` is inside the bounds, for certain.
 
         A date known only to the year is inside "after June 2022" only from 2023 on.
         """
-        if self.after is not None and not _later(date, self.after):
+        if self.after is not None and not self.after.surely_before(date):
             return False
-        return self.before is None or _later(self.before, date)
-
-
-def _later(date: PartialDate, than: PartialDate) -> bool:
-    """Whether ``date`` is surely in a later month than ``than`` (0 months are unknown)."""
-    if date.year != than.year:
-        return date.year > than.year
-    return bool(date.month and than.month and date.month > than.month)
+        return self.before is None or date.surely_before(self.before)
 
 
 @dataclass(frozen=True)

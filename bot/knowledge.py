@@ -136,6 +136,19 @@ class PartialDate:
             return f"{MONTH_NAMES[self.month - 1]} {self.year}"
         return f"{self.day} {MONTH_NAMES[self.month - 1]} {self.year}"
 
+    def surely_before(self, other: PartialDate) -> bool:
+        """Whether this date is earlier than ``other`` whatever the unknown parts are.
+
+        "2022" is not surely before "June 2022", nor "February 2023" before "February 2023".
+        """
+        if self.year != other.year:
+            return self.year < other.year
+        if not (self.month and other.month):
+            return False
+        if self.month != other.month:
+            return self.month < other.month
+        return bool(self.day and other.day and self.day < other.day)
+
     def __str__(self) -> str:
         return self.iso()
 

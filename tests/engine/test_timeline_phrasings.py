@@ -151,3 +151,22 @@ def test_which_came_first_with_an_unknown_event_names_it(engine: Engine) -> None
     answer = engine.ask("which came first, the tokyo visit or the zorblax treaty")
     assert answer.abstained
     assert "zorblax treaty" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "before"),
+    [
+        ("2021", "2022-06", True),
+        ("2022", "2022-06", False),  # the year alone could be July 2022
+        ("2023-02", "2023-02", False),
+        ("2023-02", "2023-03", True),
+        ("2023-07-10", "2023-07-11", True),
+        ("2023-07", "2023-07-11", False),
+    ],
+)
+def test_a_date_is_before_another_only_whatever_its_unknown_parts_are(
+    first: str, second: str, before: bool
+) -> None:
+    one, other = PartialDate.parse(first), PartialDate.parse(second)
+    assert one.surely_before(other) is before
+    assert not other.surely_before(one)  # never both ways
