@@ -84,15 +84,15 @@ def role_word(term: str) -> str:
     return _ROLE_SYNONYMS.get(term, term)
 
 
+# Nouns for people, for "which (Japanese prime) minister(s) ...": one, or one or more.
+_PERSON_NOUNS = ("minister", "president", "leader", "official", "ambassador", "chief", "politician")
+_ONE_PERSON = "|".join(_PERSON_NOUNS) + r"|secretary|spokes\w+|person"
+_ANY_PEOPLE = "|".join(f"{noun}s?" for noun in _PERSON_NOUNS) + r"|secretar(?:y|ies)|spokes\w+|person|people"
 _SINGULAR_WHO = re.compile(
-    r"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|^which (?:\w+ ){0,2}(?:minister|president|"
-    r"secretary|spokes\w+|leader|official|ambassador|chief|politician|person)\b"
+    rf"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|^which (?:\w+ ){{0,2}}(?:{_ONE_PERSON})\b"
 )
 # "which Japanese prime minister ..." asks for a person as "who" does.
-_WHICH_PERSON = re.compile(
-    r"^which (?:\w+ ){0,2}(?:ministers?|presidents?|secretar(?:y|ies)|spokes\w+|leaders?|officials?|"
-    r"ambassadors?|chiefs?|politicians?|person|people)\b"
-)
+_WHICH_PERSON = re.compile(rf"^which (?:\w+ ){{0,2}}(?:{_ANY_PEOPLE})\b")
 _SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|comment\w*)\b")
 _SPEECH = re.compile(
     r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
