@@ -96,8 +96,8 @@ class Engine:
         self.threshold = threshold
         self.matcher = Matcher(kb)
         self._suggestion_pools: dict[tuple[str, ...], tuple[list[Entry], dict[int, str]]] = {}
-        self._people = [e for e in kb.entries if e.kind == "person"]
-        self._terms = [e for e in kb.entries if e.kind == "term"]
+        self._people = kb.of_kind("person")
+        self._terms = kb.of_kind("term")
         self._alias_owner: dict[str, Entry] = {}
         for entry in (*self._people, *self._terms):
             for name in (entry.title, *entry.aliases):

@@ -235,7 +235,7 @@ class Fit:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         self.kb = kb
         self.matcher = matcher
-        self._people = [e for e in kb.entries if e.kind == "person"]
+        self._people = kb.of_kind("person")
         self._years: dict[str, frozenset[int]] = {}
         self._has_quantity: dict[str, bool] = {}
         for entry in kb.entries:
