@@ -17,15 +17,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.answer import Answer
-from bot.citations import read_paragraphs, uncited_paragraphs, verify_evidence
-from bot.dispatch import Bot, Reply, Request
-from bot.engine import Engine
+from bot.dispatch import Bot, reply_from_answer
 from bot.errors import BriefbotError, KnowledgeError
-from bot.evaluation import default_dev_set, evaluate, load_dev_set, sweep
-from bot.knowledge import KINDS
-from bot.matcher import COVERAGE_SHARE, FUZZY_SHARE
-from bot.prepared import prepare
+from bot.knowledge.base import KINDS
+from bot.knowledge.citations import read_paragraphs, uncited_paragraphs, verify_evidence
+from bot.messages import Reply, Request
+from bot.ops.prepared import prepare
+from bot.qa.answer import Answer
+from bot.qa.engine import Engine
+from bot.qa.evaluation import default_dev_set, evaluate, load_dev_set, sweep
+from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
 
 __all__ = ["main", "render_reply", "run_chat"]
 
@@ -165,7 +166,7 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
         )
         return 2
     answer = engine.ask(args.question)
-    print(render_reply(Reply.from_answer(answer, args.question)))
+    print(render_reply(reply_from_answer(answer, args.question)))
     if args.explain:
         print(_explain(engine, args.question, answer))
     return 0

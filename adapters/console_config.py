@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.runtime import PLATFORMS, configured_platforms
-from bot.config import SECRET_VARIABLES, Config
-from bot.knowledge import default_knowledge_dir
+from bot.knowledge.base import default_knowledge_dir
+from bot.ops.config import SECRET_VARIABLES, Config
 
 __all__ = ["show_config"]
 

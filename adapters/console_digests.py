@@ -16,15 +16,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.digest import DigestError, compose, parse_spec
-from bot.digest_commands import DigestCommands
-from bot.dispatch import Bot, Reply
-from bot.engine import Engine
+from bot.digests.commands import DigestCommands
+from bot.digests.compose import DigestError, compose, parse_spec
+from bot.digests.poster import ChannelRef
+from bot.digests.scheduler import Scheduler
+from bot.dispatch import Bot
 from bot.errors import StoreError
-from bot.knowledge import KnowledgeBase
-from bot.poster import ChannelRef
-from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply
+from bot.qa.engine import Engine
+from bot.store.sqlite import SQLiteStore
 
 __all__ = [
     "ConsolePoster",

@@ -35,13 +35,14 @@ import yarl
 
 from adapters.core_thread import CoreThread
 from adapters.in_flight import InFlight
-from bot.digest import DIGEST_KINDS
-from bot.dispatch import Bot, Reply, Request
-from bot.engine import Engine
+from bot.digests.compose import DIGEST_KINDS
+from bot.digests.poster import ChannelRef, PostError
+from bot.digests.scheduler import Scheduler
+from bot.dispatch import Bot
 from bot.errors import ConfigError
-from bot.knowledge import TOPICS, Entry, KnowledgeBase
-from bot.poster import ChannelRef, PostError
-from bot.scheduler import Scheduler
+from bot.knowledge.base import TOPICS, Entry, KnowledgeBase
+from bot.messages import Reply, Request
+from bot.qa.engine import Engine
 
 with warnings.catch_warnings():
     # discord.py imports the standard library's audioop for voice, which we never use;
@@ -1141,7 +1142,7 @@ class DiscordService:
 def run_discord(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | None = None) -> int:
     """`briefbot discord [sync [--guild ID]]`: register the commands, or the runtime with
     Discord alone (``briefbot run`` starts every configured platform). ``engine``, when
-    given, is one already built on ``kb`` (``bot.prepared``)."""
+    given, is one already built on ``kb`` (``bot.ops.prepared``)."""
     settings = DiscordSettings.from_env()
     if getattr(args, "discord_command", None) == "sync":
         with discord_endpoints(settings.api_base, settings.gateway):

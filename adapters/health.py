@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.errors import ConfigError
-from bot.metrics import CONTENT_TYPE, Metrics
+from bot.ops.metrics import CONTENT_TYPE, Metrics
 
 __all__ = ["HEALTH_PATH", "METRICS_PATH", "HealthServer"]
 

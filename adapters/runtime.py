@@ -40,19 +40,19 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
-from bot.config import SECRET_VARIABLES, Config, load_config
-from bot.digest_commands import DigestCommands
+from bot.digests.commands import DigestCommands
+from bot.digests.poster import Poster
+from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
-from bot.engine import Engine
 from bot.errors import ConfigError
-from bot.knowledge import KnowledgeBase
-from bot.live import LiveKnowledge, ReloadResult
-from bot.logs import configure_logging
-from bot.metrics import Metrics, PlatformErrorCounter
-from bot.observed import ObservedBot
-from bot.poster import Poster
-from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
+from bot.knowledge.base import KnowledgeBase
+from bot.ops.config import SECRET_VARIABLES, Config, load_config
+from bot.ops.live import LiveKnowledge, ReloadResult
+from bot.ops.logs import configure_logging
+from bot.ops.metrics import Metrics, PlatformErrorCounter
+from bot.ops.observed import ObservedBot
+from bot.qa.engine import Engine
+from bot.store.sqlite import SQLiteStore
 
 __all__ = [
     "PLATFORMS",
@@ -187,7 +187,7 @@ class Runtime:
     ) -> None:
         self.config = config
         self.kb = kb
-        self.engine = engine  # already built on kb (bot.prepared), or None to build one
+        self.engine = engine  # already built on kb (bot.ops.prepared), or None to build one
         self.factories = dict(factories)
         self.metrics = Metrics()
         self.services: list[Service] = []
@@ -420,7 +420,7 @@ def config_for(args: argparse.Namespace) -> Config:
 def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: Engine | None = None) -> int:
     """Run until SIGTERM/SIGINT; ``only`` limits it to one platform (``briefbot slack``).
 
-    ``engine``, when given, is one already built on ``kb`` (``bot.prepared``), used as it is.
+    ``engine``, when given, is one already built on ``kb`` (``bot.ops.prepared``), used as it is.
     """
     platforms = (only,) if only else configured_platforms(os.environ)
     if not platforms:

@@ -58,11 +58,12 @@ from adapters.slack_blocks import (
     render_reply,
 )
 from bot.commands import DigestCmd, parse_command
-from bot.dispatch import Bot, Reply, Request
-from bot.engine import Engine
+from bot.digests.poster import ChannelRef, PostError
+from bot.dispatch import Bot
 from bot.errors import ConfigError
-from bot.knowledge import KnowledgeBase
-from bot.poster import ChannelRef, PostError
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply, Request
+from bot.qa.engine import Engine
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -775,7 +776,7 @@ def run_slack(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | N
     """``briefbot slack``: the runtime with Slack alone (``briefbot run`` starts every platform).
 
     A missing or rejected setting raises ConfigError, which names it (never its value).
-    ``engine``, when given, is one already built on ``kb`` (``bot.prepared``).
+    ``engine``, when given, is one already built on ``kb`` (``bot.ops.prepared``).
     """
     from adapters.runtime import config_for, run
 

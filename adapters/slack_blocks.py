@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.answer import Suggestion
-from bot.dispatch import Reply
-from bot.knowledge import KnowledgeBase
-from bot.timeline import format_milestone
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply, Suggestion
+from bot.qa.timeline import format_milestone
 
 __all__ = [
     "ACTION_HELPFUL",

@@ -10,7 +10,7 @@ where other work comes and goes, so a single run says little.
 
 - cold start: the product path, ``python -m adapters.console ask "<question>"``, from
   spawning it to the first answer line printed, timed by the parent, with its peak memory.
-  Twice: with a warm prepared-base cache (``bot.prepared``; the normal start) and with a
+  Twice: with a warm prepared-base cache (``bot.ops.prepared``; the normal start) and with a
   cache miss (the first start after a knowledge or code change: a fresh, empty
   ``BRIEFBOT_CACHE_DIR``, so the base is validated, indexed and written to the cache).
   Then the split of the same work inside a child (imports, prepare, first answer).
@@ -43,7 +43,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.knowledge import KnowledgeBase  # noqa: E402
+from bot.knowledge.base import KnowledgeBase  # noqa: E402
 
 FIRST_QUESTION = "when did japan join the nato cyber centre"
 
@@ -55,7 +55,7 @@ COLD_START_SPLIT = f"""
 import time
 t0 = time.perf_counter()
 import adapters.console
-from bot.prepared import prepare
+from bot.ops.prepared import prepare
 t1 = time.perf_counter()
 engine = prepare()
 t2 = time.perf_counter()
@@ -111,9 +111,9 @@ def _peak_mib() -> float:
 
 
 def child_real() -> dict[str, Any]:
-    from bot.engine import Engine
-    from bot.evaluation import default_dev_set, load_dev_set
-    from bot.knowledge import load_knowledge
+    from bot.knowledge.base import load_knowledge
+    from bot.qa.engine import Engine
+    from bot.qa.evaluation import default_dev_set, load_dev_set
 
     engine = Engine(load_knowledge())
     questions = [case.question for case in load_dev_set(default_dev_set())]
@@ -129,9 +129,9 @@ def child_real() -> dict[str, Any]:
 
 
 def child_synthetic(size: int) -> dict[str, Any]:
-    from bot.engine import Engine
-    from bot.evaluation import default_dev_set, load_dev_set
-    from bot.knowledge import load_knowledge
+    from bot.knowledge.base import load_knowledge
+    from bot.qa.engine import Engine
+    from bot.qa.evaluation import default_dev_set, load_dev_set
 
     kb = synthetic(load_knowledge(), size)
     start = time.perf_counter()

@@ -46,12 +46,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from adapters.slack import EVENTS_PATH, build_app, serve_http  # noqa: E402
-from bot.digest_commands import DigestCommands  # noqa: E402
+from bot.digests.commands import DigestCommands  # noqa: E402
 from bot.dispatch import Bot  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluation import default_dev_set, load_dev_set  # noqa: E402
-from bot.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.store import SQLiteStore  # noqa: E402
+from bot.knowledge.base import KnowledgeBase, load_knowledge  # noqa: E402
+from bot.qa.engine import Engine  # noqa: E402
+from bot.qa.evaluation import default_dev_set, load_dev_set  # noqa: E402
+from bot.store.sqlite import SQLiteStore  # noqa: E402
 from tests.adapters.slack.emulator import SlackEmulator, sign, slash_command  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"

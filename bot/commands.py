@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.intents import TOPIC_WORDS, TimelineQuery, parse_timeline_args
-from bot.knowledge import TOPICS
+from bot.knowledge.base import TOPICS
+from bot.qa.intents import TOPIC_WORDS, TimelineQuery, parse_timeline_args
 from bot.text import clean_user_text, quote_user_text
 
 __all__ = [

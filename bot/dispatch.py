@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from dataclasses import replace
 
-from bot.answer import Answer, Suggestion
 from bot.commands import (
     COMMAND_HELP,
     Ask,
@@ -25,84 +23,33 @@ from bot.commands import (
     WhoCmd,
     parse_command,
 )
-from bot.engine import Engine
 from bot.errors import StoreError
-from bot.intents import Define, WhoIs
-from bot.knowledge import TOPICS
+from bot.knowledge.base import TOPICS
+from bot.messages import DigestHandler, FeedbackSink, Reply, Request, Suggestion
+from bot.qa.answer import Answer
+from bot.qa.engine import Engine
+from bot.qa.intents import Define, WhoIs
 from bot.text import quote_user_text
 
-__all__ = ["Bot", "Reply", "Request"]
+__all__ = ["Bot", "reply_from_answer"]
 
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Request:
-    """What a user said, wherever they said it."""
-
-    platform: str  # "slack" | "discord" | "console"
-    user: str
-    channel: str
-    text: str
-    is_command: bool = False  # arrived as `/nato …` rather than a mention or DM
-    workspace: str = ""  # Slack team or Discord guild; "" for DMs and the console
-    user_is_manager: bool = False  # the adapter's verdict: may manage channel subscriptions
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the bot says back; adapters render it (Block Kit, embeds, plain text)."""
-
-    text: str
-    title: str | None = None
-    fields: tuple[tuple[str, str], ...] = ()
-    source_line: str | None = None
-    suggestions: tuple[Suggestion, ...] = ()
-    ephemeral: bool = False
-    kind: str = "answer"  # answer | abstain | usage | help | refusal | digest | info
-    entry_ids: tuple[str, ...] = ()
-    question: str = ""
-    feedback: bool = False  # offer helpful / not helpful buttons
-    parts: tuple[str, ...] = field(default=(), compare=False)  # long text pre-split by the caller
-    confidence: float | None = field(default=None, compare=False)  # the engine's, for the logs
-
-    @classmethod
-    def from_answer(cls, answer: Answer, question: str) -> Reply:
-        return cls(
-            text=answer.text,
-            title=answer.title,
-            source_line=answer.source_line(),
-            suggestions=answer.suggestions,
-            ephemeral=False,
-            kind="abstain" if answer.abstained else "answer",
-            entry_ids=answer.entry_ids,
-            question=question,
-            feedback=not answer.abstained and answer.intent not in ("help", "empty"),
-            confidence=answer.confidence,
-        )
-
-
-DigestHandler = Callable[[Request, str], Reply]
-
-
-class FeedbackSink(Protocol):
-    """Where feedback and unanswered questions go (the store implements this)."""
-
-    def record_feedback(
-        self,
-        *,
-        platform: str,
-        workspace: str,
-        channel: str,
-        user: str,
-        question: str,
-        entry_ids: tuple[str, ...],
-        helpful: bool,
-    ) -> None: ...
-
-    def record_unanswered(
-        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
-    ) -> None: ...
+def reply_from_answer(answer: Answer, question: str) -> Reply:
+    """The reply that carries an engine answer to a question."""
+    return Reply(
+        text=answer.text,
+        title=answer.title,
+        source_line=answer.source_line(),
+        suggestions=answer.suggestions,
+        ephemeral=False,
+        kind="abstain" if answer.abstained else "answer",
+        entry_ids=answer.entry_ids,
+        question=question,
+        feedback=not answer.abstained and answer.intent not in ("help", "empty"),
+        confidence=answer.confidence,
+    )
 
 
 class Bot:
@@ -114,7 +61,7 @@ class Bot:
         store: FeedbackSink | None = None,
         digest_handler: DigestHandler | None = None,
     ) -> None:
-        # A provider (bot.live.LiveKnowledge.engine) lets the knowledge base be replaced
+        # A provider (bot.ops.live.LiveKnowledge.engine) lets the knowledge base be replaced
         # while the bot runs; each request reads it once, so it never mixes two bases.
         self._engine = engine
         self.store = store
@@ -153,7 +100,7 @@ class Bot:
             return self._topics(engine)
         if isinstance(command, Timeline):
             answer = engine.timeline(command.query)
-            reply = Reply.from_answer(answer, request.text)
+            reply = reply_from_answer(answer, request.text)
             return replace(reply, feedback=False)
         if isinstance(command, WhoCmd):
             return self._lookup(engine, request, WhoIs(command.name))
@@ -170,7 +117,7 @@ class Bot:
         answer = self.engine.answer_entry(entry_id)
         if answer is None:
             return Reply("That item is no longer in my notes.", ephemeral=True, kind="info")
-        return Reply.from_answer(answer, question or answer.title or entry_id)
+        return reply_from_answer(answer, question or answer.title or entry_id)
 
     def _ask(self, engine: Engine, request: Request, question: str) -> Reply:
         answer = engine.ask(question)
@@ -188,7 +135,7 @@ class Bot:
                 # read-only database loses this one record, logged, and the user still
                 # hears that it is not in the notes.
                 _log.exception("could not record an unanswered question")
-        return Reply.from_answer(answer, question)
+        return reply_from_answer(answer, question)
 
     def _lookup(self, engine: Engine, request: Request, intent: WhoIs | Define) -> Reply:
         answer = engine.ask(
@@ -206,7 +153,7 @@ class Bot:
                 kind="abstain",
                 suggestions=tuple(Suggestion(e.id, e.title, e.questions[0]) for e in close[:3]),
             )
-        return Reply.from_answer(answer, request.text)
+        return reply_from_answer(answer, request.text)
 
     def _topics(self, engine: Engine) -> Reply:
         counts = engine.kb.count_by("topics")

@@ -1,6 +1,6 @@
 """The one piece of session-wide set-up: the prepared-base cache goes to a temporary directory.
 
-``bot.prepared`` caches built engines in ``~/.cache/briefbot`` unless told otherwise. No test
+``bot.ops.prepared`` caches built engines in ``~/.cache/briefbot`` unless told otherwise. No test
 may read or write the developer's real cache, so ``BRIEFBOT_CACHE_DIR`` is set here, in
 ``os.environ``, before any test runs: in-process calls read it, and every subprocess a test
 starts inherits it (``tests.runtime.process.clean_env`` keeps it). Shared fixtures remain

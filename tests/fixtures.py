@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from bot.dispatch import Bot
-from bot.engine import Engine
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.qa.engine import Engine
 
 
 @cache

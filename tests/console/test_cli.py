@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.matcher import COVERAGE_SHARE, FUZZY_SHARE
+from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
 from tests.source import source_path
 
 REPO = Path(__file__).resolve().parents[2]

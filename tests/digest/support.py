@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.dispatch import Reply
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.poster import ChannelRef, PostError
+from bot.digests.poster import ChannelRef, PostError
+from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.messages import Reply
 
 REPO = Path(__file__).resolve().parents[2]
 

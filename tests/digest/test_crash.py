@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.store import NewSubscription, SQLiteStore
+from bot.store.sqlite import NewSubscription, SQLiteStore
 from tests.digest.support import REPO, entry, make_kb_dir, utc
 from tests.digest.worker import CRASH_EXIT
 

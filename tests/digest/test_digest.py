@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.digest import (
+from bot.digests.compose import (
     DISCORD_CONTENT_LIMIT,
     SLACK_SECTION_LIMIT,
     TITLE_MAX,
@@ -22,7 +22,7 @@ from bot.digest import (
     snapshot,
     split_lines,
 )
-from bot.knowledge import KnowledgeBase
+from bot.knowledge.base import KnowledgeBase
 from tests.digest.support import MILESTONES, entry, make_kb
 
 JULY_2023 = date(2023, 7, 20)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest_commands import MAX_PER_CHANNEL, DigestCommands
-from bot.dispatch import Bot, Reply, Request
-from bot.engine import Engine
+from bot.digests.commands import MAX_PER_CHANNEL, DigestCommands
+from bot.dispatch import Bot
 from bot.errors import StoreError
-from bot.knowledge import KnowledgeBase
-from bot.store import SQLiteStore
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply, Request
+from bot.qa.engine import Engine
+from bot.store.sqlite import SQLiteStore
 from tests.digest.support import make_kb, utc
 
 NOW = utc(2024, 3, 28, 12)  # the Thursday before Brussels moves its clocks

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import Schedule, ScheduleError, parse_schedule, parse_zone
+from bot.digests.schedule import Schedule, ScheduleError, parse_schedule, parse_zone
 
 BRUSSELS = "Europe/Brussels"
 TOKYO = "Asia/Tokyo"

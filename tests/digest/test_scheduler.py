@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import snapshot
-from bot.dispatch import Reply
-from bot.knowledge import KnowledgeBase
-from bot.poster import ChannelRef, PostError
-from bot.scheduler import Scheduler, SystemClock
-from bot.store import NewSubscription, SQLiteStore
+from bot.digests.compose import snapshot
+from bot.digests.poster import ChannelRef, PostError
+from bot.digests.scheduler import Scheduler, SystemClock
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply
+from bot.store.sqlite import NewSubscription, SQLiteStore
 from tests.digest.support import (
     MILESTONES,
     FakeClock,

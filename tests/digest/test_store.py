@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.store import SCHEMA_VERSION, NewSubscription, SQLiteStore, migrate
+from bot.store.sqlite import SCHEMA_VERSION, NewSubscription, SQLiteStore, migrate
 from tests.digest.support import utc
 
 NOW = utc(2024, 3, 1, 9)

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest_commands import DigestCommands
-from bot.dispatch import Bot, Request
+from bot.digests.commands import DigestCommands
+from bot.dispatch import Bot
 from bot.errors import StoreError
-from bot.store import NewSubscription, SQLiteStore, migrate
+from bot.messages import Request
+from bot.store.sqlite import NewSubscription, SQLiteStore, migrate
 from tests.digest.support import REPO, utc
 from tests.fixtures import bundled_engine, bundled_kb
 
@@ -223,7 +224,7 @@ def connect(*args, **kwargs):
     return conn
 
 sqlite3.connect = connect
-from bot.store import NewSubscription, SQLiteStore
+from bot.store.sqlite import NewSubscription, SQLiteStore
 
 store = SQLiteStore(db)
 store.add_subscription(
@@ -372,7 +373,7 @@ def test_an_empty_file_becomes_a_new_database_with_a_warning(
     """A 0-byte file may be a deliberate `touch` or a truncated copy: go on, but say so."""
     path = tmp_path / "bot.sqlite3"
     path.write_bytes(b"")
-    with caplog.at_level(logging.WARNING, logger="bot.store"), SQLiteStore(path):
+    with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"), SQLiteStore(path):
         pass
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(str(path) in w and "empty file" in w and "backup" in w for w in warnings), warnings
@@ -382,6 +383,6 @@ def test_an_empty_file_becomes_a_new_database_with_a_warning(
 def test_a_new_database_file_is_created_without_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.store"), SQLiteStore(tmp_path / "new.sqlite3"):
+    with caplog.at_level(logging.WARNING, logger="bot.store.sqlite"), SQLiteStore(tmp_path / "new.sqlite3"):
         pass
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -24,11 +24,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot.dispatch import Reply
-from bot.knowledge import load_knowledge
-from bot.poster import ChannelRef
-from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
+from bot.digests.poster import ChannelRef
+from bot.digests.scheduler import Scheduler
+from bot.knowledge.base import load_knowledge
+from bot.messages import Reply
+from bot.store.sqlite import SQLiteStore
 from tests.digest.support import FakeClock
 
 CRASH_EXIT = 17

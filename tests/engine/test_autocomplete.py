@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot.engine import Engine
-from bot.knowledge import Entry
+from bot.knowledge.base import Entry
+from bot.qa.engine import Engine
 from bot.text import normalise
 from tests.fixtures import bundled_engine
 

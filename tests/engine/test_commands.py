@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import Ask, DefineCmd, DigestCmd, HelpCmd, Timeline, Topics, Usage, WhoCmd, parse_command
-from bot.dispatch import Bot, Request
-from bot.intents import TimelineQuery
+from bot.dispatch import Bot
+from bot.messages import Request
+from bot.qa.intents import TimelineQuery
 from tests.fixtures import bundled_bot
 
 

@@ -28,12 +28,13 @@ from bot.commands import (
     WhoCmd,
     parse_command,
 )
-from bot.digest import SLACK_MESSAGE_LIMIT, SLACK_SECTION_LIMIT
-from bot.digest_commands import DigestCommands
-from bot.dispatch import Bot, Reply, Request
-from bot.engine import MAX_QUESTION_CHARS
-from bot.evaluation import default_dev_set, load_dev_set
-from bot.store import SQLiteStore
+from bot.digests.commands import DigestCommands
+from bot.digests.compose import SLACK_MESSAGE_LIMIT, SLACK_SECTION_LIMIT
+from bot.dispatch import Bot
+from bot.messages import Reply, Request
+from bot.qa.engine import MAX_QUESTION_CHARS
+from bot.qa.evaluation import default_dev_set, load_dev_set
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.emulator import unescaped_markup
 from tests.fixtures import bundled_bot, bundled_engine, bundled_kb
 
@@ -268,7 +269,7 @@ def test_any_digest_arguments_get_a_precise_reply_never_the_catch_all_apology(
 # Answers the questions on stdin, one JSON line each, in a fresh interpreter.
 _ANSWER_LINES = """
 import json, sys
-from bot.dispatch import Request
+from bot.messages import Request
 from tests.fixtures import bundled_bot
 bot = bundled_bot()
 for line in sys.stdin:

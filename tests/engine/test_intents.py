@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
-from bot.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
+from bot.qa.engine import Engine
+from bot.qa.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
 from tests.fixtures import bundled_engine
 
 

@@ -21,11 +21,11 @@ from functools import cache
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot import matcher as matcher_module
-from bot.answer import Candidate
-from bot.evaluation import default_dev_set, load_dev_set
-from bot.knowledge import KINDS, KnowledgeBase
-from bot.matcher import (
+from bot.knowledge.base import KINDS, KnowledgeBase
+from bot.qa import matcher as matcher_module
+from bot.qa.answer import Candidate
+from bot.qa.evaluation import default_dev_set, load_dev_set
+from bot.qa.matcher import (
     BODY_WEIGHT,
     COMMON_MIN,
     COMMON_SHARE,
@@ -35,8 +35,8 @@ from bot.matcher import (
     Matcher,
     Query,
 )
+from bot.qa.vocabulary import content_terms
 from bot.text import normalise, tokens
-from bot.vocabulary import content_terms
 from tests.fixtures import bundled_kb
 
 # -- the reference: the plain computation, no index --------------------------------------

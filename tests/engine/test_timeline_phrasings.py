@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
-from bot.intents import AfterNotes, TimelineQuery, parse_intent
-from bot.knowledge import PartialDate
-from bot.timeline import select_milestones
+from bot.knowledge.base import PartialDate
+from bot.qa.engine import Engine
+from bot.qa.intents import AfterNotes, TimelineQuery, parse_intent
+from bot.qa.timeline import select_milestones
 from tests.fixtures import bundled_engine
 
 

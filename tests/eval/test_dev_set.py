@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import EvalReport, default_dev_set, evaluate, load_dev_set
+from bot.qa.evaluation import EvalReport, default_dev_set, evaluate, load_dev_set
 from tests.fixtures import bundled_engine, bundled_kb
 
 

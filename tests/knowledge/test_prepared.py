@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-import bot.prepared as prepared
-from bot.engine import DEFAULT_THRESHOLD, Engine
+import bot.ops.prepared as prepared
 from bot.errors import KnowledgeError
-from bot.evaluation import default_dev_set, load_dev_set
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.live import LiveKnowledge
-from bot.prepared import prepare
+from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.ops.live import LiveKnowledge
+from bot.ops.prepared import prepare
+from bot.qa.engine import DEFAULT_THRESHOLD, Engine
+from bot.qa.evaluation import default_dev_set, load_dev_set
 from tests.runtime.support import EDITED, ORIGINAL, copy_kb, edit_kishida
 
 REPO = Path(__file__).resolve().parents[2]

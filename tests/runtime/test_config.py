@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from adapters.console import main
-from bot.config import Config, load_config
-from bot.digest_commands import DigestCommands
-from bot.dispatch import Request
+from bot.digests.commands import DigestCommands
 from bot.errors import ConfigError
-from bot.store import SQLiteStore
+from bot.messages import Request
+from bot.ops.config import Config, load_config
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.harness import fixture_kb
 
 FULL = """

@@ -68,7 +68,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_installed_wheel_carries_the_code_and_the_knowledge(installed: Path, tmp_path: Path) -> None:
     probe = (
-        "import adapters.runtime, bot.knowledge as k; "
+        "import adapters.runtime, bot.knowledge.base as k; "
         "print(adapters.runtime.__file__); print(k.default_knowledge_dir())"
     )
     env = {k: v for k, v in clean_env().items() if k != "PYTHONPATH"}

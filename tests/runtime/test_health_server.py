@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 
 
 async def _healthy() -> tuple[bool, dict[str, Any]]:

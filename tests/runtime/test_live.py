@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Bot, Request
-from bot.live import LiveKnowledge, ReloadResult
+from bot.dispatch import Bot
+from bot.messages import Request
+from bot.ops.live import LiveKnowledge, ReloadResult
 from tests.runtime.support import BROKEN_TOPIC, EDITED, ORIGINAL, break_topics, copy_kb, edit_kishida
 
 WHO = Request("console", "u", "c", "who is fumio kishida")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Request
-from bot.engine import Engine
-from bot.logs import configure_logging
-from bot.metrics import Metrics, PlatformErrorCounter
-from bot.observed import ObservedBot
-from bot.store import SQLiteStore
+from bot.messages import Request
+from bot.ops.logs import configure_logging
+from bot.ops.metrics import Metrics, PlatformErrorCounter
+from bot.ops.observed import ObservedBot
+from bot.qa.engine import Engine
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.harness import fixture_kb
 
 TOKEN = "xoxb-1234567890-never-log-me"
@@ -102,7 +102,7 @@ def test_plain_format_puts_fields_after_the_message() -> None:
     saved = list(root.handlers)
     handler = configure_logging("plain", "info", secrets=[TOKEN], stream=stream)
     try:
-        logging.getLogger("bot.observed").info(
+        logging.getLogger("bot.ops.observed").info(
             "question answered", extra={"question_id": "abc", "entry_ids": ("a", "b"), "note": TOKEN}
         )
     finally:
@@ -110,7 +110,9 @@ def test_plain_format_puts_fields_after_the_message() -> None:
         for old in saved:
             root.addHandler(old)
     line = stream.getvalue().strip()
-    assert line.endswith("INFO bot.observed: question answered question_id=abc entry_ids=a,b note=[redacted]")
+    assert line.endswith(
+        "INFO bot.ops.observed: question answered question_id=abc entry_ids=a,b note=[redacted]"
+    )
 
 
 def test_adapter_errors_count_as_platform_errors() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import main
-from bot.store import NewSubscription, SQLiteStore
+from bot.store.sqlite import NewSubscription, SQLiteStore
 from tests.adapters.discord.emulator import DiscordEmulator
 from tests.adapters.slack.emulator import SlackEmulator, event_callback, slash_command
 from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, DM, KB_DIR, MEMBER, USERS

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.discord import BriefbotClient, DiscordPoster, discord_endpoints, serve
+from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
-from bot.engine import Engine
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.scheduler import Scheduler
+from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.qa.engine import Engine
 from tests.adapters.discord.emulator import DiscordEmulator
 
 KB_DIR = Path(__file__).parent / "kb"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.dispatch import Bot
-from bot.store import SQLiteStore
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.discord.emulator import MODERATOR, DiscordEmulator, Posted
 from tests.adapters.discord.harness import fixture_engine, running_bot
 

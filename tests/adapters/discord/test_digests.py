@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import DiscordPoster
-from bot.digest_commands import DigestCommands
-from bot.dispatch import Bot, Reply
-from bot.poster import ChannelRef, PostError
-from bot.scheduler import Scheduler
-from bot.store import SQLiteStore
+from bot.digests.commands import DigestCommands
+from bot.digests.poster import ChannelRef, PostError
+from bot.digests.scheduler import Scheduler
+from bot.dispatch import Bot
+from bot.messages import Reply
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.discord.emulator import MODERATOR, DiscordEmulator
 from tests.adapters.discord.harness import SteppingClock, fixture_engine, fixture_kb, running_bot
 

@@ -13,8 +13,7 @@ from adapters.discord import (
     render_reply,
     split_text,
 )
-from bot.answer import Suggestion
-from bot.dispatch import Reply
+from bot.messages import Reply, Suggestion
 
 
 def _embed_size(message_embed: Mapping[str, object]) -> int:

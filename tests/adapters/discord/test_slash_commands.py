@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.discord import BriefbotClient
-from bot.dispatch import Bot, Reply, Request
+from bot.dispatch import Bot
+from bot.messages import Reply, Request
 from tests.adapters.discord.emulator import DiscordEmulator
 from tests.adapters.discord.harness import fixture_core, fixture_engine, running_bot
 

@@ -21,11 +21,11 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from adapters.slack import EVENTS_PATH, SlackApp, build_app, connect_socket_mode, serve_http
-from bot.digest_commands import DigestCommands
+from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
-from bot.engine import Engine
-from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.store import SQLiteStore
+from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.qa.engine import Engine
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.emulator import (
     BOT_USER,
     TEAM,

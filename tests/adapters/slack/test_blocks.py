@@ -7,8 +7,7 @@ import json
 import adapters.slack
 import adapters.slack_blocks
 from adapters.slack_blocks import decode_feedback, escape, from_slack, home_view, render_reply
-from bot.answer import Suggestion
-from bot.dispatch import Reply
+from bot.messages import Reply, Suggestion
 from tests.adapters.slack.emulator import unescaped_markup
 from tests.adapters.slack.harness import fixture_kb
 

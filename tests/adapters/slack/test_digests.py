@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Reply
-from bot.poster import ChannelRef, PostError
-from bot.scheduler import Scheduler
+from bot.digests.poster import ChannelRef, PostError
+from bot.digests.scheduler import Scheduler
+from bot.messages import Reply
 from tests.adapters.slack.emulator import TEAM
 from tests.adapters.slack.harness import ADMIN, CHANNEL, SlackHarness, fixture_kb
 

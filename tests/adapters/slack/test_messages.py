@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Reply, Request
+from bot.messages import Reply, Request
 from tests.adapters.slack.emulator import BOT_ID, BOT_USER
 from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, SlackHarness
 

@@ -16,8 +16,8 @@ import pytest
 from adapters.console import main
 from adapters.slack import DEFAULT_API_URL, SlackSettings, build_app, connect_socket_mode
 from bot.dispatch import Bot
-from bot.engine import Engine
 from bot.errors import ConfigError
+from bot.qa.engine import Engine
 from tests.adapters.slack.emulator import SignedSender, SlackEmulator, event_callback, slash_command
 from tests.adapters.slack.harness import KB_DIR, MEMBER, SIGNING_SECRET, fixture_kb
 

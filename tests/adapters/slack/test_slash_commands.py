@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Reply, Request
+from bot.messages import Reply, Request
 from tests.adapters.slack.emulator import Call
 from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, MEMBER, SlackHarness
 

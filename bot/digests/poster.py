@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.dispatch import Reply
+from bot.messages import Reply
 
 __all__ = ["ChannelRef", "PostError", "Poster"]
 

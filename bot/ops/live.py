@@ -2,7 +2,7 @@
 
 ``LiveKnowledge`` holds one ``Edition`` (a validated base and the engine built on it).
 ``reload()`` loads and validates the directory again and builds the new engine on a worker
-thread, off the event loop (``bot.prepared``: from its cache when the files are ones it has
+thread, off the event loop (``bot.ops.prepared``: from its cache when the files are ones it has
 prepared before), then swaps the edition with a single reference assignment:
 every question reads ``current`` once and so sees one whole base, and a question already
 being answered finishes on the edition it started with. A base that fails validation is
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.engine import DEFAULT_THRESHOLD, Engine
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import KnowledgeBase
-from bot.prepared import prepare
+from bot.knowledge.base import KnowledgeBase
+from bot.ops.prepared import prepare
+from bot.qa.engine import DEFAULT_THRESHOLD, Engine
 
 __all__ = ["Edition", "LiveKnowledge", "ReloadResult", "kb_version"]
 

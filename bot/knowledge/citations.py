@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import Problem
-from bot.knowledge import KnowledgeBase
+from bot.knowledge.base import KnowledgeBase
 from bot.text import fold_typography
 
 __all__ = ["read_paragraphs", "uncited_paragraphs", "verify_evidence"]

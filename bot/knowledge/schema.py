@@ -1,6 +1,6 @@
 """The schema curators write against, and the loader that checks a directory of YAML.
 
-Imported by ``bot.knowledge.load_knowledge`` on first use, so that pydantic and PyYAML
+Imported by ``bot.knowledge.base.load_knowledge`` on first use, so that pydantic and PyYAML
 are loaded only by a process that validates a knowledge base. Validation (pydantic v2,
 ``extra="forbid"``) reports every problem with file, line, entry id and field, all at
 once, and returns nothing unless the whole base is valid.
@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import (
+from bot.knowledge.base import (
     MAX_ANSWER_CHARS,
     MAX_ANSWER_SENTENCES,
     MAX_EVIDENCE_CHARS,

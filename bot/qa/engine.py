@@ -12,14 +12,15 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
-from bot.answer import Answer, Candidate, Source, Suggestion
-from bot.fit import AS_OF, BODIES, ROLE_WORDS, Fit, role_word
-from bot.intents import AfterNotes, Compare, Define, Help, TimelineQuery, WhoIs, parse_intent
-from bot.knowledge import Entry, KnowledgeBase
-from bot.matcher import Matcher, Query
+from bot.knowledge.base import Entry, KnowledgeBase
+from bot.messages import Suggestion
+from bot.qa.answer import Answer, Candidate, Source
+from bot.qa.fit import AS_OF, BODIES, ROLE_WORDS, Fit, role_word
+from bot.qa.intents import AfterNotes, Compare, Define, Help, TimelineQuery, WhoIs, parse_intent
+from bot.qa.matcher import Matcher, Query
+from bot.qa.timeline import select_milestones, timeline_text
+from bot.qa.vocabulary import COUNTRIES, content_terms
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
-from bot.timeline import select_milestones, timeline_text
-from bot.vocabulary import COUNTRIES, content_terms
 
 __all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
 

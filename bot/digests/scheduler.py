@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.digest import DigestError, DigestSpec, compose, limit_for
-from bot.dispatch import Reply
+from bot.digests.compose import DigestError, DigestSpec, compose, limit_for
+from bot.digests.poster import ChannelRef, Poster, PostError
+from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
 from bot.errors import BriefbotError
-from bot.knowledge import KnowledgeBase
-from bot.poster import ChannelRef, Poster, PostError
-from bot.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
-from bot.store import Delivery, Store, Subscription
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply
+from bot.store.sqlite import Delivery, Store, Subscription
 
 __all__ = ["Clock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bot.digest import (
+from bot.digests.compose import (
     DIGEST_KINDS,
     DIGEST_USAGE,
     DigestError,
@@ -21,11 +21,11 @@ from bot.digest import (
     parse_spec,
     snapshot,
 )
-from bot.dispatch import Reply, Request
+from bot.digests.schedule import SCHEDULE_HELP, Schedule, ScheduleError, parse_schedule_words
 from bot.errors import StoreError
-from bot.knowledge import KnowledgeBase
-from bot.schedule import SCHEDULE_HELP, Schedule, ScheduleError, parse_schedule_words
-from bot.store import NewSubscription, Store, Subscription
+from bot.knowledge.base import KnowledgeBase
+from bot.messages import Reply, Request
+from bot.store.sqlite import NewSubscription, Store, Subscription
 from bot.text import quote_user_text
 
 __all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "DigestCommands"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.messages import Suggestion
+
 __all__ = ["Answer", "Candidate", "Source", "Suggestion"]
 
 
@@ -19,15 +21,6 @@ class Source:
     def line(self) -> str:
         paras = ", ".join(f"¶{p}" for p in self.paragraphs)
         return f"Source: {self.citation}, {paras} · as of {self.as_of}"
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A related entry offered as a follow-up question (a button on chat platforms)."""
-
-    entry_id: str
-    title: str
-    question: str
 
 
 @dataclass(frozen=True)

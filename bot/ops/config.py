@@ -39,9 +39,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from bot.engine import DEFAULT_THRESHOLD
+from bot.digests.schedule import ScheduleError, parse_zone
 from bot.errors import ConfigError
-from bot.schedule import ScheduleError, parse_zone
+from bot.qa.engine import DEFAULT_THRESHOLD
 
 __all__ = [
     "CONFIG_ENV",

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import rapidfuzz
 
-from bot.engine import Engine
-from bot.knowledge import KnowledgeBase, default_knowledge_dir, knowledge_files, load_knowledge
+from bot.knowledge.base import KnowledgeBase, default_knowledge_dir, knowledge_files, load_knowledge
+from bot.qa.engine import Engine
 
 __all__ = ["FORMAT", "cache_dir", "code_version", "prepare"]
 
@@ -105,12 +105,13 @@ def code_version() -> str:
     (a deploy) keeps describing the code it runs, not the code on disk.
     """
     digest = hashlib.sha256()
-    sources = sorted(Path(__file__).resolve().parent.glob("*.py"))
+    package = Path(__file__).resolve().parent.parent
+    sources = sorted(package.rglob("*.py"))
     if not sources:
         return ""  # no source to fingerprint (a build without .py files): no caching
     for path in sources:
         data = path.read_bytes()
-        digest.update(f"{path.name}\0{len(data)}\0".encode())
+        digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
 

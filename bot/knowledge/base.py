@@ -1,9 +1,9 @@
 """The curated knowledge base as frozen values, and where it is loaded from.
 
 Validation (pydantic v2, ``extra="forbid"``) happens only at the boundary where a
-curator's YAML enters the program, in ``bot.knowledge_schema``: ``load_knowledge`` imports
+curator's YAML enters the program, in ``bot.knowledge.schema``: ``load_knowledge`` imports
 it (and with it pydantic and PyYAML) on first use, so a process answering from a prepared
-base (``bot.prepared``) never pays for either. Every problem found is reported with
+base (``bot.ops.prepared``) never pays for either. Every problem found is reported with
 file, line, entry id and field, all of them at once, and nothing is returned unless the
 whole base is valid: there is no half-loaded knowledge base.
 """
@@ -281,7 +281,7 @@ class KnowledgeBase:
 
 
 # ---------------------------------------------------------------------------
-# Limits the schema enforces (bot.knowledge_schema)
+# Limits the schema enforces (bot.knowledge.schema)
 # ---------------------------------------------------------------------------
 
 _ABBREVIATIONS = re.compile(r"\b(?:[A-Z]\.){2,}|\b(?:Mr|Ms|Dr|St|No|vs|e\.g|i\.e|approx)\.")
@@ -304,10 +304,11 @@ def default_knowledge_dir() -> Path:
     override = os.environ.get("BRIEFBOT_KNOWLEDGE_DIR")
     if override:
         return Path(override)
-    packaged = Path(__file__).resolve().parent / "_knowledge"
+    package = Path(__file__).resolve().parents[1]  # bot/
+    packaged = package / "_knowledge"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    return package.parent / "knowledge"
 
 
 def knowledge_files(root: Path) -> list[Path]:
@@ -317,6 +318,6 @@ def knowledge_files(root: Path) -> list[Path]:
 
 def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     """Load every ``*.yaml`` file in ``directory``; raise KnowledgeError listing all problems."""
-    from bot.knowledge_schema import validate_directory  # pydantic and PyYAML: only when validating
+    from bot.knowledge.schema import validate_directory  # pydantic and PyYAML: only when validating
 
     return validate_directory(Path(directory) if directory is not None else default_knowledge_dir())

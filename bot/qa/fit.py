@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.knowledge import MONTH_NAMES, Entry, KnowledgeBase
-from bot.matcher import Matcher, Query
+from bot.knowledge.base import MONTH_NAMES, Entry, KnowledgeBase
+from bot.qa.matcher import Matcher, Query
+from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
 from bot.text import fold_typography, normalise, tokens
-from bot.vocabulary import COUNTRIES, STOP_WORDS, content_terms
 
 __all__ = ["AS_OF", "BODIES", "ROLE_WORDS", "WHEN", "Fit", "Shape", "role_word"]
 
@@ -450,7 +450,7 @@ class Fit:
                 return True
         return False
 
-    # -- pickling: bot.prepared caches a built engine between starts ---------------------
+    # -- pickling: bot.ops.prepared caches a built engine between starts ---------------------
 
     def __getstate__(self) -> dict[str, object]:
         """The built tables, without the memo of named people (an lru_cache does not pickle)."""

@@ -29,10 +29,10 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
-from bot.answer import Candidate
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge.base import Entry, KnowledgeBase
+from bot.qa.answer import Candidate
+from bot.qa.vocabulary import content_terms
 from bot.text import normalise, tokens
-from bot.vocabulary import content_terms
 
 __all__ = ["Matcher", "Query"]
 

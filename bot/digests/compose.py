@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.dispatch import Reply
-from bot.intents import TOPIC_WORDS
-from bot.knowledge import TOPICS, Entry, KnowledgeBase, PartialDate
+from bot.knowledge.base import TOPICS, Entry, KnowledgeBase, PartialDate
+from bot.messages import Reply
+from bot.qa.intents import TOPIC_WORDS
 
 __all__ = [
     "DIGEST_KINDS",

@@ -20,8 +20,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-from bot.live import ReloadResult
-from bot.scheduler import Outcome
+from bot.digests.scheduler import Outcome
+from bot.ops.live import ReloadResult
 
 __all__ = ["CONTENT_TYPE", "Metrics", "PlatformErrorCounter"]
 

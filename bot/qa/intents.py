@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bot.knowledge import MONTH_NAMES, PartialDate
+from bot.knowledge.base import MONTH_NAMES, PartialDate
+from bot.qa.vocabulary import content_terms
 from bot.text import normalise
-from bot.vocabulary import content_terms
 
 __all__ = [
     "TOPIC_WORDS",

@@ -42,7 +42,7 @@ class _Scrubbing(logging.Formatter):
 
 
 class PlainFormatter(_Scrubbing):
-    """``2024-05-01T09:00:00Z INFO bot.observed: question answered question_id=… outcome=…``"""
+    """``2024-05-01T09:00:00Z INFO bot.ops.observed: question answered question_id=… outcome=…``"""
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

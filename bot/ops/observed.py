@@ -14,8 +14,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from bot.dispatch import Bot, DigestHandler, FeedbackSink, Reply, Request
-from bot.engine import Engine
+from bot.dispatch import Bot
+from bot.messages import DigestHandler, FeedbackSink, Reply, Request
+from bot.qa.engine import Engine
 
 __all__ = ["ObservedBot"]
 

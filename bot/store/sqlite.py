@@ -26,8 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol
 
-from bot.dispatch import FeedbackSink
 from bot.errors import StoreError
+from bot.messages import FeedbackSink
 
 __all__ = [
     "MIGRATIONS",
@@ -130,7 +130,7 @@ class Store(FeedbackSink, Protocol):
     """What the bot, the digest commands and the scheduler need from a database.
 
     The two writers the bot calls (record_feedback, record_unanswered) come from
-    bot.dispatch.FeedbackSink, so their signatures are declared once.
+    bot.messages.FeedbackSink, so their signatures are declared once.
     """
 
     # readers of what FeedbackSink records

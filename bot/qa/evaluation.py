@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer
-from bot.engine import Engine
+from bot.qa.answer import Answer
+from bot.qa.engine import Engine
 from bot.text import normalise
 
 __all__ = ["EvalCase", "EvalReport", "default_dev_set", "evaluate", "load_dev_set", "sweep"]
@@ -70,7 +70,7 @@ class EvalReport:
 
 
 def default_dev_set() -> Path:
-    return Path(__file__).resolve().parent.parent / "tests" / "eval" / "dev.yaml"
+    return Path(__file__).resolve().parents[2] / "tests" / "eval" / "dev.yaml"
 
 
 def load_dev_set(path: Path | str) -> list[EvalCase]:

@@ -1,0 +1,1 @@
+"""Scheduled milestone digests: composing, scheduling, the digest commands and posting."""

@@ -1,0 +1,78 @@
+"""The values every layer shares: what a user said (``Request``), what the bot says back
+(``Reply``) and the sinks the core writes to.
+
+They sit at the bottom of ``bot/`` (as bolt-python keeps ``BoltRequest``/``BoltResponse``
+below its dispatch): the store, the digests and the adapters import them from here, so
+nothing durable depends on request routing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = ["DigestHandler", "FeedbackSink", "Reply", "Request", "Suggestion"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A related entry offered as a follow-up question (a button on chat platforms)."""
+
+    entry_id: str
+    title: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a user said, wherever they said it."""
+
+    platform: str  # "slack" | "discord" | "console"
+    user: str
+    channel: str
+    text: str
+    is_command: bool = False  # arrived as `/nato …` rather than a mention or DM
+    workspace: str = ""  # Slack team or Discord guild; "" for DMs and the console
+    user_is_manager: bool = False  # the adapter's verdict: may manage channel subscriptions
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back; adapters render it (Block Kit, embeds, plain text)."""
+
+    text: str
+    title: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    source_line: str | None = None
+    suggestions: tuple[Suggestion, ...] = ()
+    ephemeral: bool = False
+    kind: str = "answer"  # answer | abstain | usage | help | refusal | digest | info
+    entry_ids: tuple[str, ...] = ()
+    question: str = ""
+    feedback: bool = False  # offer helpful / not helpful buttons
+    parts: tuple[str, ...] = field(default=(), compare=False)  # long text pre-split by the caller
+    confidence: float | None = field(default=None, compare=False)  # the engine's, for the logs
+
+
+DigestHandler = Callable[[Request, str], Reply]
+
+
+class FeedbackSink(Protocol):
+    """Where feedback and unanswered questions go (the store implements this)."""
+
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        question: str,
+        entry_ids: tuple[str, ...],
+        helpful: bool,
+    ) -> None: ...
+
+    def record_unanswered(
+        self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
+    ) -> None: ...

@@ -1,0 +1,1 @@
+"""The operator's side: configuration, logs, metrics, live reloads and the start-up cache."""

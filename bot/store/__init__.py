@@ -1,0 +1,1 @@
+"""Durable state: subscriptions, the delivery ledger, feedback and unanswered questions."""
