@@ -32,6 +32,7 @@ __all__ = [
     "default_knowledge_dir",
     "knowledge_files",
     "load_knowledge",
+    "phrasing_key",
 ]
 
 KINDS: tuple[str, ...] = (
@@ -208,6 +209,10 @@ class Entry:
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None
+    # Questions that look like this entry but ask for what neither it nor any paragraph of
+    # the source holds: the bot should decline them and offer this entry instead. Curated
+    # data for retrieval and calibration; not part of the answer, so not in content_hash.
+    near_misses: tuple[str, ...] = ()
 
     @property
     def planned(self) -> bool:
@@ -236,7 +241,7 @@ class Entry:
             "paragraphs": list(self.source.paragraphs),
             "evidence": self.source.evidence,
         }
-        for key in ("questions", "topics", "related", "aliases"):
+        for key in ("questions", "near_misses", "topics", "related", "aliases"):
             data[key] = list(data[key])
         data["content_hash"] = self.content_hash
         return data
@@ -286,6 +291,11 @@ class KnowledgeBase:
 
 _ABBREVIATIONS = re.compile(r"\b(?:[A-Z]\.){2,}|\b(?:Mr|Ms|Dr|St|No|vs|e\.g|i\.e|approx)\.")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s+[\"“'‘(]?[A-Z0-9$])")
+
+
+def phrasing_key(text: str) -> str:
+    """A question or near miss as the schema compares them: case-folded, no trailing '?', one space."""
+    return " ".join(text.casefold().strip(" ?").split())
 
 
 def count_sentences(text: str) -> int:

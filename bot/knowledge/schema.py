@@ -8,12 +8,21 @@ once, and returns nothing unless the whole base is valid.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge.base import (
@@ -29,6 +38,7 @@ from bot.knowledge.base import (
     SourceRef,
     count_sentences,
     knowledge_files,
+    phrasing_key,
 )
 
 __all__ = ["validate_directory"]
@@ -65,6 +75,7 @@ class _EntryModel(_Strict):
     title: str = Field(min_length=3, max_length=120)
     answer: str = Field(min_length=20, max_length=MAX_ANSWER_CHARS)
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
+    near_misses: list[str] = Field(default_factory=list)
     topics: list[str] = Field(min_length=1)
     source: _SourceModel
     as_of: str
@@ -90,14 +101,15 @@ class _EntryModel(_Strict):
             raise ValueError(f"has {sentences} sentences; at most {MAX_ANSWER_SENTENCES}")
         return value
 
-    @field_validator("questions")
+    @field_validator("questions", "near_misses")
     @classmethod
-    def _distinct_questions(cls, value: list[str]) -> list[str]:
-        folded = [q.casefold().strip(" ?") for q in value]
+    def _distinct_phrasings(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        what = "near miss" if info.field_name == "near_misses" else "question"
+        folded = [phrasing_key(q) for q in value]
         if any(not q for q in folded):
-            raise ValueError("an empty question")
+            raise ValueError(f"an empty {what}")
         if len(set(folded)) != len(folded):
-            raise ValueError("the same question twice")
+            raise ValueError(f"the same {what} twice")
         return value
 
     @field_validator("topics")
@@ -238,7 +250,7 @@ def validate_directory(root: Path) -> KnowledgeBase:
     if not files:
         raise KnowledgeError([Problem(str(root), None, None, None, "holds no .yaml files")])
 
-    raw_entries: list[tuple[_EntryModel, str, int]] = []
+    raw_entries: list[_Placed] = []
     documents: dict[str, Document] = {}
     seen: dict[str, str] = {}
 
@@ -293,19 +305,64 @@ def validate_directory(root: Path) -> KnowledgeBase:
                 )
                 continue
             seen[model.id] = f"{name}:{line}"
-            raw_entries.append((model, name, line))
+            raw_entries.append(_Placed(model, name, line, located, base))
 
     entries_out: list[Entry] = []
-    for model, name, line in raw_entries:
+    for placed in raw_entries:
+        model, name, line = placed.model, placed.file, placed.line
         entry_problems = _cross_check(model, seen, documents)
         problems.extend(Problem(name, line, model.id, f, m) for f, m in entry_problems)
         entries_out.append(_freeze(model, name, line))
+    problems.extend(_phrasing_clashes(raw_entries))
 
     if not documents and not problems:
         problems.append(Problem(str(root), None, None, None, "describes no source document"))
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(entries=tuple(entries_out), documents=documents, directory=root)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """An entry that validated on its own, with where it stands, for checks across entries."""
+
+    model: _EntryModel
+    file: str
+    line: int
+    located: _Located
+    base: tuple[str, int]
+
+    def item_line(self, field_name: str, index: int) -> int:
+        return self.located.line(*self.base, field_name, index) or self.line
+
+
+def _phrasing_clashes(placed: Sequence[_Placed]) -> Iterator[Problem]:
+    """Near misses that repeat any entry's question, or an earlier near miss, anywhere in the base.
+
+    A near miss is a question the notes cannot answer; one that is also curated as a way of
+    asking for an entry would teach the bot both to answer and to decline the same words.
+    """
+    questions: dict[str, tuple[_Placed, int]] = {}
+    for entry in placed:
+        for index, question in enumerate(entry.model.questions):
+            questions.setdefault(phrasing_key(question), (entry, index))
+    near_misses: dict[str, tuple[_Placed, int]] = {}
+    for entry in placed:
+        for index, text in enumerate(entry.model.near_misses):
+            key = phrasing_key(text)
+            if key in questions:
+                other, at = questions[key]
+                where = f"{other.file}:{other.item_line('questions', at)}"
+                message = f"'{text}' is a question of entry '{other.model.id}' ({where}): the notes answer it"
+            elif key in near_misses:
+                other, at = near_misses[key]
+                where = f"{other.file}:{other.item_line('near_misses', at)}"
+                message = f"'{text}' is already a near miss of entry '{other.model.id}' ({where})"
+            else:
+                near_misses[key] = (entry, index)
+                continue
+            line = entry.item_line("near_misses", index)
+            yield Problem(entry.file, line, entry.model.id, "near_misses", message)
 
 
 def _cross_check(
@@ -332,6 +389,7 @@ def _freeze(model: _EntryModel, file: str, line: int) -> Entry:
         title=model.title,
         answer=model.answer,
         questions=tuple(model.questions),
+        near_misses=tuple(model.near_misses),
         topics=tuple(model.topics),
         source=SourceRef(model.source.doc, tuple(model.source.paragraphs), model.source.evidence),
         as_of=PartialDate.parse(model.as_of),

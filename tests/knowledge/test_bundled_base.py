@@ -99,3 +99,14 @@ def test_every_entry_has_distinct_questions_and_a_document(kb: KnowledgeBase) ->
         assert len(entry.questions) >= 3
         assert entry.source.doc in kb.documents
         assert entry.as_of.iso() == "2023-07"
+
+
+def test_most_entries_carry_curated_near_misses(kb: KnowledgeBase) -> None:
+    # Issue #12: at least three near misses on each of the 150 most-asked entries.
+    covered = [e.id for e in kb if len(e.near_misses) >= 3]
+    assert len(covered) >= 150
+
+
+def test_near_misses_are_written_like_chat_questions(kb: KnowledgeBase) -> None:
+    wrong = [(e.id, q) for e in kb for q in e.near_misses if not 4 <= len(q.split()) <= 20]
+    assert wrong == []

@@ -172,3 +172,74 @@ def test_sentence_counting_ignores_abbreviations() -> None:
 def test_partial_dates_sort_and_read_naturally() -> None:
     dates = [PartialDate.parse(d) for d in ("2023-07-11", "2019", "2023-02")]
     assert [d.human() for d in sorted(dates)] == ["2019", "February 2023", "11 July 2023"]
+
+
+NEAR_MISSES = """\
+    near_misses:
+      - which japanese ministry posted the experts to estonia
+      - How much does Japan pay the Estonia centre?
+"""
+
+
+def test_near_misses_load_with_their_entry(tmp_path: Path) -> None:
+    second = GOOD_ENTRY.replace("japan-cyber-centre-2022", "second-entry").replace(
+        "when did japan join the nato cyber centre", "when did tokyo join the nato cyber centre"
+    )
+    body = "entries:\n" + GOOD_ENTRY + NEAR_MISSES + second.replace("japan ccdcoe", "ccdcoe japan")
+    kb = load_knowledge(make_base(tmp_path, body))
+    assert kb.by_id["japan-cyber-centre-2022"].near_misses == (
+        "which japanese ministry posted the experts to estonia",
+        "How much does Japan pay the Estonia centre?",
+    )
+    assert kb.by_id["second-entry"].near_misses == ()
+    assert kb.by_id["japan-cyber-centre-2022"].to_json()["near_misses"] == list(
+        kb.by_id["japan-cyber-centre-2022"].near_misses
+    )
+
+
+def test_a_near_miss_that_is_another_entrys_question_names_both(tmp_path: Path) -> None:
+    root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
+    other = GOOD_ENTRY.replace("japan-cyber-centre-2022", "japan-cyber-experts-2022").replace(
+        "      - japan ccdcoe\n", "      - japan cyber experts estonia\n"
+    )
+    (root / "more.yaml").write_text(
+        "entries:\n" + other.replace("when did japan join", "when did tokyo join")
+        + "    near_misses:\n      - who heads the centre in estonia\n      - Japan  CCDCOE?\n",
+        encoding="utf-8",
+    )
+    assert problems_of(root) == [
+        "knowledge/more.yaml:19: entry 'japan-cyber-experts-2022': field 'near_misses': "
+        "'Japan  CCDCOE?' is a question of entry 'japan-cyber-centre-2022' (knowledge/entries.yaml:8): "
+        "the notes answer it"
+    ]
+
+
+def test_the_same_near_miss_on_two_entries_is_refused(tmp_path: Path) -> None:
+    second = GOOD_ENTRY.replace("japan-cyber-centre-2022", "second-entry").replace(
+        "when did japan join the nato cyber centre", "when did tokyo join the nato cyber centre"
+    )
+    second = second.replace("japan ccdcoe", "ccdcoe japan") + (
+        "    near_misses:\n      - Which Japanese ministry posted the experts to Estonia?\n"
+    )
+    body = "entries:\n" + GOOD_ENTRY + NEAR_MISSES + second
+    assert problems_of(make_base(tmp_path, body)) == [
+        "knowledge/entries.yaml:36: entry 'second-entry': field 'near_misses': "
+        "'Which Japanese ministry posted the experts to Estonia?' is already a near miss of entry "
+        "'japan-cyber-centre-2022' (knowledge/entries.yaml:18)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("      - who heads the centre\n      - Who heads the centre?\n", "the same near miss twice"),
+        ("      - ' ? '\n", "an empty near miss"),
+        ("      - 42\n", "Input should be a valid string"),
+    ],
+)
+def test_near_misses_are_checked_like_questions(tmp_path: Path, items: str, message: str) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    near_misses:\n" + items
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith("knowledge/entries.yaml:")
+    assert "entry 'japan-cyber-centre-2022': field 'near_misses" in problem
+    assert problem.endswith(message)
