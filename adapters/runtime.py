@@ -52,6 +52,7 @@ from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
 from bot.ops.observed import ObservedBot
 from bot.qa.engine import Engine
+from bot.store.protocol import Store
 from bot.store.sqlite import SQLiteStore
 
 __all__ = [
@@ -250,7 +251,7 @@ class Runtime:
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
         pid_file = config.effective_pid_file
-        store = SQLiteStore(config.database)
+        store: Store = SQLiteStore(config.database)  # the only line that names the backend
         health: HealthServer | None = None
         scheduler: Scheduler | None = None
         digests: asyncio.Task[None] | None = None

@@ -25,7 +25,8 @@ from bot.digests.schedule import SCHEDULE_HELP, Schedule, ScheduleError, parse_s
 from bot.errors import StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
-from bot.store.sqlite import NewSubscription, Store, Subscription
+from bot.store.protocol import Store
+from bot.store.values import NewSubscription, Subscription
 from bot.text import quote_user_text
 
 __all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "DigestCommands"]

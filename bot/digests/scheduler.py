@@ -32,7 +32,8 @@ from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_w
 from bot.errors import BriefbotError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
-from bot.store.sqlite import Delivery, Store, Subscription
+from bot.store.protocol import Store
+from bot.store.values import Delivery, Subscription
 
 __all__ = ["Clock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 

@@ -1,13 +1,9 @@
-"""Durable state: digest subscriptions, the delivery ledger, feedback, unanswered questions.
+"""``SQLiteStore``: the default ``Store``, one SQLite file shared safely by several processes.
 
-``Store`` is the interface callers use; ``SQLiteStore`` is the default implementation
-(one file, WAL mode, migrations applied on open). A server database can be added later
-as another ``Store`` without touching the scheduler, the commands or the adapters.
-
-The delivery ledger is what makes a digest go out once: a period is *claimed* by
-inserting its row, and ``UNIQUE(subscription_id, period_key)`` lets only one process
-(or one pass) win. A claim carries a lease; a claim whose lease ran out with no retry
-booked was abandoned by a process that died, and is taken over once.
+WAL mode, migrations (``bot.store.migrations``) applied on open in one IMMEDIATE
+transaction, and every write in its own IMMEDIATE transaction, so two processes
+serialise instead of failing halfway. The delivery ledger's "once" is
+``UNIQUE(subscription_id, period_key)`` with ``INSERT OR IGNORE``.
 """
 
 from __future__ import annotations
@@ -20,285 +16,18 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal
 
 from bot.errors import StoreError
-from bot.messages import FeedbackSink
+from bot.store.migrations import SCHEMA_VERSION, pending
+from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
 
-__all__ = [
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "Delivery",
-    "DeliveryStatus",
-    "FeedbackRecord",
-    "NewSubscription",
-    "SQLiteStore",
-    "Store",
-    "Subscription",
-    "UnansweredQuestion",
-    "migrate",
-]
+__all__ = ["SQLiteStore", "migrate"]
 
 _log = logging.getLogger(__name__)
-
-DeliveryStatus = Literal["claimed", "done", "empty", "failed"]
-
-
-# -- values ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewSubscription:
-    """What a `digest subscribe` command asks for."""
-
-    platform: str
-    workspace: str
-    channel: str
-    kind: str
-    arg: str
-    schedule: str
-    tz: str
-    created_by: str
-    # For `new` digests: entry id -> content hash at subscription time, the first baseline.
-    baseline: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    platform: str
-    workspace: str
-    channel: str
-    kind: str
-    arg: str
-    schedule: str
-    tz: str
-    created_by: str
-    created_at: datetime
-    baseline: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One period of one subscription: claimed, then done (or empty, or failed)."""
-
-    subscription_id: int
-    period_key: str
-    status: DeliveryStatus
-    claimed_at: datetime
-    posted_at: datetime | None
-    attempts: int
-    lease_until: datetime
-    retry_at: datetime | None = None
-    recovered: bool = False
-    title: str = ""
-    parts: tuple[str, ...] = ()
-    parts_done: int = 0
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class FeedbackRecord:
-    at: datetime
-    platform: str
-    workspace: str
-    channel: str
-    user_hash: str
-    question: str
-    entry_ids: tuple[str, ...]
-    helpful: bool
-
-
-@dataclass(frozen=True)
-class UnansweredQuestion:
-    at: datetime
-    platform: str
-    workspace: str
-    channel: str
-    question: str
-    confidence: float
-
-
-# -- the interface ---------------------------------------------------------------
-
-
-class Store(FeedbackSink, Protocol):
-    """What the bot, the digest commands and the scheduler need from a database.
-
-    The two writers the bot calls (record_feedback, record_unanswered) come from
-    bot.messages.FeedbackSink, so their signatures are declared once.
-    """
-
-    # readers of what FeedbackSink records
-    def feedback(self, limit: int = 100) -> tuple[FeedbackRecord, ...]: ...
-
-    def unanswered(self, limit: int = 100) -> tuple[UnansweredQuestion, ...]: ...
-
-    # subscriptions
-    def add_subscription(self, new: NewSubscription, *, now: datetime) -> Subscription: ...
-
-    def subscriptions(
-        self, *, platform: str | None = None, workspace: str | None = None, channel: str | None = None
-    ) -> tuple[Subscription, ...]: ...
-
-    def remove_subscription(self, subscription_id: int) -> bool: ...
-
-    # the delivery ledger
-    def delivery(self, subscription_id: int, period_key: str) -> Delivery | None: ...
-
-    def last_delivery(self, subscription_id: int) -> Delivery | None: ...
-
-    def claim(
-        self,
-        subscription_id: int,
-        period_key: str,
-        *,
-        now: datetime,
-        lease_until: datetime,
-        title: str,
-        parts: Sequence[str],
-        baseline: Mapping[str, str] | None,
-    ) -> Delivery | None: ...
-
-    def take_over(
-        self,
-        subscription_id: int,
-        period_key: str,
-        *,
-        now: datetime,
-        lease_until: datetime,
-        max_attempts: int,
-    ) -> Delivery | None: ...
-
-    def record_part(
-        self, subscription_id: int, period_key: str, *, parts_done: int, lease_until: datetime
-    ) -> None: ...
-
-    def finish(
-        self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
-    ) -> None: ...
-
-    def retry_later(
-        self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str
-    ) -> None: ...
-
-    def fail(self, subscription_id: int, period_key: str, *, error: str) -> None: ...
-
-    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int: ...
-
-    def next_lease_expiry(self) -> datetime | None: ...
-
-    def close(self) -> None: ...
-
-
-# -- schema ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    purpose: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "subscriptions, deliveries, feedback and unanswered questions",
-        (
-            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            # The salt makes the stored user hashes useless outside this database.
-            "INSERT INTO meta (key, value) VALUES ('user_salt', lower(hex(randomblob(16))))",
-            # AUTOINCREMENT: an id is never reused, so a new subscription cannot inherit
-            # the delivery history of a deleted one.
-            """CREATE TABLE subscriptions (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                platform TEXT NOT NULL,
-                workspace TEXT NOT NULL,
-                channel TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                arg TEXT NOT NULL DEFAULT '',
-                schedule TEXT NOT NULL,
-                tz TEXT NOT NULL,
-                created_by TEXT NOT NULL,
-                created_at TEXT NOT NULL
-            )""",
-            "CREATE INDEX subscriptions_by_channel ON subscriptions (platform, workspace, channel)",
-            """CREATE TABLE deliveries (
-                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
-                period_key TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'failed')),
-                claimed_at TEXT NOT NULL,
-                posted_at TEXT,
-                attempts INTEGER NOT NULL DEFAULT 1,
-                UNIQUE (subscription_id, period_key)
-            )""",
-            """CREATE TABLE feedback (
-                id INTEGER PRIMARY KEY,
-                at TEXT NOT NULL,
-                platform TEXT NOT NULL,
-                workspace TEXT NOT NULL,
-                channel TEXT NOT NULL,
-                user_hash TEXT NOT NULL,
-                question TEXT NOT NULL,
-                entry_ids TEXT NOT NULL,
-                helpful INTEGER NOT NULL CHECK (helpful IN (0, 1))
-            )""",
-            """CREATE TABLE unanswered (
-                id INTEGER PRIMARY KEY,
-                at TEXT NOT NULL,
-                platform TEXT NOT NULL,
-                workspace TEXT NOT NULL,
-                channel TEXT NOT NULL,
-                question TEXT NOT NULL,
-                confidence REAL NOT NULL
-            )""",
-        ),
-    ),
-    Migration(
-        2,
-        "delivery leases, retries and per-part progress; baselines for `new` digests",
-        (
-            "ALTER TABLE subscriptions ADD COLUMN baseline TEXT",
-            # SQLite cannot alter a CHECK constraint, so the table is rebuilt (the
-            # documented create-copy-drop-rename procedure) to admit the 'empty' status.
-            """CREATE TABLE deliveries_v2 (
-                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
-                period_key TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'empty', 'failed')),
-                claimed_at TEXT NOT NULL,
-                posted_at TEXT,
-                attempts INTEGER NOT NULL DEFAULT 1,
-                lease_until TEXT NOT NULL,
-                retry_at TEXT,
-                recovered INTEGER NOT NULL DEFAULT 0,
-                title TEXT NOT NULL DEFAULT '',
-                parts TEXT NOT NULL DEFAULT '[]',
-                parts_done INTEGER NOT NULL DEFAULT 0,
-                pending_baseline TEXT,
-                last_error TEXT,
-                UNIQUE (subscription_id, period_key)
-            )""",
-            # A version-1 claim has no lease and no stored text: it ends as 'failed' rather
-            # than being re-posted blind.
-            """INSERT INTO deliveries_v2 (subscription_id, period_key, status, claimed_at, posted_at,
-                    attempts, lease_until, last_error)
-                SELECT subscription_id, period_key,
-                    CASE status WHEN 'claimed' THEN 'failed' ELSE status END,
-                    claimed_at, posted_at, attempts, claimed_at,
-                    CASE status WHEN 'claimed' THEN 'unfinished when the database was upgraded' END
-                FROM deliveries""",
-            "DROP TABLE deliveries",
-            "ALTER TABLE deliveries_v2 RENAME TO deliveries",
-            "CREATE INDEX deliveries_open ON deliveries (status, lease_until)",
-        ),
-    ),
-)
-SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
 def _current_version(conn: sqlite3.Connection) -> int:
@@ -322,12 +51,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, now: date
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = _current_version(conn)
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"the database has schema version {current}, newer than this briefbot understands "
-                f"({SCHEMA_VERSION}); upgrade briefbot rather than risk the data"
-            )
-        for migration in MIGRATIONS[current:target]:
+        for migration in pending(current, target):
             for statement in migration.statements:
                 conn.execute(statement)
             conn.execute(
@@ -597,8 +321,6 @@ class SQLiteStore:
         return hashlib.sha256(raw).hexdigest()[:24]
 
     def user_hash(self, platform: str, workspace: str, user: str) -> str:
-        """The salted hash of a user id that the feedback table stores. Logs use it too, so an
-        operator can match a log line to feedback without the raw id ever being written."""
         if self._salt is None:
             with self._read() as conn:
                 return self._user_hash(conn, platform, workspace, user)
@@ -758,12 +480,8 @@ class SQLiteStore:
         parts: Sequence[str],
         baseline: Mapping[str, str] | None,
     ) -> Delivery | None:
-        """Claim a period by inserting its row; None if anyone (any process) already has.
-
-        The text to post is stored with the claim, so a retry posts exactly what the
-        first attempt meant to, and the `new` baseline moves only when it is done.
-        """
-        pending = None if baseline is None else json.dumps(dict(baseline), sort_keys=True)
+        # INSERT OR IGNORE: UNIQUE (subscription_id, period_key) lets exactly one insert in.
+        pending_baseline = None if baseline is None else json.dumps(dict(baseline), sort_keys=True)
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, period_key, status, claimed_at, attempts,"
@@ -777,7 +495,7 @@ class SQLiteStore:
                     _ts(lease_until),
                     title,
                     json.dumps(list(parts), ensure_ascii=False),
-                    pending,
+                    pending_baseline,
                     subscription_id,
                 ),
             )
@@ -798,12 +516,6 @@ class SQLiteStore:
         lease_until: datetime,
         max_attempts: int,
     ) -> Delivery | None:
-        """Take a claimed period whose lease has run out; None if it is not ours to take.
-
-        A booked retry (``retry_at`` set by the process that failed) may be taken up to
-        ``max_attempts``; a claim abandoned by a process that died (no retry booked) is
-        taken over once, and a second abandonment marks it failed instead of looping.
-        """
         stamp = _ts(now)
         with self._write() as conn:
             cursor = conn.execute(
@@ -842,7 +554,6 @@ class SQLiteStore:
     def finish(
         self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
     ) -> None:
-        """Mark a period done; a `new` digest's baseline moves in the same transaction."""
         with self._write() as conn:
             conn.execute(
                 "UPDATE subscriptions SET baseline = (SELECT pending_baseline FROM deliveries"
@@ -858,7 +569,6 @@ class SQLiteStore:
             )
 
     def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:
-        """Book a retry: the lease runs to ``retry_at`` so no other process jumps the queue."""
         with self._write() as conn:
             conn.execute(
                 "UPDATE deliveries SET retry_at = ?, lease_until = ?, last_error = ?"
@@ -875,12 +585,6 @@ class SQLiteStore:
             )
 
     def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
-        """Give up unfinished periods older than ``period_key``: after downtime only the
-        latest period is caught up, never a backlog.
-
-        A claim whose lease still runs is left alone: its process is posting it right
-        now, and will mark it done itself; a later pass supersedes it if it dies.
-        """
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE deliveries SET status = 'failed', retry_at = NULL,"
@@ -892,11 +596,8 @@ class SQLiteStore:
         return cursor.rowcount
 
     def next_lease_expiry(self) -> datetime | None:
-        """When the earliest open claim may be retried or taken over."""
         with self._read() as conn:
-            # Only each subscription's latest period can be retried or taken over; an older
-            # claim left by a dead process waits for the next supersede, and must not
-            # make the scheduler wake in a loop for something it will never pick up.
+            # Only each subscription's latest period counts (see Store.next_lease_expiry).
             row = conn.execute(
                 "SELECT MIN(lease_until) FROM deliveries AS d WHERE status = 'claimed' AND period_key ="
                 " (SELECT MAX(period_key) FROM deliveries WHERE subscription_id = d.subscription_id)"

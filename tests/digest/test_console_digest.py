@@ -71,7 +71,7 @@ def test_subscribe_in_chat_then_run_due_prints_the_post_once(
 def test_run_due_leaves_other_platforms_subscriptions_alone(
     capsys: pytest.CaptureFixture[str], kb_dir: Path, tmp_path: Path
 ) -> None:
-    from bot.store.sqlite import NewSubscription
+    from bot.store.values import NewSubscription
     from tests.digest.support import utc
 
     db = tmp_path / "bot.sqlite3"

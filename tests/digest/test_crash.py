@@ -9,7 +9,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.store.sqlite import NewSubscription, SQLiteStore
+from bot.store.sqlite import SQLiteStore
+from bot.store.values import NewSubscription
 from tests.digest.support import REPO, entry, make_kb_dir, utc
 from tests.digest.worker import CRASH_EXIT
 

@@ -15,7 +15,8 @@ from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import Scheduler, SystemClock
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
-from bot.store.sqlite import NewSubscription, SQLiteStore
+from bot.store.sqlite import SQLiteStore
+from bot.store.values import NewSubscription
 from tests.digest.support import (
     MILESTONES,
     FakeClock,

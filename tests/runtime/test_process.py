@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from adapters.console import main
-from bot.store.sqlite import NewSubscription, SQLiteStore
+from bot.store.sqlite import SQLiteStore
+from bot.store.values import NewSubscription
 from tests.adapters.discord.emulator import DiscordEmulator
 from tests.adapters.slack.emulator import SlackEmulator, event_callback, slash_command
 from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, DM, KB_DIR, MEMBER, USERS

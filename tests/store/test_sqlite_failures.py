@@ -25,7 +25,8 @@ from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
 from bot.errors import StoreError
 from bot.messages import Request
-from bot.store.sqlite import NewSubscription, SQLiteStore, migrate
+from bot.store.sqlite import SQLiteStore, migrate
+from bot.store.values import NewSubscription
 from tests.digest.support import REPO, utc
 from tests.fixtures import bundled_engine, bundled_kb
 
@@ -224,7 +225,8 @@ def connect(*args, **kwargs):
     return conn
 
 sqlite3.connect = connect
-from bot.store.sqlite import NewSubscription, SQLiteStore
+from bot.store.sqlite import SQLiteStore
+from bot.store.values import NewSubscription
 
 store = SQLiteStore(db)
 store.add_subscription(

@@ -1,0 +1,151 @@
+"""The database schema as data: numbered migrations, applied in order, each exactly once.
+
+A backend records the versions it has applied in a ``schema_version`` table
+(``version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL``) and, when it opens a
+database, runs ``pending(current)`` in one transaction. ``SQLiteStore`` does so in
+``bot.store.sqlite.migrate``; a server backend applies the same list.
+
+The statements are plain SQL, and most of them run unchanged on PostgreSQL. These are
+written in SQLite's dialect, and a PostgreSQL backend needs its own spelling of them
+(statements are numbered ``version.index``, from 0):
+
+- 1.1 ``lower(hex(randomblob(16)))``: the per-database salt; PostgreSQL has no
+  ``randomblob`` (``replace(gen_random_uuid()::text, '-', '')`` is 32 random hex digits).
+- 1.2 ``INTEGER PRIMARY KEY AUTOINCREMENT``: ids never reused; PostgreSQL's
+  ``BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`` promises the same.
+- 1.5, 1.6 ``id INTEGER PRIMARY KEY``: SQLite's rowid alias numbers rows by itself;
+  PostgreSQL needs an identity column for that.
+- 2.1 to 2.4: SQLite cannot alter a CHECK constraint, so ``deliveries`` is rebuilt
+  (create, copy, drop, rename). The statements are valid PostgreSQL too and give the
+  same table, but PostgreSQL can instead add the columns and swap the constraint in
+  place (``ALTER TABLE … DROP CONSTRAINT …, ADD CHECK …``).
+
+Everything else (types TEXT, INTEGER, REAL; CHECK, UNIQUE, REFERENCES … ON DELETE
+CASCADE; CASE, coalesce) is portable. Timestamps are stored as fixed-width UTC text
+(``2024-03-01T09:00:00.000000Z``) whose text order is their time order, on any backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import StoreError
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "pending"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    purpose: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "subscriptions, deliveries, feedback and unanswered questions",
+        (
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            # The salt makes the stored user hashes useless outside this database.
+            "INSERT INTO meta (key, value) VALUES ('user_salt', lower(hex(randomblob(16))))",
+            # AUTOINCREMENT: an id is never reused, so a new subscription cannot inherit
+            # the delivery history of a deleted one.
+            """CREATE TABLE subscriptions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                arg TEXT NOT NULL DEFAULT '',
+                schedule TEXT NOT NULL,
+                tz TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX subscriptions_by_channel ON subscriptions (platform, workspace, channel)",
+            """CREATE TABLE deliveries (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+                period_key TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'failed')),
+                claimed_at TEXT NOT NULL,
+                posted_at TEXT,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                UNIQUE (subscription_id, period_key)
+            )""",
+            """CREATE TABLE feedback (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                user_hash TEXT NOT NULL,
+                question TEXT NOT NULL,
+                entry_ids TEXT NOT NULL,
+                helpful INTEGER NOT NULL CHECK (helpful IN (0, 1))
+            )""",
+            """CREATE TABLE unanswered (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                question TEXT NOT NULL,
+                confidence REAL NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "delivery leases, retries and per-part progress; baselines for `new` digests",
+        (
+            "ALTER TABLE subscriptions ADD COLUMN baseline TEXT",
+            # SQLite cannot alter a CHECK constraint, so the table is rebuilt (the
+            # documented create-copy-drop-rename procedure) to admit the 'empty' status.
+            """CREATE TABLE deliveries_v2 (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+                period_key TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'empty', 'failed')),
+                claimed_at TEXT NOT NULL,
+                posted_at TEXT,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                lease_until TEXT NOT NULL,
+                retry_at TEXT,
+                recovered INTEGER NOT NULL DEFAULT 0,
+                title TEXT NOT NULL DEFAULT '',
+                parts TEXT NOT NULL DEFAULT '[]',
+                parts_done INTEGER NOT NULL DEFAULT 0,
+                pending_baseline TEXT,
+                last_error TEXT,
+                UNIQUE (subscription_id, period_key)
+            )""",
+            # A version-1 claim has no lease and no stored text: it ends as 'failed' rather
+            # than being re-posted blind.
+            """INSERT INTO deliveries_v2 (subscription_id, period_key, status, claimed_at, posted_at,
+                    attempts, lease_until, last_error)
+                SELECT subscription_id, period_key,
+                    CASE status WHEN 'claimed' THEN 'failed' ELSE status END,
+                    claimed_at, posted_at, attempts, claimed_at,
+                    CASE status WHEN 'claimed' THEN 'unfinished when the database was upgraded' END
+                FROM deliveries""",
+            "DROP TABLE deliveries",
+            "ALTER TABLE deliveries_v2 RENAME TO deliveries",
+            "CREATE INDEX deliveries_open ON deliveries (status, lease_until)",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def pending(current: int, target: int = SCHEMA_VERSION) -> tuple[Migration, ...]:
+    """The migrations that bring a database at version ``current`` to ``target``, in order.
+
+    A database newer than this code is refused rather than used: its data may mean
+    something this briefbot does not know.
+    """
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database has schema version {current}, newer than this briefbot understands "
+            f"({SCHEMA_VERSION}); upgrade briefbot rather than risk the data"
+        )
+    return MIGRATIONS[current:target]

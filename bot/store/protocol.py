@@ -1,0 +1,169 @@
+"""The ``Store`` protocol: everything briefbot asks of its database, and what it promises.
+
+The bot records feedback and unanswered questions, the digest commands keep
+subscriptions, the scheduler keeps the delivery ledger, and the console and the runtime
+read them back. They all type against ``Store``; ``bot.store.sqlite.SQLiteStore`` is
+the default implementation, and a server database is another class with these methods
+(tests/store/test_contract.py runs the same tests against every backend).
+
+The delivery ledger is what makes a digest go out once: a period is *claimed* by
+inserting its row, and only one claim per ``(subscription_id, period_key)`` can succeed,
+whichever process (or pass) makes it. A claim carries a lease; a claim whose lease ran
+out with no retry booked was abandoned by a process that died, and is taken over once.
+
+Every timestamp given or returned is an aware datetime; every failure of the database
+itself is raised as ``bot.errors.StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+from bot.messages import FeedbackSink
+from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
+
+__all__ = ["Store"]
+
+
+class Store(FeedbackSink, Protocol):
+    """What the bot, the digest commands, the scheduler and the console need from a database.
+
+    The two writers the bot calls (``record_feedback``, ``record_unanswered``) come from
+    ``bot.messages.FeedbackSink``, so their signatures are declared once. A user id is
+    never stored: feedback keeps ``user_hash`` of it, salted per database.
+    """
+
+    # -- feedback and unanswered questions (the writers are FeedbackSink's) --
+
+    def feedback(self, limit: int = 100) -> tuple[FeedbackRecord, ...]:
+        """The most recent feedback, newest first."""
+        ...
+
+    def unanswered(self, limit: int = 100) -> tuple[UnansweredQuestion, ...]:
+        """The most recent questions the bot abstained on, newest first."""
+        ...
+
+    def user_hash(self, platform: str, workspace: str, user: str) -> str:
+        """The salted hash of a user id that the feedback table stores. Logs use it too, so an
+        operator can match a log line to feedback without the raw id ever being written."""
+        ...
+
+    # -- subscriptions --
+
+    def add_subscription(self, new: NewSubscription, *, now: datetime) -> Subscription:
+        """Store a subscription; ids are never reused, so a new one cannot inherit the
+        delivery history of a deleted one."""
+        ...
+
+    def subscriptions(
+        self, *, platform: str | None = None, workspace: str | None = None, channel: str | None = None
+    ) -> tuple[Subscription, ...]:
+        """The subscriptions matching every filter given, oldest first."""
+        ...
+
+    def remove_subscription(self, subscription_id: int) -> bool:
+        """Delete a subscription and its deliveries; False if there was none."""
+        ...
+
+    # -- the delivery ledger --
+
+    def delivery(self, subscription_id: int, period_key: str) -> Delivery | None: ...
+
+    def deliveries(self, subscription_id: int) -> tuple[Delivery, ...]:
+        """Every period of a subscription, in period order."""
+        ...
+
+    def last_delivery(self, subscription_id: int) -> Delivery | None:
+        """The latest period of a subscription, whatever its status."""
+        ...
+
+    def claim(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        title: str,
+        parts: Sequence[str],
+        baseline: Mapping[str, str] | None,
+    ) -> Delivery | None:
+        """Claim a period by inserting its row; None if anyone (any process) already has,
+        or if the subscription no longer exists.
+
+        The text to post is stored with the claim, so a retry posts exactly what the
+        first attempt meant to, and the `new` baseline moves only when it is done.
+        """
+        ...
+
+    def take_over(
+        self,
+        subscription_id: int,
+        period_key: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        max_attempts: int,
+    ) -> Delivery | None:
+        """Take a claimed period whose lease has run out; None if it is not ours to take.
+
+        A booked retry (``retry_at`` set by the process that failed) may be taken up to
+        ``max_attempts``; a claim abandoned by a process that died (no retry booked) is
+        taken over once, and a second abandonment marks it failed instead of looping.
+        """
+        ...
+
+    def record_part(
+        self, subscription_id: int, period_key: str, *, parts_done: int, lease_until: datetime
+    ) -> None:
+        """Note that the first ``parts_done`` parts are posted, and extend the lease."""
+        ...
+
+    def finish(
+        self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
+    ) -> None:
+        """Mark a claimed period done; a `new` digest's baseline moves in the same transaction."""
+        ...
+
+    def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:
+        """Book a retry: the lease runs to ``retry_at`` so no other process jumps the queue."""
+        ...
+
+    def fail(self, subscription_id: int, period_key: str, *, error: str) -> None:
+        """Give a claimed period up for good, keeping ``error``."""
+        ...
+
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
+        """Give up unfinished periods older than ``period_key``: after downtime only the
+        latest period is caught up, never a backlog. Returns how many were given up.
+
+        A claim whose lease still runs is left alone: its process is posting it right
+        now, and will mark it done itself; a later pass supersedes it if it dies.
+        """
+        ...
+
+    def next_lease_expiry(self) -> datetime | None:
+        """When the earliest open claim may be retried or taken over.
+
+        Only each subscription's latest period counts: an older claim left by a dead
+        process waits for the next supersede, and must not make the scheduler wake in a
+        loop for something it will never pick up.
+        """
+        ...
+
+    # -- the database itself --
+
+    def schema_version(self) -> int:
+        """The schema version the database is at (``bot.store.migrations.SCHEMA_VERSION`` once open)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None: ...

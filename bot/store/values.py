@@ -1,0 +1,95 @@
+"""The values a ``Store`` takes and returns, whatever database holds them.
+
+Frozen, and free of any database type: timestamps are aware UTC datetimes, baselines
+plain mappings, so a second backend returns exactly what the first one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+__all__ = [
+    "Delivery",
+    "DeliveryStatus",
+    "FeedbackRecord",
+    "NewSubscription",
+    "Subscription",
+    "UnansweredQuestion",
+]
+
+DeliveryStatus = Literal["claimed", "done", "empty", "failed"]
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """What a `digest subscribe` command asks for."""
+
+    platform: str
+    workspace: str
+    channel: str
+    kind: str
+    arg: str
+    schedule: str
+    tz: str
+    created_by: str
+    # For `new` digests: entry id -> content hash at subscription time, the first baseline.
+    baseline: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    kind: str
+    arg: str
+    schedule: str
+    tz: str
+    created_by: str
+    created_at: datetime
+    baseline: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One period of one subscription: claimed, then done (or empty, or failed)."""
+
+    subscription_id: int
+    period_key: str
+    status: DeliveryStatus
+    claimed_at: datetime
+    posted_at: datetime | None
+    attempts: int
+    lease_until: datetime
+    retry_at: datetime | None = None
+    recovered: bool = False
+    title: str = ""
+    parts: tuple[str, ...] = ()
+    parts_done: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    at: datetime
+    platform: str
+    workspace: str
+    channel: str
+    user_hash: str
+    question: str
+    entry_ids: tuple[str, ...]
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    at: datetime
+    platform: str
+    workspace: str
+    channel: str
+    question: str
+    confidence: float

@@ -1,0 +1,148 @@
+"""What every ``Store`` backend promises: the delivery ledger's guarantees, feedback, ids.
+
+Each test runs once per backend in ``tests.store.backends.BACKENDS`` (today SQLite), so
+a new backend is held to exactly what the scheduler and the commands rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store.migrations import SCHEMA_VERSION
+from bot.store.protocol import Store
+from bot.store.values import NewSubscription
+from tests.digest.support import utc
+from tests.store.backends import BACKENDS, Backend
+
+NOW = utc(2024, 3, 1, 9)
+
+
+@pytest.fixture(params=BACKENDS, ids=lambda make: make.__name__.removesuffix("_backend"))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    make = request.param
+    return make(tmp_path)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def store(backend: Backend) -> Iterator[Store]:
+    with backend.open() as opened:
+        yield opened
+
+
+def new_sub(**overrides: object) -> NewSubscription:
+    fields: dict[str, object] = {
+        "platform": "slack",
+        "workspace": "T1",
+        "channel": "C1",
+        "kind": "month",
+        "arg": "",
+        "schedule": "daily 09:00",
+        "tz": "UTC",
+        "created_by": "U1",
+    }
+    fields.update(overrides)
+    return NewSubscription(**fields)  # type: ignore[arg-type]
+
+
+def test_a_new_database_is_at_the_current_schema_and_reopening_changes_nothing(backend: Backend) -> None:
+    with backend.open() as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        sub = store.add_subscription(new_sub(), now=NOW)
+    with backend.open() as again:
+        assert again.schema_version() == SCHEMA_VERSION
+        assert again.subscriptions() == (sub,)
+
+
+def test_feedback_keeps_a_salted_hash_of_the_user_never_the_id(backend: Backend) -> None:
+    with backend.open(clock=lambda: NOW) as store:
+        for user, helpful in (("U-SECRET-1", True), ("U-SECRET-1", False), ("U-SECRET-2", True)):
+            store.record_feedback(
+                platform="slack",
+                workspace="T1",
+                channel="C1",
+                user=user,
+                question="when did japan join the cyber centre?",
+                entry_ids=("ccdcoe-2022",),
+                helpful=helpful,
+            )
+        records = store.feedback(limit=10)
+    assert [r.helpful for r in records] == [True, False, True]  # newest first
+    assert records[0].entry_ids == ("ccdcoe-2022",) and records[0].at == NOW
+    assert records[1].user_hash == records[2].user_hash != records[0].user_hash
+    assert b"U-SECRET" not in backend.raw()
+
+
+def test_unanswered_questions_are_listed_newest_first_within_the_limit(store: Store) -> None:
+    for i in range(5):
+        store.record_unanswered(
+            platform="discord", workspace="G1", channel="C1", question=f"q{i}", confidence=i / 10
+        )
+    listed = store.unanswered(limit=3)
+    assert [q.question for q in listed] == ["q4", "q3", "q2"]
+    assert listed[0].confidence == pytest.approx(0.4)
+
+
+def test_a_period_can_be_claimed_once_even_by_two_connections(backend: Backend) -> None:
+    with backend.open() as first, backend.open() as second:
+        sub = first.add_subscription(new_sub(), now=NOW)
+        args = {"now": NOW, "lease_until": NOW + timedelta(minutes=10), "title": "t", "parts": ("a",)}
+        assert first.claim(sub.id, "2024-03-01T09:00", baseline=None, **args) is not None  # type: ignore[arg-type]
+        assert second.claim(sub.id, "2024-03-01T09:00", baseline=None, **args) is None  # type: ignore[arg-type]
+        assert second.claim(sub.id, "2024-03-02T09:00", baseline=None, **args) is not None  # type: ignore[arg-type]
+
+
+def test_an_abandoned_claim_is_taken_over_once_then_marked_failed(store: Store) -> None:
+    sub = store.add_subscription(new_sub(), now=NOW)
+    key, lease = "2024-03-01T09:00", timedelta(minutes=10)
+    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    assert store.take_over(sub.id, key, now=NOW + lease / 2, lease_until=NOW + lease, max_attempts=5) is None
+    taken = store.take_over(sub.id, key, now=NOW + lease, lease_until=NOW + 2 * lease, max_attempts=5)
+    assert taken is not None and taken.attempts == 2 and taken.recovered
+    assert (
+        store.take_over(sub.id, key, now=NOW + 3 * lease, lease_until=NOW + 4 * lease, max_attempts=5) is None
+    )
+    gone = store.delivery(sub.id, key)
+    assert gone is not None and gone.status == "failed" and "stopped twice" in (gone.last_error or "")
+
+
+def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_out(store: Store) -> None:
+    sub = store.add_subscription(new_sub(), now=NOW)
+    lease = timedelta(minutes=10)
+    old, new = "2024-03-01T09:00", "2024-03-01T10:00"
+    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    # Another process is still posting the old period: it must be able to finish it.
+    assert store.supersede(sub.id, new, now=NOW + lease / 2) == 0
+    store.claim(sub.id, new, now=NOW, lease_until=NOW + 3 * lease, title="t", parts=("b",), baseline=None)
+    # Only the latest period drives the wake-up time, so a dead process's older
+    # claim cannot make the scheduler spin on something it will never pick up.
+    assert store.next_lease_expiry() == NOW + 3 * lease
+    store.finish(sub.id, old, status="done", now=NOW + lease / 2)
+    assert [d.status for d in store.deliveries(sub.id)] == ["done", "claimed"]
+    # Had its process died instead, the next period's claim gives it up.
+    third = "2024-03-01T11:00"
+    store.claim(sub.id, third, now=NOW, lease_until=NOW + lease, title="t", parts=("c",), baseline=None)
+    assert store.supersede(sub.id, "2024-03-01T12:00", now=NOW + 4 * lease) == 2
+
+
+def test_finishing_a_new_digest_moves_the_baseline_in_the_same_step(store: Store) -> None:
+    sub = store.add_subscription(new_sub(kind="new", baseline={"a": "1"}), now=NOW)
+    key = "2024-03-01T09:00"
+    store.claim(sub.id, key, now=NOW, lease_until=NOW, title="t", parts=("x",), baseline={"a": "2", "b": "1"})
+    assert store.subscriptions()[0].baseline == {"a": "1"}  # not before it is posted
+    store.finish(sub.id, key, status="done", now=NOW)
+    assert store.subscriptions()[0].baseline == {"a": "2", "b": "1"}
+
+
+def test_unsubscribing_removes_the_deliveries_and_ids_are_never_reused(store: Store) -> None:
+    sub = store.add_subscription(new_sub(), now=NOW)
+    store.claim(sub.id, "k", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None)
+    assert store.remove_subscription(sub.id)
+    assert not store.remove_subscription(sub.id)
+    assert store.deliveries(sub.id) == ()
+    assert store.add_subscription(new_sub(), now=NOW).id == sub.id + 1
+    # A claim for a subscription that no longer exists is refused, not orphaned.
+    assert store.claim(sub.id, "k2", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None) is None

@@ -1,0 +1,109 @@
+"""What only the SQLite store does: WAL, migrating a version-1 file, refusing files it cannot use.
+
+The behaviour every backend shares is in test_contract.py."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StoreError
+from bot.store.migrations import SCHEMA_VERSION
+from bot.store.sqlite import SQLiteStore, migrate
+from tests.digest.support import utc
+
+NOW = utc(2024, 3, 1, 9)
+
+
+def tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with SQLiteStore(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.journal_mode() == "wal"
+    assert {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered"} <= tables(path)
+    with SQLiteStore(path) as again:  # reopening applies nothing twice
+        assert again.schema_version() == SCHEMA_VERSION
+
+
+def test_a_version_1_database_is_upgraded_with_its_data_kept(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert migrate(conn, target=1) == 0
+        conn.execute(
+            "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz, created_by,"
+            " created_at) VALUES ('slack', 'T1', 'C1', 'topic', 'cyber', 'daily 09:00', 'UTC', 'U1',"
+            " '2024-01-01T00:00:00.000000Z')"
+        )
+        conn.executemany(
+            "INSERT INTO deliveries (subscription_id, period_key, status, claimed_at, posted_at, attempts)"
+            " VALUES (1, ?, ?, '2024-01-02T09:00:00.000000Z', ?, 1)",
+            [
+                ("2024-01-02T09:00", "done", "2024-01-02T09:00:01.000000Z"),
+                ("2024-01-03T09:00", "claimed", None),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO feedback (at, platform, workspace, channel, user_hash, question, entry_ids, helpful)"
+            " VALUES ('2024-01-02T10:00:00.000000Z', 'slack', 'T1', 'C1', 'h', 'q?', '[\"a\"]', 1)"
+        )
+        with pytest.raises(sqlite3.IntegrityError):  # version 1 has no 'empty' status
+            conn.execute(
+                "INSERT INTO deliveries (subscription_id, period_key, status, claimed_at)"
+                " VALUES (1, 'x', 'empty', '2024-01-01T00:00:00.000000Z')"
+            )
+    finally:
+        conn.close()
+
+    with SQLiteStore(path) as store:
+        assert store.schema_version() == 2
+        (sub,) = store.subscriptions()
+        assert (sub.kind, sub.arg, sub.baseline) == ("topic", "cyber", None)
+        done, unfinished = store.deliveries(sub.id)
+        assert done.status == "done" and done.posted_at is not None
+        # A version-1 claim holds no text to re-post: it is closed, visibly, not re-posted blind.
+        assert unfinished.status == "failed" and "upgraded" in (unfinished.last_error or "")
+        assert store.feedback()[0].question == "q?"
+        claimed = store.claim(
+            sub.id, "2024-01-04T09:00", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None
+        )
+        assert claimed is not None
+        store.finish(sub.id, "2024-01-04T09:00", status="empty", now=NOW)
+        assert store.last_delivery(sub.id).status == "empty"  # type: ignore[union-attr]
+
+
+def test_a_database_from_a_newer_briefbot_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version VALUES (99, 'later')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 99, newer than this briefbot"):
+        SQLiteStore(path)
+
+
+def test_a_file_that_is_not_a_database_raises_a_clear_error_and_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    garbage = b"this is a text file, not SQLite\n" * 200
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError) as caught:
+        SQLiteStore(path)
+    message = str(caught.value)
+    assert str(path) in message and "not a database" in message and "backup" in message
+    assert path.read_bytes() == garbage
+
+
+def test_a_missing_directory_raises_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does its directory exist"):
+        SQLiteStore(tmp_path / "no" / "such" / "dir" / "bot.sqlite3")
