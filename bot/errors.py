@@ -1,13 +1,24 @@
-"""The exceptions briefbot raises.
+"""The exceptions briefbot raises, every one of them under ``BriefbotError``.
 
 Answers never raise: "no match" is an ``Answer`` with ``abstained=True`` and a
-malformed command is a usage ``Reply``. Exceptions are for broken configuration and
-broken files, and they fail fast at start-up::
+malformed command is a usage ``Reply``. Exceptions are for broken configuration, files
+and databases, which fail fast at start-up; for a post a platform refused, which the
+scheduler retries or records; and, inside the digest commands, for a value a user
+typed, which becomes a usage reply and never leaves dispatch::
 
     BriefbotError
-    ├── KnowledgeError      a knowledge file is unreadable or invalid (lists every Problem)
-    ├── ConfigError         a setting or environment variable is missing or invalid
-    └── StoreError          the database cannot be opened, migrated or written
+    ├── KnowledgeError   a knowledge file is unreadable or invalid (lists every Problem)
+    ├── ConfigError      a setting or environment variable is missing or invalid
+    ├── StoreError       the database cannot be opened, migrated or written
+    ├── PostError        a digest post failed; says when to retry, or that retrying cannot help
+    │                    (bot.digests.poster, beside the Poster protocol that raises it)
+    ├── DigestError      a digest kind or argument is invalid; also a ValueError
+    │                    (bot.digests.compose)
+    └── ScheduleError    a schedule or time zone is invalid; also a ValueError
+                         (bot.digests.schedule)
+
+The last three live beside the code that raises them; tests/test_errors.py checks that
+no exception class in ``bot`` or ``adapters`` is left outside this tree.
 """
 
 from __future__ import annotations

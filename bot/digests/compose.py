@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.errors import BriefbotError
 from bot.knowledge.base import TOPICS, Entry, KnowledgeBase, PartialDate
 from bot.messages import Reply
 from bot.qa.intents import TOPIC_WORDS
@@ -68,7 +69,7 @@ DIGEST_USAGE = (
 )
 
 
-class DigestError(ValueError):
+class DigestError(BriefbotError, ValueError):
     """A digest kind or argument is invalid; the message lists what is valid."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.errors import BriefbotError
 from bot.messages import Reply
 
 __all__ = ["ChannelRef", "PostError", "Poster"]
@@ -23,7 +24,7 @@ class ChannelRef:
     channel: str
 
 
-class PostError(Exception):
+class PostError(BriefbotError):
     """A post failed. ``retry_after`` (seconds) when the platform asked us to slow down;
     ``permanent`` when retrying cannot help (channel gone, bot removed)."""
 

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
+from bot.errors import BriefbotError
+
 __all__ = [
     "DEFAULT_TZ",
     "SCHEDULE_HELP",
@@ -58,7 +60,7 @@ _MAX_MONTH_DAY = 28
 _MAX_STEPS = 4
 
 
-class ScheduleError(ValueError):
+class ScheduleError(BriefbotError, ValueError):
     """A schedule or time zone a user typed is invalid; the message says what is valid."""
 
 
