@@ -111,7 +111,7 @@ def _peak_mib() -> float:
 
 
 def child_real() -> dict[str, Any]:
-    from bot.knowledge.base import load_knowledge
+    from bot.knowledge.loading import load_knowledge
     from bot.qa.engine import Engine
     from bot.qa.evaluation import default_dev_set, load_dev_set
 
@@ -129,7 +129,7 @@ def child_real() -> dict[str, Any]:
 
 
 def child_synthetic(size: int) -> dict[str, Any]:
-    from bot.knowledge.base import load_knowledge
+    from bot.knowledge.loading import load_knowledge
     from bot.qa.engine import Engine
     from bot.qa.evaluation import default_dev_set, load_dev_set
 

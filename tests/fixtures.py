@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from bot.dispatch import Bot
-from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loading import load_knowledge
 from bot.qa.engine import Engine
 
 

@@ -1,11 +1,12 @@
-"""The curated knowledge base as frozen values, and where it is loaded from.
+"""The curated knowledge base as frozen values, and where its files are.
 
 Validation (pydantic v2, ``extra="forbid"``) happens only at the boundary where a
-curator's YAML enters the program, in ``bot.knowledge.schema``: ``load_knowledge`` imports
-it (and with it pydantic and PyYAML) on first use, so a process answering from a prepared
-base (``bot.ops.prepared``) never pays for either. Every problem found is reported with
-file, line, entry id and field, all of them at once, and nothing is returned unless the
-whole base is valid: there is no half-loaded knowledge base.
+curator's YAML enters the program, in ``bot.knowledge.schema``, which builds these
+values; ``bot.knowledge.loading.load_knowledge`` imports it (and with it pydantic and
+PyYAML) on first use, so a process answering from a prepared base (``bot.ops.prepared``)
+never pays for either. This module imports neither of them, nor the schema. Every
+problem found is reported with file, line, entry id and field, all of them at once, and
+nothing is returned unless the whole base is valid: there is no half-loaded knowledge base.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ __all__ = [
     "count_sentences",
     "default_knowledge_dir",
     "knowledge_files",
-    "load_knowledge",
     "phrasing_key",
 ]
 
@@ -305,7 +305,7 @@ def count_sentences(text: str) -> int:
 
 
 # ---------------------------------------------------------------------------
-# Loading
+# Where the files are (bot.knowledge.loading reads them)
 # ---------------------------------------------------------------------------
 
 
@@ -324,10 +324,3 @@ def default_knowledge_dir() -> Path:
 def knowledge_files(root: Path) -> list[Path]:
     """The files ``load_knowledge`` reads from ``root``, in the order it reads them."""
     return sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml"))
-
-
-def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
-    """Load every ``*.yaml`` file in ``directory``; raise KnowledgeError listing all problems."""
-    from bot.knowledge.schema import validate_directory  # pydantic and PyYAML: only when validating
-
-    return validate_directory(Path(directory) if directory is not None else default_knowledge_dir())

@@ -1,6 +1,6 @@
 """The schema curators write against, and the loader that checks a directory of YAML.
 
-Imported by ``bot.knowledge.base.load_knowledge`` on first use, so that pydantic and PyYAML
+Imported by ``bot.knowledge.loading.load_knowledge`` on first use, so that pydantic and PyYAML
 are loaded only by a process that validates a knowledge base. Validation (pydantic v2,
 ``extra="forbid"``) reports every problem with file, line, entry id and field, all at
 once, and returns nothing unless the whole base is valid.

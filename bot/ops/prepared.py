@@ -35,7 +35,8 @@ from pathlib import Path
 
 import rapidfuzz
 
-from bot.knowledge.base import KnowledgeBase, default_knowledge_dir, knowledge_files, load_knowledge
+from bot.knowledge.base import KnowledgeBase, default_knowledge_dir, knowledge_files
+from bot.knowledge.loading import load_knowledge
 from bot.qa.engine import Engine
 
 __all__ = ["FORMAT", "cache_dir", "code_version", "prepare"]

@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 from bot.digests.poster import ChannelRef, PostError
-from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
 
 REPO = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bot.digests.poster import ChannelRef
 from bot.digests.scheduler import Scheduler
-from bot.knowledge.base import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
 from bot.store.sqlite import SQLiteStore
 from tests.digest.support import FakeClock

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from bot.knowledge.base import KINDS, KnowledgeBase, default_knowledge_dir, load_knowledge
+from bot.knowledge.base import KINDS, KnowledgeBase, default_knowledge_dir
 from bot.knowledge.citations import read_paragraphs, uncited_paragraphs, verify_evidence
+from bot.knowledge.loading import load_knowledge
 from bot.text import fold_typography
 from tests.source import source_path
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import KnowledgeError
-from bot.knowledge.base import PartialDate, count_sentences, load_knowledge
+from bot.knowledge.base import PartialDate, count_sentences
+from bot.knowledge.loading import load_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,8 @@ import pytest
 
 import bot.ops.prepared as prepared
 from bot.errors import KnowledgeError
-from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loading import load_knowledge
 from bot.ops.live import LiveKnowledge
 from bot.ops.prepared import prepare
 from bot.qa.engine import DEFAULT_THRESHOLD, Engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.knowledge.base import load_knowledge
+from bot.knowledge.loading import load_knowledge
 from tests.knowledge.test_loading import GOOD_ENTRY, make_base, problems_of
 
 SECOND = GOOD_ENTRY.replace("japan-cyber-centre-2022", "japan-cyber-centre-again")

@@ -13,7 +13,8 @@ from typing import Any
 from adapters.discord import BriefbotClient, DiscordPoster, discord_endpoints, serve
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
-from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loading import load_knowledge
 from bot.qa.engine import Engine
 from tests.adapters.discord.emulator import DiscordEmulator
 

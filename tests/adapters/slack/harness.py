@@ -23,7 +23,8 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from adapters.slack import EVENTS_PATH, SlackApp, build_app, connect_socket_mode, serve_http
 from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
-from bot.knowledge.base import KnowledgeBase, load_knowledge
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.loading import load_knowledge
 from bot.qa.engine import Engine
 from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.emulator import (
