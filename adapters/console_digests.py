@@ -43,6 +43,9 @@ class ConsolePoster:
     """Prints each post with the channel it was meant for."""
 
     platform = PLATFORM
+    # A terminal takes any length; parts this long keep a long digest in pieces a
+    # screen can show, numbered as on the chat platforms.
+    message_limit = 3000
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -78,7 +81,7 @@ def digest_preview(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | No
             file=sys.stderr,
         )
         return 2
-    out.write(render_reply(compose(spec, kb, on=on).to_reply()) + "\n")
+    out.write(render_reply(compose(spec, kb, on=on).to_reply(ConsolePoster.message_limit)) + "\n")
     return 0
 
 
@@ -135,5 +138,6 @@ def chat_with_store(args: argparse.Namespace, engine: Engine) -> int:
 
     kb = engine.kb
     with SQLiteStore(args.db) as store:
-        bot = Bot(engine, store=store, digest_handler=DigestCommands(store, lambda: kb))
+        commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
+        bot = Bot(engine, store=store, digest_handler=commands)
         return run_chat(bot, sys.stdin, sys.stdout, prompt=sys.stdin.isatty() or args.prompt)

@@ -35,7 +35,7 @@ import yarl
 
 from adapters.core_thread import CoreThread
 from adapters.in_flight import InFlight
-from bot.digests.compose import DIGEST_KINDS
+from bot.digests.compose import DIGEST_KINDS, TITLE_MAX
 from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
@@ -927,6 +927,9 @@ class DiscordPoster:
     """Posts a reply to a channel as the bot; failures become ``PostError``."""
 
     platform = "discord"
+    # A message may carry the title as a bold first line in the same 2000 characters of
+    # content, so the title's room is kept free.
+    message_limit = CONTENT_LIMIT - TITLE_MAX - len("**\n**")
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client

@@ -263,7 +263,12 @@ class Runtime:
             self.metrics.kb_entries.set(len(self.kb))
             live.on_reload(self.metrics.record_reload)
             live.on_reload(self._on_reload)
-            digest_commands = DigestCommands(store, live.kb, default_zone=config.default_timezone)
+            # Each platform's message limit is its poster's, known once its service is built
+            # below; the digest commands read this mapping per preview.
+            message_limits: dict[str, int] = {}
+            digest_commands = DigestCommands(
+                store, live.kb, default_zone=config.default_timezone, message_limits=message_limits
+            )
             bot = ObservedBot(
                 live.engine,
                 store=store,
@@ -274,6 +279,7 @@ class Runtime:
             for platform, factory in self.factories.items():
                 service = factory(bot)
                 self.services.append(service)
+                message_limits[service.platform] = service.poster.message_limit
                 logger = logging.getLogger(f"adapters.{platform}")
                 counter = PlatformErrorCounter(self.metrics, platform)
                 logger.addHandler(counter)

@@ -243,6 +243,9 @@ class SlackPoster:
     """
 
     platform = "slack"
+    # The title goes in a header block and the text in one Block Kit section, which
+    # holds 3000 characters.
+    message_limit = 3000
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client

@@ -8,7 +8,7 @@ a broken database gets one short apology (and a log line with the traceback).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.digests.compose import (
@@ -17,7 +17,6 @@ from bot.digests.compose import (
     DigestError,
     DigestSpec,
     compose,
-    limit_for,
     parse_spec,
     snapshot,
 )
@@ -88,11 +87,16 @@ class DigestCommands:
         *,
         clock: Callable[[], datetime] = _utcnow,
         default_zone: str | None = None,
+        message_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.kb_provider = kb_provider
         self.clock = clock
         self.default_zone = default_zone  # for subscriptions that name no time zone; None: UTC
+        # platform -> its Poster's message_limit, which previews are split to. Kept, not
+        # copied: the runtime learns each platform's limit as it builds its service, after
+        # this handler, and fills it in before any request arrives.
+        self.message_limits: Mapping[str, int] = {} if message_limits is None else message_limits
 
     def __call__(self, request: Request, args: str) -> Reply:
         try:
@@ -259,7 +263,7 @@ class DigestCommands:
                 )
             baseline = tracked[0].baseline
         digest = compose(spec, kb, on=self.clock().date(), baseline=baseline)
-        reply = digest.to_reply(limit_for(request.platform))
+        reply = digest.to_reply(self.message_limits.get(request.platform))
         return Reply(
             text=reply.text,
             title=f"Preview: {digest.title}",

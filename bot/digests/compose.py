@@ -10,8 +10,9 @@ Four kinds:
   learn what curators have added. Nothing new is an empty digest, which is not posted.
 
 A ``Digest`` is a value: title, items (date, one line, source paragraph) and an as-of
-line. ``split_for`` cuts it into numbered parts that fit a platform's message limit;
-nothing is ever dropped to make it fit.
+line. ``split_for`` cuts it into numbered parts of at most a given length, the limit the
+platform's ``Poster`` declares (``Poster.message_limit``); nothing is ever dropped to
+make it fit. This module knows no platform.
 """
 
 from __future__ import annotations
@@ -30,17 +31,12 @@ from bot.qa.intents import TOPIC_WORDS
 __all__ = [
     "DIGEST_KINDS",
     "DIGEST_USAGE",
-    "DISCORD_CONTENT_LIMIT",
-    "DISCORD_EMBED_LIMIT",
-    "SLACK_MESSAGE_LIMIT",
-    "SLACK_SECTION_LIMIT",
     "TITLE_MAX",
     "Digest",
     "DigestError",
     "DigestItem",
     "DigestSpec",
     "compose",
-    "limit_for",
     "parse_spec",
     "snapshot",
     "topics_with_content",
@@ -48,12 +44,9 @@ __all__ = [
 
 DIGEST_KINDS: tuple[str, ...] = ("month", "period", "topic", "new")
 
-# Platform limits, in characters.
-SLACK_SECTION_LIMIT = 3000  # text of one Block Kit section
-SLACK_MESSAGE_LIMIT = 40000  # top-level `text` of one message
-DISCORD_CONTENT_LIMIT = 2000  # `content` of one message
-DISCORD_EMBED_LIMIT = 4096  # description of one embed
-TITLE_MAX = 150  # Slack's header block; Discord embed titles allow 256
+# A digest title is a heading: short enough for every poster to show it whole, and for
+# a poster that puts it in the same message as a part to reserve room for it.
+TITLE_MAX = 150
 
 _PERIOD_WORDS = ("week", "month", "year")
 _PARTIAL = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
@@ -71,18 +64,6 @@ DIGEST_USAGE = (
 
 class DigestError(BriefbotError, ValueError):
     """A digest kind or argument is invalid; the message lists what is valid."""
-
-
-def limit_for(platform: str) -> int:
-    """The longest text one digest part may have on ``platform``.
-
-    Slack adapters put the title in a header block and the text in one section. A
-    Discord message may carry the title as a bold first line in the same 2000
-    characters, so the title's room is kept free.
-    """
-    if platform == "discord":
-        return DISCORD_CONTENT_LIMIT - TITLE_MAX - len("**\n**")
-    return SLACK_SECTION_LIMIT
 
 
 # -- values ------------------------------------------------------------------------
@@ -156,9 +137,11 @@ class Digest:
         """
         return split_lines(self.lines(), limit_chars)
 
-    def to_reply(self, limit_chars: int = SLACK_SECTION_LIMIT) -> Reply:
-        """One reply (e.g. a preview); ``parts`` holds the split text when it is long."""
-        parts = self.split_for(limit_chars)
+    def to_reply(self, limit_chars: int | None = None) -> Reply:
+        """One reply (e.g. a preview); ``parts`` holds the text split at ``limit_chars`` when it
+        is longer. With no limit (a platform that declared none) the text is one part, and
+        the adapter's renderer splits it as it splits any long reply."""
+        parts = self.split_for(limit_chars) if limit_chars is not None else (self.text(),)
         return Reply(
             text=self.text(),
             title=self.title,

@@ -1,7 +1,8 @@
 """The one thing an adapter implements for scheduled digests: post a reply to a channel.
 
-The scheduler knows nothing of Slack or Discord; it hands each adapter's ``Poster`` a
-``ChannelRef`` and a ``Reply`` and reads the outcome from the exception, if any.
+The scheduler knows no platform; it asks each adapter's ``Poster`` how long one part
+may be (``message_limit``), hands it a ``ChannelRef`` and a ``Reply`` per part and reads
+the outcome from the exception, if any.
 """
 
 from __future__ import annotations
@@ -35,9 +36,13 @@ class PostError(BriefbotError):
 
 
 class Poster(Protocol):
-    """Implemented by each adapter (console, Slack, Discord)."""
+    """Implemented by each adapter, which knows its platform's limits."""
 
     platform: str
+    # The longest text, in characters, of one digest part this poster can post as one
+    # message (with the reply's title, at most ``compose.TITLE_MAX``, beside it). The
+    # scheduler splits digests to it, and the digest commands split previews to it.
+    message_limit: int
 
     async def post(self, channel: ChannelRef, reply: Reply) -> None:
         """Post one message; raise PostError on failure."""

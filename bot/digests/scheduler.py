@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.digests.compose import DigestError, DigestSpec, compose, limit_for
+from bot.digests.compose import DigestError, DigestSpec, compose
 from bot.digests.poster import ChannelRef, Poster, PostError
 from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
 from bot.errors import BriefbotError
@@ -188,7 +188,7 @@ class Scheduler:
             except DigestError as exc:  # e.g. a topic the curators have since removed
                 _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
                 return Outcome(sub.id, key, "failed", detail=str(exc))
-            parts = () if digest.empty else digest.split_for(limit_for(sub.platform))
+            parts = () if digest.empty else digest.split_for(self.posters[ref.platform].message_limit)
             self.store.supersede(sub.id, key, now=now)
             delivery = self.store.claim(
                 sub.id,

@@ -131,6 +131,7 @@ class RecordingPoster:
 
     clock: FakeClock
     platform: str = "slack"
+    message_limit: int = 3000  # the Slack poster's
     failures: list[BaseException] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
     calls: int = 0

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.discord import CONTENT_LIMIT as DISCORD_CONTENT_LIMIT
+from adapters.discord import DiscordPoster
+from adapters.slack import SlackPoster
 from bot.digests.compose import (
-    DISCORD_CONTENT_LIMIT,
-    SLACK_SECTION_LIMIT,
     TITLE_MAX,
     DigestError,
     DigestSpec,
     compose,
-    limit_for,
     parse_spec,
     snapshot,
     split_lines,
@@ -26,6 +26,7 @@ from bot.knowledge.base import KnowledgeBase
 from tests.digest.support import MILESTONES, entry, make_kb
 
 JULY_2023 = date(2023, 7, 20)
+LIMITS = {p.platform: p.message_limit for p in (SlackPoster, DiscordPoster)}  # each poster declares its own
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def test_a_long_digest_is_split_within_the_platform_limit_and_loses_nothing(
     big_kb: KnowledgeBase, platform: str
 ) -> None:
     digest = compose(DigestSpec("month"), big_kb, on=JULY_2023)
-    limit = limit_for(platform)
+    limit = LIMITS[platform]
     parts = digest.split_for(limit)
     assert len(parts) > 1
     assert all(len(p) <= limit for p in parts)
@@ -165,7 +166,7 @@ def test_a_short_digest_is_one_unnumbered_part_and_a_long_preview_carries_its_pa
     big_kb: KnowledgeBase, kb: KnowledgeBase
 ) -> None:
     short = compose(DigestSpec("month"), kb, on=JULY_2023)
-    assert short.split_for(SLACK_SECTION_LIMIT) == (short.text(),)
+    assert short.split_for(SlackPoster.message_limit) == (short.text(),)
     assert short.to_reply().parts == () and short.to_reply().kind == "digest"
     long = compose(DigestSpec("month"), big_kb, on=JULY_2023)
     reply = long.to_reply(DISCORD_CONTENT_LIMIT)

@@ -14,7 +14,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.qa.engine import Engine
 from bot.store.sqlite import SQLiteStore
-from tests.digest.support import make_kb, utc
+from tests.digest.support import entry, make_kb, utc
 
 NOW = utc(2024, 3, 28, 12)  # the Thursday before Brussels moves its clocks
 
@@ -178,3 +178,27 @@ def test_an_unexpected_failure_is_logged_and_apologised_for(
     reply = bot_without_kb(request, "now month")
     assert reply.ephemeral and reply.text.startswith("Sorry, something went wrong")
     assert "kb exploded" in caplog.text
+
+
+def test_a_long_preview_is_split_to_the_limit_its_platform_declared(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    title = "Japan and NATO hold another round of staff talks on maritime security cooperation no. {}"
+    many = make_kb(
+        tmp_path,
+        [
+            entry(f"talks-{i:02d}", date=f"{1980 + i}-03-0{1 + i % 9}", title=title.format(i))
+            for i in range(40)
+        ],
+        name="many",
+    )
+    limits = {"slack": 500, "discord": 900}
+    commands = DigestCommands(store, lambda: many, clock=lambda: NOW, message_limits=limits)
+    bot = Bot(Engine(many), store=store, digest_handler=commands)
+    for platform, limit in limits.items():
+        reply = bot.dispatch(Request(platform, "U1", "C1", "/nato digest now month", is_command=True))
+        assert reply.kind == "digest" and reply.ephemeral and len(reply.parts) > 1
+        assert all(len(part) <= limit for part in reply.parts)
+    # A platform that declared no limit gets the digest whole, for its renderer to split.
+    whole = bot.dispatch(Request("elsewhere", "U1", "C1", "/nato digest now month", is_command=True))
+    assert whole.kind == "digest" and whole.parts == () and len(whole.text) > max(limits.values())

@@ -168,6 +168,20 @@ def many_milestones(count: int = 40) -> list[dict[str, object]]:
     ]
 
 
+async def test_digests_are_split_to_the_limit_the_platforms_poster_declares(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    subscribe(store)
+    clock = FakeClock(NINE)
+    poster = RecordingPoster(clock, message_limit=500)
+    kb = make_kb(tmp_path, many_milestones(), name="many")
+    scheduler = Scheduler(store, lambda: kb, {"slack": poster}, clock)
+    (outcome,) = await scheduler.run_due()
+    texts = [p.reply.text for p in poster.posted]
+    assert outcome.status == "posted" and outcome.parts == len(texts) > 2
+    assert all(len(text) <= 500 for text in texts)
+
+
 async def test_a_failed_part_is_retried_without_repeating_the_parts_before_it(
     tmp_path: Path, store: SQLiteStore
 ) -> None:

@@ -36,6 +36,7 @@ CRASH_EXIT = 17
 
 class FilePoster:
     platform = "slack"
+    message_limit = 3000  # the Slack poster's
 
     def __init__(self, log: Path, crash: str | None, crash_part: int) -> None:
         self.log = log

@@ -15,7 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import adapters.discord as discord_adapter
+from adapters.console_digests import ConsolePoster
+from adapters.discord import DiscordPoster
 from adapters.discord import render_reply as discord_render
+from adapters.slack import SlackPoster
 from adapters.slack_blocks import render_reply as slack_render
 from bot.commands import (
     Ask,
@@ -29,7 +32,6 @@ from bot.commands import (
     parse_command,
 )
 from bot.digests.commands import DigestCommands
-from bot.digests.compose import SLACK_MESSAGE_LIMIT, SLACK_SECTION_LIMIT
 from bot.dispatch import Bot
 from bot.messages import Reply, Request
 from bot.qa.engine import MAX_QUESTION_CHARS
@@ -133,6 +135,8 @@ USAGE_MAX = 700  # the longest fixed usage text (timeline's, with its topics) an
 REPO = Path(__file__).resolve().parents[2]
 ASKER = "U0ASKER"  # the one mention the Slack renderer itself adds ("<@U0ASKER> asked …")
 SLACK_BLOCKS_PER_MESSAGE = 50  # Block Kit's limit per message; more and Slack refuses the post
+SLACK_SECTION_LIMIT = 3000  # Block Kit's limit on the text of one section
+SLACK_MESSAGE_LIMIT = 40000  # the top-level `text` of one message
 _SLACK_MARKUP = re.compile(r"<[^>]*>")
 
 
@@ -250,7 +254,9 @@ def digest_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     # One real database for the module: hypothesis reuses it across examples, which only
     # makes it fuller (subscriptions pile up to the per-channel cap), never wrong.
     with SQLiteStore(tmp_path_factory.mktemp("db") / "bot.sqlite3") as store:
-        yield Bot(bundled_engine(), store=store, digest_handler=DigestCommands(store, bundled_kb))
+        limits = {p.platform: p.message_limit for p in (SlackPoster, DiscordPoster, ConsolePoster)}
+        commands = DigestCommands(store, bundled_kb, message_limits=limits)
+        yield Bot(bundled_engine(), store=store, digest_handler=commands)
 
 
 @settings(FUZZ, max_examples=150)  # cheap examples, and a grammar with many corners

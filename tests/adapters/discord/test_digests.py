@@ -33,7 +33,9 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 
 
 def digest_core(store: SQLiteStore) -> Bot:
-    return Bot(fixture_engine(), store=store, digest_handler=DigestCommands(store, fixture_kb))
+    limits = {DiscordPoster.platform: DiscordPoster.message_limit}  # as the runtime passes them
+    commands = DigestCommands(store, fixture_kb, message_limits=limits)
+    return Bot(fixture_engine(), store=store, digest_handler=commands)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from adapters.slack import EVENTS_PATH, SlackApp, build_app, connect_socket_mode, serve_http
+from adapters.slack import EVENTS_PATH, SlackApp, SlackPoster, build_app, connect_socket_mode, serve_http
 from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
 from bot.knowledge.base import KnowledgeBase
@@ -100,7 +100,9 @@ class SlackHarness:
             emulator = await stack.enter_async_context(SlackEmulator(users=USERS))
             store = SQLiteStore(db)
             stack.callback(store.close)
-            bot = Bot(Engine(fixture_kb()), store=store, digest_handler=DigestCommands(store, fixture_kb))
+            limits = {SlackPoster.platform: SlackPoster.message_limit}  # as the runtime passes them
+            commands = DigestCommands(store, fixture_kb, message_limits=limits)
+            bot = Bot(Engine(fixture_kb()), store=store, digest_handler=commands)
             app = build_app(
                 bot,
                 token=emulator.bot_token,
