@@ -161,7 +161,28 @@ class _DocumentModel(_Strict):
 
 
 # libyaml's parser when PyYAML was built with it: several times faster at start-up.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_FAST_LOADER):  # type: ignore[valid-type,misc]
+    """A safe loader that leaves every value's checking to the schema, where it has a place.
+
+    A date is kept as the text the curator wrote: PyYAML would build a ``datetime.date``
+    and raise a bare ValueError for ``2023-02-30``, naming no file, line, entry or field;
+    as text it reaches ``PartialDate.parse`` through the schema like any other field.
+    Any other value PyYAML cannot build (``!!int x``) becomes a YAML error at its node.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
 class _Located:
@@ -190,6 +211,39 @@ class _Located:
                 break
             node = child
         return best
+
+    def at(self, line: int) -> tuple[str | None, str | None]:
+        """The id of the entry (or document) written over ``line``, and the field on it.
+
+        For a problem found while the file is read, before any entry exists: the item is
+        the last one starting at or before the line, and so is the field within it.
+        """
+        row = line - 1
+        section = _child_at(self.node, row)
+        item = _child_at(section[1], row) if section is not None else None
+        if item is None or not isinstance(item[1], yaml.MappingNode):
+            return None, None
+        index, node = item
+        ids = [v.value for k, v in node.value if k.value == "id" and isinstance(v, yaml.ScalarNode)]
+        path: list[str] = []
+        child = _child_at(node, row)
+        while child is not None:
+            path.append(str(child[0]))
+            child = _child_at(child[1], row)
+        return (str(ids[0]) if ids else f"#{int(index) + 1}"), ".".join(path) or None
+
+
+def _child_at(node: yaml.Node | None, row: int) -> tuple[str | int, yaml.Node] | None:
+    """The last child of a mapping (by key) or sequence (by index) starting by ``row``."""
+    children: list[tuple[str | int, yaml.Node, int]]
+    if isinstance(node, yaml.MappingNode):
+        children = [(key.value, value, key.start_mark.line) for key, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(index, value, value.start_mark.line) for index, value in enumerate(node.value)]
+    else:
+        return None
+    before = [(label, child) for label, child, start in children if start <= row]
+    return before[-1] if before else None
 
 
 def _display(path: Path, root: Path) -> str:
@@ -220,15 +274,16 @@ def _read_yaml(path: Path, name: str) -> tuple[Any, _Located] | Problem:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(name, None, None, None, f"cannot be read: {exc}")
+    node: yaml.Node | None = None
     try:
         # One parse: the data is constructed from the node tree kept for line numbers,
         # as yaml.load would construct it from a tree of its own. Merge keys ("<<")
         # rewrite the tree while it is constructed, so such a file is parsed twice.
-        loader = _LOADER(text)  # a SafeLoader (C or Python): no arbitrary objects
+        loader = _Loader(text)  # a SafeLoader (C or Python): no arbitrary objects
         try:
             node = loader.get_single_node()
             if "<<" in text:
-                data = yaml.load(text, Loader=_LOADER)
+                data = yaml.load(text, Loader=_Loader)
             else:
                 data = loader.construct_document(node) if node is not None else None
         finally:
@@ -237,7 +292,8 @@ def _read_yaml(path: Path, name: str) -> tuple[Any, _Located] | Problem:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         detail = getattr(exc, "problem", None) or str(exc)
-        return Problem(name, line, None, None, f"is not valid YAML: {detail}")
+        entry_id, field_name = _Located(node).at(line) if line is not None else (None, None)
+        return Problem(name, line, entry_id, field_name, f"is not valid YAML: {detail}")
     return data, _Located(node)
 
 

@@ -84,6 +84,25 @@ def test_kb_check_fails_precisely_on_a_broken_base(tmp_path: Path) -> None:
     assert "bad.yaml:2: entry 'Bad Id': field 'id'" in result.stderr
 
 
+def test_kb_check_names_an_impossible_date_without_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "knowledge"
+    broken.mkdir()
+    sources = (REPO / "knowledge" / "sources.yaml").read_text()
+    (broken / "sources.yaml").write_text(sources.replace("published: 2023-07", "published: 2023-02-29"))
+    entries = (REPO / "knowledge" / "milestones.yaml").read_text()
+    first = entries.index("date: 2023-07-11")
+    (broken / "milestones.yaml").write_text(
+        entries[:first] + "date: 2023-02-30" + entries[first + len("date: 2023-07-11") :]
+    )
+    line = entries[:first].count("\n") + 1
+    result = briefbot("--knowledge", str(broken), "kb", "check")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"milestones.yaml:{line}: entry 'vilnius-summit-2023': field 'date': " in result.stderr
+    assert "'2023-02-30' is not a day of the calendar" in result.stderr
+    assert "entry 'nato-japan-2023': field 'published': '2023-02-29' is not a day" in result.stderr
+
+
 def test_kb_export_prints_every_entry_as_json() -> None:
     result = briefbot("kb", "export", "--json")
     entries = json.loads(result.stdout)

@@ -88,6 +88,52 @@ def test_bad_date_is_rejected(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("written", "complaint"),
+    [
+        ("2023-02-30", "'2023-02-30' is not a day of the calendar"),
+        ("2023-02-29", "'2023-02-29' is not a day of the calendar"),  # 2023 is no leap year
+        ("2023-13", "'2023-13' has month 13; months run 01-12"),
+        ("2023-13-01", "'2023-13-01' has month 13; months run 01-12"),
+        ("2023-00-10", "'2023-00-10' has month 0; months run 01-12"),
+        ("2023-7-1", "'2023-7-1' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD"),
+    ],
+)
+def test_an_impossible_date_names_file_line_entry_and_field(
+    tmp_path: Path, written: str, complaint: str
+) -> None:
+    # Unquoted, YAML reads most of these as timestamps: the problem must still reach the schema.
+    body = "entries:\n" + GOOD_ENTRY.replace("date: 2022", f"date: {written}")
+    assert problems_of(make_base(tmp_path, body)) == [
+        f"knowledge/entries.yaml:16: entry 'japan-cyber-centre-2022': field 'date': {complaint}"
+    ]
+
+
+def test_a_leap_day_is_a_date() -> None:
+    assert PartialDate.parse("2024-02-29") == PartialDate(2024, 2, 29)
+
+
+def test_an_impossible_date_in_the_sources_names_the_document_and_field(tmp_path: Path) -> None:
+    root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
+    sources = root / "sources.yaml"
+    text = sources.read_text()
+    sources.write_text(text.replace("published: 2023-07", "published: 2023-02-30"))
+    line = text.splitlines().index("    published: 2023-07") + 1
+    assert problems_of(root)[0] == (
+        f"knowledge/sources.yaml:{line}: entry 'nato-japan-2023': field 'published': "
+        "'2023-02-30' is not a day of the calendar"
+    )
+
+
+def test_a_value_yaml_cannot_build_names_file_line_entry_and_field(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY.replace("paragraphs: [12]", "paragraphs: [12, !!int twelve]")
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert problem.startswith(
+        "knowledge/entries.yaml:13: entry 'japan-cyber-centre-2022': field 'source.paragraphs.1': "
+        "is not valid YAML: cannot read 'twelve'"
+    )
+
+
 def test_too_few_questions_is_rejected(tmp_path: Path) -> None:
     body = "entries:\n" + GOOD_ENTRY.replace("      - japan ccdcoe\n", "")
     (problem,) = problems_of(make_base(tmp_path, body))

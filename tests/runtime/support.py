@@ -7,7 +7,16 @@ from pathlib import Path
 
 from tests.adapters.slack.harness import KB_DIR
 
-__all__ = ["BROKEN_TOPIC", "EDITED", "ORIGINAL", "break_topics", "copy_kb", "edit_kishida", "fix_topics"]
+__all__ = [
+    "BROKEN_TOPIC",
+    "EDITED",
+    "ORIGINAL",
+    "break_topics",
+    "copy_kb",
+    "edit_kishida",
+    "fix_topics",
+    "impossible_date",
+]
 
 ORIGINAL = "Fumio Kishida was Japan's Prime Minister as of July 2023."
 EDITED = "Fumio Kishida led Japan's government as of July 2023."
@@ -45,3 +54,10 @@ def break_topics(kb_dir: Path) -> int:
 
 def fix_topics(kb_dir: Path) -> None:
     _rewrite(kb_dir, f"topics: [people, {BROKEN_TOPIC}]", "topics: [people, diplomacy]")
+
+
+def impossible_date(kb_dir: Path, written: str) -> int:
+    """Date the Madrid summit ``written`` (say 2022-06-31); returns the line of that field."""
+    _rewrite(kb_dir, "date: 2022-06\n", f"date: {written}\n")
+    lines = (kb_dir / "entries.yaml").read_text().splitlines()
+    return lines.index(f"    date: {written}") + 1

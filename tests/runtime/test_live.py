@@ -10,7 +10,15 @@ import pytest
 from bot.dispatch import Bot
 from bot.messages import Request
 from bot.ops.live import LiveKnowledge, ReloadResult
-from tests.runtime.support import BROKEN_TOPIC, EDITED, ORIGINAL, break_topics, copy_kb, edit_kishida
+from tests.runtime.support import (
+    BROKEN_TOPIC,
+    EDITED,
+    ORIGINAL,
+    break_topics,
+    copy_kb,
+    edit_kishida,
+    impossible_date,
+)
 
 WHO = Request("console", "u", "c", "who is fumio kishida")
 
@@ -62,6 +70,33 @@ async def test_a_broken_edit_keeps_the_old_base_and_names_file_line_entry_field(
     assert BROKEN_TOPIC in problem.message
     assert f"knowledge/entries.yaml:{line}: entry 'person-kishida': field 'topics'" in result.summary()
     assert heard == [result] and live.last_reload == result
+
+
+@pytest.mark.parametrize(
+    ("written", "complaint"),
+    [
+        ("2022-06-31", "'2022-06-31' is not a day of the calendar"),
+        ("2022-13-01", "'2022-13-01' has month 13; months run 01-12"),
+        ("2022-00-10", "'2022-00-10' has month 0; months run 01-12"),
+    ],
+)
+async def test_an_impossible_date_fails_the_reload_naming_file_line_entry_field(
+    kb_dir: Path, written: str, complaint: str
+) -> None:
+    live = LiveKnowledge.load(kb_dir)
+    edition = live.current
+    line = impossible_date(kb_dir, written)
+    result = await live.reload("test")
+    assert not result.ok and live.current is edition
+    problem = result.problems[0]
+    assert (problem.file, problem.line, problem.entry_id, problem.field, problem.message) == (
+        "knowledge/entries.yaml",
+        line,
+        "madrid-summit-2022",
+        "date",
+        complaint,
+    )
+    assert "ValueError" not in result.summary()
 
 
 async def test_a_file_change_is_noticed_and_loaded(kb_dir: Path) -> None:
