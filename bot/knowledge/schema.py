@@ -3,7 +3,8 @@
 Imported by ``bot.knowledge.loading.load_knowledge`` on first use, so that pydantic and PyYAML
 are loaded only by a process that validates a knowledge base. Validation (pydantic v2,
 ``extra="forbid"``) reports every problem with file, line, entry id and field, all at
-once, and returns nothing unless the whole base is valid.
+once, and returns nothing unless the whole base is valid. Across the base, ids and titles
+are unique: a title shared by two entries reads as one line twice wherever titles are listed.
 """
 
 from __future__ import annotations
@@ -370,6 +371,7 @@ def validate_directory(root: Path) -> KnowledgeBase:
         problems.extend(Problem(name, line, model.id, f, m) for f, m in entry_problems)
         entries_out.append(_freeze(model, name, line))
     problems.extend(_phrasing_clashes(raw_entries))
+    problems.extend(_duplicate_titles(raw_entries))
 
     if not documents and not problems:
         problems.append(Problem(str(root), None, None, None, "describes no source document"))
@@ -390,6 +392,9 @@ class _Placed:
 
     def item_line(self, field_name: str, index: int) -> int:
         return self.located.line(*self.base, field_name, index) or self.line
+
+    def field_line(self, field_name: str) -> int:
+        return self.located.line(*self.base, field_name) or self.line
 
 
 def _phrasing_clashes(placed: Sequence[_Placed]) -> Iterator[Problem]:
@@ -436,6 +441,24 @@ def _cross_check(
         beyond = [p for p in model.source.paragraphs if p > document.paragraphs]
         if beyond:
             yield "source.paragraphs", f"{beyond[0]} is past the document's {document.paragraphs}"
+
+
+def _duplicate_titles(placed: Sequence[_Placed]) -> Iterator[Problem]:
+    """Two entries with one title read as one line twice wherever titles are listed ("Related")."""
+    first: dict[str, _Placed] = {}
+    for entry in placed:
+        folded = " ".join(entry.model.title.casefold().split())
+        other = first.setdefault(folded, entry)
+        if other is entry:
+            continue
+        yield Problem(
+            entry.file,
+            entry.field_line("title"),
+            entry.model.id,
+            "title",
+            f"duplicates the title of entry '{other.model.id}' ({other.file}:{other.field_line('title')}, "
+            "field 'title'); titles must differ",
+        )
 
 
 def _freeze(model: _EntryModel, file: str, line: int) -> Entry:

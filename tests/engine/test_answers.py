@@ -117,3 +117,13 @@ def test_answers_are_deterministic(engine: Engine) -> None:
 def test_confidence_is_a_probability(engine: Engine) -> None:
     for question in ("itpp?", "maritime timeline", "how many troops does japan have", "help"):
         assert 0.0 <= engine.ask(question).confidence <= 1.0
+
+
+def test_related_never_lists_one_title_twice(engine: Engine) -> None:
+    """Each entry answering its own first question: its "Related" line names distinct things."""
+    for entry in engine.kb:
+        answer = engine.ask(entry.questions[0])
+        titles = [s.title.casefold() for s in answer.suggestions]
+        if not answer.abstained:
+            titles.append(engine.kb.by_id[answer.entry_ids[0]].title.casefold())
+        assert len(set(titles)) == len(titles), (entry.id, titles)

@@ -32,6 +32,13 @@ GOOD_ENTRY = """\
 """
 
 
+def another_entry(entry_id: str) -> str:
+    """GOOD_ENTRY under another id and a title of its own (titles are unique in a base)."""
+    return GOOD_ENTRY.replace("japan-cyber-centre-2022", entry_id).replace(
+        "title: Japan joins NATO's cyber centre in Estonia", f"title: Japan and the cyber centre ({entry_id})"
+    )
+
+
 def make_base(tmp_path: Path, body: str, name: str = "entries.yaml") -> Path:
     root = tmp_path / "knowledge"
     root.mkdir()
@@ -176,6 +183,20 @@ def test_duplicate_ids_name_the_first_definition(tmp_path: Path) -> None:
     ]
 
 
+def test_a_title_used_twice_across_files_names_both_entries(tmp_path: Path) -> None:
+    # Case and spacing do not make two titles different: "Related" would read as one line twice.
+    other = GOOD_ENTRY.replace("japan-cyber-centre-2022", "quote-cyber-centre").replace(
+        "title: Japan joins NATO's cyber centre in Estonia",
+        "title:  japan JOINS nato's cyber  centre in Estonia",
+    )
+    root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
+    (root / "quotes.yaml").write_text("entries:\n" + other, encoding="utf-8")
+    assert problems_of(root) == [
+        "knowledge/quotes.yaml:4: entry 'quote-cyber-centre': field 'title': duplicates the title of "
+        "entry 'japan-cyber-centre-2022' (knowledge/entries.yaml:4, field 'title'); titles must differ"
+    ]
+
+
 def test_unknown_related_id_is_rejected(tmp_path: Path) -> None:
     body = "entries:\n" + GOOD_ENTRY + "    related: [no-such-entry]\n"
     assert problems_of(make_base(tmp_path, body)) == [
@@ -229,7 +250,7 @@ NEAR_MISSES = """\
 
 
 def test_near_misses_load_with_their_entry(tmp_path: Path) -> None:
-    second = GOOD_ENTRY.replace("japan-cyber-centre-2022", "second-entry").replace(
+    second = another_entry("second-entry").replace(
         "when did japan join the nato cyber centre", "when did tokyo join the nato cyber centre"
     )
     body = "entries:\n" + GOOD_ENTRY + NEAR_MISSES + second.replace("japan ccdcoe", "ccdcoe japan")
@@ -246,7 +267,7 @@ def test_near_misses_load_with_their_entry(tmp_path: Path) -> None:
 
 def test_a_near_miss_that_is_another_entrys_question_names_both(tmp_path: Path) -> None:
     root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
-    other = GOOD_ENTRY.replace("japan-cyber-centre-2022", "japan-cyber-experts-2022").replace(
+    other = another_entry("japan-cyber-experts-2022").replace(
         "      - japan ccdcoe\n", "      - japan cyber experts estonia\n"
     )
     (root / "more.yaml").write_text(
@@ -262,7 +283,7 @@ def test_a_near_miss_that_is_another_entrys_question_names_both(tmp_path: Path) 
 
 
 def test_the_same_near_miss_on_two_entries_is_refused(tmp_path: Path) -> None:
-    second = GOOD_ENTRY.replace("japan-cyber-centre-2022", "second-entry").replace(
+    second = another_entry("second-entry").replace(
         "when did japan join the nato cyber centre", "when did tokyo join the nato cyber centre"
     )
     second = second.replace("japan ccdcoe", "ccdcoe japan") + (

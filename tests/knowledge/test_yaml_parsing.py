@@ -7,7 +7,10 @@ from pathlib import Path
 from bot.knowledge.loading import load_knowledge
 from tests.knowledge.test_loading import GOOD_ENTRY, make_base, problems_of
 
-SECOND = GOOD_ENTRY.replace("japan-cyber-centre-2022", "japan-cyber-centre-again")
+# Titles are unique across a base, so the second entry needs its own.
+SECOND = GOOD_ENTRY.replace("japan-cyber-centre-2022", "japan-cyber-centre-again").replace(
+    "title: Japan joins NATO's cyber centre in Estonia", "title: Japan joins NATO's cyber centre again"
+)
 
 
 def _sharing_the_source(first: str, second: str) -> str:
