@@ -338,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("show", help="every setting, its value and where it came from; secrets redacted")
 
+    sub.add_parser(
+        "health",
+        help="exit 0 if the briefbot running here answers /healthz with 200 (the port `run` serves on)",
+    )
+
     chat = sub.add_parser("chat", help="interactive session in the terminal")
     chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
     chat.add_argument("--threshold", type=float, default=None)
@@ -427,6 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "config":
             return _cmd_config_show(args)
+        if args.command == "health":  # Docker's HEALTHCHECK: no knowledge base, no web framework
+            from adapters.healthcheck import check_health
+            from bot.ops.config import load_config
+
+            return check_health(load_config(args.config, os.environ), sys.stdout)
         if getattr(args, "uses_config", False):
             from adapters.runtime import config_for
 

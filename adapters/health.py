@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.healthcheck import HEALTH_PATH  # one route for the server and its probe
 from bot.errors import ConfigError
 from bot.ops.metrics import CONTENT_TYPE, Metrics
 
@@ -27,7 +28,6 @@ __all__ = ["HEALTH_PATH", "METRICS_PATH", "HealthServer"]
 
 _log = logging.getLogger(__name__)
 
-HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 
 Status = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
+from adapters.healthcheck import health_url
 from bot.digests.commands import DigestCommands
 from bot.digests.poster import Poster
 from bot.digests.scheduler import Scheduler
@@ -441,13 +442,6 @@ def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: E
 # -- briefbot kb reload ----------------------------------------------------------------------
 
 
-def _health_url(config: Config) -> str:
-    host = config.health_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"  # listening everywhere includes here
-    return f"http://{host}:{config.health_port}{HEALTH_PATH}"
-
-
 def _read_health(url: str) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
@@ -476,7 +470,7 @@ def reload_running(config: Config, out: Any = sys.stdout, wait: float = 15.0) ->
             file=out,
         )
         return 1
-    url = _health_url(config)
+    url = health_url(config)
     before = _read_health(url)
     previous = (before or {}).get("last_reload") or {}
     os.kill(pid, signal.SIGHUP)

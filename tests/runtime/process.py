@@ -41,9 +41,17 @@ class BriefbotProcess:
     """Runs ``argv`` (default: ``python -m adapters.console run``) and collects its log."""
 
     def __init__(
-        self, env: Mapping[str, str], *, port: int, argv: Sequence[str] | None = None, cwd: Path = REPO
+        self,
+        env: Mapping[str, str],
+        *,
+        port: int,
+        argv: Sequence[str] | None = None,
+        cwd: Path = REPO,
+        port_in_env: bool = True,
     ) -> None:
-        self.env = dict(env) | {"BRIEFBOT_HEALTH_HOST": "127.0.0.1", "BRIEFBOT_HEALTH_PORT": str(port)}
+        """``port_in_env=False``: the settings file in ``cwd`` says where /healthz is (on ``port``)."""
+        where = {"BRIEFBOT_HEALTH_HOST": "127.0.0.1", "BRIEFBOT_HEALTH_PORT": str(port)}
+        self.env = dict(env) | (where if port_in_env else {})
         self.port = port
         self.argv = list(argv or [sys.executable, "-m", "adapters.console", "run"])
         self.cwd = cwd

@@ -1,33 +1,58 @@
 """What the Docker image relies on, tested without Docker: the wheel builds and installs,
 `briefbot run` starts from it with the knowledge baked in, the HEALTHCHECK command tells
-healthy from not, and compose.yaml keeps the database on a named volume."""
+healthy from not on the port the settings name, compose.yaml keeps the database on a named
+volume, and builds are reproducible (a pinned base image, every package pinned in
+constraints.txt, a .dockerignore)."""
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.metadata
 import json
 import os
 import re
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.adapters.slack.emulator import SlackEmulator
 from tests.runtime.process import REPO, BriefbotProcess, clean_env, free_port
 from tests.runtime.test_process import slash
 
 DOCKERFILE = (REPO / "Dockerfile").read_text()
+MAKEFILE = (REPO / "Makefile").read_text()
+CONSTRAINTS = REPO / "constraints.txt"
+REGENERATE = "run `make constraints` and commit constraints.txt"
+
+
+def _instructions(name: str) -> list[str]:
+    """Every ``name`` instruction of the Dockerfile, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    return [str(found) for found in re.findall(rf"^{name}\s+(.*)$", joined, flags=re.MULTILINE)]
 
 
 def _instruction(name: str) -> str:
-    """The last ``name`` instruction of the Dockerfile, continuation lines joined."""
-    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
-    found = re.findall(rf"^{name}\s+(.*)$", joined, flags=re.MULTILINE)
+    """The last ``name`` instruction of the Dockerfile."""
+    found = _instructions(name)
     assert found, f"no {name} in the Dockerfile"
-    return str(found[-1])
+    return found[-1]
+
+
+def run_healthcheck(installed: Path, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The image's HEALTHCHECK command, as Docker runs it inside the container."""
+    command = healthcheck_command()
+    executable = installed / "bin" / command[0]
+    assert executable.is_file(), f"the HEALTHCHECK runs {command[0]}, which the wheel does not install"
+    return subprocess.run(
+        [str(executable), *command[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=10
+    )
 
 
 def healthcheck_command() -> list[str]:
@@ -102,19 +127,42 @@ async def test_briefbot_run_from_the_wheel_serves_until_terminated(installed: Pa
             assert body["knowledge"]["entries"] > 100  # the bundled base, not a test fixture
             assert "Lungescu" in await slash(slack, "who is oana lungescu")
 
-            # The image's HEALTHCHECK, as Docker would run it inside the container.
-            check = healthcheck_command()
-            assert check[0] == "python"
-            healthy = subprocess.run(
-                [str(installed / "bin" / "python"), *check[1:]], env=bot.env, capture_output=True, timeout=10
-            )
-            assert healthy.returncode == 0, healthy.stderr
+            healthy = run_healthcheck(installed, bot.env, tmp_path)
+            assert healthy.returncode == 0, healthy.stdout + healthy.stderr
             assert await bot.stop() == 0
-    unhealthy = subprocess.run(
-        [str(installed / "bin" / "python"), *check[1:]], env=bot.env, capture_output=True, timeout=10
-    )
+    unhealthy = run_healthcheck(installed, bot.env, tmp_path)
     assert unhealthy.returncode != 0
     assert (tmp_path / "data" / "briefbot.sqlite3").exists()
+
+
+async def test_the_healthcheck_asks_the_port_set_in_briefbot_toml(installed: Path, tmp_path: Path) -> None:
+    # The image's working directory holds the settings file; nothing in the environment names a port.
+    port = free_port()
+    (tmp_path / "briefbot.toml").write_text(f'[health]\nhost = "127.0.0.1"\nport = {port}\n')
+    async with SlackEmulator() as slack:
+        env = clean_env(
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_APP_TOKEN=slack.app_token,
+            SLACK_API_URL=slack.api_url,
+            BRIEFBOT_DB=str(tmp_path / "briefbot.sqlite3"),
+        )
+        env.pop("PYTHONPATH", None)
+        argv = [str(installed / "bin" / "briefbot"), "run"]
+        async with BriefbotProcess(env, port=port, argv=argv, cwd=tmp_path, port_in_env=False) as bot:
+            assert "BRIEFBOT_HEALTH_PORT" not in bot.env
+            await bot.wait_health(200)
+            healthy = run_healthcheck(installed, bot.env, tmp_path)
+            assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+            assert f":{port}/healthz" in healthy.stdout
+            assert await bot.stop() == 0
+    unhealthy = run_healthcheck(installed, bot.env, tmp_path)
+    assert unhealthy.returncode == 1
+    assert f"nothing answers at http://127.0.0.1:{port}/healthz" in unhealthy.stdout
+
+
+def test_the_image_sets_no_health_port_that_would_outrank_briefbot_toml() -> None:
+    assert not any("BRIEFBOT_HEALTH_PORT" in env for env in _instructions("ENV"))
+    assert "BRIEFBOT_HEALTH_PORT" not in " ".join(healthcheck_command())
 
 
 def test_the_image_runs_briefbot_run_as_a_user_with_the_database_on_the_volume() -> None:
@@ -122,7 +170,8 @@ def test_the_image_runs_briefbot_run_as_a_user_with_the_database_on_the_volume()
     assert _instruction("USER") not in ("root", "0")
     assert json.loads(_instruction("VOLUME")) == ["/data"]
     assert "BRIEFBOT_DB=/data/" in _instruction("ENV")
-    assert "/healthz" in " ".join(healthcheck_command())
+    # `briefbot health` asks /healthz on the configured port (test_the_healthcheck_asks_the_port_…).
+    assert healthcheck_command() == ["briefbot", "health"]
     assert "BRIEFBOT_KNOWLEDGE_DIR=/knowledge" in DOCKERFILE  # the documented override
 
 
@@ -136,3 +185,116 @@ def test_compose_keeps_the_database_on_a_named_volume_and_secrets_in_env_file() 
     assert not any(name in inline for name in ("TOKEN", "SECRET"))
     assert ".env" in (REPO / ".gitignore").read_text().split()
     assert os.path.basename(service["build"]) in (".", "")
+
+
+# -- reproducible builds ---------------------------------------------------------------------
+
+
+def _pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for raw in CONSTRAINTS.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, exact, version = line.partition("==")
+        assert exact and version, f"constraints.txt: {raw!r} is not name==version; {REGENERATE}"
+        pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def _declared() -> list[Requirement]:
+    """Every dependency pyproject.toml declares, core and extras, but briefbot's own extras."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    listed = [
+        *project["dependencies"],
+        *(r for extra in project["optional-dependencies"].values() for r in extra),
+    ]
+    requirements = [Requirement(text) for text in listed]
+    return [r for r in requirements if canonicalize_name(r.name) != "briefbot"]
+
+
+def test_constraints_pin_every_dependency_pyproject_declares() -> None:
+    pins = _pins()
+    missing = sorted({r.name for r in _declared() if canonicalize_name(r.name) not in pins})
+    assert not missing, f"constraints.txt pins no version of {', '.join(missing)}: {REGENERATE}"
+    outdated = [
+        f"{r} (pinned {pins[canonicalize_name(r.name)]})"
+        for r in _declared()
+        if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)
+    ]
+    assert not outdated, f"constraints.txt pins versions pyproject.toml excludes: {outdated}; {REGENERATE}"
+
+
+def test_this_environment_holds_exactly_the_pinned_versions() -> None:
+    """What `make test` installed, all the way down from briefbot[dev]: so CI uses the pins."""
+    pins = _pins()
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [("briefbot", frozenset({"dev"}))]
+    unpinned, different = [], []
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        distribution = importlib.metadata.distribution(name)
+        if canonicalize_name(name) != "briefbot":
+            pinned = pins.get(canonicalize_name(name))
+            if pinned is None:
+                unpinned.append(name)
+            elif pinned != distribution.version:
+                different.append(f"{name} {distribution.version} (pinned {pinned})")
+        for text in distribution.requires or []:
+            requirement = Requirement(text)
+            wanted = requirement.marker is None or any(
+                requirement.marker.evaluate({"extra": extra}) for extra in (*extras, "")
+            )
+            if wanted:
+                todo.append((requirement.name, frozenset(requirement.extras)))
+    assert not unpinned, f"installed but not pinned: {sorted(set(unpinned))}; {REGENERATE}"
+    assert not different, f"installed versions differ from the pins: {different}; run `make test` again"
+
+
+def test_every_install_uses_the_constraints() -> None:
+    assert re.search(r"^CONSTRAINTS\s*:=\s*-c constraints\.txt$", MAKEFILE, flags=re.MULTILINE)
+    # Every pip install in the Makefile, but the one that re-resolves to write the pins.
+    recipes = re.split(r"^(?=\S)", MAKEFILE, flags=re.MULTILINE)
+    installs = [
+        line
+        for recipe in recipes
+        if not recipe.startswith("constraints:")
+        for line in recipe.splitlines()
+        if "pip install" in line
+    ]
+    assert len(installs) >= 3 and all("$(CONSTRAINTS)" in line for line in installs), installs
+    assert re.search(r"^constraints:", MAKEFILE, flags=re.MULTILINE), "no `make constraints` target"
+    pip_runs = [run for run in _instructions("RUN") if re.search(r"\bpip (wheel|install)\b", run)]
+    assert len(pip_runs) == 2 and all("-c " in run and "constraints.txt" in run for run in pip_runs), pip_runs
+    assert "PIP_CONSTRAINT=" in pip_runs[0]  # the build backend, in pip's isolated build environment
+
+
+def test_the_base_image_is_pinned_by_version_and_digest() -> None:
+    (image,) = (arg.split("=", 1)[1] for arg in _instructions("ARG") if arg.startswith("PYTHON_IMAGE="))
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", image), image
+    stages = _instructions("FROM")
+    assert len(stages) == 2 and all(stage.split()[0] == "${PYTHON_IMAGE}" for stage in stages), stages
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets() -> None:
+    ignored = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for needed in (".venv", ".git", "tests", "*.sqlite3", ".env", ".mypy_cache", ".pytest_cache", "dist"):
+        assert needed in ignored, f".dockerignore does not leave out {needed}"
+    assert "**/__pycache__" in ignored
+    # ...and nothing the Dockerfile copies from the context.
+    copied = [
+        source
+        for copy in _instructions("COPY")
+        if not copy.startswith("--from")
+        for source in copy.split()[:-1]
+    ]
+    assert {"pyproject.toml", "constraints.txt", "bot", "knowledge"} <= set(copied)
+    for source in copied:
+        assert not any(fnmatch.fnmatch(source, pattern) for pattern in ignored), source
