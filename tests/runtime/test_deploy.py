@@ -11,6 +11,8 @@ import importlib.metadata
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -89,6 +91,33 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index"]
     subprocess.run([*install, str(wheel)], check=True, capture_output=True, timeout=120)
     return venv
+
+
+def test_the_readme_wheel_command_leaves_only_briefbots_wheel_in_dist(tmp_path: Path) -> None:
+    """The README's `pip wheel …`, run in a clean checkout, adds one file: no dependency wheels."""
+    readme = (REPO / "README.md").read_text()
+    (command,) = {found.replace("\n", " ") for found in re.findall(r"`(pip wheel [^`]+)`", readme)}
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, checkout / name)
+    for name in ("bot", "adapters", "knowledge"):
+        shutil.copytree(REPO / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    before = set(checkout.rglob("*"))
+    offline = ["--no-build-isolation", "--no-index"]  # tests reach no network; the tools are installed
+    built = subprocess.run(
+        [sys.executable, "-m", *shlex.split(command), *offline],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert built.returncode == 0, f"{command}: {built.stderr}"
+    added = sorted(path.relative_to(checkout).as_posix() for path in set(checkout.rglob("*")) - before)
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    wheel = f"dist/briefbot-{version}-py3-none-any.whl"
+    assert added == ["dist", wheel], added
+    assert f"pip install '{wheel}[slack,discord]'" in readme.replace("\n", " ")  # how to install it
 
 
 def test_the_installed_wheel_carries_the_code_and_the_knowledge(installed: Path, tmp_path: Path) -> None:
