@@ -57,10 +57,10 @@ from adapters.slack_blocks import (
     home_view,
     render_reply,
 )
-from bot.commands import DigestCmd, parse_command
 from bot.digests.poster import ChannelRef, PostError
 from bot.dispatch import Bot
 from bot.errors import ConfigError
+from bot.grammar.intents import Digest
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.qa.engine import Engine
@@ -461,7 +461,7 @@ class SlackApp:
 
     async def _with_manager(self, request: Request) -> Request:
         """Digest commands need to know whether the user may manage subscriptions."""
-        if not request.is_command or not isinstance(parse_command(request.text), DigestCmd):
+        if not request.is_command or not isinstance(self.bot.read(request).intent, Digest):
             return request
         return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 

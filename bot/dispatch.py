@@ -10,25 +10,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import assert_never
 
-from bot.commands import (
-    COMMAND_HELP,
+from bot.errors import StoreError
+from bot.grammar.commands import command_help, parse_command
+from bot.grammar.intents import (
+    AfterNotes,
     Ask,
-    DefineCmd,
-    DigestCmd,
-    HelpCmd,
+    Compare,
+    Define,
+    Digest,
+    Help,
+    Intent,
     Timeline,
     Topics,
     Usage,
-    WhoCmd,
-    parse_command,
+    Who,
 )
-from bot.errors import StoreError
 from bot.knowledge.base import TOPICS
 from bot.messages import DigestHandler, FeedbackSink, Reply, Request, Suggestion
 from bot.qa.answer import Answer
 from bot.qa.engine import Engine
-from bot.qa.intents import Define, WhoIs
 from bot.text import quote_user_text
 
 __all__ = ["Bot", "reply_from_answer"]
@@ -87,30 +89,40 @@ class Bot:
         thanks = "Thanks, glad it helped." if helpful else "Thanks, noted: a curator will look at it."
         return Reply(thanks, ephemeral=True, kind="info")
 
+    def read(self, request: Request) -> Request:
+        """``request`` with its intent read, for an adapter that must know it before
+        dispatching (is the reply private, must the user be a manager); dispatch then uses
+        that reading instead of parsing the text again."""
+        if request.intent is not None:
+            return request
+        return replace(request, intent=_intent_of(request, self.engine))
+
     def dispatch(self, request: Request) -> Reply:
-        command = parse_command(request.text) if request.is_command else Ask(request.text)
         engine = self.engine
-        if isinstance(command, Ask):
-            return self._ask(engine, request, command.question)
-        if isinstance(command, Usage):
-            return Reply(command.message, ephemeral=True, kind="usage")
-        if isinstance(command, HelpCmd):
-            return Reply(COMMAND_HELP, title="briefbot help", ephemeral=True, kind="help")
-        if isinstance(command, Topics):
-            return self._topics(engine)
-        if isinstance(command, Timeline):
-            answer = engine.timeline(command.query)
-            reply = reply_from_answer(answer, request.text)
-            return replace(reply, feedback=False)
-        if isinstance(command, WhoCmd):
-            return self._lookup(engine, request, WhoIs(command.name))
-        if isinstance(command, DefineCmd):
-            return self._lookup(engine, request, Define(command.term))
-        if isinstance(command, DigestCmd):
-            if self.digest_handler is None:
-                return Reply("Digests aren't enabled on this bot.", ephemeral=True, kind="info")
-            return self.digest_handler(request, command.args)
-        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+        intent = request.intent if request.intent is not None else _intent_of(request, engine)
+        match intent:
+            case Ask(question=question):
+                return self._ask(engine, request, question)
+            case Usage(message=message):
+                return Reply(message, ephemeral=True, kind="usage")
+            case Help():
+                text = command_help(engine.kb.notes_end)
+                return Reply(text, title="briefbot help", ephemeral=True, kind="help")
+            case Topics():
+                return self._topics(engine)
+            case Timeline():
+                reply = reply_from_answer(engine.answer(intent), request.text)
+                return replace(reply, feedback=False)
+            case Who() | Define():
+                return self._lookup(engine, request, intent)
+            case Compare() | AfterNotes():
+                return reply_from_answer(engine.answer(intent), request.text)
+            case Digest(args=args):
+                if self.digest_handler is None:
+                    return Reply("Digests aren't enabled on this bot.", ephemeral=True, kind="info")
+                return self.digest_handler(request, args)
+            case _:
+                assert_never(intent)
 
     def answer_entry(self, entry_id: str, question: str = "") -> Reply:
         """The reply for a clicked suggestion button."""
@@ -137,12 +149,10 @@ class Bot:
                 _log.exception("could not record an unanswered question")
         return reply_from_answer(answer, question)
 
-    def _lookup(self, engine: Engine, request: Request, intent: WhoIs | Define) -> Reply:
-        answer = engine.ask(
-            f"who is {intent.name}" if isinstance(intent, WhoIs) else f"what is {intent.term}"
-        )
-        kind = "person" if isinstance(intent, WhoIs) else "term"
-        wanted = intent.name if isinstance(intent, WhoIs) else intent.term
+    def _lookup(self, engine: Engine, request: Request, intent: Who | Define) -> Reply:
+        answer = engine.answer(intent)
+        kind = "person" if isinstance(intent, Who) else "term"
+        wanted = intent.name if isinstance(intent, Who) else intent.term
         if answer.abstained or not any(engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
             close = engine.suggest(wanted, kinds=(kind,), limit=5)
             names = ", ".join(e.title for e in close) or "none"
@@ -161,3 +171,10 @@ class Bot:
         text = "Topics I can brief on (entries):\n" + "\n".join(lines)
         text += "\nTry `/nato timeline maritime` or just ask a question."
         return Reply(text, title="Topics", ephemeral=True, kind="info")
+
+
+def _intent_of(request: Request, engine: Engine) -> Intent:
+    """`/nato …` text parsed into an intent; free text is a question for the engine to recognise."""
+    if request.is_command:
+        return parse_command(request.text, engine.kb.notes_end)
+    return Ask(request.text)

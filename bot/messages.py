@@ -2,8 +2,9 @@
 (``Reply``) and the sinks the core writes to.
 
 They sit at the bottom of ``bot/`` (as bolt-python keeps ``BoltRequest``/``BoltResponse``
-below its dispatch): the store, the digests and the adapters import them from here, so
-nothing durable depends on request routing.
+below its dispatch), above only the values they carry (``bot.grammar.intents``): the store,
+the digests and the adapters import them from here, so nothing durable depends on request
+routing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from bot.grammar.intents import Intent
 
 __all__ = ["DigestHandler", "FeedbackSink", "Reply", "Request", "Suggestion"]
 
@@ -35,6 +38,9 @@ class Request:
     is_command: bool = False  # arrived as `/nato …` rather than a mention or DM
     workspace: str = ""  # Slack team or Discord guild; "" for DMs and the console
     user_is_manager: bool = False  # the adapter's verdict: may manage channel subscriptions
+    # What it asks, when the adapter already knows (Discord's typed options) or has read it
+    # once (``Bot.read``); None: ``Bot.dispatch`` reads ``text``.
+    intent: Intent | None = None
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.errors import BriefbotError
+from bot.grammar.lexer import ISO_PERIOD, topic_named
 from bot.knowledge.base import TOPICS, Entry, KnowledgeBase, PartialDate
 from bot.messages import Reply
-from bot.qa.intents import TOPIC_WORDS
 
 __all__ = [
     "DIGEST_KINDS",
@@ -49,8 +49,6 @@ DIGEST_KINDS: tuple[str, ...] = ("month", "period", "topic", "new")
 TITLE_MAX = 150
 
 _PERIOD_WORDS = ("week", "month", "year")
-_PARTIAL = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
-_RANGE = re.compile(rf"^({_PARTIAL})(?:\s*\.\.\s*({_PARTIAL}))?$")
 _PLANNED_SUFFIX = re.compile(r"\s*\((?:planned|plan)\)\s*$", re.IGNORECASE)
 _PLANNED_LABEL = "[planned as of July 2023]"
 
@@ -244,7 +242,7 @@ def parse_spec(kind: str, arg: str, kb: KnowledgeBase, *, today: date | None = N
     if not arg:
         raise DigestError(f"`topic` needs a topic. Topics: {listing}.")
     folded = arg.casefold()
-    topic = folded if folded in TOPICS else TOPIC_WORDS.get(folded)
+    topic = topic_named(folded)
     if topic is None or topic not in valid:
         known = "has nothing to digest yet" if topic in TOPICS else "is not a topic I know"
         raise DigestError(f"“{arg[:30]}” {known}. Topics: {listing}.")
@@ -273,7 +271,7 @@ def _period_range(arg: str, today: date) -> tuple[date, date]:
         return last.replace(day=1), last
     if arg == "year":
         return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    match = _RANGE.match(arg)
+    match = ISO_PERIOD.match(arg)
     if match is None:
         raise DigestError(
             f"“{arg[:30]}” is not a period. Use one of {', '.join(_PERIOD_WORDS)}, a date "

@@ -276,6 +276,15 @@ class KnowledgeBase:
     def document(self, doc_id: str) -> Document:
         return self.documents[doc_id]
 
+    @cached_property
+    def notes_end(self) -> PartialDate:
+        """Where the notes end: the latest ``as_of`` of the sources (``knowledge/sources.yaml``).
+
+        Every phrase built on it ("my notes run to …", "anything after …") follows the data,
+        so a curator who adds a later document changes no code.
+        """
+        return max(d.as_of for d in self.documents.values())
+
     def count_by(self, attribute: Literal["kind", "topics"]) -> dict[str, int]:
         counts: dict[str, int] = {}
         for entry in self.entries:

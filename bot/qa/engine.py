@@ -9,16 +9,18 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from rapidfuzz import fuzz, process
 
+from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question, Timeline, TimelineQuery, Who
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
 from bot.qa.fit import AS_OF, BODIES, ROLE_WORDS, Fit, role_word
-from bot.qa.intents import AfterNotes, Compare, Define, Help, TimelineQuery, WhoIs, parse_intent
 from bot.qa.matcher import Matcher, Query
 from bot.qa.timeline import select_milestones, timeline_text
+from bot.qa.understand import recognise
 from bot.qa.vocabulary import COUNTRIES, content_terms
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
 
@@ -107,6 +109,7 @@ class Engine:
                     self._alias_owner.setdefault(key, entry)
         self._alias_keys = list(self._alias_owner)
         self.fit = Fit(kb, self.matcher)
+
     # -- public API -----------------------------------------------------------
 
     def with_threshold(self, threshold: float) -> Engine:
@@ -116,10 +119,8 @@ class Engine:
         return clone
 
     def ask(self, question: str) -> Answer:
-        text = clean_user_text(question)
-        if len(text) > MAX_QUESTION_CHARS:
-            # Cut at a word boundary so a half word is not read as an unknown word.
-            text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        """A free-text question: recognised (``bot.qa.understand``), then answered."""
+        text = _bounded(question)
         if not normalise(text):
             return Answer(
                 "Ask me something about NATO–Japan security relations. " + HELP_TEXT,
@@ -127,21 +128,31 @@ class Engine:
                 confidence=0.0,
                 abstained=True,
             )
-        intent = parse_intent(text)
-        if isinstance(intent, Help):
-            return Answer(HELP_TEXT, intent="help", confidence=1.0, abstained=False)
-        if isinstance(intent, TimelineQuery):
-            return self.timeline(intent)
-        if isinstance(intent, Compare):
-            return self._compare(intent)
-        query = self.matcher.analyse(text)
-        if isinstance(intent, AfterNotes):
-            return self._after_notes(query)
-        if isinstance(intent, WhoIs | Define):
-            direct = self._lookup(intent, query)
-            if direct is not None:
-                return direct
-        return self._general(query)
+        return self.answer(recognise(text, self.kb.notes_end), text)
+
+    def answer(self, intent: Question, question: str | None = None) -> Answer:
+        """The answer to a request already understood, e.g. `/nato who Kishida`.
+
+        ``question`` is the user's own wording, which the matcher reads when no entry is
+        named outright; without it, the request's own phrasing ("who is Kishida").
+        """
+        match intent:
+            case Help():
+                return Answer(HELP_TEXT, intent="help", confidence=1.0, abstained=False)
+            case Timeline(query=timeline):
+                return self.timeline(timeline)
+            case Compare():
+                return self._compare(intent)
+            case AfterNotes():
+                return self._after_notes(self.matcher.analyse(_bounded(question or intent.question)))
+            case Who() | Define():
+                query = self.matcher.analyse(_bounded(question or intent.question))
+                direct = self._lookup(intent, query)
+                return direct if direct is not None else self._general(query)
+            case Ask():
+                return self._general(self.matcher.analyse(_bounded(question or intent.question)))
+            case _:
+                assert_never(intent)
 
     def answer_entry(self, entry_id: str) -> Answer | None:
         """The answer of one entry, e.g. when a user clicks a suggestion button."""
@@ -151,7 +162,7 @@ class Engine:
         return self._answer(entry, confidence=1.0, intent=entry.kind)
 
     def timeline(self, query: TimelineQuery) -> Answer:
-        if query.past_notes:
+        if query.starts_after(self.kb.notes_end):
             return Answer(NOTES_END, intent="timeline", confidence=1.0, abstained=True)
         if query.since_event or query.until_event:
             words = query.since_event or query.until_event
@@ -283,27 +294,26 @@ class Engine:
         years = [e.date.year for e in self.kb.milestones() if e.date]
         return (min(years), max(years)) if years else (0, 0)
 
-    def _lookup(self, intent: WhoIs | Define, query: Query) -> Answer | None:
+    def _lookup(self, intent: Who | Define, query: Query) -> Answer | None:
         """A name or term that is an alias of a person or term entry answers directly.
 
         "who is <role>" is answered by the one person holding that role in the notes, and
         declined when nobody there holds it ("who is Japan's defense minister").
         """
-        wanted = intent.name if isinstance(intent, WhoIs) else intent.term
-        key = normalise(wanted)
-        pool = self._people if isinstance(intent, WhoIs) else self._terms
+        key = intent.key
+        pool = self._people if isinstance(intent, Who) else self._terms
         entry = self._alias_owner.get(key)
         if entry is None:
             best = process.extractOne(key, self._alias_keys, scorer=fuzz.ratio, score_cutoff=88)
             if best is not None:
                 entry = self._alias_owner[best[0]]
-        if isinstance(intent, WhoIs) and (entry is None or entry not in pool):
+        if isinstance(intent, Who) and (entry is None or entry not in pool):
             entry = self._person_within(key)
             if entry is None:
                 return self._by_role(key, query)
         if entry is None or entry not in pool:
             return None
-        return self._answer(entry, confidence=0.95, intent="who" if isinstance(intent, WhoIs) else "define")
+        return self._answer(entry, confidence=0.95, intent="who" if isinstance(intent, Who) else "define")
 
     def _person_within(self, text: str) -> Entry | None:
         """The one person named in ``text`` when nothing else in it carries meaning.
@@ -463,3 +473,12 @@ class Engine:
     def _source(self, entry: Entry) -> Source:
         document = self.kb.documents[entry.source.doc]
         return Source(entry.source.doc, document.citation(), entry.source.paragraphs, entry.as_of.human())
+
+
+def _bounded(text: str) -> str:
+    """``text`` cleaned and cut to ``MAX_QUESTION_CHARS`` at a word boundary, so a half word
+    is not read as an unknown word."""
+    text = clean_user_text(text)
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    return text

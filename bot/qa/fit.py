@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.grammar.lexer import YEAR, YEAR_IN_TEXT
 from bot.knowledge.base import MONTH_NAMES, Entry, KnowledgeBase
 from bot.qa.matcher import Matcher, Query
 from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
@@ -27,12 +28,11 @@ _HOW_MANY = re.compile(
     r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b"
 )
 _QUANTITY = re.compile(
-    r"[$%]|\b(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
+    rf"[$%]|\b(?!{YEAR}\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
     r"ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|million|billion|"
     r"half|several|few)\b",
     re.IGNORECASE,
 )
-_YEAR_IN_TEXT = re.compile(r"\b((?:19|20)\d\d)\b")
 AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
 
 # Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
@@ -120,7 +120,7 @@ _HOW_MANY_OWNED = re.compile(r"\bhow many \w+ (?:does|do|did|has|had) (?:the )?(
 _COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
 # A year is a date, not a count: "Estonia in 2022 and assigned experts" counts no experts.
 _NUMBER_WORD = re.compile(
-    r"^(?!(?:19|20)\d\d$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    rf"^(?!{YEAR}$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|forty|fifty|hundred|thousand|dozen|million|billion)$"
 )
 _SUBJECT = re.compile(r"^(?:when|why|how|where|what year) (?:did|does|do|has|have|was|were|will|would) (\w+)")
@@ -240,11 +240,11 @@ class Fit:
         self._has_quantity: dict[str, bool] = {}
         for entry in kb.entries:
             text = AS_OF.sub(" ", " ".join([entry.title, entry.answer, *entry.questions]))
-            years = {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+            years = {int(y) for y in YEAR_IN_TEXT.findall(text)}
             if entry.date is not None:
                 years.add(entry.date.year)
             self._years[entry.id] = frozenset(years)
-            self._has_quantity[entry.id] = bool(_QUANTITY.search(_YEAR_IN_TEXT.sub(" ", text)))
+            self._has_quantity[entry.id] = bool(_QUANTITY.search(YEAR_IN_TEXT.sub(" ", text)))
         # Who each entry names: the people a who-question could be answered with.
         self.person_names: dict[str, frozenset[str]] = {
             person.id: frozenset(
@@ -398,7 +398,7 @@ class Fit:
             speakers=self._people_named(f" {text} ") if asks_said else frozenset(),
             asks_how_many=bool(_HOW_MANY.search(text)),
             asks_who=asks_who,
-            years=frozenset(int(y) for y in _YEAR_IN_TEXT.findall(text)),
+            years=frozenset(int(y) for y in YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
             reactors=_reactors(text),

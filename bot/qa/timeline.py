@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.grammar.intents import TimelineQuery
 from bot.knowledge.base import Entry, KnowledgeBase
-from bot.qa.intents import TimelineQuery
 
 __all__ = ["TIMELINE_CAP", "format_milestone", "select_milestones", "timeline_text"]
 

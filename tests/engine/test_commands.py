@@ -1,62 +1,18 @@
-"""The `/nato` grammar through the one dispatch every adapter uses."""
+"""The `/nato` grammar through the one dispatch every adapter uses (parsing alone:
+tests/grammar/test_commands.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.commands import Ask, DefineCmd, DigestCmd, HelpCmd, Timeline, Topics, Usage, WhoCmd, parse_command
 from bot.dispatch import Bot
+from bot.grammar.intents import Ask, Digest, Who
 from bot.messages import Request
-from bot.qa.intents import TimelineQuery
 from tests.fixtures import bundled_bot
 
 
 def slash(text: str) -> Request:
     return Request("console", "u1", "c1", text, is_command=True)
-
-
-@pytest.mark.parametrize(
-    ("text", "command"),
-    [
-        ("when did japan join air defender", Ask("when did japan join air defender")),
-        ("ask who is kishida", Ask("who is kishida")),
-        ("timeline", Timeline(TimelineQuery())),
-        ("timeline 2022", Timeline(TimelineQuery(2022, 2022))),
-        ("timeline 2013-2019", Timeline(TimelineQuery(2013, 2019))),
-        ("timeline since 2021", Timeline(TimelineQuery(2021, None))),
-        ("timeline maritime", Timeline(TimelineQuery(topic="maritime"))),
-        ("timeline naval since 2018", Timeline(TimelineQuery(2018, None, "maritime"))),
-        ("who Oana Lungescu", WhoCmd("Oana Lungescu")),
-        ("who is Kishida", WhoCmd("Kishida")),
-        ("define ITPP", DefineCmd("ITPP")),
-        ("topics", Topics()),
-        ("help", HelpCmd()),
-        ("", HelpCmd()),
-        ("/nato help", HelpCmd()),
-        ("digest list", DigestCmd("list")),
-    ],
-)
-def test_grammar(text: str, command: object) -> None:
-    assert parse_command(text) == command
-
-
-@pytest.mark.parametrize(
-    ("text", "message_part"),
-    [
-        ("timeline 20x8", "couldn't read “20x8”"),
-        ("timeline 2019-2013", "runs backwards; did you mean `/nato timeline 2013-2019`"),
-        ("timeline maritime cyber", "One topic at a time"),
-        ("timeline 2013 2015 2019", "Give one year or one range"),
-        ("who", "Usage: `/nato who <name>`"),
-        ("define", "Usage: `/nato define <term>`"),
-        ("ask", "Usage: `/nato ask <question>`"),
-        ("topics please", "takes no arguments"),
-    ],
-)
-def test_malformed_arguments_get_a_precise_usage_message(text: str, message_part: str) -> None:
-    command = parse_command(text)
-    assert isinstance(command, Usage)
-    assert message_part in command.message
 
 
 @pytest.fixture(scope="module")
@@ -109,23 +65,26 @@ def test_suggestion_click_answers_that_entry(bot: Bot) -> None:
     assert bot.answer_entry("no-such-entry").ephemeral
 
 
-@pytest.mark.parametrize(
-    ("text", "since_event", "until_event", "period"),
-    [
-        ("timeline since madrid", ("madrid",), (), ""),
-        ("timeline before the vilnius summit", (), ("vilnius", "summit"), ""),
-        ("timeline early 2023", (), (), "early 2023"),
-        ("timeline since feb 2023", (), (), "since February 2023"),
-        ("timeline recent", (), (), "July 2022 – July 2023"),
-    ],
-)
-def test_timeline_can_be_bounded_by_an_event_a_month_or_part_of_a_year(
-    text: str, since_event: tuple[str, ...], until_event: tuple[str, ...], period: str
-) -> None:
-    command = parse_command(text)
-    assert isinstance(command, Timeline)
-    assert (command.query.since_event, command.query.until_event, command.query.period) == (
-        since_event,
-        until_event,
-        period,
+def test_an_intent_the_adapter_built_is_dispatched_as_it_is(bot: Bot) -> None:
+    # Discord's typed options arrive as an intent: the text is only the record of them.
+    request = Request(
+        "discord", "u1", "c1", "who name:Oana Lungescu", is_command=True, intent=Who("Oana Lungescu")
     )
+    reply = bot.dispatch(request)
+    assert "Lungescu" in reply.text and not reply.ephemeral
+
+
+def test_reading_a_request_once_gives_dispatch_the_same_intent(bot: Bot) -> None:
+    request = slash("digest subscribe topic cyber weekly mon 09:00")
+    read = bot.read(request)
+    assert read.intent == Digest("subscribe topic cyber weekly mon 09:00")
+    assert read.intent is not None and read.intent.needs_manager
+    assert bot.read(read) is read
+    assert bot.read(Request("slack", "u1", "c1", "who is kishida")).intent == Ask("who is kishida")
+
+
+def test_who_someone_is_now_is_past_the_notes_as_the_question_is(bot: Bot) -> None:
+    command = bot.dispatch(slash("who is the current NATO secretary general"))
+    question = bot.dispatch(Request("console", "u1", "c1", "who is the current NATO secretary general"))
+    assert command.text.startswith("My briefing notes stop in July 2023")
+    assert command.text == question.text

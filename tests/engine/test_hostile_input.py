@@ -20,19 +20,10 @@ from adapters.discord import DiscordPoster
 from adapters.discord import render_reply as discord_render
 from adapters.slack import SlackPoster
 from adapters.slack_blocks import render_reply as slack_render
-from bot.commands import (
-    Ask,
-    DefineCmd,
-    DigestCmd,
-    HelpCmd,
-    Timeline,
-    Topics,
-    Usage,
-    WhoCmd,
-    parse_command,
-)
 from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
+from bot.grammar.commands import parse_command
+from bot.grammar.intents import AfterNotes, Ask, Define, Digest, Help, Timeline, Topics, Usage, Who
 from bot.messages import Reply, Request
 from bot.qa.engine import MAX_QUESTION_CHARS
 from bot.qa.evaluation import default_dev_set, load_dev_set
@@ -210,14 +201,14 @@ def test_any_message_gets_a_reply_that_fits_slack_and_discord_and_pings_no_one(
 @FUZZ
 @given(anything)
 def test_the_nato_grammar_is_total_and_malformed_input_gets_usage_not_an_error(text: str) -> None:
-    command = parse_command(f"/nato {text}")
-    assert isinstance(command, Ask | Timeline | WhoCmd | DefineCmd | Topics | HelpCmd | DigestCmd | Usage)
+    command = parse_command(f"/nato {text}", bundled_kb().notes_end)
+    assert isinstance(command, Ask | Timeline | Who | Define | AfterNotes | Topics | Help | Digest | Usage)
     if isinstance(command, Usage):
         # Fixed text plus at most a short, single-line quote of what was typed, however
         # much was typed.
         assert command.message.strip() and "\n" not in command.message
         assert len(command.message) <= USAGE_MAX
-    if isinstance(command, Ask | WhoCmd | DefineCmd):
+    if isinstance(command, Ask | Who | Define | AfterNotes):
         assert next(iter(vars(command).values())).strip()
 
 

@@ -4,34 +4,45 @@ from __future__ import annotations
 
 import pytest
 
+from bot.grammar.intents import AfterNotes, Ask, Define, Help, Question, Timeline, TimelineQuery, Who
+from bot.knowledge.base import PartialDate
 from bot.qa.engine import Engine
-from bot.qa.intents import AfterNotes, Define, Help, TimelineQuery, WhoIs, parse_intent
+from bot.qa.understand import recognise
 from tests.fixtures import bundled_engine
+
+JULY_2023 = PartialDate(2023, 7)
 
 
 @pytest.mark.parametrize(
     ("question", "intent"),
     [
-        ("what happened in 2018", TimelineQuery(2018, 2018)),
-        ("milestones since 2021", TimelineQuery(2021, None)),
-        ("between 2013 and 2019", TimelineQuery(2013, 2019)),
-        ("timeline 2013-2019", TimelineQuery(2013, 2019)),
-        ("maritime timeline", TimelineQuery(topic="maritime")),
-        ("firsts in nato-japan relations", TimelineQuery(firsts=True)),
-        ("2022?", TimelineQuery(2022, 2022)),
-        ("who is oana lungescu?", WhoIs("oana lungescu")),
+        ("what happened in 2018", Timeline(TimelineQuery(2018, 2018))),
+        ("milestones since 2021", Timeline(TimelineQuery(2021, None))),
+        ("between 2013 and 2019", Timeline(TimelineQuery(2013, 2019))),
+        ("timeline 2013-2019", Timeline(TimelineQuery(2013, 2019))),
+        ("maritime timeline", Timeline(TimelineQuery(topic="maritime"))),
+        ("firsts in nato-japan relations", Timeline(TimelineQuery(firsts=True))),
+        ("2022?", Timeline(TimelineQuery(2022, 2022))),
+        ("who is oana lungescu?", Who("oana lungescu")),
         # "who's" and "what's" are contractions, not possessives.
-        ("who's jens stoltenberg", WhoIs("jens stoltenberg")),
+        ("who's jens stoltenberg", Who("jens stoltenberg")),
         ("what’s ITPP?", Define("itpp")),
-        ("who leads nato", WhoIs("head of nato")),
+        ("who leads nato", Who("head of nato")),
         ("what does IUU stand for", Define("iuu")),
         ("help", Help()),
-        ("what is nato doing now", AfterNotes("asks about the present")),
-        ("what happened in oslo", None),
+        ("what is nato doing now", AfterNotes("asks about the present", "what is nato doing now")),
+        ("what happened in oslo", Ask("what happened in oslo")),
     ],
 )
-def test_intent_is_recognised(question: str, intent: object) -> None:
-    assert parse_intent(question) == intent
+def test_intent_is_recognised(question: str, intent: Question) -> None:
+    assert recognise(question, JULY_2023) == intent
+
+
+def test_a_recognised_name_or_term_is_read_as_the_question_names_it() -> None:
+    who = recognise("who's jens stoltenberg", JULY_2023)
+    define = recognise("what does IUU stand for", JULY_2023)
+    assert isinstance(who, Who) and who.key == "jens stoltenberg"
+    assert isinstance(define, Define) and define.key == "iuu"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,193 @@
+"""The `/nato` grammar, identical on every platform, parsed into intent values.
+
+Parsing never raises: malformed arguments become a ``Usage`` value that carries the
+precise message the user sees. Platforms with typed options (Discord) build the same
+values from the options through ``ask``, ``who``, ``define`` and ``timeline_options``,
+without writing them out as text first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.grammar.after_notes import after_notes
+from bot.grammar.intents import (
+    AfterNotes,
+    Ask,
+    Define,
+    Digest,
+    Help,
+    Intent,
+    Timeline,
+    TimelineQuery,
+    Topics,
+    Usage,
+    Who,
+)
+from bot.grammar.lexer import YEAR, YEAR_IN_TEXT, topic_named
+from bot.grammar.timeline import parse_timeline_args
+from bot.knowledge.base import TOPICS, PartialDate
+from bot.text import clean_user_text, normalise, quote_user_text
+
+__all__ = [
+    "ask",
+    "command_help",
+    "define",
+    "parse_command",
+    "timeline_options",
+    "timeline_usage",
+    "who",
+]
+
+_SUBCOMMANDS = ("ask", "timeline", "who", "define", "topics", "help", "digest")
+_NATO = re.compile(r"^/?nato\b\s*", re.IGNORECASE)
+# "/nato who is Kishida" reads naturally; the name is what follows "is".
+_IS = re.compile(r"^(?:is|was|are)\s+", re.IGNORECASE)
+# Every word `/nato timeline` accepts besides topics.
+_TIMELINE_TOKEN = re.compile(
+    rf"^(?:since|after|from|before|until|to|between|and|in|firsts?|first-ever|-|–|{YEAR}(?:\s*[-–]\s*{YEAR})?)$"
+)
+_RANGE = re.compile(rf"({YEAR})\s*(?:-|to|and)\s*({YEAR})")
+
+
+def command_help(notes_end: PartialDate) -> str:
+    """The `/nato help` text; ``notes_end`` is the knowledge base's (``KnowledgeBase.notes_end``)."""
+    end = notes_end.human()
+    return (
+        "*Commands* (the same on Slack, Discord and the console):\n"
+        "• `/nato <question>` or `/nato ask <question>`: answer a question, with its source\n"
+        "• `/nato timeline [year | from-to | since year | topic | firsts]`: dated milestones\n"
+        f"• `/nato who <name>`: who someone is, as of {end}\n"
+        "• `/nato define <term>`: an organisation, programme or acronym\n"
+        "• `/nato topics`: the topics I can brief on\n"
+        "• `/nato digest subscribe|list|unsubscribe|now …`: scheduled milestone digests\n"
+        "• `/nato help`: this list\n"
+        f"My notes come from one analysis written in early {end}, "
+        "so I can't say what has happened since then."
+    )
+
+
+def timeline_usage(notes_end: PartialDate) -> str:
+    """How `/nato timeline` is used, with examples inside the notes."""
+    return (
+        "Usage: `/nato timeline [year | from-to | since year | since/before event | early/mid/late year | "
+        "topic | firsts | recent]`, e.g. `/nato timeline 2022`, `/nato timeline 2013-2019`, "
+        f"`/nato timeline since madrid`, `/nato timeline early {notes_end.year}`, `/nato timeline maritime`."
+    )
+
+
+def parse_command(text: str, notes_end: PartialDate) -> Intent:
+    """Parse the text after ``/nato`` (with or without the leading ``/nato``)."""
+    text = _NATO.sub("", clean_user_text(text))
+    if not text:
+        return Help()
+    word, _, rest = text.partition(" ")
+    sub = word.casefold()
+    rest = rest.strip()
+    if sub not in _SUBCOMMANDS:
+        return Ask(text)
+    if sub == "ask":
+        return ask(rest)
+    if sub == "timeline":
+        return _timeline(rest, notes_end)
+    if sub == "who":
+        return who(rest, notes_end)
+    if sub == "define":
+        return define(rest, notes_end)
+    if sub == "topics":
+        return Topics() if not rest else Usage("`/nato topics` takes no arguments.")
+    if sub == "help":
+        return Help()
+    return Digest(rest)
+
+
+def ask(question: str) -> Ask | Usage:
+    """`/nato ask <question>`."""
+    question = clean_user_text(question)
+    if not question:
+        return Usage(
+            "Usage: `/nato ask <question>`, e.g. `/nato ask when did Japan join the NATO cyber centre?`"
+        )
+    return Ask(question)
+
+
+def who(name: str, notes_end: PartialDate) -> Who | AfterNotes | Usage:
+    """`/nato who <name>`; "who is the current …" is past the notes, as the question is."""
+    name = _IS.sub("", clean_user_text(name))
+    if not name:
+        return Usage("Usage: `/nato who <name>`, e.g. `/nato who Oana Lungescu`.")
+    intent = Who(name)
+    reason = after_notes(normalise(name), notes_end)
+    return AfterNotes(reason, intent.question) if reason else intent
+
+
+def define(term: str, notes_end: PartialDate) -> Define | AfterNotes | Usage:
+    """`/nato define <term>`; a term asked about after the notes is past them, as the question is."""
+    term = clean_user_text(term)
+    if not term:
+        return Usage("Usage: `/nato define <term>`, e.g. `/nato define ITPP`.")
+    intent = Define(term)
+    reason = after_notes(normalise(term), notes_end)
+    return AfterNotes(reason, intent.question) if reason else intent
+
+
+def timeline_options(
+    notes_end: PartialDate,
+    *,
+    year: int | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    topic: str | None = None,
+    firsts: bool = False,
+) -> Timeline | Usage:
+    """`/nato timeline` from typed options (one year, a range from/to, a topic, firsts),
+    judged as the same request typed as words would be."""
+    if start is not None and end is not None and start > end:
+        return Usage(_backwards(start, end))
+    if year is not None and (start is not None or end is not None):
+        return Usage(f"Give one year or one range. {timeline_usage(notes_end)}")
+    named = topic_named(topic.casefold()) if topic else None
+    if topic and named is None:
+        return _unreadable(topic, notes_end)
+    first, last = (year, year) if year is not None else (start, end)
+    return Timeline(TimelineQuery(first, last, named, firsts))
+
+
+def _timeline(rest: str, notes_end: PartialDate) -> Timeline | Usage:
+    if not rest:
+        return Timeline(TimelineQuery())
+    bounded = parse_timeline_args(rest, notes_end)
+    if bounded.since_event or bounded.until_event or bounded.period:
+        # Bounded by an event ("since madrid"), a month or part of a year, or "recent":
+        # the engine finds the event and says so when it cannot.
+        return Timeline(bounded)
+    folded = rest.casefold()
+    words = folded.replace("–", "-").split()
+    topic_words = [w for w in words if topic_named(w) is not None]
+    leftovers = [w for w in words if w not in topic_words and not _TIMELINE_TOKEN.match(w)]
+    if leftovers:
+        return _unreadable(leftovers[0], notes_end)
+    if len(topic_words) > 1:
+        return Usage(f"One topic at a time, please. {timeline_usage(notes_end)}")
+    range_match = _RANGE.search(folded.replace("–", "-"))
+    if range_match and int(range_match.group(1)) > int(range_match.group(2)):
+        return Usage(_backwards(int(range_match.group(1)), int(range_match.group(2))))
+    query = parse_timeline_args(rest, notes_end)
+    if topic_words and query.topic is None:
+        query = TimelineQuery(query.start, query.end, topic_named(topic_words[0]), query.firsts)
+    # Every word is a keyword, a topic or a year (range) by now: the years are all there is.
+    years = YEAR_IN_TEXT.findall(folded)
+    if len(years) > 2 or (len(years) == 2 and range_match is None):
+        return Usage(f"Give one year or one range. {timeline_usage(notes_end)}")
+    return Timeline(query)
+
+
+def _unreadable(word: str, notes_end: PartialDate) -> Usage:
+    return Usage(
+        f"I couldn't read “{quote_user_text(word, 30)}” as a year, range or topic. "
+        f"{timeline_usage(notes_end)} Topics: {', '.join(TOPICS)}."
+    )
+
+
+def _backwards(first: int, second: int) -> str:
+    return f"The range {first}-{second} runs backwards; did you mean `/nato timeline {second}-{first}`?"
