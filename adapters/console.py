@@ -62,7 +62,7 @@ def run_chat(bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True) -
     """Answer each line until EOF or `quit`; `/nato …` lines are commands."""
     if prompt:
         out.write(
-            "briefbot: NATO–Japan briefing notes (to July 2023). Ask a question, "
+            f"briefbot: NATO–Japan briefing notes (to {bot.engine.kb.notes_end.human()}). Ask a question, "
             "or type /nato help. Ctrl-D or 'quit' to leave.\n"
         )
         out.write(PROMPT)

@@ -482,13 +482,16 @@ def zone_choices(current: str) -> list[app_commands.Choice[str]]:
 
 @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
 @app_commands.allowed_installs(guilds=True, users=False)
-class NatoCommands(app_commands.Group, name="nato", description="NATO–Japan briefing notes (to July 2023)"):
+class NatoCommands(app_commands.Group, name="nato"):
     """The shared `/nato` grammar as Discord subcommands."""
 
     digest = app_commands.Group(name="digest", description="Scheduled digests of milestones in this channel")
 
     def __init__(self, adapter: BriefbotClient) -> None:
-        super().__init__()
+        # The notes' end comes from the knowledge base, as of when the commands are built.
+        end = adapter.core.engine.kb.notes_end.human()
+        super().__init__(description=f"NATO–Japan briefing notes (to {end})")
+        self.who.description = f"Who someone is, as of {end}."
         self.adapter = adapter
 
     @app_commands.command()
@@ -525,7 +528,7 @@ class NatoCommands(app_commands.Group, name="nato", description="NATO–Japan br
     @app_commands.command()
     @app_commands.describe(name="A person named in the notes")
     async def who(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
-        """Who someone is, as of July 2023."""
+        """Who someone is, as of the notes' end (set from the knowledge base in ``__init__``)."""
         await self.adapter.answer_command(interaction, f"who {name}", echo=f"/nato who {name}")
 
     @who.autocomplete("name")

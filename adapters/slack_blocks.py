@@ -227,7 +227,7 @@ def decode_feedback(value: str) -> tuple[str, tuple[str, ...]]:
 
 _GUIDE = (
     "I answer questions on NATO–Japan security relations from curated briefing notes, "
-    "with the source paragraph for every answer. My notes run to July 2023."
+    "with the source paragraph for every answer. My notes run to {notes_end}."
 )
 _HOW_TO = (
     "*Ask me*\n"
@@ -246,7 +246,7 @@ def home_view(kb: KnowledgeBase, latest: int = 5) -> dict[str, Any]:
     """The App Home tab: a short guide and the latest milestones, newest first."""
     blocks: list[Block] = [
         _header("briefbot: NATO–Japan briefings"),
-        _section(escape(_GUIDE)),
+        _section(escape(_GUIDE.format(notes_end=kb.notes_end.human()))),
         _section(escape(_HOW_TO)),
         {"type": "divider"},
         _header("Latest milestones"),

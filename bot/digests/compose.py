@@ -50,7 +50,6 @@ TITLE_MAX = 150
 
 _PERIOD_WORDS = ("week", "month", "year")
 _PLANNED_SUFFIX = re.compile(r"\s*\((?:planned|plan)\)\s*$", re.IGNORECASE)
-_PLANNED_LABEL = "[planned as of July 2023]"
 
 DIGEST_USAGE = (
     "Digest kinds: `month` (this month across the years), "
@@ -86,8 +85,12 @@ class DigestItem:
     date: PartialDate | None
     line: str
     source: str
-    planned: bool = False
+    planned_as_of: PartialDate | None = None  # a plan, as of this date; None: not a plan
     change: str = ""  # "new" or "updated", in `new` digests only
+
+    @property
+    def planned(self) -> bool:
+        return self.planned_as_of is not None
 
     def render(self) -> str:
         parts = ["•"]
@@ -95,8 +98,8 @@ class DigestItem:
             parts.append(f"[{self.change}]")
         if self.date is not None:
             parts.append(f"{self.date.human()} —")
-        if self.planned:
-            parts.append(_PLANNED_LABEL)
+        if self.planned_as_of is not None:
+            parts.append(f"[planned as of {self.planned_as_of.human()}]")
         parts.append(f"{self.line} ({self.source})")
         return " ".join(parts)
 
@@ -300,7 +303,7 @@ def _item(entry: Entry, kb: KnowledgeBase, change: str = "") -> DigestItem:
     if len(kb.documents) > 1:
         source = f"{entry.source.doc} {source}"
     line = _PLANNED_SUFFIX.sub("", entry.title) if entry.planned else entry.title
-    return DigestItem(entry.id, entry.date, line, source, entry.planned, change)
+    return DigestItem(entry.id, entry.date, line, source, entry.as_of if entry.planned else None, change)
 
 
 def _as_of(kb: KnowledgeBase, on: date, items: Iterable[DigestItem]) -> str:
@@ -310,8 +313,11 @@ def _as_of(kb: KnowledgeBase, on: date, items: Iterable[DigestItem]) -> str:
     line = f"As of {on.day} {calendar.month_name[on.month]} {on.year}."
     if notes is not None:
         line += f" My notes run to {notes.human()} ({cited})."
-    if any(item.planned for item in items):
-        line += " Planned items were plans as of July 2023, not outcomes."
+    plans = {item.planned_as_of for item in items if item.planned_as_of is not None}
+    if len(plans) == 1:
+        line += f" Planned items were plans as of {plans.pop().human()}, not outcomes."
+    elif plans:
+        line += " Planned items were plans as of the date in their label, not outcomes."
     return line
 
 
@@ -387,6 +393,6 @@ def compose(
 
 def _within(when: PartialDate, start: date, end: date) -> bool:
     """The whole of a (partial) date lies inside the range: a milestone dated only
-    '2023' is not claimed for a July 2023 digest, since it may not have been in July."""
+    '2022' is not claimed for a July 2022 digest, since it may not have been in July."""
     first, last = _span(when.iso())
     return start <= first and last <= end

@@ -130,7 +130,7 @@ class PartialDate:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
     def human(self) -> str:
-        """'2019', 'February 2023' or '11 July 2023'."""
+        """'2019', 'February 2022' or '11 July 2022'."""
         if not self.month:
             return str(self.year)
         if not self.day:
@@ -140,7 +140,7 @@ class PartialDate:
     def surely_before(self, other: PartialDate) -> bool:
         """Whether this date is earlier than ``other`` whatever the unknown parts are.
 
-        "2022" is not surely before "June 2022", nor "February 2023" before "February 2023".
+        "2022" is not surely before "June 2022", nor "February 2022" before "February 2022".
         """
         if self.year != other.year:
             return self.year < other.year
@@ -180,7 +180,7 @@ class Document:
     note: str = ""
 
     def citation(self) -> str:
-        """'Brummer & Lindgren, "Title" (July 2023)'."""
+        """'Brummer & Lindgren, "Title" (July 2019)'."""
         surnames = [a.split()[-1] for a in self.authors]
         who = " & ".join(surnames) if len(surnames) <= 2 else f"{surnames[0]} et al."
         return f"{who}, “{self.title}” ({self.published.human()})"

@@ -132,10 +132,13 @@ class _EntryModel(_Strict):
         for name in required:
             if not getattr(self, name):
                 raise ValueError(f"a {self.kind} entry needs '{name}'")
-        if self.status == "planned" and "as of july 2023" not in self.answer.casefold():
-            raise ValueError(
-                "a planned entry's answer must say 'as of July 2023' so no plan reads as an outcome"
-            )
+        if self.status == "planned":
+            # The entry's own as_of: a plan is a plan as of the date its source holds at.
+            as_of = f"as of {PartialDate.parse(self.as_of).human()}"
+            if as_of.casefold() not in self.answer.casefold():
+                raise ValueError(
+                    f"a planned entry's answer must say '{as_of}' so no plan reads as an outcome"
+                )
         return self
 
 

@@ -16,7 +16,7 @@ class Source:
     doc: str
     citation: str
     paragraphs: tuple[int, ...]
-    as_of: str  # human form, e.g. "July 2023"
+    as_of: str  # human form, e.g. "July 2019"
 
     def line(self) -> str:
         paras = ", ".join(f"¶{p}" for p in self.paragraphs)

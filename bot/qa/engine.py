@@ -17,14 +17,14 @@ from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
-from bot.qa.fit import AS_OF, BODIES, ROLE_WORDS, Fit, role_word
+from bot.qa.fit import BODIES, ROLE_WORDS, Fit, as_of_phrase, role_word
 from bot.qa.matcher import Matcher, Query
 from bot.qa.timeline import select_milestones, timeline_text
 from bot.qa.understand import recognise
 from bot.qa.vocabulary import COUNTRIES, content_terms
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine"]
+__all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine", "help_text"]
 
 # Tuned on tests/eval/dev.yaml with `briefbot eval` (see its threshold sweep).
 DEFAULT_THRESHOLD = 0.60
@@ -32,16 +32,18 @@ DEFAULT_THRESHOLD = 0.60
 # and the cap bounds the matcher's work whatever arrives.
 MAX_QUESTION_CHARS = 500
 
-NOT_IN_NOTES = "That isn't in my briefing notes on NATO–Japan relations (which run to July 2023)."
-NOTES_END = "My briefing notes stop in July 2023, so I can't say what has happened since."
 
-HELP_TEXT = (
-    "I answer questions on NATO–Japan security relations from briefing notes that run to "
-    "July 2023, with the source paragraph for every answer. Try:\n"
-    "• when did japan join the nato cyber centre?\n"
-    "• what happened in 2022 · milestones since 2021 · maritime timeline\n"
-    "• who is oana lungescu? · what does ITPP stand for?"
-)
+
+def help_text(notes_end: str) -> str:
+    """What the bot says to "help" in a question; ``notes_end`` as people read it ("July 2019")."""
+    return (
+        "I answer questions on NATO–Japan security relations from briefing notes that run to "
+        f"{notes_end}, with the source paragraph for every answer. Try:\n"
+        "• when did japan join the nato cyber centre?\n"
+        "• what happened in 2022 · milestones since 2021 · maritime timeline\n"
+        "• who is oana lungescu? · what does ITPP stand for?"
+    )
+
 
 # Question words that tell which kind of entry is wanted; a small nudge, not a filter.
 _KIND_HINTS: tuple[tuple[re.Pattern[str], str, float], ...] = (
@@ -109,6 +111,11 @@ class Engine:
                     self._alias_owner.setdefault(key, entry)
         self._alias_keys = list(self._alias_owner)
         self.fit = Fit(kb, self.matcher)
+        # Where the notes end comes from the sources (their latest as_of), never from code.
+        end = kb.notes_end.human()
+        self.help_text = help_text(end)
+        self.not_in_notes = f"That isn't in my briefing notes on NATO–Japan relations (which run to {end})."
+        self.past_notes = f"My briefing notes stop in {end}, so I can't say what has happened since."
 
     # -- public API -----------------------------------------------------------
 
@@ -123,7 +130,7 @@ class Engine:
         text = _bounded(question)
         if not normalise(text):
             return Answer(
-                "Ask me something about NATO–Japan security relations. " + HELP_TEXT,
+                "Ask me something about NATO–Japan security relations. " + self.help_text,
                 intent="empty",
                 confidence=0.0,
                 abstained=True,
@@ -138,7 +145,7 @@ class Engine:
         """
         match intent:
             case Help():
-                return Answer(HELP_TEXT, intent="help", confidence=1.0, abstained=False)
+                return Answer(self.help_text, intent="help", confidence=1.0, abstained=False)
             case Timeline(query=timeline):
                 return self.timeline(timeline)
             case Compare():
@@ -163,7 +170,7 @@ class Engine:
 
     def timeline(self, query: TimelineQuery) -> Answer:
         if query.starts_after(self.kb.notes_end):
-            return Answer(NOTES_END, intent="timeline", confidence=1.0, abstained=True)
+            return Answer(self.past_notes, intent="timeline", confidence=1.0, abstained=True)
         if query.since_event or query.until_event:
             words = query.since_event or query.until_event
             anchor = self._milestone_named(" ".join(words))
@@ -352,7 +359,7 @@ class Engine:
             # declaration was signed"): the ordinary match, with its who-checks, decides.
             return None
         scored = self._scored(query)  # a plain role nobody in the notes holds
-        return self._abstain(NOT_IN_NOTES, scored, tuple(s.candidate for s in scored[:5]))
+        return self._abstain(self.not_in_notes, scored, tuple(s.candidate for s in scored[:5]))
 
     def _scored(self, query: Query) -> list[_Scored]:
         candidates = self.matcher.rank(query, limit=CANDIDATES)
@@ -392,7 +399,7 @@ class Engine:
         scored = self._scored(query)
         candidates = tuple(s.candidate for s in scored[:5])
         if not scored or scored[0].candidate.score < self.threshold:
-            return self._abstain(NOT_IN_NOTES, scored, candidates)
+            return self._abstain(self.not_in_notes, scored, candidates)
         best = scored[0]
         text = query.normalised
         # "did the plan go ahead" asks what became of it; "should it go ahead" asks for advice.
@@ -408,8 +415,9 @@ class Engine:
         candidates = tuple(s.candidate for s in scored[:5])
         if scored and scored[0].candidate.score >= self.threshold:
             entry = scored[0].entry
-            as_of = "" if AS_OF.match(entry.answer) else "As of July 2023: "
-            text = f"{NOTES_END} {as_of}{entry.answer}"
+            # The entry's own date: what the notes said, and when they said it.
+            as_of = "" if as_of_phrase(entry.as_of).match(entry.answer) else f"As of {entry.as_of.human()}: "
+            text = f"{self.past_notes} {as_of}{entry.answer}"
             return Answer(
                 text,
                 intent="after-notes",
@@ -420,7 +428,7 @@ class Engine:
                 suggestions=self._suggestions(scored[1:], exclude={entry.id}),
                 candidates=candidates,
             )
-        return self._abstain(NOTES_END, scored, candidates)
+        return self._abstain(self.past_notes, scored, candidates)
 
     def _abstain(self, text: str, scored: list[_Scored], candidates: tuple[Candidate, ...]) -> Answer:
         suggestions = self._suggestions(scored, exclude=set())

@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.grammar.lexer import YEAR, YEAR_IN_TEXT
-from bot.knowledge.base import MONTH_NAMES, Entry, KnowledgeBase
+from bot.knowledge.base import MONTH_NAMES, Entry, KnowledgeBase, PartialDate
 from bot.qa.matcher import Matcher, Query
 from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
 from bot.text import fold_typography, normalise, tokens
 
-__all__ = ["AS_OF", "BODIES", "ROLE_WORDS", "WHEN", "Fit", "Shape", "role_word"]
+__all__ = ["BODIES", "ROLE_WORDS", "WHEN", "Fit", "Shape", "as_of_phrase", "role_word"]
 
 WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
 _HOW_MANY = re.compile(
@@ -33,7 +33,15 @@ _QUANTITY = re.compile(
     r"half|several|few)\b",
     re.IGNORECASE,
 )
-AS_OF = re.compile(r"\bas of (?:early |mid-?|late )?(?:july )?2023\b", re.IGNORECASE)
+
+
+@functools.cache
+def as_of_phrase(as_of: PartialDate) -> re.Pattern[str]:
+    """How an answer says the date it holds at: "as of July 2019", "as of early 2019"."""
+    month = f"(?:{MONTH_NAMES[as_of.month - 1].casefold()} )?" if as_of.month else ""
+    day = f"(?:{as_of.day} )?" if as_of.day else ""
+    return re.compile(rf"\bas of (?:early |mid-?|late )?{day}{month}{as_of.year}\b", re.IGNORECASE)
+
 
 # Penalties for answers of the wrong shape; tuned with `briefbot eval`'s sweep.
 # "when" answered by an entry that mentions no year at all, "how many" by one that
@@ -239,7 +247,8 @@ class Fit:
         self._years: dict[str, frozenset[int]] = {}
         self._has_quantity: dict[str, bool] = {}
         for entry in kb.entries:
-            text = AS_OF.sub(" ", " ".join([entry.title, entry.answer, *entry.questions]))
+            written = " ".join([entry.title, entry.answer, *entry.questions])
+            text = as_of_phrase(entry.as_of).sub(" ", written)
             years = {int(y) for y in YEAR_IN_TEXT.findall(text)}
             if entry.date is not None:
                 years.add(entry.date.year)

@@ -9,7 +9,7 @@ from bot.knowledge.base import Entry, KnowledgeBase
 
 __all__ = ["TIMELINE_CAP", "format_milestone", "select_milestones", "timeline_text"]
 
-# Enough to answer "what happened in 2023" whole, short enough to read in a channel
+# Enough to answer "what happened in <the busiest year>" whole, short enough to read in a channel
 # (20 short lines fit one Discord message and one Slack section).
 TIMELINE_CAP = 20
 
@@ -36,9 +36,11 @@ def select_milestones(kb: KnowledgeBase, query: TimelineQuery) -> list[Entry]:
 
 
 def format_milestone(entry: Entry) -> str:
-    """One line: date, headline, paragraph; planned items say so."""
+    """One line: date, headline, paragraph; planned items say so, and as of when."""
     date = entry.date.human() if entry.date else "undated"
-    planned = " (planned as of July 2023)" if entry.planned and "plan" not in entry.title.lower() else ""
+    planned = ""
+    if entry.planned and "plan" not in entry.title.lower():
+        planned = f" (planned as of {entry.as_of.human()})"
     return f"• {date} — {entry.title}{planned} ({entry.source.paragraph_label()})"
 
 

@@ -54,6 +54,17 @@ def test_items_carry_date_one_line_and_source_paragraph_and_plans_are_labelled(k
     assert "Planned items were plans as of July 2023, not outcomes." in digest.as_of
 
 
+def test_a_plan_is_labelled_with_the_date_its_entry_holds_at(tmp_path: Path) -> None:
+    plan = entry("space-plan-2024", date="2024-07", title="Space dialogue (planned)", planned=True)
+    plan.update(as_of="2024-03", answer="As of March 2024 a space dialogue was only planned. A test entry.")
+    digest = compose(DigestSpec("month"), make_kb(tmp_path, [*MILESTONES, plan]), on=JULY_2023)
+    assert "• July 2024 — [planned as of March 2024] Space dialogue (¶3)" in digest.lines()
+    assert "• 12 July 2023 — [planned as of July 2023] ITPP to be agreed at Vilnius (¶3)" in digest.lines()
+    assert "Planned items were plans as of the date in their label, not outcomes." in digest.as_of
+    alone = compose(DigestSpec("period", "2024"), make_kb(tmp_path, [plan], name="alone"), on=JULY_2023)
+    assert "Planned items were plans as of March 2024, not outcomes." in alone.as_of
+
+
 def test_period_takes_whole_dates_and_ranges_and_only_claims_what_certainly_fell_inside(
     kb: KnowledgeBase,
 ) -> None:

@@ -211,6 +211,17 @@ def test_planned_entry_must_say_as_of_july_2023(tmp_path: Path) -> None:
     assert "must say 'as of July 2023'" in problem
 
 
+def test_a_planned_entry_says_the_date_it_holds_at_not_a_fixed_one(tmp_path: Path) -> None:
+    later = GOOD_ENTRY.replace("as_of: 2023-07", "as_of: 2024-03") + "    status: planned\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (problem,) = problems_of(make_base(tmp_path / "a", "entries:\n" + later))
+    assert "must say 'as of March 2024'" in problem
+    said = later.replace("answer: In 2022", "answer: As of March 2024, in 2022")
+    kb = load_knowledge(make_base(tmp_path / "b", "entries:\n" + said))
+    assert kb.by_id["japan-cyber-centre-2022"].planned
+
+
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
     body = "entries:\n" + GOOD_ENTRY.replace("topics: [cyber]", "topics: [cyber")
     (problem,) = problems_of(make_base(tmp_path, body))

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from discord import app_commands
 
 from adapters.console import main
 from adapters.discord import (
@@ -20,9 +21,12 @@ from adapters.discord import (
     run_discord,
     serve,
 )
+from bot.dispatch import Bot
 from bot.errors import ConfigError
+from bot.qa.engine import Engine
 from tests.adapters.discord.emulator import DiscordEmulator, emulator_in_thread
 from tests.adapters.discord.harness import KB_DIR, fixture_core, fixture_kb
+from tests.fixtures import knowledge_as_of
 
 TOKEN = "MTIz.secret-token-value"
 
@@ -143,3 +147,15 @@ def test_the_invite_url_asks_for_both_scopes_and_only_the_permissions_used() -> 
     assert query["scope"] == ["bot applications.commands"]
     assert query["permissions"] == [str(INVITE_PERMISSIONS)]
     assert INVITE_PERMISSIONS == 274877991936  # the value docs/discord.md quotes
+
+
+async def test_the_command_descriptions_say_where_the_notes_end(tmp_path: Path) -> None:
+    client = BriefbotClient(Bot(Engine(knowledge_as_of(tmp_path, "2024-03"))))
+    try:
+        nato = client.tree.get_command("nato")
+        assert isinstance(nato, app_commands.Group)
+        assert nato.description == "NATO–Japan briefing notes (to March 2024)"
+        who = nato.get_command("who")
+        assert who is not None and who.description == "Who someone is, as of March 2024."
+    finally:
+        await client.close()
