@@ -25,7 +25,7 @@ import os
 import re
 import warnings
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -40,7 +40,9 @@ from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
 from bot.errors import ConfigError
-from bot.knowledge.base import TOPICS, Entry, KnowledgeBase
+from bot.grammar import commands as grammar
+from bot.grammar.intents import Help, Intent, Topics
+from bot.knowledge.base import TOPICS, Entry, KnowledgeBase, PartialDate
 from bot.messages import Reply, Request
 from bot.qa.engine import Engine
 
@@ -414,24 +416,10 @@ _FIRST_YEAR = 1950
 _LAST_YEAR = 2098
 
 
-def timeline_args(
-    year: int | None, start: int | None, end: int | None, topic: str | None, firsts: bool
-) -> str:
-    """The `/nato timeline` options as the shared grammar's words; the grammar judges them."""
-    words: list[str] = []
-    if year is not None:
-        words.append(str(year))
-    if start is not None and end is not None:
-        words.append(f"{start} to {end}")
-    elif start is not None:
-        words.append(f"since {start}")
-    elif end is not None:
-        words.append(f"before {end + 1}")
-    if topic:
-        words.append(topic)
-    if firsts:
-        words.append("firsts")
-    return " ".join(words)
+def as_typed(command: str, options: Mapping[str, object]) -> str:
+    """How a command with typed options reads in the record: `timeline year:2022 firsts:True`."""
+    given = [f"{name}:{value}" for name, value in options.items() if value is not None and value is not False]
+    return " ".join([command, *given])
 
 
 def _choice_value(entry: Entry) -> str:
@@ -483,7 +471,7 @@ def zone_choices(current: str) -> list[app_commands.Choice[str]]:
 @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
 @app_commands.allowed_installs(guilds=True, users=False)
 class NatoCommands(app_commands.Group, name="nato"):
-    """The shared `/nato` grammar as Discord subcommands."""
+    """The shared `/nato` grammar as Discord subcommands; typed options build its intents."""
 
     digest = app_commands.Group(name="digest", description="Scheduled digests of milestones in this channel")
 
@@ -494,13 +482,17 @@ class NatoCommands(app_commands.Group, name="nato"):
         self.who.description = f"Who someone is, as of {end}."
         self.adapter = adapter
 
+    def _notes_end(self) -> PartialDate:
+        return self.adapter.core.engine.kb.notes_end
+
     @app_commands.command()
     @app_commands.describe(question="Your question, e.g. when did Japan join the NATO cyber centre?")
     async def ask(
         self, interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, 500]
     ) -> None:
         """Ask a question; the answer cites its source paragraph."""
-        await self.adapter.answer_command(interaction, f"ask {question}", echo=question)
+        intent = grammar.ask(question)
+        await self.adapter.answer_command(interaction, intent, f"ask {question}", echo=question)
 
     @app_commands.command()
     @app_commands.describe(
@@ -522,14 +514,19 @@ class NatoCommands(app_commands.Group, name="nato"):
         firsts: bool = False,
     ) -> None:
         """Dated milestones, by year, range or topic."""
-        args = timeline_args(year, start, end, topic.value if topic else None, firsts)
-        await self.adapter.answer_command(interaction, f"timeline {args}".strip())
+        chosen = topic.value if topic else None
+        intent = grammar.timeline_options(
+            self._notes_end(), year=year, start=start, end=end, topic=chosen, firsts=firsts
+        )
+        options = {"year": year, "from": start, "to": end, "topic": chosen, "firsts": firsts}
+        await self.adapter.answer_command(interaction, intent, as_typed("timeline", options))
 
     @app_commands.command()
     @app_commands.describe(name="A person named in the notes")
     async def who(self, interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
         """Who someone is, as of the notes' end (set from the knowledge base in ``__init__``)."""
-        await self.adapter.answer_command(interaction, f"who {name}", echo=f"/nato who {name}")
+        intent = grammar.who(name, self._notes_end())
+        await self.adapter.answer_command(interaction, intent, f"who {name}", echo=f"/nato who {name}")
 
     @who.autocomplete("name")
     async def _who_names(
@@ -543,7 +540,8 @@ class NatoCommands(app_commands.Group, name="nato"):
         self, interaction: discord.Interaction[Any], term: app_commands.Range[str, 1, 100]
     ) -> None:
         """What an organisation, programme or acronym is."""
-        await self.adapter.answer_command(interaction, f"define {term}", echo=f"/nato define {term}")
+        intent = grammar.define(term, self._notes_end())
+        await self.adapter.answer_command(interaction, intent, f"define {term}", echo=f"/nato define {term}")
 
     @define.autocomplete("term")
     async def _define_terms(
@@ -554,12 +552,12 @@ class NatoCommands(app_commands.Group, name="nato"):
     @app_commands.command()
     async def topics(self, interaction: discord.Interaction[Any]) -> None:
         """The topics I can brief on."""
-        await self.adapter.answer_command(interaction, "topics")
+        await self.adapter.answer_command(interaction, Topics(), "topics")
 
     @app_commands.command(name="help")
     async def help_(self, interaction: discord.Interaction[Any]) -> None:
         """How to use briefbot."""
-        await self.adapter.answer_command(interaction, "help")
+        await self.adapter.answer_command(interaction, Help(), "help")
 
     @digest.command()
     @app_commands.describe(
@@ -578,8 +576,8 @@ class NatoCommands(app_commands.Group, name="nato"):
         timezone: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
         """Post milestone digests in this channel (needs Manage Channels)."""
-        words = ["digest subscribe", kind.value, arg or "", schedule, timezone or ""]
-        await self.adapter.answer_command(interaction, " ".join(w for w in words if w))
+        args = " ".join(w for w in ["subscribe", kind.value, arg or "", schedule, timezone or ""] if w)
+        await self.adapter.answer_command(interaction, grammar.digest(args), f"digest {args}")
 
     @subscribe.autocomplete("arg")
     async def _subscribe_arg(
@@ -596,7 +594,7 @@ class NatoCommands(app_commands.Group, name="nato"):
     @digest.command(name="list")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """This channel's digest subscriptions, with their ids."""
-        await self.adapter.answer_command(interaction, "digest list")
+        await self.adapter.answer_command(interaction, grammar.digest("list"), "digest list")
 
     @digest.command()
     @app_commands.describe(subscription="The id from /nato digest list")
@@ -605,7 +603,8 @@ class NatoCommands(app_commands.Group, name="nato"):
         self, interaction: discord.Interaction[Any], subscription: app_commands.Range[int, 1]
     ) -> None:
         """Stop one of this channel's digests (needs Manage Channels)."""
-        await self.adapter.answer_command(interaction, f"digest unsubscribe {subscription}")
+        args = f"unsubscribe {subscription}"
+        await self.adapter.answer_command(interaction, grammar.digest(args), f"digest {args}")
 
     @digest.command()
     @app_commands.describe(
@@ -619,7 +618,8 @@ class NatoCommands(app_commands.Group, name="nato"):
         arg: app_commands.Range[str, 1, 60] | None = None,
     ) -> None:
         """A private preview of a digest, right now."""
-        await self.adapter.answer_command(interaction, f"digest now {kind.value} {arg or ''}".strip())
+        args = f"now {kind.value} {arg or ''}".strip()
+        await self.adapter.answer_command(interaction, grammar.digest(args), f"digest {args}")
 
     @now.autocomplete("arg")
     async def _now_arg(
@@ -738,7 +738,9 @@ class BriefbotClient(discord.Client):
 
     # -- slash commands --------------------------------------------------------
 
-    def request_for(self, interaction: discord.Interaction[Any], text: str) -> Request:
+    def request_for(
+        self, interaction: discord.Interaction[Any], text: str, intent: Intent | None = None
+    ) -> Request:
         in_guild = interaction.guild_id is not None
         return Request(
             platform="discord",
@@ -746,24 +748,25 @@ class BriefbotClient(discord.Client):
             channel=str(interaction.channel_id or ""),
             text=text,
             is_command=True,
+            intent=intent,
             workspace=str(interaction.guild_id) if in_guild else "",
             # In a DM the user is the only member of the channel they would manage.
             user_is_manager=_may_manage(interaction.permissions) if in_guild else True,
         )
 
     async def answer_command(
-        self, interaction: discord.Interaction[Any], text: str, echo: str | None = None
+        self, interaction: discord.Interaction[Any], intent: Intent, text: str, echo: str | None = None
     ) -> None:
-        """Dispatch a `/nato …` command and send the reply (deferred first if the core is slow)."""
+        """Dispatch a `/nato …` command, ``intent`` built from its typed options (``text`` is how
+        it reads, for the record), and send the reply (deferred first if the core is slow)."""
         if self.draining:
             await self._decline(interaction)
             return
         with self._in_flight.working():
-            request = self.request_for(interaction, text)
+            request = self.request_for(interaction, text, intent)
             # If it comes to deferring, the visibility must be chosen before the reply exists:
             # commands that usually answer privately defer privately.
-            private = text.startswith(("digest", "help", "topics"))
-            reply = await self.within_deadline(interaction, private, self.core.dispatch, request)
+            reply = await self.within_deadline(interaction, intent.private, self.core.dispatch, request)
             await self.send_to_interaction(
                 interaction, reply, echo=echo if reply.kind in ("answer", "abstain") else None
             )

@@ -60,7 +60,6 @@ from adapters.slack_blocks import (
 from bot.digests.poster import ChannelRef, PostError
 from bot.dispatch import Bot
 from bot.errors import ConfigError
-from bot.grammar.intents import Digest
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.qa.engine import Engine
@@ -460,8 +459,10 @@ class SlackApp:
                     _log.exception("could not send the apology for a failed Slack %s", what)
 
     async def _with_manager(self, request: Request) -> Request:
-        """Digest commands need to know whether the user may manage subscriptions."""
-        if not request.is_command or not isinstance(self.bot.read(request).intent, Digest):
+        """The request with its intent read once; one that changes a channel's digests also
+        learns whether the user may manage them."""
+        request = self.bot.read(request)
+        if request.intent is None or not request.intent.needs_manager:
             return request
         return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 

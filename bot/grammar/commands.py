@@ -2,7 +2,7 @@
 
 Parsing never raises: malformed arguments become a ``Usage`` value that carries the
 precise message the user sees. Platforms with typed options (Discord) build the same
-values from the options through ``ask``, ``who``, ``define`` and ``timeline_options``,
+values from the options through ``ask``, ``who``, ``define``, ``digest`` and ``timeline_options``,
 without writing them out as text first.
 """
 
@@ -33,6 +33,7 @@ __all__ = [
     "ask",
     "command_help",
     "define",
+    "digest",
     "parse_command",
     "timeline_options",
     "timeline_usage",
@@ -98,7 +99,12 @@ def parse_command(text: str, notes_end: PartialDate) -> Intent:
         return Topics() if not rest else Usage("`/nato topics` takes no arguments.")
     if sub == "help":
         return Help()
-    return Digest(rest)
+    return digest(rest)
+
+
+def digest(args: str) -> Digest:
+    """`/nato digest …`: the arguments, read further by ``bot.digests.commands``."""
+    return Digest(clean_user_text(args))
 
 
 def ask(question: str) -> Ask | Usage:

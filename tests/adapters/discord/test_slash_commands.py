@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from adapters.discord import BriefbotClient
 from bot.dispatch import Bot
+from bot.grammar.commands import parse_command
 from bot.messages import Reply, Request
-from tests.adapters.discord.emulator import DiscordEmulator
+from tests.adapters.discord.emulator import EPHEMERAL, DiscordEmulator
 from tests.adapters.discord.harness import fixture_core, fixture_engine, running_bot
 
 Discord = tuple[DiscordEmulator, BriefbotClient]
@@ -177,3 +179,52 @@ async def test_a_slow_answer_is_deferred_before_discords_deadline_then_delivered
         [reply] = await emulator.wait_for_reply(interaction)
         assert reply.via == "followup" and "Kishida" in reply.embeds[0]["title"]
         assert not interaction.late
+
+
+async def _deferral(emulator: DiscordEmulator, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    interaction = await emulator.slash(name, options)
+    await emulator.wait_for(lambda: interaction.callbacks, "the deferral")
+    [deferral] = interaction.callbacks
+    return deferral
+
+
+async def test_a_slow_private_command_is_deferred_privately() -> None:
+    # The visibility of a deferral is chosen before the reply exists: the intent says it.
+    core = _Slow()
+    async with DiscordEmulator() as emulator, running_bot(emulator, core, defer_after=0.05):
+        for name, options in [("topics", {}), ("timeline", {"from": 2022, "to": 2018})]:
+            deferral = await _deferral(emulator, name, options)
+            assert deferral["type"] == 5 and deferral["data"]["flags"] & EPHEMERAL, name
+        core.release.set()
+
+
+class _Recording(Bot):
+    """The real core, keeping every request it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(fixture_engine())
+        self.requests: list[Request] = []
+
+    def dispatch(self, request: Request) -> Reply:
+        self.requests.append(request)
+        return super().dispatch(request)
+
+
+async def test_typed_options_arrive_as_the_intent_their_words_would_give() -> None:
+    core = _Recording()
+    end = fixture_engine().kb.notes_end
+    async with DiscordEmulator() as emulator, running_bot(emulator, core):
+        cases: list[tuple[str, dict[str, Any], str]] = [
+            ("timeline", {"from": 2018, "to": 2021, "topic": "maritime"}, "timeline 2018 to 2021 maritime"),
+            ("timeline", {"year": 2022, "firsts": True}, "timeline 2022 firsts"),
+            ("who", {"name": "is Kishida"}, "who is Kishida"),
+            ("define", {"term": "ITPP"}, "define ITPP"),
+            ("ask", {"question": "when did japan join nato ccdcoe"}, "when did japan join nato ccdcoe"),
+            ("help", {}, "help"),
+            ("digest now", {"kind": "topic", "arg": "cyber\u200b"}, "digest now topic cyber"),
+            ("digest unsubscribe", {"id": 7}, "digest unsubscribe 7"),
+        ]
+        for name, options, words in cases:
+            interaction = await emulator.slash(name, options)
+            await emulator.wait_for_reply(interaction)
+            assert core.requests[-1].intent == parse_command(words, end), name

@@ -131,12 +131,21 @@ async def test_digest_preview_is_shown_only_to_the_asker(slack: SlackHarness) ->
 
 
 async def test_command_is_acknowledged_before_slow_work_finishes(slack: SlackHarness) -> None:
+    # Unsubscribing needs a manager: the admin lookup (users.info) is the slow work.
     held = slack.emulator.hold("users.info")
-    url = await slack.command("digest list", user=ADMIN)  # returns once Slack has the ack
+    url = await slack.command("digest unsubscribe 99", user=ADMIN)  # returns once Slack has the ack
     assert slack.emulator.calls_to("response_url") == []
     held.set()
     answer = await answer_to(slack, url)
-    assert answer.args["text"].startswith("This channel has no digest subscriptions")
+    assert answer.args["text"].startswith("This channel has no digest #99")
+
+
+async def test_only_commands_that_change_subscriptions_look_up_the_users_role(slack: SlackHarness) -> None:
+    for text in ("digest list", "digest now topic cyber", "digest help", "who kishida"):
+        await answer_to(slack, await slack.command(text, user=ADMIN))
+    assert slack.emulator.calls_to("users.info") == []
+    await answer_to(slack, await slack.command("digest unsubscribe 99", user=ADMIN))
+    assert len(slack.emulator.calls_to("users.info")) == 1
 
 
 async def test_channel_and_user_pings_typed_by_a_user_are_never_echoed_as_pings(slack: SlackHarness) -> None:
