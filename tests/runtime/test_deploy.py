@@ -24,6 +24,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from bot.qa.semantic import default_model
 from tests.adapters.slack.emulator import SlackEmulator
 from tests.runtime.process import REPO, BriefbotProcess, clean_env, free_port
 from tests.runtime.test_process import slash
@@ -137,6 +138,24 @@ def test_the_installed_wheel_carries_the_code_and_the_knowledge(installed: Path,
     module, knowledge = (Path(line) for line in out)
     assert module.is_relative_to(installed) and knowledge.is_relative_to(installed)
     assert knowledge.name == "_knowledge" and sorted(knowledge.glob("*.yaml"))
+
+
+def test_the_installed_wheel_carries_the_semantic_model(installed: Path, tmp_path: Path) -> None:
+    probe = (
+        "import bot.qa.semantic as s; m = s.default_model(); "
+        "print(s.MODEL_DIR); print(m.fingerprint); print(m.encode(['hello']).shape[1])"
+    )
+    env = {k: v for k, v in clean_env().items() if k != "PYTHONPATH"}
+    out = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert Path(out[0]).is_relative_to(installed)
+    assert out[1] == default_model().fingerprint and out[2] == str(default_model().dim)
 
 
 async def test_briefbot_run_from_the_wheel_serves_until_terminated(installed: Path, tmp_path: Path) -> None:
