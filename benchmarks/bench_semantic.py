@@ -66,7 +66,7 @@ def child_real() -> dict[str, Any]:
     t2 = time.perf_counter()
     after_load = _rss_mib()
 
-    from bot.knowledge.base import load_knowledge
+    from bot.knowledge.loading import load_knowledge
     from bot.qa.evaluation import default_dev_set, load_dev_set
 
     kb = load_knowledge()

@@ -108,7 +108,7 @@ def sha256(path: Path) -> str:
 
 
 def corpus() -> list[str]:
-    from bot.knowledge.base import load_knowledge
+    from bot.knowledge.loading import load_knowledge
     from bot.qa.evaluation import default_dev_set, load_dev_set
 
     texts: list[str] = []

@@ -250,15 +250,34 @@ def _pins() -> dict[str, str]:
     return pins
 
 
+# Extras that `make` never installs (constraints.txt freezes `.[dev]`), and that pin every
+# package exactly in pyproject.toml instead: model-build needs torch, for
+# scripts/build_semantic_model.py alone.
+BUILD_ONLY_EXTRAS = ("model-build",)
+
+
 def _declared() -> list[Requirement]:
-    """Every dependency pyproject.toml declares, core and extras, but briefbot's own extras."""
+    """Every dependency pyproject.toml declares, core and extras, but briefbot's own extras
+    and the build-only extras."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     listed = [
         *project["dependencies"],
-        *(r for extra in project["optional-dependencies"].values() for r in extra),
+        *(
+            r
+            for name, extra in project["optional-dependencies"].items()
+            if name not in BUILD_ONLY_EXTRAS
+            for r in extra
+        ),
     ]
     requirements = [Requirement(text) for text in listed]
     return [r for r in requirements if canonicalize_name(r.name) != "briefbot"]
+
+
+def test_build_only_extras_pin_exact_versions_themselves() -> None:
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for name in BUILD_ONLY_EXTRAS:
+        loose = [text for text in extras[name] if not str(Requirement(text).specifier).startswith("==")]
+        assert not loose, f"the {name} extra must pin exact versions: {loose}"
 
 
 def test_constraints_pin_every_dependency_pyproject_declares() -> None:
