@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint eval bench bench-load constraints clean
+.PHONY: run test lint postgres-binaries eval bench bench-load constraints clean
 
 # Every install takes the exact versions in constraints.txt (`make constraints` writes it),
 # so a checkout installs today what CI and the Docker image installed, not the newest.
@@ -30,8 +30,21 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint postgres-binaries
 	$(BIN)/python -m pytest
+
+# The PostgreSQL store's tests start a throwaway server of their own from the server
+# binaries (initdb, postgres). CI (CI=true, as root) installs Debian's package when they
+# are missing, since there a missing server fails the run; elsewhere those tests skip.
+postgres-binaries:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$CI" = true ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing the PostgreSQL server binaries for the store tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "note: no PostgreSQL server binaries (apt-get install postgresql): its store tests skip"; \
+		fi; \
+	fi
 
 eval: $(VENV)/.installed-run
 	$(BIN)/briefbot eval
