@@ -27,6 +27,7 @@ from bot.qa.answer import Answer
 from bot.qa.engine import Engine
 from bot.qa.evaluation import default_dev_set, evaluate, load_dev_set, sweep
 from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
+from bot.store.location import StoreLocation, parse_location
 
 __all__ = ["main", "render_reply", "run_chat"]
 
@@ -296,6 +297,20 @@ def _at_threshold(engine: Engine, args: argparse.Namespace) -> Engine:
     return engine if threshold is None else engine.with_threshold(threshold)
 
 
+def _database(text: str) -> StoreLocation:
+    """argparse type: a SQLite path, sqlite:///path or postgresql:// URL, without a password."""
+    try:
+        location = parse_location(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"the database {exc}") from None
+    if location.has_password:
+        raise argparse.ArgumentTypeError(
+            "a password on the command line is visible to every user of the machine: set PGPASSWORD "
+            "(or use a ~/.pgpass file), or give the whole URL in BRIEFBOT_DB"
+        )
+    return location
+
+
 def _iso_date(text: str) -> date:
     """argparse type: YYYY-MM-DD."""
     try:
@@ -315,6 +330,10 @@ def _iso_instant(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_DB_HELP = "database: a SQLite file (default: briefbot.sqlite3) or a postgresql:// URL"
+_DB_GIVEN = "database: a SQLite file or a postgresql:// URL"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefbot", description="NATO–Japan briefing bot.")
     parser.add_argument(
@@ -330,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run on every platform whose credentials are set (Slack, Discord)")
-    run.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
+    run.add_argument("--db", type=_database, default=None, help=_DB_HELP)
     run.add_argument("--threshold", type=float, default=None)
     run.set_defaults(handler=_cmd_run, uses_config=True)
 
@@ -347,7 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
     chat.add_argument("--threshold", type=float, default=None)
     chat.add_argument(
-        "--db", type=Path, default=None, help="SQLite database: store feedback and enable /nato digest"
+        "--db",
+        type=_database,
+        default=None,
+        help="database (a SQLite file or postgresql:// URL): store feedback and enable /nato digest",
     )
     chat.set_defaults(handler=_cmd_chat_maybe_store)
 
@@ -374,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = kb_sub.add_parser("export", help="every entry as JSON")
     export.add_argument("--json", action="store_true", default=True)
     unanswered = kb_sub.add_parser("unanswered", help="questions the bot abstained on, for curators")
-    unanswered.add_argument("--db", type=Path, required=True, help="SQLite database")
+    unanswered.add_argument("--db", type=_database, required=True, help=_DB_GIVEN)
     unanswered.add_argument("--limit", type=int, default=50)
     unanswered.set_defaults(handler=_cmd_kb_unanswered)
     reload = kb_sub.add_parser("reload", help="validate, then make the running bot (briefbot run) reload")
@@ -385,12 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument(
         "--port", type=int, default=None, help="HTTP mode and /healthz port (default 3000, or health.port)"
     )
-    slack.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
+    slack.add_argument("--db", type=_database, default=None, help=_DB_HELP)
     slack.add_argument("--threshold", type=float, default=None)
     slack.set_defaults(handler=_cmd_slack, uses_config=True)
 
     discord = sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
-    discord.add_argument("--db", type=Path, default=None, help="SQLite database (default: briefbot.sqlite3)")
+    discord.add_argument("--db", type=_database, default=None, help=_DB_HELP)
     discord.add_argument("--threshold", type=float, default=None)
     discord_sub = discord.add_subparsers(dest="discord_command")
     discord_sync = discord_sub.add_parser("sync", help="register the /nato slash commands")
@@ -404,14 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("arg", nargs="*", help="the period or topic")
     preview.add_argument("--date", type=_iso_date, default=None, help="compose as on this day (YYYY-MM-DD)")
     run_due = digest_sub.add_parser("run-due", help="one scheduler pass; console digests are printed")
-    run_due.add_argument("--db", type=Path, required=True, help="SQLite database")
+    run_due.add_argument("--db", type=_database, required=True, help=_DB_GIVEN)
     run_due.add_argument(
         "--now", type=_iso_instant, default=None, help="act as at this ISO date-time (naive means UTC)"
     )
     digest.set_defaults(handler=_cmd_digest)
 
     feedback = sub.add_parser("feedback", help="what users said about answers (helpful / not)")
-    feedback.add_argument("--db", type=Path, required=True, help="SQLite database")
+    feedback.add_argument("--db", type=_database, required=True, help=_DB_GIVEN)
     feedback.add_argument("--limit", type=int, default=50)
     feedback.set_defaults(handler=_cmd_feedback)
     return parser

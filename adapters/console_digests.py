@@ -19,13 +19,13 @@ from typing import TextIO
 from bot.digests.commands import DigestCommands
 from bot.digests.compose import DigestError, compose, parse_spec
 from bot.digests.poster import ChannelRef
-from bot.digests.scheduler import Scheduler
+from bot.digests.scheduler import DatabaseClock, Scheduler
 from bot.dispatch import Bot
 from bot.errors import StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
 from bot.qa.engine import Engine
-from bot.store.sqlite import SQLiteStore
+from bot.store.location import StoreLocation, open_store, parse_location
 
 __all__ = [
     "ConsolePoster",
@@ -57,11 +57,12 @@ class ConsolePoster:
         self.out.flush()
 
 
-def _existing(path: Path) -> Path:
+def _existing(db: str | Path | StoreLocation) -> StoreLocation:
     # A reader must not create an empty database at a mistyped path and report "nothing".
-    if not path.is_file():
-        raise StoreError(f"there is no database at {path}")
-    return path
+    location = parse_location(db)
+    if location.path is not None and not location.path.is_file():
+        raise StoreError(f"there is no database at {location.path}")
+    return location
 
 
 def digest_preview(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | None = None) -> int:
@@ -87,8 +88,8 @@ def digest_preview(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | No
 
 def digest_run_due(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # looked up per call: tests and pipes replace it
-    with SQLiteStore(args.db) as store:
-        scheduler = Scheduler(store, lambda: kb, {PLATFORM: ConsolePoster(out)})
+    with open_store(args.db) as store:
+        scheduler = Scheduler(store, lambda: kb, {PLATFORM: ConsolePoster(out)}, DatabaseClock(store))
         outcomes = asyncio.run(scheduler.run_due(args.now))
         elsewhere = Counter(s.platform for s in store.subscriptions() if s.platform != PLATFORM)
     for outcome in outcomes:
@@ -105,7 +106,7 @@ def digest_run_due(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | No
 
 def list_feedback(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # looked up per call: tests and pipes replace it
-    with SQLiteStore(_existing(args.db)) as store:
+    with open_store(_existing(args.db)) as store:
         records = store.feedback(limit=args.limit)
     if not records:
         out.write("No feedback yet.\n")
@@ -121,7 +122,7 @@ def list_feedback(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | Non
 
 def list_unanswered(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO | None = None) -> int:
     out = out or sys.stdout  # looked up per call: tests and pipes replace it
-    with SQLiteStore(_existing(args.db)) as store:
+    with open_store(_existing(args.db)) as store:
         questions = store.unanswered(limit=args.limit)
     if not questions:
         out.write("No unanswered questions recorded.\n")
@@ -137,7 +138,7 @@ def chat_with_store(args: argparse.Namespace, engine: Engine) -> int:
     from adapters.console import run_chat
 
     kb = engine.kb
-    with SQLiteStore(args.db) as store:
+    with open_store(args.db) as store:
         commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
         bot = Bot(engine, store=store, digest_handler=commands)
         return run_chat(bot, sys.stdin, sys.stdout, prompt=sys.stdin.isatty() or args.prompt)

@@ -1,10 +1,10 @@
 """``briefbot run``: every configured platform around one engine, one store, one scheduler.
 
 The process holds one ``LiveKnowledge`` (the base and its engine, replaced whole on a
-reload), one ``SQLiteStore``, one ``ObservedBot`` that every adapter dispatches to, one
-``Scheduler`` with a poster per connected platform, and one web server for ``/healthz``,
-``/metrics`` and (Slack HTTP mode) ``/slack/events``. ``briefbot slack`` and ``briefbot
-discord`` are this runtime with one platform.
+reload), one store (SQLite or PostgreSQL, as ``database`` says), one ``ObservedBot`` that
+every adapter dispatches to, one ``Scheduler`` with a poster per connected platform, and
+one web server for ``/healthz``, ``/metrics`` and (Slack HTTP mode) ``/slack/events``.
+``briefbot slack`` and ``briefbot discord`` are this runtime with one platform.
 
 Signals:
 
@@ -43,7 +43,7 @@ from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from adapters.healthcheck import health_url
 from bot.digests.commands import DigestCommands
 from bot.digests.poster import Poster
-from bot.digests.scheduler import Scheduler
+from bot.digests.scheduler import DatabaseClock, Scheduler
 from bot.dispatch import Bot
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
@@ -53,8 +53,8 @@ from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
 from bot.ops.observed import ObservedBot
 from bot.qa.engine import Engine
+from bot.store.location import open_store
 from bot.store.protocol import Store
-from bot.store.sqlite import SQLiteStore
 
 __all__ = [
     "PLATFORMS",
@@ -252,7 +252,7 @@ class Runtime:
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
         pid_file = config.effective_pid_file
-        store: Store = SQLiteStore(config.database)  # the only line that names the backend
+        store: Store = open_store(config.database)  # SQLite or PostgreSQL, as the URL says
         health: HealthServer | None = None
         scheduler: Scheduler | None = None
         digests: asyncio.Task[None] | None = None
@@ -301,6 +301,7 @@ class Runtime:
                 store,
                 live.kb,
                 {s.platform: s.poster for s in self.services},
+                DatabaseClock(store),  # leases by the database's clock, shared by every replica
                 on_outcome=self.metrics.record_outcome,
             )
             digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")

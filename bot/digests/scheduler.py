@@ -35,7 +35,7 @@ from bot.messages import Reply
 from bot.store.protocol import Store
 from bot.store.values import Delivery, Subscription
 
-__all__ = ["Clock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
+__all__ = ["Clock", "DatabaseClock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +51,21 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class DatabaseClock:
+    """The store's time (``Store.now``) with real sleeps: replicas sharing a database
+    server then measure every lease by the server's clock, not by their own, so one whose
+    clock runs fast cannot take over a claim another is still posting."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def now(self) -> datetime:
+        return self.store.now()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

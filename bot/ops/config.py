@@ -11,7 +11,7 @@ tends to get committed or baked into an image.
 The file (every key optional)::
 
     knowledge_dir = "/srv/briefbot/knowledge"    # BRIEFBOT_KNOWLEDGE_DIR
-    database = "/data/briefbot.sqlite3"          # BRIEFBOT_DB
+    database = "/data/briefbot.sqlite3"          # BRIEFBOT_DB: a path, sqlite:///path or postgresql://…
     threshold = 0.66                             # BRIEFBOT_THRESHOLD
     default_timezone = "Europe/Brussels"         # BRIEFBOT_TIMEZONE
     pid_file = "/data/briefbot.pid"              # BRIEFBOT_PID_FILE
@@ -42,6 +42,7 @@ from typing import Any
 from bot.digests.schedule import ScheduleError, parse_zone
 from bot.errors import ConfigError
 from bot.qa.engine import DEFAULT_THRESHOLD
+from bot.store.location import StoreLocation, parse_location, redact
 
 __all__ = [
     "CONFIG_ENV",
@@ -66,15 +67,18 @@ LOG_FORMATS = ("plain", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+_DEFAULT_DATABASE = StoreLocation.sqlite("briefbot.sqlite3")
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting a running bot reads (secrets excepted), with where each came from."""
 
     knowledge_dir: Path | None = None  # None: the bundled knowledge base
-    database: Path = Path("briefbot.sqlite3")
+    database: StoreLocation = _DEFAULT_DATABASE
     threshold: float = DEFAULT_THRESHOLD
     default_timezone: str = "UTC"
-    pid_file: Path | None = None  # None: briefbot.pid beside the database
+    pid_file: Path | None = None  # None: briefbot.pid beside a SQLite database, else here
     reload_poll_seconds: float = 5.0
     log_format: str = "plain"
     log_level: str = "info"
@@ -87,7 +91,11 @@ class Config:
 
     @property
     def effective_pid_file(self) -> Path:
-        return self.pid_file if self.pid_file is not None else self.database.parent / "briefbot.pid"
+        if self.pid_file is not None:
+            return self.pid_file
+        if self.database.path is not None:
+            return self.database.path.parent / "briefbot.pid"
+        return Path("briefbot.pid")  # a database server has no directory of ours
 
     def items(self) -> list[tuple[str, object, str]]:
         """(key, value, origin) for every setting, in the order the file documents them."""
@@ -109,6 +117,20 @@ def _text(value: object, from_env: bool) -> str:
 
 def _path(value: object, from_env: bool) -> Path:
     return Path(_text(value, from_env)).expanduser()
+
+
+def _database(value: object, from_env: bool) -> StoreLocation:
+    if isinstance(value, StoreLocation | Path):
+        location = parse_location(value)
+    else:
+        location = parse_location(_text(value, from_env))
+    if location.has_password and not from_env:
+        # A settings file gets committed, and a command line is visible to every user.
+        raise ValueError(
+            "holds a password; give it in the environment instead: the whole URL in BRIEFBOT_DB, "
+            "or PGPASSWORD (or a ~/.pgpass file) beside a URL without one"
+        )
+    return location
 
 
 def _number(low: float, high: float, *, integer: bool = False) -> Parser:
@@ -169,7 +191,7 @@ class _Spec:
 
 _SPECS = (
     _Spec("knowledge_dir", "knowledge_dir", "BRIEFBOT_KNOWLEDGE_DIR", _path),
-    _Spec("database", "database", "BRIEFBOT_DB", _path),
+    _Spec("database", "database", "BRIEFBOT_DB", _database),
     _Spec("threshold", "threshold", "BRIEFBOT_THRESHOLD", _number(0.0, 1.0)),
     _Spec("default_timezone", "default_timezone", "BRIEFBOT_TIMEZONE", _zone),
     _Spec("pid_file", "pid_file", "BRIEFBOT_PID_FILE", _path),
@@ -186,8 +208,8 @@ assert set(_BY_ATTR) == {f.name for f in fields(Config)} - {"origins", "file"}
 
 
 def _shown(value: object) -> str:
-    """A bad (non-secret) value, short enough for one line."""
-    text = repr(value)
+    """A bad value, short enough for one line, and without any password a URL holds."""
+    text = repr(redact(value) if isinstance(value, str) and "://" in value else value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

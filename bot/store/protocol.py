@@ -10,9 +10,12 @@ The delivery ledger is what makes a digest go out once: a period is *claimed* by
 inserting its row, and only one claim per ``(subscription_id, period_key)`` can succeed,
 whichever process (or pass) makes it. A claim carries a lease; a claim whose lease ran
 out with no retry booked was abandoned by a process that died, and is taken over once.
+Leases are measured by ``now()``: the database server's clock where several machines
+share one.
 
 Every timestamp given or returned is an aware datetime; every failure of the database
-itself is raised as ``bot.errors.StoreError``.
+itself is raised as ``bot.errors.StoreError``. ``bot.store.location.open_store`` opens the
+backend a URL names (a path or ``sqlite:///…``: SQLite; ``postgresql://…``: PostgreSQL).
 """
 
 from __future__ import annotations
@@ -155,6 +158,12 @@ class Store(FeedbackSink, Protocol):
         ...
 
     # -- the database itself --
+
+    def now(self) -> datetime:
+        """The time leases are measured by. Several replicas sharing a database server ask
+        the server, so a replica whose clock runs fast cannot take over a live claim; one
+        process with a file of its own asks its own clock."""
+        ...
 
     def schema_version(self) -> int:
         """The schema version the database is at (``bot.store.migrations.SCHEMA_VERSION`` once open)."""

@@ -22,6 +22,13 @@ from types import TracebackType
 from typing import Literal
 
 from bot.errors import StoreError
+from bot.store.encoding import DELIVERY_COLUMNS as _DELIVERY_COLUMNS
+from bot.store.encoding import SUBSCRIPTION_COLUMNS as _SUBSCRIPTION_COLUMNS
+from bot.store.encoding import delivery_from_row as _delivery
+from bot.store.encoding import dt as _dt
+from bot.store.encoding import opt_dt as _opt_dt
+from bot.store.encoding import subscription_from_row as _subscription
+from bot.store.encoding import ts as _ts
 from bot.store.migrations import SCHEMA_VERSION, pending
 from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
 
@@ -75,28 +82,6 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, now: date
 # -- helpers ---------------------------------------------------------------------
 
 
-def _ts(moment: datetime) -> str:
-    """A UTC timestamp whose text order is its time order (fixed width, always 'Z')."""
-    if moment.tzinfo is None:
-        raise ValueError("store timestamps must be aware datetimes")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _dt(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def _opt_dt(text: str | None) -> datetime | None:
-    return None if text is None else _dt(text)
-
-
-def _json_map(text: str | None) -> Mapping[str, str] | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    return {str(k): str(v) for k, v in data.items()}
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -140,49 +125,6 @@ def _diagnose(exc: sqlite3.Error, busy_timeout: float) -> str:
     return (
         f"{exc}. If it is not a briefbot database or is damaged, "
         "restore it from a backup or move it aside; briefbot has not changed it"
-    )
-
-
-_SUBSCRIPTION_COLUMNS = (
-    "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline"
-)
-_DELIVERY_COLUMNS = (
-    "subscription_id, period_key, status, claimed_at, posted_at, attempts, lease_until, retry_at, "
-    "recovered, title, parts, parts_done, last_error"
-)
-
-
-def _subscription(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=row["id"],
-        platform=row["platform"],
-        workspace=row["workspace"],
-        channel=row["channel"],
-        kind=row["kind"],
-        arg=row["arg"],
-        schedule=row["schedule"],
-        tz=row["tz"],
-        created_by=row["created_by"],
-        created_at=_dt(row["created_at"]),
-        baseline=_json_map(row["baseline"]),
-    )
-
-
-def _delivery(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        subscription_id=row["subscription_id"],
-        period_key=row["period_key"],
-        status=row["status"],
-        claimed_at=_dt(row["claimed_at"]),
-        posted_at=_opt_dt(row["posted_at"]),
-        attempts=row["attempts"],
-        lease_until=_dt(row["lease_until"]),
-        retry_at=_opt_dt(row["retry_at"]),
-        recovered=bool(row["recovered"]),
-        title=row["title"],
-        parts=tuple(json.loads(row["parts"])),
-        parts_done=row["parts_done"],
-        last_error=row["last_error"],
     )
 
 
@@ -299,6 +241,10 @@ class SQLiteStore:
                         f"writing the database {self.path} failed: {_diagnose(exc, self._busy_timeout)}"
                     ) from exc
                 raise
+
+    def now(self) -> datetime:
+        # One file, one machine: its clock is the only one the leases meet.
+        return self._clock()
 
     def schema_version(self) -> int:
         with self._read() as conn:

@@ -51,7 +51,7 @@ def test_the_file_sets_every_key_and_says_so(tmp_path: Path) -> None:
     path = write(tmp_path, FULL)
     config = load_config(path, {})
     assert config.knowledge_dir == Path("/srv/kb")
-    assert config.database == Path("/data/b.sqlite3")
+    assert config.database.path == Path("/data/b.sqlite3")
     assert (config.threshold, config.default_timezone, config.reload_poll_seconds) == (
         0.7,
         "Europe/Brussels",
@@ -69,7 +69,7 @@ def test_environment_overrides_the_file_and_flags_override_both(tmp_path: Path) 
     env = {"BRIEFBOT_THRESHOLD": "0.5", "BRIEFBOT_LOG_FORMAT": "plain", "SLACK_DIGEST_ADMINS": "U9, U8"}
     config = load_config(path, env, {"threshold": 0.9, "database": Path("x.sqlite3")})
     assert config.threshold == 0.9 and config.origins["threshold"] == "flag --threshold"
-    assert config.database == Path("x.sqlite3") and config.origins["database"] == "flag --db"
+    assert config.database.path == Path("x.sqlite3") and config.origins["database"] == "flag --db"
     assert config.log_format == "plain" and config.origins["log.format"] == "env BRIEFBOT_LOG_FORMAT"
     assert config.slack_digest_admins == {"U8", "U9"}
     assert config.log_level == "debug" and config.origins["log.level"] == f"file {path}"
@@ -145,6 +145,38 @@ def test_config_show_gives_origins_and_never_a_secret(
     assert "set (redacted)" in lines["SLACK_BOT_TOKEN"]
     assert "not set" in lines["DISCORD_TOKEN"]
     assert "would start: slack" in out
+
+
+def test_a_postgresql_url_from_the_environment_is_used_and_shown_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BRIEFBOT_DB", "postgresql://briefbot:hunter2-secret@db:5432/briefbot")
+    config = load_config(None)
+    assert config.database.is_server and config.database.url.endswith("@db:5432/briefbot")
+    assert config.effective_pid_file == Path("briefbot.pid")  # no database directory to put it in
+    assert "hunter2" not in repr(config) and "hunter2" not in str(config.items())
+    assert main(["config", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "postgresql://briefbot:***@db:5432/briefbot" in out and "hunter2" not in out
+
+
+def test_a_password_in_the_file_or_on_the_command_line_is_refused_without_repeating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, 'database = "postgresql://briefbot:hunter2-secret@db/briefbot"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, {})
+    message = str(raised.value)
+    assert "'database' holds a password" in message and "BRIEFBOT_DB" in message and "PGPASSWORD" in message
+    assert "hunter2" not in message and "briefbot:***@db" in message
+    # A URL without the password is fine in the file: PGPASSWORD or ~/.pgpass supplies it.
+    fine = write(tmp_path, 'database = "postgresql://briefbot@db/briefbot"\n')
+    assert load_config(fine, {}).database.is_server
+    with pytest.raises(SystemExit):
+        main(["feedback", "--db", "postgresql://briefbot:hunter2-secret@db/briefbot"])
+    err = capsys.readouterr().err
+    assert "password on the command line" in err and "hunter2" not in err
 
 
 def test_config_show_reports_a_bad_file_politely(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

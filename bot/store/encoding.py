@@ -1,0 +1,93 @@
+"""How the store's values are written into columns and read back, on every backend.
+
+Timestamps are fixed-width UTC text (``2024-03-01T09:00:00.000000Z``) whose text order
+is their time order; lists and baselines are JSON text. Rows are read by column name
+(``sqlite3.Row`` and psycopg's ``dict_row`` both allow it), so both backends turn a row
+into exactly the same value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.values import Delivery, Subscription
+
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "SUBSCRIPTION_COLUMNS",
+    "delivery_from_row",
+    "dt",
+    "json_map",
+    "opt_dt",
+    "subscription_from_row",
+    "ts",
+]
+
+Row = Mapping[str, Any]
+
+SUBSCRIPTION_COLUMNS = (
+    "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline"
+)
+DELIVERY_COLUMNS = (
+    "subscription_id, period_key, status, claimed_at, posted_at, attempts, lease_until, retry_at, "
+    "recovered, title, parts, parts_done, last_error"
+)
+
+
+def ts(moment: datetime) -> str:
+    """A UTC timestamp whose text order is its time order (fixed width, always 'Z')."""
+    if moment.tzinfo is None:
+        raise ValueError("store timestamps must be aware datetimes")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def dt(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def opt_dt(text: str | None) -> datetime | None:
+    return None if text is None else dt(text)
+
+
+def json_map(text: str | None) -> Mapping[str, str] | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def subscription_from_row(row: Row) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        platform=row["platform"],
+        workspace=row["workspace"],
+        channel=row["channel"],
+        kind=row["kind"],
+        arg=row["arg"],
+        schedule=row["schedule"],
+        tz=row["tz"],
+        created_by=row["created_by"],
+        created_at=dt(row["created_at"]),
+        baseline=json_map(row["baseline"]),
+    )
+
+
+def delivery_from_row(row: Row) -> Delivery:
+    return Delivery(
+        subscription_id=row["subscription_id"],
+        period_key=row["period_key"],
+        status=row["status"],
+        claimed_at=dt(row["claimed_at"]),
+        posted_at=opt_dt(row["posted_at"]),
+        attempts=row["attempts"],
+        lease_until=dt(row["lease_until"]),
+        retry_at=opt_dt(row["retry_at"]),
+        recovered=bool(row["recovered"]),
+        title=row["title"],
+        parts=tuple(json.loads(row["parts"])),
+        parts_done=row["parts_done"],
+        last_error=row["last_error"],
+    )
