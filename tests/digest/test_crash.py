@@ -1,4 +1,8 @@
-"""Real processes: killed between claim and post, and two of them on one database."""
+"""Real processes: killed between claim and post, and two of them on one database.
+
+Each test runs on each store backend: a SQLite file, and a PostgreSQL database on the
+tests' own server, where the processes are replicas sharing the server.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,23 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.store.sqlite import SQLiteStore
 from bot.store.values import NewSubscription
 from tests.digest.support import REPO, entry, make_kb_dir, utc
 from tests.digest.worker import CRASH_EXIT
+from tests.store.backends import Backend, backend
+from tests.store.postgres_server import postgres_server
+
+__all__ = ["backend", "postgres_server"]  # the fixtures, imported for pytest to see
 
 CREATED = utc(2024, 7, 1, 6)  # 08:00 in Brussels
 FIRST_RUN = utc(2024, 7, 1, 7, 0, 30)  # just after 09:00 in Brussels
 LEASE = timedelta(minutes=10)  # the Scheduler's default
 
 
-def worker(tmp_path: Path, *nows: datetime, crash: str | None = None, part: int = 0) -> int:
+def worker(tmp_path: Path, db: Backend, *nows: datetime, crash: str | None = None, part: int = 0) -> int:
     args = [
         "--db",
-        str(tmp_path / "bot.sqlite3"),
+        db.url,
         "--kb",
         str(tmp_path / "kb"),
         "--log",
@@ -47,12 +54,14 @@ def posts(tmp_path: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def subscribe(tmp_path: Path, channels: int = 1, kb_entries: list[dict[str, object]] | None = None) -> None:
+def subscribe(
+    tmp_path: Path, db: Backend, channels: int = 1, kb_entries: list[dict[str, object]] | None = None
+) -> None:
     if kb_entries:
         make_kb_dir(tmp_path, kb_entries)
     else:
         make_kb_dir(tmp_path)
-    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+    with db.open() as store:
         for i in range(channels):
             store.add_subscription(
                 NewSubscription("slack", "T1", f"C{i}", "month", "", "daily 09:00", "Europe/Brussels", "U1"),
@@ -60,8 +69,8 @@ def subscribe(tmp_path: Path, channels: int = 1, kb_entries: list[dict[str, obje
             )
 
 
-def statuses(tmp_path: Path) -> list[tuple[str, str, int]]:
-    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+def statuses(db: Backend) -> list[tuple[str, str, int]]:
+    with db.open() as store:
         return [
             (d.period_key, d.status, d.attempts)
             for s in store.subscriptions()
@@ -69,53 +78,61 @@ def statuses(tmp_path: Path) -> list[tuple[str, str, int]]:
         ]
 
 
-def test_a_process_killed_between_claim_and_post_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
-    subscribe(tmp_path)
-    assert worker(tmp_path, FIRST_RUN, crash="before-post") == CRASH_EXIT
+def test_a_process_killed_between_claim_and_post_loses_nothing_and_repeats_nothing(
+    tmp_path: Path, backend: Backend
+) -> None:
+    subscribe(tmp_path, backend)
+    assert worker(tmp_path, backend, FIRST_RUN, crash="before-post") == CRASH_EXIT
     assert posts(tmp_path) == []
-    assert statuses(tmp_path) == [("2024-07-01T09:00", "claimed", 1)]
+    assert statuses(backend) == [("2024-07-01T09:00", "claimed", 1)]
 
     # Restarted while the dead process's lease still runs: it waits rather than double up.
-    assert worker(tmp_path, FIRST_RUN + LEASE / 2) == 0
+    assert worker(tmp_path, backend, FIRST_RUN + LEASE / 2) == 0
     assert posts(tmp_path) == []
     # Once the lease has run out, the period is taken over and posted exactly once.
-    assert worker(tmp_path, FIRST_RUN + LEASE, FIRST_RUN + 2 * LEASE) == 0
+    assert worker(tmp_path, backend, FIRST_RUN + LEASE, FIRST_RUN + 2 * LEASE) == 0
     assert len(posts(tmp_path)) == 1
-    assert statuses(tmp_path) == [("2024-07-01T09:00", "done", 2)]
+    assert statuses(backend) == [("2024-07-01T09:00", "done", 2)]
 
 
-def test_a_process_killed_midway_through_a_long_digest_resumes_after_the_last_part(tmp_path: Path) -> None:
+def test_a_process_killed_midway_through_a_long_digest_resumes_after_the_last_part(
+    tmp_path: Path, backend: Backend
+) -> None:
     title = "Japan and NATO hold another round of staff talks on maritime security cooperation no. {}"
     many = [
         entry(f"talks-{i:02d}", date=f"{1980 + i}-07-0{1 + i % 9}", title=title.format(i)) for i in range(40)
     ]
-    subscribe(tmp_path, kb_entries=many)
-    assert worker(tmp_path, FIRST_RUN, crash="before-part", part=2) == CRASH_EXIT
+    subscribe(tmp_path, backend, kb_entries=many)
+    assert worker(tmp_path, backend, FIRST_RUN, crash="before-part", part=2) == CRASH_EXIT
     assert len(posts(tmp_path)) == 1
-    assert worker(tmp_path, FIRST_RUN + LEASE) == 0
+    assert worker(tmp_path, backend, FIRST_RUN + LEASE) == 0
     texts = [p["text"].splitlines()[0] for p in posts(tmp_path)]
     assert texts == ["(1/2)", "(2/2)"]
 
 
-def test_a_crash_after_a_post_but_before_it_is_recorded_repeats_only_that_message(tmp_path: Path) -> None:
+def test_a_crash_after_a_post_but_before_it_is_recorded_repeats_only_that_message(
+    tmp_path: Path, backend: Backend
+) -> None:
     # The one window no ledger can close without the platform's help: the message was
     # sent but the process died before writing that down. The retry repeats that
     # message, once, and nothing else.
-    subscribe(tmp_path)
-    assert worker(tmp_path, FIRST_RUN, crash="after-post") == CRASH_EXIT
-    assert worker(tmp_path, FIRST_RUN + LEASE, FIRST_RUN + 3 * LEASE) == 0
+    subscribe(tmp_path, backend)
+    assert worker(tmp_path, backend, FIRST_RUN, crash="after-post") == CRASH_EXIT
+    assert worker(tmp_path, backend, FIRST_RUN + LEASE, FIRST_RUN + 3 * LEASE) == 0
     assert len(posts(tmp_path)) == 2 and posts(tmp_path)[0]["text"] == posts(tmp_path)[1]["text"]
-    assert statuses(tmp_path) == [("2024-07-01T09:00", "done", 2)]
+    assert statuses(backend) == [("2024-07-01T09:00", "done", 2)]
 
 
-def test_two_processes_on_one_database_post_each_period_exactly_once(tmp_path: Path) -> None:
-    subscribe(tmp_path, channels=4)
+def test_two_processes_on_one_database_post_each_period_exactly_once(
+    tmp_path: Path, backend: Backend
+) -> None:
+    subscribe(tmp_path, backend, channels=4)
     days = [FIRST_RUN + timedelta(days=d) for d in range(12)]
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     args = [
         "--db",
-        str(tmp_path / "bot.sqlite3"),
+        backend.url,
         "--kb",
         str(tmp_path / "kb"),
         "--log",
@@ -140,4 +157,4 @@ def test_two_processes_on_one_database_post_each_period_exactly_once(tmp_path: P
     per_period = Counter((p["channel"], p["text"]) for p in sent)
     assert len(per_period) == 4 * 12  # nothing lost: every channel, every day
     assert set(per_period.values()) == {1}  # nothing doubled
-    assert {status for _, status, _ in statuses(tmp_path)} == {"done"}
+    assert {status for _, status, _ in statuses(backend)} == {"done"}

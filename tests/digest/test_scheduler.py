@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import Scheduler, SystemClock
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
-from bot.store.sqlite import SQLiteStore
+from bot.store.protocol import Store
 from bot.store.values import NewSubscription
 from tests.digest.support import (
     MILESTONES,
@@ -27,15 +26,14 @@ from tests.digest.support import (
     rate_limited,
     utc,
 )
+from tests.store.backends import Backend, backend, store
+from tests.store.postgres_server import postgres_server
+
+# Every test runs on each store backend (SQLite, and PostgreSQL on the tests' own server).
+__all__ = ["backend", "postgres_server", "store"]
 
 CREATED = utc(2024, 7, 1, 8)
 NINE = utc(2024, 7, 1, 9, 0, 30)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    with SQLiteStore(tmp_path / "bot.sqlite3") as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +41,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     return make_kb(tmp_path_factory.mktemp("kb"))  # a frozen value: safe to share
 
 
-def subscribe(store: SQLiteStore, channel: str = "C1", **fields: object) -> int:
+def subscribe(store: Store, channel: str = "C1", **fields: object) -> int:
     values: dict[str, object] = {
         "platform": "slack",
         "workspace": "T1",
@@ -58,13 +56,13 @@ def subscribe(store: SQLiteStore, channel: str = "C1", **fields: object) -> int:
     return store.add_subscription(NewSubscription(**values), now=CREATED).id  # type: ignore[arg-type]
 
 
-def rig(store: SQLiteStore, kb: KnowledgeBase, start: datetime = NINE) -> tuple[Scheduler, RecordingPoster]:
+def rig(store: Store, kb: KnowledgeBase, start: datetime = NINE) -> tuple[Scheduler, RecordingPoster]:
     clock = FakeClock(start)
     poster = RecordingPoster(clock)
     return Scheduler(store, lambda: kb, {"slack": poster}, clock), poster
 
 
-async def test_a_due_period_is_posted_once_and_never_again(store: SQLiteStore, kb: KnowledgeBase) -> None:
+async def test_a_due_period_is_posted_once_and_never_again(store: Store, kb: KnowledgeBase) -> None:
     sub = subscribe(store)
     scheduler, poster = rig(store, kb)
     first = await scheduler.run_due()
@@ -78,7 +76,7 @@ async def test_a_due_period_is_posted_once_and_never_again(store: SQLiteStore, k
 
 
 async def test_nothing_is_posted_for_a_run_before_the_subscription_existed(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     subscribe(store, schedule="daily 07:00")  # created at 08:00, after today's 07:00
     scheduler, _poster = rig(store, kb)
@@ -87,7 +85,7 @@ async def test_nothing_is_posted_for_a_run_before_the_subscription_existed(
 
 
 async def test_after_downtime_only_the_latest_missed_period_is_caught_up(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     subscribe(store)
     subscribe(store, channel="C2", schedule="weekly mon 09:00")
@@ -101,7 +99,7 @@ async def test_after_downtime_only_the_latest_missed_period_is_caught_up(
 
 
 async def test_a_rate_limit_is_honoured_then_the_period_is_posted_once(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store)
     scheduler, poster = rig(store, kb)
@@ -117,7 +115,7 @@ async def test_a_rate_limit_is_honoured_then_the_period_is_posted_once(
 
 
 async def test_failures_back_off_exponentially_and_finally_give_up(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store)
     scheduler, poster = rig(store, kb)
@@ -138,7 +136,7 @@ async def test_failures_back_off_exponentially_and_finally_give_up(
     assert poster.calls == 5 and poster.posted == []
 
 
-async def test_a_permanent_failure_is_recorded_and_not_retried(store: SQLiteStore, kb: KnowledgeBase) -> None:
+async def test_a_permanent_failure_is_recorded_and_not_retried(store: Store, kb: KnowledgeBase) -> None:
     sub = subscribe(store)
     scheduler, poster = rig(store, kb)
     poster.failures = [channel_gone()]
@@ -151,7 +149,7 @@ async def test_a_permanent_failure_is_recorded_and_not_retried(store: SQLiteStor
     assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=1))] == ["posted"]
 
 
-async def test_an_adapter_bug_is_retried_like_an_outage(store: SQLiteStore, kb: KnowledgeBase) -> None:
+async def test_an_adapter_bug_is_retried_like_an_outage(store: Store, kb: KnowledgeBase) -> None:
     subscribe(store)
     scheduler, poster = rig(store, kb)
     poster.failures = [RuntimeError("adapter bug")]
@@ -169,7 +167,7 @@ def many_milestones(count: int = 40) -> list[dict[str, object]]:
 
 
 async def test_digests_are_split_to_the_limit_the_platforms_poster_declares(
-    tmp_path: Path, store: SQLiteStore
+    tmp_path: Path, store: Store
 ) -> None:
     subscribe(store)
     clock = FakeClock(NINE)
@@ -183,7 +181,7 @@ async def test_digests_are_split_to_the_limit_the_platforms_poster_declares(
 
 
 async def test_a_failed_part_is_retried_without_repeating_the_parts_before_it(
-    tmp_path: Path, store: SQLiteStore
+    tmp_path: Path, store: Store
 ) -> None:
     subscribe(store)
     scheduler, poster = rig(store, make_kb(tmp_path, many_milestones(), name="many"))
@@ -205,7 +203,7 @@ async def test_a_failed_part_is_retried_without_repeating_the_parts_before_it(
     assert [p.reply.text.splitlines()[0] for p in poster.posted] == ["(1/2)", "(2/2)"]
 
 
-async def test_posts_to_one_channel_are_paced_to_one_a_second(tmp_path: Path, store: SQLiteStore) -> None:
+async def test_posts_to_one_channel_are_paced_to_one_a_second(tmp_path: Path, store: Store) -> None:
     subscribe(store)
     subscribe(store, kind="topic", arg="maritime")
     scheduler, poster = rig(store, make_kb(tmp_path, [*MILESTONES, *many_milestones()], name="many"))
@@ -215,7 +213,7 @@ async def test_posts_to_one_channel_are_paced_to_one_a_second(tmp_path: Path, st
     assert all(later - earlier >= timedelta(seconds=1) for earlier, later in itertools.pairwise(times))
 
 
-async def test_empty_digests_are_recorded_but_not_posted(store: SQLiteStore, kb: KnowledgeBase) -> None:
+async def test_empty_digests_are_recorded_but_not_posted(store: Store, kb: KnowledgeBase) -> None:
     sub = subscribe(store, schedule="monthly 1 09:00")
     scheduler, poster = rig(store, kb)
     (outcome,) = await scheduler.run_due(utc(2024, 8, 1, 9, 1))  # no milestone in August
@@ -224,7 +222,7 @@ async def test_empty_digests_are_recorded_but_not_posted(store: SQLiteStore, kb:
 
 
 async def test_new_digests_post_only_what_curators_added_since_the_last_one(
-    tmp_path: Path, store: SQLiteStore, kb: KnowledgeBase
+    tmp_path: Path, store: Store, kb: KnowledgeBase
 ) -> None:
     subscribe(store, kind="new", baseline=snapshot(kb))
     current = {"kb": kb}
@@ -239,8 +237,8 @@ async def test_new_digests_post_only_what_curators_added_since_the_last_one(
     assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=2))] == ["empty"]
 
 
-async def test_two_schedulers_in_one_loop_post_a_period_once(tmp_path: Path, kb: KnowledgeBase) -> None:
-    with SQLiteStore(tmp_path / "bot.sqlite3") as one, SQLiteStore(tmp_path / "bot.sqlite3") as two:
+async def test_two_schedulers_in_one_loop_post_a_period_once(backend: Backend, kb: KnowledgeBase) -> None:
+    with backend.open() as one, backend.open() as two:
         subscribe(one)
         clock = FakeClock(NINE)
         poster = RecordingPoster(clock)
@@ -252,7 +250,7 @@ async def test_two_schedulers_in_one_loop_post_a_period_once(tmp_path: Path, kb:
 
 
 async def test_subscriptions_of_platforms_without_a_poster_are_left_alone(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store, platform="discord")
     scheduler, _poster = rig(store, kb)
@@ -261,7 +259,7 @@ async def test_subscriptions_of_platforms_without_a_poster_are_left_alone(
 
 
 async def test_run_forever_wakes_for_the_next_run_and_stops_cleanly(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     subscribe(store)
     clock = FakeClock(utc(2024, 7, 1, 8, 30))
@@ -279,7 +277,7 @@ async def test_run_forever_wakes_for_the_next_run_and_stops_cleanly(
     assert max(clock.sleeps) <= 60  # never sleeps past max_idle, so new subscriptions are seen
 
 
-async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: SQLiteStore, kb: KnowledgeBase) -> None:
+async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: Store, kb: KnowledgeBase) -> None:
     scheduler = Scheduler(store, lambda: kb, {}, SystemClock(), max_idle=3600)
     task = asyncio.create_task(scheduler.run_forever())
     await asyncio.sleep(0)
@@ -289,7 +287,7 @@ async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: SQLiteStore,
 
 
 async def test_a_period_abandoned_twice_is_reported_failed_not_retried_forever(
-    store: SQLiteStore, kb: KnowledgeBase
+    store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store)
     lease = timedelta(minutes=10)

@@ -1,6 +1,6 @@
 """A scheduler in its own process, for the crash and two-process tests.
 
-    python -m tests.digest.worker --db DB --kb DIR --log FILE --now ISO [--now ISO ...]
+    python -m tests.digest.worker --db PATH-OR-URL --kb DIR --log FILE --now ISO [--now ISO ...]
         [--crash before-post | after-post | before-part N] [--barrier DIR --peers N]
 
 Each post is appended to FILE as one JSON line (O_APPEND, so lines from two processes
@@ -28,7 +28,7 @@ from bot.digests.poster import ChannelRef
 from bot.digests.scheduler import Scheduler
 from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
-from bot.store.sqlite import SQLiteStore
+from bot.store.location import open_store
 from tests.digest.support import FakeClock
 
 CRASH_EXIT = 17
@@ -75,7 +75,7 @@ async def run(args: argparse.Namespace) -> None:
     instants = [datetime.fromisoformat(n) for n in args.now]
     clock = FakeClock(instants[0])
     poster = FilePoster(args.log, args.crash, args.part)
-    with SQLiteStore(args.db) as store:
+    with open_store(args.db) as store:
         scheduler = Scheduler(store, lambda: kb, {"slack": poster}, clock)
         for step, instant in enumerate(instants):
             if args.barrier:
@@ -86,7 +86,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", required=True, help="a SQLite path or a postgresql:// URL")
     parser.add_argument("--kb", type=Path, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--now", action="append", required=True)
