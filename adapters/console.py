@@ -432,6 +432,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.set_defaults(handler=_cmd_digest)
 
+    db = sub.add_parser("db", help="move the database between SQLite and PostgreSQL")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser(
+        "copy", help="copy every table into an empty database (stop briefbot first); passwords via PGPASSWORD"
+    )
+    copy.add_argument("--from", dest="source", type=_database, required=True, help=_DB_GIVEN)
+    copy.add_argument("--to", dest="target", type=_database, required=True, help=_DB_GIVEN)
+    copy.add_argument(
+        "--into-nonempty",
+        "--force",
+        dest="into_nonempty",
+        action="store_true",
+        help="replace whatever the target holds (refused by default)",
+    )
+
     feedback = sub.add_parser("feedback", help="what users said about answers (helpful / not)")
     feedback.add_argument("--db", type=_database, required=True, help=_DB_GIVEN)
     feedback.add_argument("--limit", type=int, default=50)
@@ -459,6 +474,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.ops.config import load_config
 
             return check_health(load_config(args.config, os.environ), sys.stdout)
+        if args.command == "db":  # no knowledge base needed
+            from adapters.console_db import copy_database
+
+            return copy_database(args)
         if getattr(args, "uses_config", False):
             from adapters.runtime import config_for
 

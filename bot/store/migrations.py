@@ -3,7 +3,8 @@
 A backend records the versions it has applied in a ``schema_version`` table
 (``version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL``) and, when it opens a
 database, runs ``pending(current)`` in one transaction. ``SQLiteStore`` does so in
-``bot.store.sqlite.migrate``; a server backend applies the same list.
+``bot.store.sqlite.migrate``; ``PostgresStore`` in ``bot.store.postgres.migrate``, under an
+advisory lock, with the statements below spelt its way (``bot.store.postgres._SPELLING``).
 
 The statements are plain SQL, and most of them run unchanged on PostgreSQL. These are
 written in SQLite's dialect, and a PostgreSQL backend needs its own spelling of them
@@ -15,6 +16,8 @@ written in SQLite's dialect, and a PostgreSQL backend needs its own spelling of 
   ``BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`` promises the same.
 - 1.5, 1.6 ``id INTEGER PRIMARY KEY``: SQLite's rowid alias numbers rows by itself;
   PostgreSQL needs an identity column for that.
+- 1.6 ``confidence REAL``: a double in SQLite, a 4-byte float in PostgreSQL, which
+  needs ``DOUBLE PRECISION`` to keep the same value.
 - 2.1 to 2.4: SQLite cannot alter a CHECK constraint, so ``deliveries`` is rebuilt
   (create, copy, drop, rename). The statements are valid PostgreSQL too and give the
   same table, but PostgreSQL can instead add the columns and swap the constraint in

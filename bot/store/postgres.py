@@ -41,10 +41,12 @@ from typing import Any, Literal
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.errors import StoreError
+from bot.store.copying import TableRows
 from bot.store.encoding import (
     DELIVERY_COLUMNS,
     SUBSCRIPTION_COLUMNS,
@@ -629,3 +631,68 @@ class PostgresStore:
                 " FROM deliveries WHERE subscription_id = d.subscription_id)"
             ).fetchone()
         return None if row is None else opt_dt(row["expiry"])
+
+    # -- every table as rows, for `briefbot db copy` (bot.store.copying) --
+
+    def table_references(self) -> Mapping[str, frozenset[str]]:
+        with self._read() as conn:
+            names = [
+                str(r["relname"])
+                for r in conn.execute(
+                    "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                    " AND relkind = 'r' AND relname <> 'schema_version'"
+                )
+            ]
+            refs = conn.execute(
+                "SELECT t.relname AS source, r.relname AS target FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid"
+                " WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace"
+            ).fetchall()
+        return {name: frozenset(str(r["target"]) for r in refs if r["source"] == name) for name in names}
+
+    def read_table(self, table: str, limit: int | None = None) -> TableRows:
+        with self._read() as conn, conn.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+            cursor.execute(sql.SQL("SELECT * FROM {} LIMIT %s").format(sql.Identifier(table)), (limit,))
+            rows = tuple(tuple(row) for row in cursor.fetchall())
+            columns = tuple(d.name for d in cursor.description or ())
+        return TableRows(table, columns, rows)
+
+    def _identities(self, conn: Connection) -> list[tuple[str, str, str]]:
+        """(table, column, sequence) of every identity column."""
+        rows = conn.execute(
+            "SELECT table_name, column_name,"
+            " pg_get_serial_sequence(quote_ident(table_name), column_name) AS seq"
+            " FROM information_schema.columns WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        ).fetchall()
+        return [(str(r["table_name"]), str(r["column_name"]), str(r["seq"])) for r in rows]
+
+    def id_counters(self) -> Mapping[str, int]:
+        with self._read() as conn:
+            counters = {}
+            for table, _column, sequence in self._identities(conn):
+                row = conn.execute(
+                    "SELECT pg_sequence_last_value(%s::regclass) AS last", (sequence,)
+                ).fetchone()
+                counters[table] = int(row["last"] or 0) if row is not None else 0
+        return counters
+
+    def replace_tables(self, tables: Sequence[TableRows], counters: Mapping[str, int]) -> None:
+        with self._write() as conn:
+            for table in reversed(tables):
+                conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table.name)))
+            for table in tables:
+                insert = sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({})").format(
+                    sql.Identifier(table.name),
+                    sql.SQL(", ").join(sql.Identifier(c) for c in table.columns),
+                    sql.SQL(", ").join(sql.Placeholder() for _ in table.columns),
+                )
+                with conn.cursor() as cursor:
+                    cursor.executemany(insert, table.rows)
+            by_name = {table.name: table for table in tables}
+            for table_name, column, sequence in self._identities(conn):
+                # Past both the highest id copied and the highest the source ever handed out.
+                copied = by_name.get(table_name)
+                ids = [] if copied is None else [row[copied.columns.index(column)] for row in copied.rows]
+                highest = max([counters.get(table_name, 0), *(int(str(i)) for i in ids)])
+                conn.execute("SELECT setval(%s::regclass, %s, %s)", (sequence, max(highest, 1), highest > 0))
+        self._salt = None  # the copy brought the source's salt

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Literal
 
 from bot.errors import StoreError
+from bot.store.copying import TableRows
 from bot.store.encoding import DELIVERY_COLUMNS as _DELIVERY_COLUMNS
 from bot.store.encoding import SUBSCRIPTION_COLUMNS as _SUBSCRIPTION_COLUMNS
 from bot.store.encoding import delivery_from_row as _delivery
@@ -549,3 +550,68 @@ class SQLiteStore:
                 " (SELECT MAX(period_key) FROM deliveries WHERE subscription_id = d.subscription_id)"
             ).fetchone()
         return _opt_dt(row[0])
+
+    # -- every table as rows, for `briefbot db copy` (bot.store.copying) --
+
+    def table_references(self) -> Mapping[str, frozenset[str]]:
+        with self._read() as conn:
+            names = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite%' AND name <> 'schema_version'"
+                )
+            ]
+            return {
+                name: frozenset(
+                    str(ref["table"]) for ref in conn.execute(f"PRAGMA foreign_key_list({_quoted(name)})")
+                )
+                for name in names
+            }
+
+    def read_table(self, table: str, limit: int | None = None) -> TableRows:
+        with self._read() as conn:
+            cursor = conn.execute(
+                f"SELECT * FROM {_quoted(table)} LIMIT ?", (-1 if limit is None else limit,)
+            )
+            rows = tuple(tuple(row) for row in cursor.fetchall())
+            columns = tuple(str(d[0]) for d in cursor.description)
+        return TableRows(table, columns, rows)
+
+    def id_counters(self) -> Mapping[str, int]:
+        # AUTOINCREMENT keeps the highest id ever used in sqlite_sequence; plain rowid
+        # tables have no counter beyond their rows.
+        with self._read() as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone() is None:
+                return {}
+            return {str(r[0]): int(r[1]) for r in conn.execute("SELECT name, seq FROM sqlite_sequence")}
+
+    def replace_tables(self, tables: Sequence[TableRows], counters: Mapping[str, int]) -> None:
+        with self._write() as conn:
+            for table in reversed(tables):
+                conn.execute(f"DELETE FROM {_quoted(table.name)}")
+            for table in tables:
+                columns = ", ".join(_quoted(c) for c in table.columns)
+                marks = ", ".join("?" for _ in table.columns)
+                conn.executemany(
+                    f"INSERT INTO {_quoted(table.name)} ({columns}) VALUES ({marks})", table.rows
+                )
+            counted = {
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'"
+                )
+            }
+            for name, highest in counters.items():
+                if name not in counted:
+                    continue
+                cursor = conn.execute(
+                    "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (highest, name)
+                )
+                if cursor.rowcount == 0:
+                    conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, highest))
+        self._salt = None  # the copy brought the source's salt
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

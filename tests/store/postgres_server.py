@@ -279,6 +279,10 @@ class PostgresServer:
             f"postgresql://{quote(user, safe='')}:{quote(secret, safe='')}@127.0.0.1:{self.port}/{database}"
         )
 
+    def bare_url(self, database: str) -> str:
+        """The briefbot role's URL without the password (for PGPASSWORD to supply)."""
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
     def admin_url(self, database: str = "postgres") -> str:
         return self.url(database, user=ADMIN, password=self.admin_password)
 
