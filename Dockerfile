@@ -17,20 +17,21 @@ COPY knowledge ./knowledge
 # -c pins what the wheel depends on; PIP_CONSTRAINT also reaches the isolated environment
 # pip builds briefbot's own wheel in, so the build backend (hatchling) is pinned too.
 RUN PIP_CONSTRAINT=/src/constraints.txt \
-    pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels '.[slack,discord]'
+    pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels '.[slack,discord,postgres]'
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 briefbot && mkdir /data && chown briefbot /data
 COPY --from=build /wheels /wheels
 COPY constraints.txt /tmp/constraints.txt
-RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt 'briefbot[slack,discord]' \
+RUN pip install --no-cache-dir --no-index --find-links /wheels -c /tmp/constraints.txt 'briefbot[slack,discord,postgres]' \
     && rm -rf /wheels /tmp/constraints.txt
 USER briefbot
 # Validate the baked-in knowledge once, at build time, as the runtime user: its prepared
 # engine lands in that user's cache (~/.cache/briefbot), so a start skips parsing and indexing.
 RUN briefbot kb check
 WORKDIR /data
-# The database lives on the /data volume. The knowledge base is baked into the wheel; to
+# The database lives on the /data volume (or on a PostgreSQL server: BRIEFBOT_DB=postgresql://…,
+# see docs/deploy.md). The knowledge base is baked into the wheel; to
 # serve a curated copy, mount it at /knowledge and set BRIEFBOT_KNOWLEDGE_DIR=/knowledge
 # (edits there are picked up live). Secrets come only from the environment (env_file).
 # No BRIEFBOT_HEALTH_PORT here: the environment outranks briefbot.toml, and a health.port

@@ -365,3 +365,20 @@ def test_the_build_context_leaves_out_local_state_and_secrets() -> None:
     assert {"pyproject.toml", "constraints.txt", "bot", "knowledge"} <= set(copied)
     for source in copied:
         assert not any(fnmatch.fnmatch(source, pattern) for pattern in ignored), source
+
+
+def test_the_replicas_example_shares_one_postgresql_server_with_the_password_in_env_only() -> None:
+    text = (REPO / "docs" / "deploy.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    services = yaml.safe_load(block)["services"]
+    assert services["db"]["image"].startswith("postgres:") and "healthcheck" in services["db"]
+    replicas = [s for s in services.values() if s.get("command", [None])[-1:] == ["slack"]]
+    assert len(replicas) == 2
+    for service in [*replicas, services["discord"]]:
+        url = service["environment"]["BRIEFBOT_DB"]
+        assert url == "postgresql://briefbot@db:5432/briefbot"  # one server, no password in the URL
+        assert service["environment"]["PGPASSWORD"] == "${BRIEFBOT_DB_PASSWORD}"
+        assert service["depends_on"]["db"]["condition"] == "service_healthy"
+    discord = [s for s in services.values() if s.get("command", [None])[-1:] == ["discord"]]
+    assert len(discord) == 1  # every gateway connection gets every message: one process only
+    assert "postgres" in _instruction("RUN pip install")  # the image has the driver
