@@ -262,6 +262,7 @@ class Runtime:
             _claim_pid_file(pid_file)
             live = self.live = LiveKnowledge(self.kb, threshold=config.threshold, engine=self.engine)
             self.metrics.kb_entries.set(len(self.kb))
+            self.metrics.kb_version.info({"version": live.current.version})
             live.on_reload(self.metrics.record_reload)
             live.on_reload(self._on_reload)
             # Each platform's message limit is its poster's, known once its service is built

@@ -17,6 +17,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     generate_latest,
 )
 
@@ -78,6 +79,11 @@ class Metrics:
         self.kb_entries = Gauge(
             "briefbot_knowledge_entries", "Entries in the knowledge base being served.", registry=r
         )
+        # Which version this replica serves: behind a load balancer, each replica's scrape
+        # shows whether a knowledge edit has reached it yet.
+        self.kb_version = Info(
+            "briefbot_knowledge", "The version of the knowledge base being served.", registry=r
+        )
         self.connected = Gauge(
             "briefbot_adapter_connected", "1 while the platform connection is up.", ["platform"], registry=r
         )
@@ -105,6 +111,7 @@ class Metrics:
     def record_reload(self, result: ReloadResult) -> None:
         self.reloads.labels("ok" if result.ok else "failed").inc()
         self.kb_entries.set(result.entries)
+        self.kb_version.info({"version": result.version})
 
 
 class PlatformErrorCounter(logging.Handler):

@@ -6,11 +6,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.messages import Request
+from bot.ops.live import ReloadResult
 from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
 from bot.ops.observed import ObservedBot
@@ -126,3 +128,12 @@ def test_adapter_errors_count_as_platform_errors() -> None:
     finally:
         logger.removeHandler(counter)
     assert 'briefbot_platform_errors_total{platform="discord"} 1.0' in metrics.render().decode()
+
+
+def test_metrics_name_the_knowledge_version_served_and_follow_a_reload() -> None:
+    metrics = Metrics()
+    metrics.kb_version.info({"version": "v-first"})
+    assert 'briefbot_knowledge_info{version="v-first"} 1.0' in metrics.render().decode()
+    metrics.record_reload(ReloadResult(True, "file change", datetime.now(UTC), "v-second", True, entries=3))
+    text = metrics.render().decode()
+    assert 'briefbot_knowledge_info{version="v-second"} 1.0' in text and "v-first" not in text
