@@ -1,0 +1,89 @@
+"""Two real `briefbot run` replicas on one PostgreSQL database, against the Slack emulator.
+
+What several replicas promise: every due digest is posted exactly once, whichever replica
+gets to it; both serve the same knowledge version; and one stopping leaves the other
+serving. The server is the tests' own throwaway PostgreSQL (tests/store/postgres_server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store.location import open_store
+from bot.store.values import NewSubscription
+from tests.adapters.slack.emulator import SlackEmulator
+from tests.adapters.slack.harness import ADMIN, KB_DIR, USERS
+from tests.runtime.process import BriefbotProcess, free_port
+from tests.runtime.test_process import slack_env, slash
+from tests.store.postgres_server import PostgresServer, postgres_server
+
+__all__ = ["postgres_server"]  # the session's server fixture
+
+CHANNELS = [f"C0REPLICA{i:02d}" for i in range(40)]
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+def all_done(url: str) -> bool:
+    with open_store(url) as store:
+        latest = [store.last_delivery(s.id) for s in store.subscriptions()]
+    return all(d is not None and d.status == "done" for d in latest)
+
+
+async def test_two_replicas_post_every_due_digest_exactly_once_and_serve_one_version(
+    tmp_path: Path, postgres_server: PostgresServer, database_url: str
+) -> None:
+    with open_store(database_url) as store:
+        for channel in CHANNELS:  # due since midnight, at both replicas' first pass
+            store.add_subscription(
+                NewSubscription(
+                    "slack", "T0EMULATED", channel, "topic", "diplomacy", "daily 00:00", "UTC", ADMIN
+                ),
+                now=datetime.now(UTC) - timedelta(days=3),
+            )
+    async with SlackEmulator(users=USERS) as slack:
+        shared = {"BRIEFBOT_KNOWLEDGE_DIR": str(KB_DIR), "BRIEFBOT_DB": database_url}
+        replicas = [
+            BriefbotProcess(
+                slack_env(slack, **shared, BRIEFBOT_PID_FILE=str(tmp_path / f"r{i}.pid")), port=free_port()
+            )
+            for i in range(2)
+        ]
+        async with replicas[0] as first, replicas[1] as second:
+            bodies = [await first.wait_health(200), await second.wait_health(200)]
+            # Each replica reports the version it serves; both serve the one mounted.
+            assert bodies[0]["knowledge"]["version"] == bodies[1]["knowledge"]["version"]
+            version = bodies[0]["knowledge"]["version"]
+            for replica in (first, second):
+                assert f'briefbot_knowledge_info{{version="{version}"}} 1.0' in await replica.metrics()
+
+            await slack.wait_for(
+                "chat.postMessage",
+                lambda c: c.args.get("channel") in CHANNELS,
+                count=len(CHANNELS),
+                timeout=60,
+            )
+            async with asyncio.timeout(30):
+                while not all_done(database_url):
+                    await asyncio.sleep(0.2)
+            # Every period is done, so nothing more can be posted: count what was.
+            posts = slack.calls_to("chat.postMessage", lambda c: c.args.get("channel") in CHANNELS)
+            per_channel = Counter(str(c.args["channel"]) for c in posts)
+            assert sorted(per_channel) == sorted(CHANNELS) and set(per_channel.values()) == {1}
+
+            # One replica leaves (a rolling deploy); the other keeps answering.
+            assert await first.stop() == 0
+            assert "Kishida" in await slash(slack, "who is fumio kishida")
+            assert await second.stop() == 0
+    assert postgres_server.password not in first.log + second.log
