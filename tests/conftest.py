@@ -4,7 +4,9 @@
 may read or write the developer's real cache, so ``BRIEFBOT_CACHE_DIR`` is set here, in
 ``os.environ``, before any test runs: in-process calls read it, and every subprocess a test
 starts inherits it (``tests.runtime.process.clean_env`` keeps it). Shared fixtures remain
-explicit imports from ``tests.fixtures``.
+explicit imports from ``tests.fixtures``, with one exception: ``postgres_server`` (the
+throwaway PostgreSQL server of ``tests.store.postgres_server``) is registered here, once,
+because a session fixture imported into several modules would start a server per module.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import shutil
 import tempfile
 
 import pytest
+
+from tests.store.postgres_server import postgres_server
+
+__all__ = ["postgres_server"]  # one server for the whole session
 
 _CACHE_ENV = "BRIEFBOT_CACHE_DIR"
 _created: list[str] = []

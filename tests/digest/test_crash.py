@@ -17,9 +17,8 @@ from bot.store.values import NewSubscription
 from tests.digest.support import REPO, entry, make_kb_dir, utc
 from tests.digest.worker import CRASH_EXIT
 from tests.store.backends import Backend, backend
-from tests.store.postgres_server import postgres_server
 
-__all__ = ["backend", "postgres_server"]  # the fixtures, imported for pytest to see
+__all__ = ["backend"]  # the fixtures, imported for pytest to see
 
 CREATED = utc(2024, 7, 1, 6)  # 08:00 in Brussels
 FIRST_RUN = utc(2024, 7, 1, 7, 0, 30)  # just after 09:00 in Brussels

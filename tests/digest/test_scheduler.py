@@ -27,10 +27,9 @@ from tests.digest.support import (
     utc,
 )
 from tests.store.backends import Backend, backend, store
-from tests.store.postgres_server import postgres_server
 
 # Every test runs on each store backend (SQLite, and PostgreSQL on the tests' own server).
-__all__ = ["backend", "postgres_server", "store"]
+__all__ = ["backend", "store"]
 
 CREATED = utc(2024, 7, 1, 8)
 NINE = utc(2024, 7, 1, 9, 0, 30)

@@ -21,9 +21,7 @@ from tests.adapters.slack.emulator import SlackEmulator
 from tests.adapters.slack.harness import ADMIN, KB_DIR, USERS
 from tests.runtime.process import BriefbotProcess, free_port
 from tests.runtime.test_process import slack_env, slash
-from tests.store.postgres_server import PostgresServer, postgres_server
-
-__all__ = ["postgres_server"]  # the session's server fixture
+from tests.store.postgres_server import PostgresServer
 
 CHANNELS = [f"C0REPLICA{i:02d}" for i in range(40)]
 

@@ -74,7 +74,7 @@ BACKENDS: tuple[Callable[[Path, pytest.FixtureRequest], Backend], ...] = (sqlite
 
 @pytest.fixture(params=BACKENDS, ids=lambda make: make.__name__.removesuffix("_backend"))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Each backend in turn (import this and ``postgres_server`` into a test module)."""
+    """Each backend in turn (import this fixture into a test module)."""
     make = request.param
     return make(tmp_path, request)  # type: ignore[no-any-return]
 

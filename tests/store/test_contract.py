@@ -16,9 +16,8 @@ from bot.store.protocol import Store
 from bot.store.values import NewSubscription
 from tests.digest.support import utc
 from tests.store.backends import Backend, backend, store
-from tests.store.postgres_server import postgres_server
 
-__all__ = ["backend", "postgres_server", "store"]  # the fixtures, imported for pytest to see
+__all__ = ["backend", "store"]  # the fixtures, imported for pytest to see
 
 NOW = utc(2024, 3, 1, 9)
 

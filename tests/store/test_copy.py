@@ -14,9 +14,7 @@ from bot.store.location import open_store
 from bot.store.protocol import Store
 from bot.store.values import NewSubscription
 from tests.digest.support import utc
-from tests.store.postgres_server import PostgresServer, postgres_server
-
-__all__ = ["postgres_server"]  # the session's server fixture
+from tests.store.postgres_server import PostgresServer
 
 NOW = utc(2024, 3, 1, 9)
 LEASE = timedelta(minutes=10)

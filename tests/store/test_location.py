@@ -10,9 +10,7 @@ from bot.errors import StoreError
 from bot.store.location import StoreLocation, open_store, parse_location, redact
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SQLiteStore
-from tests.store.postgres_server import PostgresServer, postgres_server
-
-__all__ = ["postgres_server"]  # the session's server fixture
+from tests.store.postgres_server import PostgresServer
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,7 @@ from bot.store.migrations import SCHEMA_VERSION
 from bot.store.postgres import PostgresStore, migrate
 from bot.store.values import NewSubscription
 from tests.digest.support import utc
-from tests.store.postgres_server import PostgresServer, postgres_server
-
-__all__ = ["postgres_server"]  # the session's server fixture
+from tests.store.postgres_server import PostgresServer
 
 NOW = utc(2024, 3, 1, 9)
 KEY = "2024-03-01T09:00"

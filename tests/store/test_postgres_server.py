@@ -16,11 +16,8 @@ from tests.store.postgres_server import (
     PostgresUnavailable,
     _remove_leftovers,
     find_binaries,
-    postgres_server,
     unavailable,
 )
-
-__all__ = ["postgres_server"]  # the fixture, imported so pytest sees it here
 
 
 def test_a_missing_server_fails_the_run_under_ci_and_only_skips_elsewhere(
