@@ -77,6 +77,8 @@ class Bot:
     def feedback(self, request: Request, entry_ids: tuple[str, ...], question: str, helpful: bool) -> Reply:
         """Record a helpful / not-helpful click; the reply is shown only to the clicker."""
         if self.store is not None:
+            # No try: with nothing saved there is nothing to thank for, so a store failure
+            # reaches the adapter, which logs it (the StoreError says why) and apologises.
             self.store.record_feedback(
                 platform=request.platform,
                 workspace=request.workspace,
@@ -143,9 +145,9 @@ class Bot:
                     confidence=answer.confidence,
                 )
             except StoreError:
-                # The curators' to-do list is not worth the user's answer: a locked or
-                # read-only database loses this one record, logged, and the user still
-                # hears that it is not in the notes.
+                # The curators' to-do list is not worth the user's answer: a locked,
+                # read-only or full database loses this one record, logged, and the user
+                # still hears that it is not in the notes.
                 _log.exception("could not record an unanswered question")
         return reply_from_answer(answer, question)
 

@@ -73,11 +73,28 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, now: date
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     return current
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """Undo the transaction in progress, if SQLite has not already undone it.
+
+    After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite rolls the
+    transaction back by itself, and an explicit ROLLBACK then raises "cannot rollback -
+    no transaction is active", which would replace the error that says what happened
+    (a full disk would read as a damaged database). So roll back only what is still
+    open, and never let the rollback's own failure hide the first error.
+    """
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        _log.debug("rollback after a failed transaction failed too", exc_info=True)
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -98,16 +115,23 @@ def _check_writable(conn: sqlite3.Connection) -> None:
     try:
         conn.execute("UPDATE meta SET value = value WHERE key = 'user_salt'")
     finally:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
 
 
-def _diagnose(exc: sqlite3.Error, busy_timeout: float) -> str:
+def _diagnose(exc: sqlite3.Error, busy_timeout: float, path: str) -> str:
     """What went wrong and what the operator should do, by SQLite's error code.
 
-    The advice differs in a way that matters: a locked or read-only database is fine
-    and must not be moved aside or restored over; only a damaged one needs that.
+    The advice differs in a way that matters: a locked, read-only or full database is
+    fine and must not be moved aside or restored over; only a damaged one needs that.
     """
     name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_FULL"):
+        # SQLite says SQLITE_FULL when the file system refuses to grow the file or its
+        # -wal (or the file reached the page limit a connection set).
+        return (
+            f"the disk holding {path} is full ({exc}). Free space on that disk, then try again; "
+            "the file itself is intact and briefbot has not changed it"
+        )
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return (
             f"{exc}: another process or connection held it for more than {busy_timeout:g} s. "
@@ -193,7 +217,7 @@ class SQLiteStore:
             _check_writable(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{where} cannot be used: {_diagnose(exc, busy_timeout)}") from exc
+            raise StoreError(f"{where} cannot be used: {_diagnose(exc, busy_timeout, self.path)}") from exc
         except BaseException:
             conn.close()
             raise
@@ -229,23 +253,23 @@ class SQLiteStore:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(
-                    f"writing the database {self.path} failed: {_diagnose(exc, self._busy_timeout)}"
-                ) from exc
+                raise self._write_failed(exc) from exc
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as exc:
-                self._conn.execute("ROLLBACK")
+                _roll_back(self._conn)
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(
-                        f"writing the database {self.path} failed: {_diagnose(exc, self._busy_timeout)}"
-                    ) from exc
+                    raise self._write_failed(exc) from exc
                 raise
 
     def now(self) -> datetime:
         # One file, one machine: its clock is the only one the leases meet.
         return self._clock()
+
+    def _write_failed(self, exc: sqlite3.Error) -> StoreError:
+        advice = _diagnose(exc, self._busy_timeout, self.path)
+        return StoreError(f"writing the database {self.path} failed: {advice}")
 
     def schema_version(self) -> int:
         with self._read() as conn:

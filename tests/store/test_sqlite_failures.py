@@ -9,15 +9,17 @@ reply, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -337,6 +339,129 @@ def test_a_read_only_database_is_refused_at_start_up_with_what_to_fix(tmp_path: 
     assert str(path) in message and "write" in message and "backup" not in message
     assert path.read_bytes() == before
     assert channels(path) == ["C0", "C1"]
+
+
+# -- a full disk ---------------------------------------------------------------------------
+
+# SQLite reports a file system that refuses to grow the database (or its -wal) as
+# SQLITE_FULL. A connection's page limit makes the real SQLite library take that very path
+# without filling a real disk: every connection briefbot opens here gets the limit, and
+# everything else about it is untouched.
+
+
+@contextmanager
+def disk_full_at(monkeypatch: pytest.MonkeyPatch, path: Path) -> Iterator[None]:
+    """Every connection opened in the block may not grow ``path`` past its current size."""
+    pages = max(1, page_count(path))
+    real_connect = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn: sqlite3.Connection = real_connect(*args, **kwargs)
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite3, "connect", connect)
+        yield
+
+
+def page_count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_count").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def fill(write: Callable[[], object]) -> StoreError:
+    """Write until the disk is full; the error that says so."""
+    for _ in range(10_000):
+        try:
+            write()
+        except StoreError as exc:
+            return exc
+    raise AssertionError("the disk never filled up")
+
+
+def assert_says_the_disk_is_full(error: StoreError, path: Path) -> None:
+    message = str(error)
+    assert f"the disk holding {path} is full" in message, message
+    # A full disk says nothing about the file: restoring over it would lose data.
+    assert "backup" not in message and "move it aside" not in message and "damaged" not in message
+    assert "cannot rollback" not in message
+
+
+def test_starting_on_a_full_disk_says_the_disk_is_full_not_that_the_file_is_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = tmp_path / "new.sqlite3"
+    with disk_full_at(monkeypatch, new), pytest.raises(StoreError) as caught:
+        SQLiteStore(new)  # the schema cannot be written
+    assert_says_the_disk_is_full(caught.value, new)
+
+    # An older database whose migration needs room the disk does not have keeps its data.
+    old = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(old, isolation_level=None)
+    try:
+        migrate(conn, target=1)
+        conn.execute(
+            "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz, created_by,"
+            " created_at) VALUES ('slack', 'T1', 'C-old', 'month', '', 'daily 09:00', 'UTC', 'U1',"
+            " '2024-01-01T00:00:00.000000Z')"
+        )
+    finally:
+        conn.close()
+    with disk_full_at(monkeypatch, old), pytest.raises(StoreError) as caught:
+        SQLiteStore(old)
+    assert_says_the_disk_is_full(caught.value, old)
+    assert integrity(old) == "ok"
+    assert channels(old) == ["C-old"]  # once there is room, it migrates with its data
+
+
+def test_on_a_full_disk_users_still_get_answers_and_the_error_names_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    populated(path, count=1)
+    with disk_full_at(monkeypatch, path), SQLiteStore(path) as store:
+        # Fill every table a user's request writes to, with rows smaller than theirs.
+        unanswered = functools.partial(
+            store.record_unanswered, platform="", workspace="", channel="", question="", confidence=0
+        )
+        assert_says_the_disk_is_full(fill(unanswered), path)
+        fill(lambda: store.add_subscription(NewSubscription("", "", "", "", "", "", "", ""), now=NOW))
+        fill(
+            lambda: store.record_feedback(
+                platform="", workspace="", channel="", user="", question="", entry_ids=(), helpful=True
+            )
+        )
+        recorded = len(store.unanswered(limit=10_000))
+        bot = Bot(bundled_engine(), store=store, digest_handler=DigestCommands(store, bundled_kb))
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            # The curators' record of an unanswered question is lost; the answer is not.
+            assert "isn't in my briefing notes" in ask(bot, "qwzx vbnm plk", command=False)
+            refused = ask(bot, "digest subscribe topic maritime weekly mon 09:00")
+            assert refused.startswith("Sorry, I couldn't reach the subscription store")
+            assert "nothing was changed" in refused
+        logged = [r for r in caplog.records if r.exc_info is not None]
+        assert len(logged) == 2
+        for record in logged:
+            assert record.exc_info is not None and isinstance(record.exc_info[1], StoreError)
+            assert_says_the_disk_is_full(record.exc_info[1], path)
+        # A vote has no answer to deliver: the adapter apologises for it, and logs this.
+        request = Request("slack", "U1", "C0", "who is kishida", workspace="T1")
+        with pytest.raises(StoreError) as caught:
+            bot.feedback(request, ("kishida",), "who is kishida", helpful=True)
+        assert_says_the_disk_is_full(caught.value, path)
+        assert len(store.unanswered(limit=10_000)) == recorded  # reading still works
+        assert store.subscriptions()[0].channel == "C0"
+    assert integrity(path) == "ok"
+    with SQLiteStore(path) as store:  # room again: the same file takes writes at once
+        store.add_subscription(sub("C-later"), now=NOW)
+        assert store.subscriptions()[-1].channel == "C-later"
 
 
 # -- what a chat user sees -------------------------------------------------------------------
