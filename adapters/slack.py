@@ -7,7 +7,9 @@ button click becomes a ``bot.dispatch.Request``; the ``Reply`` goes back as Bloc
 - every request is acknowledged first, so Slack's 3-second deadline is always met;
 - plain answers to ``/nato`` are posted to the channel, errors and previews only to the asker;
 - a mention is answered in a thread, a direct message directly;
-- an event Slack delivers twice (a retry, or the same ``event_id`` again) is answered once;
+- an event Slack delivers twice (a retry, or the same ``event_id`` again) is answered once,
+  even across a restart or by another replica (the store remembers event ids), and a
+  signed request replayed within its five minutes is refused;
 - 429 responses are retried after the ``Retry-After`` Slack asks for;
 - anything that goes wrong is logged with its traceback at this boundary and the user gets
   one short apology.
@@ -26,9 +28,9 @@ import functools
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
@@ -59,10 +61,12 @@ from adapters.slack_blocks import (
 )
 from bot.digests.poster import ChannelRef, PostError
 from bot.dispatch import Bot
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.qa.engine import Engine
+from bot.store.protocol import EventMemory
+from bot.store.recent import RecentEvents
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -77,6 +81,13 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+# Slack retries an event up to three times within about five minutes; an hour is ample.
+_EVENT_MEMORY = timedelta(hours=1)
+# bolt accepts a signed request whose timestamp is up to five minutes off either way, so a
+# signature can be replayed for ten minutes at most.
+_SIGNATURE_MEMORY = timedelta(minutes=10)
+_SEEN_WAIT = 1.0  # seconds the acknowledgement may wait for the store's verdict
 
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
@@ -155,23 +166,6 @@ def api_base(url: str) -> str:
 
 
 # -- small state the adapter keeps -------------------------------------------------------
-
-
-class _RecentIds:
-    """The last ``size`` event ids seen, to answer each event once however often it arrives."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        if key in self._ids:
-            self._ids.move_to_end(key)
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
 
 
 class _Managers:
@@ -339,7 +333,9 @@ class SlackApp:
         )
         self.poster = SlackPoster(self.client)
         self._managers = _Managers(self.client, digest_admins)
-        self._seen = _RecentIds()
+        # In the bot's store when it has one, so a retry that arrives after a restart, or at
+        # another replica, is still recognised; else in memory.
+        self._seen: EventMemory = bot.store if isinstance(bot.store, EventMemory) else RecentEvents()
         self._home_milestones = home_milestones
         self._home: tuple[KnowledgeBase, dict[str, Any]] | None = None
         self._in_flight = InFlight()
@@ -393,12 +389,30 @@ class SlackApp:
         self, body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not self._seen.first_time(event_id):
+        if isinstance(event_id, str) and not await self._first_time("slack-event", event_id, _EVENT_MEMORY):
             retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
             _log.info("event %s delivered again (retry %s); already answered", event_id, retry)
             return BoltResponse(status=200, body="")
+        # Over HTTP bolt has checked the signature, and that its timestamp is within five
+        # minutes of now; the same signature a second time is that request replayed.
+        signature = (request.headers.get("x-slack-signature") or [""])[0] if request.mode == "http" else ""
+        if signature and not await self._first_time("slack-signature", signature, _SIGNATURE_MEMORY):
+            _log.warning("refused a replayed Slack request: its signature was used before")
+            return BoltResponse(status=401, body="")
         await next()
         return None
+
+    async def _first_time(self, namespace: str, key: str, ttl: timedelta) -> bool:
+        """Is this delivery new? A store that cannot say within a second (locked, full) must
+        not hold up Slack's 3-second acknowledgement: then it counts as new, and is logged."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._seen.remember_event, namespace, key, ttl), timeout=_SEEN_WAIT
+            )
+        except (StoreError, TimeoutError) as exc:
+            why = str(exc) or "no answer within a second"
+            _log.warning("could not check whether a %s was seen before (%s); handling it", namespace, why)
+            return True
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         # Only reached for failures outside the handlers below, which catch their own.

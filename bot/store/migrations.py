@@ -23,6 +23,9 @@ written in SQLite's dialect, and a PostgreSQL backend needs its own spelling of 
   same table, but PostgreSQL can instead add the columns and swap the constraint in
   place (``ALTER TABLE … DROP CONSTRAINT …, ADD CHECK …``).
 
+Migrations from 3 on are portable as written: plain CREATE TABLE and CREATE INDEX with
+INTEGER, BIGINT and TEXT columns, no AUTOINCREMENT, ``randomblob`` or PRAGMA.
+
 Everything else (types TEXT, INTEGER, REAL; CHECK, UNIQUE, REFERENCES … ON DELETE
 CASCADE; CASE, coalesce) is portable. Timestamps are stored as fixed-width UTC text
 (``2024-03-01T09:00:00.000000Z``) whose text order is their time order, on any backend.
@@ -134,6 +137,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE deliveries",
             "ALTER TABLE deliveries_v2 RENAME TO deliveries",
             "CREATE INDEX deliveries_open ON deliveries (status, lease_until)",
+        ),
+    ),
+    Migration(
+        3,
+        "platform deliveries already handled (event ids, request signatures), until they expire",
+        (
+            # One row per key a platform might deliver twice; the primary key is what lets
+            # exactly one of two processes remember it first.
+            """CREATE TABLE remembered_events (
+                namespace TEXT NOT NULL,
+                event_key TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, event_key)
+            )""",
+            "CREATE INDEX remembered_events_expiry ON remembered_events (expires_at)",
         ),
     ),
 )

@@ -35,7 +35,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
 
@@ -109,6 +109,11 @@ _SPELLING: Mapping[tuple[int, int], str] = {
 
 # The server's clock as the store's timestamp text.
 _DB_NOW = "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+# The server's clock plus %s seconds, likewise.
+_DB_LATER = (
+    "to_char((statement_timestamp() + make_interval(secs => %s)) AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+)
 
 
 def spelt_for_postgres(version: int, index: int, statement: str) -> str:
@@ -415,6 +420,30 @@ class PostgresStore:
             )
             for r in rows
         )
+
+    # -- platform deliveries already handled --
+
+    def remember_event(self, namespace: str, key: str, ttl: timedelta) -> bool:
+        now = self._clock() if self._clock is not None else None
+        stamp, until = (ts(now), ts(now + ttl)) if now is not None else (None, None)
+        with self._write() as conn:
+            # Not waiting for the disk: a key a crash of the server forgets costs at worst one
+            # duplicate answer, while this runs before every acknowledgement.
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute(
+                'DELETE FROM remembered_events WHERE expires_at COLLATE "C" <= '
+                f"coalesce(%s, {_DB_NOW})",
+                (stamp,),
+            )
+            # The primary key lets one insert of a key in; a racing one waits for it, then
+            # does nothing.
+            row = conn.execute(
+                "INSERT INTO remembered_events (namespace, event_key, expires_at)"
+                f" VALUES (%s, %s, coalesce(%s, {_DB_LATER}))"
+                " ON CONFLICT (namespace, event_key) DO NOTHING RETURNING 1 AS new",
+                (namespace, key, until, ttl.total_seconds()),
+            ).fetchone()
+        return row is not None
 
     # -- subscriptions --
 

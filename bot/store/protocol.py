@@ -21,21 +21,45 @@ backend a URL names (a path or ``sqlite:///…``: SQLite; ``postgresql://…``: 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Literal, Protocol, Self, runtime_checkable
 
 from bot.messages import FeedbackSink
 from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
 
-__all__ = ["Store"]
+__all__ = ["EventMemory", "Store"]
 
 
-class Store(FeedbackSink, Protocol):
+@runtime_checkable
+class EventMemory(Protocol):
+    """Remembers what a platform delivered, so a repeat is recognised.
+
+    ``bot.store.recent.RecentEvents`` keeps it in memory; a ``Store`` keeps it in the
+    database, so it survives a restart and is shared by every process on that database.
+    """
+
+    def remember_event(self, namespace: str, key: str, ttl: timedelta) -> bool:
+        """True the first time ``key`` is seen in ``namespace``; False while it is remembered.
+
+        It is remembered for ``ttl`` from now (the store's clock) and then forgotten, so
+        the same key is new again. Atomic: of two processes (or threads) remembering the
+        same key at once, exactly one gets True. A namespace says what the key is, e.g.
+        ``slack-event`` for Slack's event ids or ``slack-signature`` for request
+        signatures; keys of different namespaces never collide. It is called on every
+        delivery, before it is acknowledged, so it must be quick: a backend may trade
+        durability for speed here (a key lost to a power cut costs at most one duplicate
+        answer), but never lose one to the process being killed.
+        """
+        ...
+
+
+class Store(FeedbackSink, EventMemory, Protocol):
     """What the bot, the digest commands, the scheduler and the console need from a database.
 
     The two writers the bot calls (``record_feedback``, ``record_unanswered``) come from
-    ``bot.messages.FeedbackSink``, so their signatures are declared once. A user id is
+    ``bot.messages.FeedbackSink``, so their signatures are declared once; ``remember_event``
+    comes from ``EventMemory``. A user id is
     never stored: feedback keeps ``user_hash`` of it, salted per database.
     """
 

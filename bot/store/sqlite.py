@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -246,22 +246,34 @@ class SQLiteStore:
                 raise StoreError(f"reading the database {self.path} failed: {exc}") from exc
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: it takes the write lock up front, so two processes
-        serialise here instead of failing with 'database is locked' halfway through."""
+        serialise here instead of failing with 'database is locked' halfway through.
+
+        ``durable=False`` commits without waiting for the disk (WAL with synchronous
+        NORMAL): the commit survives the process being killed, since it is in the -wal
+        file, but a power cut may lose it. Worth it only where losing a commit is harmless
+        and waiting milliseconds for the disk on every request is not.
+        """
         with self._lock:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._write_failed(exc) from exc
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException as exc:
-                _roll_back(self._conn)
-                if isinstance(exc, sqlite3.Error):
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
                     raise self._write_failed(exc) from exc
-                raise
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except BaseException as exc:
+                    _roll_back(self._conn)
+                    if isinstance(exc, sqlite3.Error):
+                        raise self._write_failed(exc) from exc
+                    raise
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous = FULL")
 
     def now(self) -> datetime:
         # One file, one machine: its clock is the only one the leases meet.
@@ -366,6 +378,23 @@ class SQLiteStore:
             )
             for r in rows
         )
+
+    # -- platform deliveries already handled --
+
+    def remember_event(self, namespace: str, key: str, ttl: timedelta) -> bool:
+        now = self._clock()
+        # Not durable: a key a power cut forgets costs at worst one duplicate answer, while
+        # waiting for the disk would cost every Slack request milliseconds, one at a time.
+        with self._write(durable=False) as conn:
+            # Forgetting what expired keeps the table as small as the traffic of one ttl;
+            # the expiry index makes it one range delete.
+            conn.execute("DELETE FROM remembered_events WHERE expires_at <= ?", (_ts(now),))
+            # INSERT OR IGNORE: the primary key lets exactly one insert of a key in.
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO remembered_events (namespace, event_key, expires_at) VALUES (?, ?, ?)",
+                (namespace, key, _ts(now + ttl)),
+            )
+        return cursor.rowcount == 1
 
     # -- subscriptions --
 

@@ -7,6 +7,7 @@ scheduler and the commands rely on.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,44 @@ def test_unsubscribing_removes_the_deliveries_and_ids_are_never_reused(store: St
     assert store.add_subscription(new_sub(), now=NOW).id == sub.id + 1
     # A claim for a subscription that no longer exists is refused, not orphaned.
     assert store.claim(sub.id, "k2", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None) is None
+
+
+# -- platform deliveries already handled ----------------------------------------------------
+
+
+def test_an_event_is_new_once_until_it_expires_and_namespaces_never_collide(backend: Backend) -> None:
+    now = [NOW]
+    ttl = timedelta(minutes=10)
+    with backend.open(clock=lambda: now[0]) as store:
+        assert store.remember_event("slack-event", "Ev1", ttl)
+        assert not store.remember_event("slack-event", "Ev1", ttl)
+        assert store.remember_event("slack-signature", "Ev1", ttl)  # another namespace
+        assert store.remember_event("slack-event", "Ev2", ttl)
+        now[0] = NOW + ttl - timedelta(seconds=1)
+        assert not store.remember_event("slack-event", "Ev1", ttl)
+    # Remembered in the database: a restarted process (a new connection) knows it too.
+    with backend.open(clock=lambda: now[0]) as restarted:
+        assert not restarted.remember_event("slack-event", "Ev2", ttl)
+        now[0] = NOW + ttl
+        assert restarted.remember_event("slack-event", "Ev1", ttl)  # forgotten once expired
+
+
+def test_two_connections_remembering_the_same_events_at_once_get_one_true_each(backend: Backend) -> None:
+    keys = [f"Ev{i}" for i in range(200)]
+    firsts: list[list[str]] = [[], []]
+    barrier = threading.Barrier(2, timeout=30)
+    backend.open().close()  # created and migrated first: the race under test is the remembering
+
+    def remember(index: int) -> None:
+        with backend.open() as store:
+            barrier.wait()
+            for key in keys:
+                if store.remember_event("slack-event", key, timedelta(hours=1)):
+                    firsts[index].append(key)
+
+    threads = [threading.Thread(target=remember, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(firsts[0] + firsts[1]) == sorted(keys)  # every key exactly once

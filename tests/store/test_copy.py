@@ -68,6 +68,7 @@ def fill(store: Store) -> None:
     store.record_unanswered(
         platform="discord", workspace="G1", channel="C9", question="what?", confidence=0.123456789
     )
+    store.remember_event("slack-event", "Ev0COPIED", timedelta(days=1))
 
 
 def contents(store: Store) -> dict[str, list[tuple[object, ...]]]:

@@ -28,7 +28,7 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         assert store.journal_mode() == "wal"
     assert {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered"} <= tables(path)
     with SQLiteStore(path) as again:  # reopening applies nothing twice
@@ -66,7 +66,7 @@ def test_a_version_1_database_is_upgraded_with_its_data_kept(tmp_path: Path) -> 
         conn.close()
 
     with SQLiteStore(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         (sub,) = store.subscriptions()
         assert (sub.kind, sub.arg, sub.baseline) == ("topic", "cyber", None)
         done, unfinished = store.deliveries(sub.id)

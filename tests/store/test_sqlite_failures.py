@@ -27,6 +27,7 @@ from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
 from bot.errors import StoreError
 from bot.messages import Request
+from bot.store.migrations import SCHEMA_VERSION
 from bot.store.sqlite import SQLiteStore, migrate
 from bot.store.values import NewSubscription
 from tests.digest.support import REPO, utc
@@ -281,7 +282,7 @@ def test_a_crash_halfway_through_a_schema_migration_keeps_the_old_schema_and_its
     assert crash_at(path, "ALTER TABLE deliveries_v2 RENAME") == CRASH_EXIT
     assert integrity(path) == "ok"
     with SQLiteStore(path) as store:  # the next start migrates from scratch
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         (old,) = store.subscriptions()
         assert old.channel == "C-old"
         assert [(d.period_key, d.status) for d in store.deliveries(old.id)] == [("2024-01-02T09:00", "done")]
