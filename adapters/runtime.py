@@ -42,8 +42,9 @@ from aiohttp import web
 from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from adapters.healthcheck import health_url
 from bot.digests.commands import DigestCommands
+from bot.digests.compose import DigestSpec
 from bot.digests.poster import Poster
-from bot.digests.scheduler import DatabaseClock, Scheduler
+from bot.digests.scheduler import DatabaseClock, GivenUp, Scheduler
 from bot.dispatch import Bot
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
@@ -198,6 +199,7 @@ class Runtime:
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_alert: tuple[str, ...] = ()
+        self.digests_given_up = 0  # since this process started; /healthz shows the count
 
     def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=name)
@@ -217,6 +219,8 @@ class Runtime:
             "status": "stopping" if self.stopping else "ok" if ok else "degraded",
             "adapters": adapters,
         }
+        # A count only: which channels lost a digest is for the log and the admins.
+        body["digests"] = {"given_up": self.digests_given_up}
         if self.live is not None:
             edition = self.live.current
             body["knowledge"] = {
@@ -243,6 +247,22 @@ class Runtime:
         )
         for service in self.services:
             self._spawn(service.notify_admins(text), f"briefbot-notify-{service.platform}")
+
+    def _on_given_up(self, given_up: GivenUp) -> None:
+        """A digest period the scheduler stopped trying (it has logged it at ERROR): count
+        it, and tell that platform's digest admins where the platform lets us."""
+        sub = given_up.subscription
+        self.digests_given_up += 1
+        self.metrics.digests_given_up.labels(sub.platform).inc()
+        text = (
+            f"briefbot gave up posting the `{DigestSpec(sub.kind, sub.arg).describe()}` digest "
+            f"(#{sub.id}) for {given_up.period_key} in channel {sub.channel}: {given_up.reason}. "
+            "Its next period is posted as usual; `/nato digest list` in that channel shows how "
+            "each went."
+        )
+        for service in self.services:
+            if service.platform == sub.platform:
+                self._spawn(service.notify_admins(text), f"briefbot-notify-{service.platform}")
 
     async def serve(self) -> int:
         config = self.config
@@ -304,6 +324,7 @@ class Runtime:
                 {s.platform: s.poster for s in self.services},
                 DatabaseClock(store),  # leases by the database's clock, shared by every replica
                 on_outcome=self.metrics.record_outcome,
+                on_given_up=self._on_given_up,
             )
             digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")
             if config.reload_poll_seconds > 0:

@@ -10,11 +10,18 @@ For every subscription whose latest scheduled run is due and not yet delivered:
 4. mark the period done (and move a `new` digest's baseline) in one transaction.
 
 A claim whose lease runs out without being done belonged to a process that died; it
-is taken over once, and posting resumes after the last part recorded, so a crash never
-loses a period and repeats at most the one message that was in flight. Only a
-subscription's *latest* run is ever considered, so after downtime each subscription
-catches up at most one missed period. Failed posts are retried with backoff (or when
-the platform's ``retry_after`` says), permanent failures are recorded and not retried.
+is taken over, and posting resumes after the last part recorded, so a crash never
+loses a period and repeats at most the one message that was in flight. A process shut
+down while posting gives its claim back (``Store.release``) rather than dying on it.
+Only a subscription's *latest* run is ever considered, so after downtime each
+subscription catches up at most one missed period.
+
+A period is retried until it is posted or the next period supersedes it: failed posts
+with backoff (or when the platform's ``retry_after`` says), and a period whose process
+died on it more than once after a growing pause too, in case the period itself is what
+kills it. A period given up, superseded unposted or refused for good by the platform
+(the channel is gone), is logged at ERROR and handed to ``on_given_up``, which the
+runtime counts on /healthz and tells the platform's digest admins about.
 """
 
 from __future__ import annotations
@@ -29,13 +36,13 @@ from typing import Literal, Protocol
 from bot.digests.compose import DigestError, DigestSpec, compose
 from bot.digests.poster import ChannelRef, Poster, PostError
 from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
-from bot.errors import BriefbotError
+from bot.errors import BriefbotError, StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
 from bot.store.protocol import Store
 from bot.store.values import Delivery, Subscription
 
-__all__ = ["Clock", "DatabaseClock", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
+__all__ = ["Clock", "DatabaseClock", "GivenUp", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -82,6 +89,15 @@ class Outcome:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class GivenUp:
+    """A period the scheduler stopped trying to post, and why (said to the channel's managers)."""
+
+    subscription: Subscription
+    period_key: str
+    reason: str
+
+
 def schedule_of(subscription: Subscription) -> Schedule:
     return parse_schedule_words([*subscription.schedule.split(), subscription.tz])
 
@@ -104,13 +120,13 @@ class Scheduler:
         clock: Clock | None = None,
         *,
         lease: timedelta = timedelta(minutes=10),
-        max_attempts: int = 5,
         backoff: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(hours=1),
         pace: float = 1.0,
         post_timeout: float = 60.0,
         max_idle: float = 60.0,
         on_outcome: Callable[[str, Outcome], None] | None = None,
+        on_given_up: Callable[[GivenUp], None] | None = None,
     ) -> None:
         if post_timeout >= lease.total_seconds():
             # A post still running when its lease ends could be taken over and repeated.
@@ -120,13 +136,13 @@ class Scheduler:
         self.posters = dict(posters)
         self.clock: Clock = clock or SystemClock()
         self.lease = lease
-        self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.pace = pace
         self.post_timeout = post_timeout
         self.max_idle = max_idle
         self.on_outcome = on_outcome  # e.g. metrics: (platform, outcome) for every period handled
+        self.on_given_up = on_given_up  # e.g. the runtime: count it, tell the managers
         self._offset = timedelta(0)
         self._last_post: dict[ChannelRef, datetime] = {}
         self._stopping = asyncio.Event()
@@ -204,7 +220,8 @@ class Scheduler:
                 _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
                 return Outcome(sub.id, key, "failed", detail=str(exc))
             parts = () if digest.empty else digest.split_for(self.posters[ref.platform].message_limit)
-            self.store.supersede(sub.id, key, now=now)
+            for old_key in self.store.supersede(sub.id, key, now=now):
+                self._given_up(sub, old_key, f"still unposted when the next period ({key}) was due")
             delivery = self.store.claim(
                 sub.id,
                 key,
@@ -215,58 +232,87 @@ class Scheduler:
                 baseline=dict(digest.baseline_after) if sub.kind == "new" else None,
             )
         else:
-            delivery = self.store.take_over(
-                sub.id, key, now=now, lease_until=now + self.lease, max_attempts=self.max_attempts
-            )
+            delivery = self.store.take_over(sub.id, key, now=now, lease_until=now + self.lease)
             if delivery is not None:
                 _log.info("retrying %s for subscription %d (attempt %d)", key, sub.id, delivery.attempts)
-            else:
-                after = self.store.delivery(sub.id, key)
-                if after is not None and after.status == "failed":  # given up just now
-                    _log.warning("digest %s for subscription %d given up: %s", key, sub.id, after.last_error)
-                    return Outcome(sub.id, key, "failed", detail=after.last_error or "")
+                if item.existing.retry_at is None and delivery.recovered > 1:
+                    # Its process died holding it, and not for the first time: the period
+                    # itself may be what kills it, so each death waits longer before a retry.
+                    return self._back_off_after_deaths(delivery)
         if delivery is None:
             return Outcome(sub.id, key, "busy")
         if not delivery.parts:
             self.store.finish(sub.id, key, status="empty", now=self._now())
             return Outcome(sub.id, key, "empty")
-        return await self._post_parts(ref, delivery)
+        return await self._post_parts(ref, sub, delivery)
 
-    async def _post_parts(self, ref: ChannelRef, delivery: Delivery) -> Outcome:
+    async def _post_parts(self, ref: ChannelRef, sub: Subscription, delivery: Delivery) -> Outcome:
         sub_id, key = delivery.subscription_id, delivery.period_key
         poster = self.posters[ref.platform]
         total = len(delivery.parts)
-        for index in range(delivery.parts_done, total):
-            await self._pace(ref)
-            reply = Reply(text=delivery.parts[index], title=delivery.title, kind="digest")
+        try:
+            for index in range(delivery.parts_done, total):
+                await self._pace(ref)
+                reply = Reply(text=delivery.parts[index], title=delivery.title, kind="digest")
+                try:
+                    await asyncio.wait_for(poster.post(ref, reply), timeout=self.post_timeout)
+                except PostError as exc:
+                    if exc.permanent:
+                        self.store.fail(sub_id, key, error=str(exc))
+                        self._given_up(sub, key, f"the platform refused it for good: {exc}")
+                        return Outcome(sub_id, key, "failed", index, str(exc))
+                    return self._retry_later(delivery, index, exc.retry_after, str(exc))
+                except Exception as exc:  # an adapter bug or a network error it did not wrap
+                    _log.exception("posting digest %s for subscription %d raised", key, sub_id)
+                    return self._retry_later(delivery, index, None, f"{type(exc).__name__}: {exc}")
+                finally:
+                    self._last_post[ref] = self._now()
+                self.store.record_part(
+                    sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease
+                )
+        except asyncio.CancelledError:
+            # A shutdown that could not wait for this post any longer. Giving the claim back
+            # lets the next start post it at once, where dying on it would count against
+            # it as an abandonment. (The part in flight may have gone out: as after a crash,
+            # at most that one message repeats.)
             try:
-                await asyncio.wait_for(poster.post(ref, reply), timeout=self.post_timeout)
-            except PostError as exc:
-                if exc.permanent:
-                    _log.warning("digest %s for subscription %d failed for good: %s", key, sub_id, exc)
-                    self.store.fail(sub_id, key, error=str(exc))
-                    return Outcome(sub_id, key, "failed", index, str(exc))
-                return self._retry_later(delivery, index, exc.retry_after, str(exc))
-            except Exception as exc:  # an adapter bug or a network error it did not wrap
-                _log.exception("posting digest %s for subscription %d raised", key, sub_id)
-                return self._retry_later(delivery, index, None, f"{type(exc).__name__}: {exc}")
-            finally:
-                self._last_post[ref] = self._now()
-            self.store.record_part(sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease)
+                self.store.release(sub_id, key, now=self._now())
+                _log.info("digest %s for subscription %d released unfinished at shutdown", key, sub_id)
+            except StoreError:
+                _log.exception("could not release digest %s for subscription %d", key, sub_id)
+            raise
         self.store.finish(sub_id, key, status="done", now=self._now())
         return Outcome(sub_id, key, "posted", total - delivery.parts_done)
 
-    def _retry_later(self, delivery: Delivery, posted: int, retry_after: float | None, error: str) -> Outcome:
+    def _given_up(self, sub: Subscription, key: str, reason: str) -> None:
+        _log.error("digest %s for subscription %d given up: %s", key, sub.id, reason)
+        if self.on_given_up is not None:
+            try:
+                self.on_given_up(GivenUp(sub, key, reason))
+            except Exception:  # telling someone must not stop the digests
+                _log.exception("reporting the digest given up failed")
+
+    def _backoff(self, step: int) -> timedelta:
+        """The pause before retry ``step`` (1, 2, ...): ``backoff`` doubling, at most ``max_backoff``."""
+        doubled: timedelta = self.backoff * 2 ** min(max(step - 1, 0), 30)
+        return min(self.max_backoff, doubled)
+
+    def _back_off_after_deaths(self, delivery: Delivery) -> Outcome:
         sub_id, key = delivery.subscription_id, delivery.period_key
-        if delivery.attempts >= self.max_attempts:
-            message = f"{error} (gave up after {delivery.attempts} attempts)"
-            _log.warning("digest %s for subscription %d: %s", key, sub_id, message)
-            self.store.fail(sub_id, key, error=message)
-            return Outcome(sub_id, key, "failed", posted - delivery.parts_done, message)
+        delay = self._backoff(delivery.recovered - 1)
+        error = f"its posting process stopped {delivery.recovered} times"
+        self.store.retry_later(sub_id, key, retry_at=self._now() + delay, error=error)
+        _log.warning("digest %s for subscription %d: %s; next try in %s", key, sub_id, error, delay)
+        return Outcome(sub_id, key, "retry", detail=error)
+
+    def _retry_later(self, delivery: Delivery, posted: int, retry_after: float | None, error: str) -> Outcome:
+        # No limit on attempts: the period is retried until it is posted or the next
+        # period supersedes it (then it is given up, and reported).
+        sub_id, key = delivery.subscription_id, delivery.period_key
         if retry_after is not None:
             delay = timedelta(seconds=max(retry_after, 0.0))  # the platform said when
         else:
-            delay = min(self.max_backoff, self.backoff * 2 ** (delivery.attempts - 1))
+            delay = self._backoff(delivery.attempts)
         self.store.retry_later(sub_id, key, retry_at=self._now() + delay, error=error)
         _log.info("digest %s for subscription %d will be retried in %s: %s", key, sub_id, delay, error)
         return Outcome(sub_id, key, "retry", posted - delivery.parts_done, error)

@@ -64,6 +64,12 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.digests_given_up = Counter(
+            "briefbot_digests_given_up",
+            "Digest periods given up unposted: superseded by the next period, or refused for good.",
+            ["platform"],
+            registry=r,
+        )
         self.platform_errors = Counter(
             "briefbot_platform_errors",
             "Failures at an adapter's boundary (logged with a traceback).",

@@ -85,7 +85,7 @@ def delivery_from_row(row: Row) -> Delivery:
         attempts=row["attempts"],
         lease_until=dt(row["lease_until"]),
         retry_at=opt_dt(row["retry_at"]),
-        recovered=bool(row["recovered"]),
+        recovered=int(row["recovered"]),
         title=row["title"],
         parts=tuple(json.loads(row["parts"])),
         parts_done=row["parts_done"],

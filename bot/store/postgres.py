@@ -565,37 +565,27 @@ class PostgresStore:
         *,
         now: datetime,
         lease_until: datetime,
-        max_attempts: int,
     ) -> Delivery | None:
         stamp = ts(now)
         with self._write() as conn:
             # SKIP LOCKED: if another replica is taking this period over right now, it is
             # theirs; this one does not wait to find that out.
             row = conn.execute(
-                "SELECT attempts, retry_at, recovered FROM deliveries"
+                "SELECT 1 FROM deliveries"
                 " WHERE subscription_id = %s AND period_key = %s AND status = 'claimed'"
                 ' AND lease_until COLLATE "C" <= %s FOR UPDATE SKIP LOCKED',
                 (subscription_id, period_key, stamp),
             ).fetchone()
             if row is None:
                 return None
-            if row["attempts"] < max_attempts and (row["retry_at"] is not None or row["recovered"] == 0):
-                taken = conn.execute(
-                    "UPDATE deliveries SET attempts = attempts + 1, claimed_at = %s, lease_until = %s,"
-                    " recovered = recovered + CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END, retry_at = NULL"
-                    f" WHERE subscription_id = %s AND period_key = %s RETURNING {DELIVERY_COLUMNS}",
-                    (stamp, ts(lease_until), subscription_id, period_key),
-                ).fetchone()
-                assert taken is not None
-                return delivery_from_row(taken)
-            conn.execute(
-                "UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error ||"
-                " '; then ', '') || 'gave up: ' || CASE WHEN retry_at IS NULL"
-                " THEN 'the posting process stopped twice' ELSE 'too many failed attempts' END"
-                " WHERE subscription_id = %s AND period_key = %s",
-                (subscription_id, period_key),
-            )
-        return None
+            taken = conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, claimed_at = %s, lease_until = %s,"
+                " recovered = recovered + CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END, retry_at = NULL"
+                f" WHERE subscription_id = %s AND period_key = %s RETURNING {DELIVERY_COLUMNS}",
+                (stamp, ts(lease_until), subscription_id, period_key),
+            ).fetchone()
+        assert taken is not None
+        return delivery_from_row(taken)
 
     def record_part(
         self, subscription_id: int, period_key: str, *, parts_done: int, lease_until: datetime
@@ -632,6 +622,15 @@ class PostgresStore:
                 (ts(retry_at), ts(retry_at), error[:500], subscription_id, period_key),
             )
 
+    def release(self, subscription_id: int, period_key: str, *, now: datetime) -> None:
+        stamp = ts(now)
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET retry_at = %s, lease_until = %s"
+                " WHERE subscription_id = %s AND period_key = %s AND status = 'claimed'",
+                (stamp, stamp, subscription_id, period_key),
+            )
+
     def fail(self, subscription_id: int, period_key: str, *, error: str) -> None:
         with self._write() as conn:
             conn.execute(
@@ -640,16 +639,17 @@ class PostgresStore:
                 (error[:500], subscription_id, period_key),
             )
 
-    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> tuple[str, ...]:
         with self._write() as conn:
-            cursor = conn.execute(
+            # Unfinished: claimed, and either its lease ran out or only a booked retry holds it.
+            rows = conn.execute(
                 "UPDATE deliveries SET status = 'failed', retry_at = NULL,"
                 " last_error = coalesce(last_error || '; then ', '') || 'superseded by ' || %s"
                 " WHERE subscription_id = %s AND period_key COLLATE \"C\" < %s AND status = 'claimed'"
-                ' AND lease_until COLLATE "C" <= %s',
+                ' AND (lease_until COLLATE "C" <= %s OR retry_at IS NOT NULL) RETURNING period_key',
                 (period_key, subscription_id, period_key, ts(now)),
-            )
-        return cursor.rowcount
+            ).fetchall()
+        return tuple(sorted((str(r["period_key"]) for r in rows), key=str.encode))
 
     def next_lease_expiry(self) -> datetime | None:
         with self._read() as conn:

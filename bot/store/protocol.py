@@ -9,7 +9,8 @@ the default implementation, and a server database is another class with these me
 The delivery ledger is what makes a digest go out once: a period is *claimed* by
 inserting its row, and only one claim per ``(subscription_id, period_key)`` can succeed,
 whichever process (or pass) makes it. A claim carries a lease; a claim whose lease ran
-out with no retry booked was abandoned by a process that died, and is taken over once.
+out with no retry booked was abandoned by a process that died, and is taken over; a
+claim is retried, whatever stopped it, until it is posted or a newer period supersedes it.
 Leases are measured by ``now()``: the database server's clock where several machines
 share one.
 
@@ -133,13 +134,14 @@ class Store(FeedbackSink, EventMemory, Protocol):
         *,
         now: datetime,
         lease_until: datetime,
-        max_attempts: int,
     ) -> Delivery | None:
-        """Take a claimed period whose lease has run out; None if it is not ours to take.
+        """Take a claimed period whose lease has run out; None if it is not ours to take
+        (done, given up, or its lease still runs: someone holds it, or took it first).
 
-        A booked retry (``retry_at`` set by the process that failed) may be taken up to
-        ``max_attempts``; a claim abandoned by a process that died (no retry booked) is
-        taken over once, and a second abandonment marks it failed instead of looping.
+        Whether a retry was booked (``retry_at`` set by a process that failed or shut
+        down) or the claim was abandoned by a process that died, it may be taken as often
+        as that happens: a period is retried until it is posted or superseded. Taking an
+        abandoned claim adds one to ``recovered``, which the scheduler's backoff reads.
         """
         ...
 
@@ -159,16 +161,23 @@ class Store(FeedbackSink, EventMemory, Protocol):
         """Book a retry: the lease runs to ``retry_at`` so no other process jumps the queue."""
         ...
 
+    def release(self, subscription_id: int, period_key: str, *, now: datetime) -> None:
+        """Give a claim back unfinished, as a process shutting down does: a retry booked for
+        ``now``, so the next pass of any process takes it at once, and it never counts as
+        abandoned (``recovered``) the way the claim of a process that died does."""
+        ...
+
     def fail(self, subscription_id: int, period_key: str, *, error: str) -> None:
         """Give a claimed period up for good, keeping ``error``."""
         ...
 
-    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> tuple[str, ...]:
         """Give up unfinished periods older than ``period_key``: after downtime only the
-        latest period is caught up, never a backlog. Returns how many were given up.
+        latest period is caught up, never a backlog. Returns the keys given up, oldest first.
 
-        A claim whose lease still runs is left alone: its process is posting it right
-        now, and will mark it done itself; a later pass supersedes it if it dies.
+        A claim whose lease still runs and has no retry booked is left alone: its process
+        is posting it right now and will mark it done itself (a later pass supersedes it if
+        that process dies). A booked retry is nobody's work in progress and goes at once.
         """
         ...
 

@@ -514,26 +514,16 @@ class SQLiteStore:
         *,
         now: datetime,
         lease_until: datetime,
-        max_attempts: int,
     ) -> Delivery | None:
         stamp = _ts(now)
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, claimed_at = ?, lease_until = ?,"
-                " recovered = recovered + (retry_at IS NULL), retry_at = NULL"
-                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed' AND lease_until <= ?"
-                " AND attempts < ? AND (retry_at IS NOT NULL OR recovered = 0)",
-                (stamp, _ts(lease_until), subscription_id, period_key, stamp, max_attempts),
+                " recovered = recovered + (CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END), retry_at = NULL"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed' AND lease_until <= ?",
+                (stamp, _ts(lease_until), subscription_id, period_key, stamp),
             )
             if cursor.rowcount != 1:
-                conn.execute(
-                    "UPDATE deliveries SET status = 'failed', last_error = coalesce(last_error ||"
-                    " '; then ', '') || 'gave up: ' || CASE WHEN retry_at IS NULL"
-                    " THEN 'the posting process stopped twice' ELSE 'too many failed attempts' END"
-                    " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'"
-                    " AND lease_until <= ?",
-                    (subscription_id, period_key, stamp),
-                )
                 return None
             row = conn.execute(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? AND period_key = ?",
@@ -576,6 +566,15 @@ class SQLiteStore:
                 (_ts(retry_at), _ts(retry_at), error[:500], subscription_id, period_key),
             )
 
+    def release(self, subscription_id: int, period_key: str, *, now: datetime) -> None:
+        stamp = _ts(now)
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE deliveries SET retry_at = ?, lease_until = ?"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (stamp, stamp, subscription_id, period_key),
+            )
+
     def fail(self, subscription_id: int, period_key: str, *, error: str) -> None:
         with self._write() as conn:
             conn.execute(
@@ -584,16 +583,22 @@ class SQLiteStore:
                 (error[:500], subscription_id, period_key),
             )
 
-    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> int:
+    def supersede(self, subscription_id: int, period_key: str, *, now: datetime) -> tuple[str, ...]:
+        # Unfinished: claimed, and either its lease ran out or only a booked retry holds it.
+        where = (
+            " WHERE subscription_id = ? AND period_key < ? AND status = 'claimed'"
+            " AND (lease_until <= ? OR retry_at IS NOT NULL)"
+        )
+        params = (subscription_id, period_key, _ts(now))
         with self._write() as conn:
-            cursor = conn.execute(
+            rows = conn.execute(f"SELECT period_key FROM deliveries{where} ORDER BY period_key", params)
+            keys = tuple(str(row[0]) for row in rows.fetchall())
+            conn.execute(
                 "UPDATE deliveries SET status = 'failed', retry_at = NULL,"
-                " last_error = coalesce(last_error || '; then ', '') || 'superseded by ' || ?"
-                " WHERE subscription_id = ? AND period_key < ? AND status = 'claimed'"
-                " AND lease_until <= ?",
-                (period_key, subscription_id, period_key, _ts(now)),
+                " last_error = coalesce(last_error || '; then ', '') || 'superseded by ' || ?" + where,
+                (period_key, *params),
             )
-        return cursor.rowcount
+        return keys
 
     def next_lease_expiry(self) -> datetime | None:
         with self._read() as conn:

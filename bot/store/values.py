@@ -66,7 +66,7 @@ class Delivery:
     attempts: int
     lease_until: datetime
     retry_at: datetime | None = None
-    recovered: bool = False
+    recovered: int = 0  # times taken over from a process that died holding it
     title: str = ""
     parts: tuple[str, ...] = ()
     parts_done: int = 0

@@ -94,6 +94,42 @@ def test_a_process_killed_between_claim_and_post_loses_nothing_and_repeats_nothi
     assert statuses(backend) == [("2024-07-01T09:00", "done", 2)]
 
 
+def open_claim(db: Backend) -> tuple[datetime, datetime | None]:
+    """The lease and the booked retry of the one period, as the next process would find them."""
+    with db.open() as store:
+        (sub,) = store.subscriptions()
+        (delivery,) = store.deliveries(sub.id)
+    assert delivery.status == "claimed"
+    return delivery.lease_until, delivery.retry_at
+
+
+def test_a_period_whose_poster_is_killed_three_times_is_still_posted_exactly_once(
+    tmp_path: Path, backend: Backend
+) -> None:
+    subscribe(tmp_path, backend)
+    assert worker(tmp_path, backend, FIRST_RUN, crash="before-post") == CRASH_EXIT
+    deaths, now = 1, FIRST_RUN
+    while deaths < 3:
+        # Each restart comes once the dead process's lease (or the pause booked after it)
+        # has run out, and is killed in turn the moment it posts.
+        lease_until, retry_at = open_claim(backend)
+        now = max(lease_until, retry_at or lease_until)
+        code = worker(tmp_path, backend, now, now + LEASE, now + 3 * LEASE, crash="before-post")
+        assert code == CRASH_EXIT
+        deaths += 1
+    assert posts(tmp_path) == []
+    lease_until, retry_at = open_claim(backend)
+    # After the second and third deaths it waits longer each time (30 s, then 60 s more).
+    assert worker(tmp_path, backend, lease_until) == 0
+    assert posts(tmp_path) == []
+    assert worker(tmp_path, backend, lease_until, lease_until + timedelta(minutes=2)) == 0
+    assert len(posts(tmp_path)) == 1
+    ((key, status, attempts),) = statuses(backend)
+    assert (key, status) == ("2024-07-01T09:00", "done") and attempts >= 4
+    assert worker(tmp_path, backend, lease_until + timedelta(hours=2)) == 0  # and never again
+    assert len(posts(tmp_path)) == 1
+
+
 def test_a_process_killed_midway_through_a_long_digest_resumes_after_the_last_part(
     tmp_path: Path, backend: Backend
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.digests.compose import snapshot
 from bot.digests.poster import ChannelRef, PostError
-from bot.digests.scheduler import Scheduler, SystemClock
+from bot.digests.scheduler import GivenUp, Scheduler, SystemClock
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply
 from bot.store.protocol import Store
@@ -55,10 +56,15 @@ def subscribe(store: Store, channel: str = "C1", **fields: object) -> int:
     return store.add_subscription(NewSubscription(**values), now=CREATED).id  # type: ignore[arg-type]
 
 
-def rig(store: Store, kb: KnowledgeBase, start: datetime = NINE) -> tuple[Scheduler, RecordingPoster]:
+def rig(
+    store: Store,
+    kb: KnowledgeBase,
+    start: datetime = NINE,
+    on_given_up: Callable[[GivenUp], None] | None = None,
+) -> tuple[Scheduler, RecordingPoster]:
     clock = FakeClock(start)
     poster = RecordingPoster(clock)
-    return Scheduler(store, lambda: kb, {"slack": poster}, clock), poster
+    return Scheduler(store, lambda: kb, {"slack": poster}, clock, on_given_up=on_given_up), poster
 
 
 async def test_a_due_period_is_posted_once_and_never_again(store: Store, kb: KnowledgeBase) -> None:
@@ -113,26 +119,33 @@ async def test_a_rate_limit_is_honoured_then_the_period_is_posted_once(
     assert retried.status == "posted" and len(poster.posted) == 1
 
 
-async def test_failures_back_off_exponentially_and_finally_give_up(
+async def test_failures_back_off_exponentially_until_the_next_period_gives_the_period_up(
     store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store)
-    scheduler, poster = rig(store, kb)
-    poster.failures = [PostError("platform down") for _ in range(5)]
+    given_up: list[GivenUp] = []
+    scheduler, poster = rig(store, kb, on_given_up=given_up.append)
+    poster.failures = [PostError("platform down") for _ in range(9)]
     now, waits = NINE, []
-    for _ in range(5):
+    for _ in range(9):
         (outcome,) = await scheduler.run_due(now)
+        assert outcome.status == "retry"
         delivery = store.delivery(sub, "2024-07-01T09:00")
-        assert delivery is not None
-        if outcome.status == "failed":
-            break
-        assert delivery.retry_at is not None
+        assert delivery is not None and delivery.retry_at is not None
         waits.append((delivery.retry_at - now).total_seconds())
         now = delivery.retry_at
-    assert waits == [30, 60, 120, 240]
-    assert outcome.status == "failed" and "gave up after 5 attempts" in outcome.detail
-    assert await scheduler.run_due(now + timedelta(hours=2)) == ()
-    assert poster.calls == 5 and poster.posted == []
+    # Doubling, then at most an hour apart: never given up for the number of attempts.
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+    assert given_up == []
+    # The next day's period supersedes it: that one is posted, this one given up and reported.
+    outcomes = await scheduler.run_due(NINE + timedelta(days=1))
+    assert [(o.period_key, o.status) for o in outcomes] == [("2024-07-02T09:00", "posted")]
+    old = store.delivery(sub, "2024-07-01T09:00")
+    assert old is not None and old.status == "failed"
+    assert "superseded by 2024-07-02T09:00" in (old.last_error or "")
+    assert [(g.subscription.id, g.period_key) for g in given_up] == [(sub, "2024-07-01T09:00")]
+    assert "2024-07-02T09:00" in given_up[0].reason
+    assert poster.calls == 10 and len(poster.posted) == 1
 
 
 async def test_a_permanent_failure_is_recorded_and_not_retried(store: Store, kb: KnowledgeBase) -> None:
@@ -146,6 +159,20 @@ async def test_a_permanent_failure_is_recorded_and_not_retried(store: Store, kb:
     assert await scheduler.run_due(NINE + timedelta(hours=1)) == ()
     # The next day is a new period and is tried afresh.
     assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=1))] == ["posted"]
+
+
+async def test_a_permanent_failure_is_given_up_and_reported_once(
+    store: Store, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store)
+    given_up: list[GivenUp] = []
+    scheduler, poster = rig(store, kb, on_given_up=given_up.append)
+    poster.failures = [channel_gone()]
+    await scheduler.run_due()
+    await scheduler.run_due(NINE + timedelta(hours=1))
+    await scheduler.run_due(NINE + timedelta(days=1))  # the next period: nothing more to give up
+    assert [(g.subscription.id, g.period_key) for g in given_up] == [(sub, "2024-07-01T09:00")]
+    assert "channel_not_found" in given_up[0].reason
 
 
 async def test_an_adapter_bug_is_retried_like_an_outage(store: Store, kb: KnowledgeBase) -> None:
@@ -285,7 +312,7 @@ async def test_stop_interrupts_a_long_wait_on_the_real_clock(store: Store, kb: K
     assert task.done() and task.exception() is None
 
 
-async def test_a_period_abandoned_twice_is_reported_failed_not_retried_forever(
+async def test_a_period_whose_process_keeps_dying_is_retried_after_growing_pauses(
     store: Store, kb: KnowledgeBase
 ) -> None:
     sub = subscribe(store)
@@ -293,9 +320,54 @@ async def test_a_period_abandoned_twice_is_reported_failed_not_retried_forever(
     key = "2024-07-01T09:00"
     # Two processes claimed this period and died before posting (no retry booked).
     store.claim(sub, key, now=NINE, lease_until=NINE + lease, title="t", parts=("x",), baseline=None)
-    store.take_over(sub, key, now=NINE + lease, lease_until=NINE + 2 * lease, max_attempts=5)
+    store.take_over(sub, key, now=NINE + lease, lease_until=NINE + 2 * lease)
     scheduler, poster = rig(store, kb)
+    # The third try waits a backoff first, in case the period is what kills them.
     (outcome,) = await scheduler.run_due(NINE + 2 * lease)
-    assert outcome.status == "failed" and "stopped twice" in outcome.detail
+    assert outcome.status == "retry" and "stopped 2 times" in outcome.detail
     assert poster.calls == 0
-    assert await scheduler.run_due(NINE + 3 * lease) == ()
+    delivery = store.delivery(sub, key)
+    assert delivery is not None and delivery.retry_at == NINE + 2 * lease + timedelta(seconds=30)
+    assert scheduler.next_wake(NINE + 2 * lease) == delivery.retry_at
+    assert await scheduler.run_due(NINE + 2 * lease + timedelta(seconds=29)) == ()
+    (posted,) = await scheduler.run_due(delivery.retry_at)
+    assert posted.status == "posted" and len(poster.posted) == 1
+
+
+async def test_a_post_cut_short_by_shutdown_is_released_and_posted_at_once_by_the_next_start(
+    store: Store, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store)
+    key = "2024-07-01T09:00"
+    clock = FakeClock(NINE)
+    hanging = HangingPoster()
+    scheduler = Scheduler(store, lambda: kb, {"slack": hanging}, clock)
+    # What the runtime does when the post in progress outlasts its shutdown wait.
+    task = asyncio.create_task(scheduler.run_forever())
+    await asyncio.wait_for(hanging.started.wait(), timeout=5)
+    scheduler.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    released = store.delivery(sub, key)
+    assert released is not None and released.status == "claimed"
+    assert released.lease_until == NINE and released.recovered == 0  # not a death
+    # The next start takes it up at once, as a retry, not after the lease nor as a recovery.
+    restarted, poster = rig(store, kb)
+    (outcome,) = await restarted.run_due(NINE + timedelta(seconds=1))
+    assert outcome.status == "posted" and len(poster.posted) == 1
+    done = store.delivery(sub, key)
+    assert done is not None and (done.status, done.recovered) == ("done", 0)
+
+
+class HangingPoster:
+    """A post that never returns, as a platform that stopped answering mid-request."""
+
+    platform = "slack"
+    message_limit = 3000
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+        self.started.set()
+        await asyncio.Event().wait()

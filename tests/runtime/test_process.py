@@ -144,6 +144,33 @@ async def test_one_process_serves_slack_and_discord_from_one_store_and_scheduler
     assert not (tmp_path / "briefbot.pid").exists()
 
 
+async def test_a_digest_given_up_is_told_to_the_admins_counted_and_shown_on_healthz(tmp_path: Path) -> None:
+    db = tmp_path / "briefbot.sqlite3"
+    async with SlackEmulator(users=USERS) as slack:
+        with SQLiteStore(db) as store:
+            store.add_subscription(
+                NewSubscription(
+                    "slack", "T0EMULATED", CHANNEL, "topic", "diplomacy", "daily 00:00", "UTC", ADMIN
+                ),
+                now=datetime.now(UTC) - timedelta(days=3),
+            )
+        slack.fail_next("chat.postMessage", error="channel_not_found")  # the digest's post
+        env = slack_env(
+            slack, SLACK_DIGEST_ADMINS=ALLOWED, BRIEFBOT_KNOWLEDGE_DIR=str(KB_DIR), BRIEFBOT_DB=str(db)
+        )
+        async with BriefbotProcess(env, port=free_port()) as bot:
+            [notice] = await slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ALLOWED)
+            text = notice.args["text"]
+            assert "gave up" in text and "topic diplomacy" in text and CHANNEL in text
+            assert "channel_not_found" in text
+            body = await bot.wait_health(200)
+            assert body["digests"] == {"given_up": 1}
+            assert CHANNEL not in json.dumps(body)  # a count, never which channel
+            assert 'briefbot_digests_given_up_total{platform="slack"} 1.0' in await bot.metrics()
+            assert await bot.stop() == 0
+    assert any(" ERROR " in line and "given up" in line for line in bot.lines), bot.log
+
+
 # -- live knowledge ---------------------------------------------------------------------------
 
 

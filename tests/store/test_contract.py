@@ -87,18 +87,35 @@ def test_a_period_can_be_claimed_once_even_by_two_connections(backend: Backend) 
         assert second.claim(sub.id, "2024-03-02T09:00", baseline=None, **args) is not None  # type: ignore[arg-type]
 
 
-def test_an_abandoned_claim_is_taken_over_once_then_marked_failed(store: Store) -> None:
+def test_an_abandoned_claim_is_taken_over_every_time_its_lease_runs_out(store: Store) -> None:
     sub = store.add_subscription(new_sub(), now=NOW)
     key, lease = "2024-03-01T09:00", timedelta(minutes=10)
     store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
-    assert store.take_over(sub.id, key, now=NOW + lease / 2, lease_until=NOW + lease, max_attempts=5) is None
-    taken = store.take_over(sub.id, key, now=NOW + lease, lease_until=NOW + 2 * lease, max_attempts=5)
-    assert taken is not None and taken.attempts == 2 and taken.recovered
-    assert (
-        store.take_over(sub.id, key, now=NOW + 3 * lease, lease_until=NOW + 4 * lease, max_attempts=5) is None
-    )
-    gone = store.delivery(sub.id, key)
-    assert gone is not None and gone.status == "failed" and "stopped twice" in (gone.last_error or "")
+    assert store.take_over(sub.id, key, now=NOW + lease / 2, lease_until=NOW + lease) is None
+    taken = store.take_over(sub.id, key, now=NOW + lease, lease_until=NOW + 2 * lease)
+    assert taken is not None and (taken.attempts, taken.recovered) == (2, 1)
+    # Its taker died too: taken over again, never given up for it.
+    again = store.take_over(sub.id, key, now=NOW + 2 * lease, lease_until=NOW + 3 * lease)
+    assert again is not None and (again.attempts, again.recovered, again.status) == (3, 2, "claimed")
+    # A booked retry is taken when it is due, and is no abandonment.
+    store.retry_later(sub.id, key, retry_at=NOW + 4 * lease, error="platform down")
+    assert store.take_over(sub.id, key, now=NOW + 3 * lease, lease_until=NOW + 4 * lease) is None
+    retried = store.take_over(sub.id, key, now=NOW + 4 * lease, lease_until=NOW + 5 * lease)
+    assert retried is not None and (retried.attempts, retried.recovered, retried.retry_at) == (4, 2, None)
+
+
+def test_a_released_claim_is_taken_at_once_and_never_counts_as_abandoned(store: Store) -> None:
+    sub = store.add_subscription(new_sub(), now=NOW)
+    key, lease = "2024-03-01T09:00", timedelta(minutes=10)
+    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a", "b"), baseline=None)
+    store.record_part(sub.id, key, parts_done=1, lease_until=NOW + lease)
+    shutdown = NOW + timedelta(minutes=1)
+    store.release(sub.id, key, now=shutdown)
+    released = store.delivery(sub.id, key)
+    assert released is not None and released.status == "claimed" and released.lease_until == shutdown
+    assert store.next_lease_expiry() == shutdown  # the next pass comes for it at once
+    taken = store.take_over(sub.id, key, now=shutdown, lease_until=shutdown + lease)
+    assert taken is not None and (taken.recovered, taken.parts_done) == (0, 1)
 
 
 def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_out(store: Store) -> None:
@@ -107,7 +124,7 @@ def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_ou
     old, new = "2024-03-01T09:00", "2024-03-01T10:00"
     store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
     # Another process is still posting the old period: it must be able to finish it.
-    assert store.supersede(sub.id, new, now=NOW + lease / 2) == 0
+    assert store.supersede(sub.id, new, now=NOW + lease / 2) == ()
     store.claim(sub.id, new, now=NOW, lease_until=NOW + 3 * lease, title="t", parts=("b",), baseline=None)
     # Only the latest period drives the wake-up time, so a dead process's older
     # claim cannot make the scheduler spin on something it will never pick up.
@@ -117,7 +134,21 @@ def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_ou
     # Had its process died instead, the next period's claim gives it up.
     third = "2024-03-01T11:00"
     store.claim(sub.id, third, now=NOW, lease_until=NOW + lease, title="t", parts=("c",), baseline=None)
-    assert store.supersede(sub.id, "2024-03-01T12:00", now=NOW + 4 * lease) == 2
+    assert store.supersede(sub.id, "2024-03-01T12:00", now=NOW + 4 * lease) == (new, third)
+    assert [d.status for d in store.deliveries(sub.id)] == ["done", "failed", "failed"]
+    assert "superseded by 2024-03-01T12:00" in (store.deliveries(sub.id)[1].last_error or "")
+
+
+def test_a_booked_retry_is_superseded_at_once_by_a_newer_period(store: Store) -> None:
+    # A retry waiting for its time is nobody's work in progress: a newer period need not
+    # wait for it, nor leave it claimed and unreported.
+    sub = store.add_subscription(new_sub(), now=NOW)
+    old, lease = "2024-03-01T09:00", timedelta(minutes=10)
+    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    store.retry_later(sub.id, old, retry_at=NOW + timedelta(hours=1), error="platform down")
+    assert store.supersede(sub.id, "2024-03-01T10:00", now=NOW + timedelta(minutes=1)) == (old,)
+    gone = store.delivery(sub.id, old)
+    assert gone is not None and gone.status == "failed" and gone.retry_at is None
 
 
 def test_finishing_a_new_digest_moves_the_baseline_in_the_same_step(store: Store) -> None:

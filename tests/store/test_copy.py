@@ -120,9 +120,7 @@ def test_every_table_goes_from_sqlite_to_postgresql_and_back_unchanged(
             back.claim(1, "2024-03-01T09:00", now=NOW, lease_until=NOW, title="", parts=(), baseline=None)
             is None
         )
-        taken = back.take_over(
-            1, "2024-03-01T09:00", now=NOW + LEASE, lease_until=NOW + 2 * LEASE, max_attempts=5
-        )
+        taken = back.take_over(1, "2024-03-01T09:00", now=NOW + LEASE, lease_until=NOW + 2 * LEASE)
         assert taken is not None and taken.parts == ("¶ one", "two") and taken.parts_done == 1
         assert back.add_subscription(sub("C-new"), now=NOW).id == 5  # past the server's 4 too
 
