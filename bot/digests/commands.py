@@ -28,17 +28,22 @@ from bot.store.protocol import Store
 from bot.store.values import NewSubscription, Subscription
 from bot.text import quote_user_text
 
-__all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "DigestCommands"]
+__all__ = ["DIGEST_COMMAND_USAGE", "MAX_PER_CHANNEL", "SAY_WHEN_EMPTY", "DigestCommands"]
 
 _log = logging.getLogger(__name__)
 
 # Enough for every kind on a couple of schedules; more would be noise, not news.
 MAX_PER_CHANNEL = 10
 
+# The one word, anywhere after the kind, that asks for a line when there is nothing new.
+SAY_WHEN_EMPTY = "always"
+
 DIGEST_COMMAND_USAGE = (
     "Usage: `/nato digest subscribe <kind> [arg] <schedule> [time zone]`, `/nato digest list`, "
     "`/nato digest unsubscribe <id>`, `/nato digest now <kind> [arg]` (a private preview).\n"
     f"{DIGEST_USAGE}\n{SCHEDULE_HELP}\n"
+    "A digest never repeats what it has posted unless it changed, and skips a run with nothing "
+    f"new; add `{SAY_WHEN_EMPTY}` to get one line saying so instead.\n"
     "Example: `/nato digest subscribe topic maritime weekly mon 09:00 Europe/Brussels`."
 )
 
@@ -149,6 +154,9 @@ class DigestCommands:
         kb = self.kb_provider()
         try:
             spec, rest = self._spec(words, kb)
+            # Anywhere after the kind: on Discord it can only be typed into another field.
+            say_when_empty = any(w.casefold() == SAY_WHEN_EMPTY for w in rest)
+            rest = [w for w in rest if w.casefold() != SAY_WHEN_EMPTY]
             # "month maritime daily 09:00": a stray argument, not a bad schedule.
             stray = len(rest) > 1 and _not_a_schedule(rest[0]) and not _not_a_schedule(rest[1])
             if spec.kind not in _KINDS_WITH_ARG and stray:
@@ -186,13 +194,15 @@ class DigestCommands:
                 tz=schedule.tz,
                 created_by=request.user,
                 baseline=snapshot(kb) if spec.kind == "new" else None,
+                say_when_empty=say_when_empty,
             ),
             now=now,
         )
         first = schedule.next_after(now)
+        empty = " When there is nothing new, it says so in one line." if say_when_empty else ""
         return Reply(
             f"Subscribed this channel to the `{spec.describe()}` digest (#{created.id}), "
-            f"{schedule.describe()}. First one: {_when(schedule, first.at)}.",
+            f"{schedule.describe()}. First one: {_when(schedule, first.at)}.{empty}",
             title="Digest subscribed",
             kind="info",
         )
@@ -210,8 +220,9 @@ class DigestCommands:
         lines = []
         for sub in mine:
             schedule = parse_schedule_words([*sub.schedule.split(), sub.tz])
+            always = f" `{SAY_WHEN_EMPTY}`" if sub.say_when_empty else ""
             line = (
-                f"• #{sub.id} `{DigestSpec(sub.kind, sub.arg).describe()}`, {schedule.describe()}; "
+                f"• #{sub.id} `{DigestSpec(sub.kind, sub.arg).describe()}`{always}, {schedule.describe()}; "
                 f"next {_when(schedule, schedule.next_after(now).at)}"
             )
             last = self.store.last_delivery(sub.id)
@@ -251,18 +262,19 @@ class DigestCommands:
         if rest:
             extra = quote_user_text(" ".join(rest), 30)
             return _usage(f"`digest now` takes a kind and its argument only, not “{extra}”.")
-        baseline = None
+        baseline, delivered = None, None
         if spec.kind == "new":
             tracked = [s for s in self._channel_subscriptions(request) if s.kind == "new"]
-            if not tracked or tracked[0].baseline is None:
+            if tracked:
+                baseline, delivered = tracked[0].baseline, self.store.delivered(tracked[0].id)
+            if baseline is None and not delivered:
                 return Reply(
                     "A `new` digest lists what curators add after a channel subscribes, and this channel "
                     "has no `new` subscription yet, so there is nothing to compare against.",
                     ephemeral=True,
                     kind="info",
                 )
-            baseline = tracked[0].baseline
-        digest = compose(spec, kb, on=self.clock().date(), baseline=baseline)
+        digest = compose(spec, kb, on=self.clock().date(), baseline=baseline, delivered=delivered)
         reply = digest.to_reply(self.message_limits.get(request.platform))
         return Reply(
             text=reply.text,
@@ -280,7 +292,8 @@ class DigestCommands:
 
 
 _SUBSCRIBE_USAGE = (
-    "Usage: `/nato digest subscribe <kind> [arg] <schedule> [time zone]`, e.g. "
+    f"Usage: `/nato digest subscribe <kind> [arg] <schedule> [time zone]` (and `{SAY_WHEN_EMPTY}` to hear "
+    "when there is nothing new), e.g. "
     "`/nato digest subscribe month monthly 1 09:00 Asia/Tokyo` or "
     "`/nato digest subscribe topic cyber weekly mon 09:00 Europe/Brussels`. "
     f"Kinds: {', '.join(DIGEST_KINDS)}."

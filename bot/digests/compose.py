@@ -7,7 +7,14 @@ Four kinds:
   run date, or given dates such as ``2022`` or ``2019-06..2021-12``), oldest first;
 - ``topic``: the milestones and key facts of one topic, in date order;
 - ``new``: entries added or changed since a baseline of content hashes, so subscribers
-  learn what curators have added. Nothing new is an empty digest, which is not posted.
+  learn what curators have added.
+
+A subscription's digest leaves out what that subscription has already delivered
+(``delivered``: entry id -> the content hash it had then) unless the entry has changed
+since, which is marked "updated"; the notes change rarely, and the same five lines every
+day are noise. ``new`` is the same rule with everything known at subscription time
+counted as delivered. Nothing left is an empty digest, which is not posted, or posted as
+its one ``nothing`` line when the subscriber asked for that.
 
 A ``Digest`` is a value: title, items (date, one line, source paragraph) and an as-of
 line. ``split_for`` cuts it into numbered parts of at most a given length, the limit the
@@ -106,14 +113,15 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class Digest:
-    """A composed digest. ``baseline_after`` is the `new` baseline once it is posted."""
+    """A composed digest. ``delivers`` (entry id, content hash) is what posting it delivers,
+    for the subscription's record; for a `new` digest without a baseline, every entry."""
 
     spec: DigestSpec
     title: str
     items: tuple[DigestItem, ...]
     as_of: str
-    nothing: str  # said instead of items in a preview when there are none
-    baseline_after: tuple[tuple[str, str], ...] = ()
+    nothing: str  # said instead of items when there are none
+    delivers: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -340,54 +348,67 @@ def _dated_first(entry: Entry) -> tuple[int, PartialDate, str]:
 
 
 def compose(
-    spec: DigestSpec, kb: KnowledgeBase, *, on: date, baseline: Mapping[str, str] | None = None
+    spec: DigestSpec,
+    kb: KnowledgeBase,
+    *,
+    on: date,
+    baseline: Mapping[str, str] | None = None,
+    delivered: Mapping[str, str] | None = None,
 ) -> Digest:
     """Compose the digest ``spec`` describes, as it reads on day ``on``.
 
-    For `new`, ``baseline`` is the content hashes last reported to the channel; with no
-    baseline yet the digest is empty and ``baseline_after`` starts one.
+    ``delivered`` is what the subscription has posted before (entry id -> content hash
+    then): those entries are left out unless they changed. Without it (a preview) the
+    digest holds everything. For `new`, ``baseline`` is the notes as they were when the
+    channel subscribed, counted as delivered; with neither, the digest is empty and
+    ``delivers`` starts the record with every entry.
     """
     entries: list[Entry]
-    changes: dict[str, str] = {}
-    baseline_after: tuple[tuple[str, str], ...] = ()
+    known = dict(delivered or {})
+    nothing_new = ""
     if spec.kind == "month":
         month = calendar.month_name[on.month]
         entries = [e for e in kb.milestones() if e.date is not None and e.date.month == on.month]
         entries.sort(key=lambda e: e.date or PartialDate(0), reverse=True)
         title = f"This month in NATO–Japan relations: {month}, across the years"
         nothing = f"No milestone in my notes falls in {month}."
+        nothing_new = f"Nothing new in my notes for {month} since the last digest."
     elif spec.kind == "period":
         start, end = _period_range(spec.arg, on)
         entries = [e for e in kb.milestones() if e.date is not None and _within(e.date, start, end)]
         title = f"NATO–Japan milestones, {_human_range(start, end)}"
         nothing = f"No milestone in my notes falls within {_human_range(start, end)}."
+        nothing_new = f"Nothing new in my notes within {_human_range(start, end)} since the last digest."
     elif spec.kind == "topic":
         entries = [e for e in kb.entries if e.kind in ("milestone", "fact") and spec.arg in e.topics]
         entries.sort(key=_dated_first)
         title = f"NATO–Japan: {spec.arg.replace('-', ' ')}, milestones and key facts"
         nothing = f"My notes have no milestones or facts on {spec.arg} yet."
+        nothing_new = f"Nothing new in my notes on {spec.arg} since the last digest."
     elif spec.kind == "new":
-        current = snapshot(kb)
-        baseline_after = tuple(sorted(current.items()))
-        if baseline is not None:
-            for entry in kb.entries:
-                if entry.id not in baseline:
-                    changes[entry.id] = "new"
-                elif baseline[entry.id] != entry.content_hash:
-                    changes[entry.id] = "updated"
-        entries = sorted((e for e in kb.entries if e.id in changes), key=_dated_first)
         title = "New in the NATO–Japan notes"
         nothing = "Nothing has been added or changed in my notes since the last digest."
+        if baseline is None and not delivered:
+            # No baseline to compare with: nothing to report, and every entry is known now.
+            return Digest(spec, title, (), _as_of(kb, on, ()), nothing, tuple(sorted(snapshot(kb).items())))
+        known = {**(baseline or {}), **known}
+        entries = sorted(kb.entries, key=_dated_first)
     else:
         raise DigestError(f"“{spec.kind}” is not a digest kind. {DIGEST_USAGE}")
-    items = tuple(_item(e, kb, changes.get(e.id, "")) for e in entries)
+    fresh = [e for e in entries if known.get(e.id) != e.content_hash]
+    if entries and not fresh and nothing_new:
+        nothing = nothing_new  # there was something, all of it posted before
+    # "updated": posted before and changed since. In a `new` digest the rest are "new"; in
+    # the others they are simply the digest's content.
+    unseen = "new" if spec.kind == "new" else ""
+    items = tuple(_item(e, kb, "updated" if e.id in known else unseen) for e in fresh)
     return Digest(
         spec=spec,
         title=title[:TITLE_MAX],
         items=items,
         as_of=_as_of(kb, on, items),
         nothing=nothing,
-        baseline_after=baseline_after,
+        delivers=tuple(sorted((e.id, e.content_hash) for e in fresh)),
     )
 
 

@@ -7,7 +7,8 @@ For every subscription whose latest scheduled run is due and not yet delivered:
    ``UNIQUE(subscription_id, period_key)`` lets exactly one process win;
 3. post the parts through the platform's ``Poster``, recording each part as it goes
    and pacing each channel to one message a second;
-4. mark the period done (and move a `new` digest's baseline) in one transaction.
+4. mark the period done, and record the entries it delivered, in one transaction: the
+   next period leaves out whatever this one delivered unless it has changed since.
 
 A claim whose lease runs out without being done belonged to a process that died; it
 is taken over, and posting resumes after the last part recorded, so a crash never
@@ -214,12 +215,20 @@ class Scheduler:
         if item.existing is None:
             try:
                 digest = compose(
-                    DigestSpec(sub.kind, sub.arg), kb, on=item.slot.local.date(), baseline=sub.baseline
+                    DigestSpec(sub.kind, sub.arg),
+                    kb,
+                    on=item.slot.local.date(),
+                    baseline=sub.baseline,
+                    delivered=self.store.delivered(sub.id),
                 )
             except DigestError as exc:  # e.g. a topic the curators have since removed
                 _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
                 return Outcome(sub.id, key, "failed", detail=str(exc))
-            parts = () if digest.empty else digest.split_for(self.posters[ref.platform].message_limit)
+            if not digest.empty:
+                parts = digest.split_for(self.posters[ref.platform].message_limit)
+            else:
+                # Nothing new: nothing posted, unless the subscriber asked to hear so.
+                parts = (digest.nothing,) if sub.say_when_empty else ()
             for old_key in self.store.supersede(sub.id, key, now=now):
                 self._given_up(sub, old_key, f"still unposted when the next period ({key}) was due")
             delivery = self.store.claim(
@@ -229,7 +238,7 @@ class Scheduler:
                 lease_until=now + self.lease,
                 title=digest.title,
                 parts=parts,
-                baseline=dict(digest.baseline_after) if sub.kind == "new" else None,
+                delivers=dict(digest.delivers),
             )
         else:
             delivery = self.store.take_over(sub.id, key, now=now, lease_until=now + self.lease)

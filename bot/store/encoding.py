@@ -29,7 +29,8 @@ __all__ = [
 Row = Mapping[str, Any]
 
 SUBSCRIPTION_COLUMNS = (
-    "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline"
+    "id, platform, workspace, channel, kind, arg, schedule, tz, created_by, created_at, baseline,"
+    " say_when_empty"
 )
 DELIVERY_COLUMNS = (
     "subscription_id, period_key, status, claimed_at, posted_at, attempts, lease_until, retry_at, "
@@ -72,6 +73,7 @@ def subscription_from_row(row: Row) -> Subscription:
         created_by=row["created_by"],
         created_at=dt(row["created_at"]),
         baseline=json_map(row["baseline"]),
+        say_when_empty=bool(row["say_when_empty"]),
     )
 
 

@@ -154,6 +154,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX remembered_events_expiry ON remembered_events (expires_at)",
         ),
     ),
+    Migration(
+        4,
+        "what each subscription has delivered, so no digest repeats an unchanged entry",
+        (
+            # The content hash each entry had when the subscription last delivered it. A
+            # `new` digest's first baseline stays in subscriptions.baseline (the notes as
+            # they were when it subscribed); these rows record everything posted since.
+            """CREATE TABLE delivered_entries (
+                subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+                entry_id TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                PRIMARY KEY (subscription_id, entry_id)
+            )""",
+            # 1: post one line saying there is nothing new, rather than nothing at all.
+            "ALTER TABLE subscriptions ADD COLUMN say_when_empty INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

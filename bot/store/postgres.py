@@ -52,6 +52,7 @@ from bot.store.encoding import (
     SUBSCRIPTION_COLUMNS,
     delivery_from_row,
     dt,
+    json_map,
     opt_dt,
     subscription_from_row,
     ts,
@@ -452,7 +453,8 @@ class PostgresStore:
         with self._write() as conn:
             row = conn.execute(
                 "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz,"
-                " created_by, created_at, baseline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " created_by, created_at, baseline, say_when_empty)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 f" RETURNING {SUBSCRIPTION_COLUMNS}",
                 (
                     new.platform,
@@ -465,6 +467,7 @@ class PostgresStore:
                     new.created_by,
                     ts(now),
                     baseline,
+                    int(new.say_when_empty),
                 ),
             ).fetchone()
         assert row is not None
@@ -527,9 +530,10 @@ class PostgresStore:
         lease_until: datetime,
         title: str,
         parts: Sequence[str],
-        baseline: Mapping[str, str] | None,
+        delivers: Mapping[str, str] | None = None,
     ) -> Delivery | None:
-        pending_baseline = None if baseline is None else json.dumps(dict(baseline), sort_keys=True)
+        # pending_baseline holds ``delivers`` until ``finish`` records it.
+        pending = json.dumps(dict(delivers), sort_keys=True) if delivers else None
         try:
             with self._write() as conn:
                 # The unique constraint lets exactly one insert in, whichever replica makes it.
@@ -547,7 +551,7 @@ class PostgresStore:
                         ts(lease_until),
                         title,
                         json.dumps(list(parts), ensure_ascii=False),
-                        pending_baseline,
+                        pending,
                         subscription_id,
                     ),
                 ).fetchone()
@@ -601,18 +605,38 @@ class PostgresStore:
         self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
     ) -> None:
         with self._write() as conn:
-            conn.execute(
-                "UPDATE subscriptions SET baseline = (SELECT pending_baseline FROM deliveries"
-                " WHERE subscription_id = %s AND period_key = %s)"
-                " WHERE id = %s AND EXISTS (SELECT 1 FROM deliveries WHERE subscription_id = %s"
-                " AND period_key = %s AND status = 'claimed' AND pending_baseline IS NOT NULL)",
-                (subscription_id, period_key, subscription_id, subscription_id, period_key),
-            )
+            # No row lock needed: only the claim's holder finishes it, and the upsert below
+            # is the same whoever runs it.
+            row = conn.execute(
+                "SELECT pending_baseline FROM deliveries"
+                " WHERE subscription_id = %s AND period_key = %s AND status = 'claimed'",
+                (subscription_id, period_key),
+            ).fetchone()
+            if row is None:
+                return  # finished, given up or gone already
+            delivers = json_map(row["pending_baseline"]) or {}
+            if delivers:
+                # An upsert: an entry delivered again (it changed) keeps only its latest hash.
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO delivered_entries (subscription_id, entry_id, content_hash)"
+                        " VALUES (%s, %s, %s) ON CONFLICT (subscription_id, entry_id)"
+                        " DO UPDATE SET content_hash = excluded.content_hash",
+                        [(subscription_id, entry, digest) for entry, digest in sorted(delivers.items())],
+                    )
             conn.execute(
                 "UPDATE deliveries SET status = %s, posted_at = %s, retry_at = NULL, pending_baseline = NULL"
                 " WHERE subscription_id = %s AND period_key = %s AND status = 'claimed'",
                 (status, ts(now), subscription_id, period_key),
             )
+
+    def delivered(self, subscription_id: int) -> Mapping[str, str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT entry_id, content_hash FROM delivered_entries WHERE subscription_id = %s",
+                (subscription_id,),
+            ).fetchall()
+        return {str(r["entry_id"]): str(r["content_hash"]) for r in rows}
 
     def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:
         with self._write() as conn:

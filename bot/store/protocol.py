@@ -117,13 +117,14 @@ class Store(FeedbackSink, EventMemory, Protocol):
         lease_until: datetime,
         title: str,
         parts: Sequence[str],
-        baseline: Mapping[str, str] | None,
+        delivers: Mapping[str, str] | None = None,
     ) -> Delivery | None:
         """Claim a period by inserting its row; None if anyone (any process) already has,
         or if the subscription no longer exists.
 
         The text to post is stored with the claim, so a retry posts exactly what the
-        first attempt meant to, and the `new` baseline moves only when it is done.
+        first attempt meant to. So is ``delivers`` (entry id -> content hash of what the
+        text holds), which ``finish`` adds to ``delivered`` only once it is posted.
         """
         ...
 
@@ -154,7 +155,14 @@ class Store(FeedbackSink, EventMemory, Protocol):
     def finish(
         self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
     ) -> None:
-        """Mark a claimed period done; a `new` digest's baseline moves in the same transaction."""
+        """Mark a claimed period done (or empty); in the same transaction, what the claim
+        ``delivers`` joins the subscription's ``delivered`` record."""
+        ...
+
+    def delivered(self, subscription_id: int) -> Mapping[str, str]:
+        """Entry id -> content hash of every entry this subscription's finished periods
+        delivered, each with the hash it had the last time. Digests leave out an entry
+        delivered with its current hash, so nothing unchanged is posted twice."""
         ...
 
     def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:

@@ -27,6 +27,7 @@ from bot.store.encoding import DELIVERY_COLUMNS as _DELIVERY_COLUMNS
 from bot.store.encoding import SUBSCRIPTION_COLUMNS as _SUBSCRIPTION_COLUMNS
 from bot.store.encoding import delivery_from_row as _delivery
 from bot.store.encoding import dt as _dt
+from bot.store.encoding import json_map as _json_map
 from bot.store.encoding import opt_dt as _opt_dt
 from bot.store.encoding import subscription_from_row as _subscription
 from bot.store.encoding import ts as _ts
@@ -403,7 +404,7 @@ class SQLiteStore:
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz,"
-                " created_by, created_at, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_by, created_at, baseline, say_when_empty) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new.platform,
                     new.workspace,
@@ -415,6 +416,7 @@ class SQLiteStore:
                     new.created_by,
                     _ts(now),
                     baseline,
+                    int(new.say_when_empty),
                 ),
             )
             row = conn.execute(
@@ -478,10 +480,11 @@ class SQLiteStore:
         lease_until: datetime,
         title: str,
         parts: Sequence[str],
-        baseline: Mapping[str, str] | None,
+        delivers: Mapping[str, str] | None = None,
     ) -> Delivery | None:
         # INSERT OR IGNORE: UNIQUE (subscription_id, period_key) lets exactly one insert in.
-        pending_baseline = None if baseline is None else json.dumps(dict(baseline), sort_keys=True)
+        # pending_baseline holds ``delivers`` until ``finish`` records it.
+        pending = json.dumps(dict(delivers), sort_keys=True) if delivers else None
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, period_key, status, claimed_at, attempts,"
@@ -495,7 +498,7 @@ class SQLiteStore:
                     _ts(lease_until),
                     title,
                     json.dumps(list(parts), ensure_ascii=False),
-                    pending_baseline,
+                    pending,
                     subscription_id,
                 ),
             )
@@ -545,18 +548,33 @@ class SQLiteStore:
         self, subscription_id: int, period_key: str, *, status: Literal["done", "empty"], now: datetime
     ) -> None:
         with self._write() as conn:
-            conn.execute(
-                "UPDATE subscriptions SET baseline = (SELECT pending_baseline FROM deliveries"
-                " WHERE subscription_id = ? AND period_key = ?)"
-                " WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE subscription_id = ?"
-                " AND period_key = ? AND status = 'claimed' AND pending_baseline IS NOT NULL)",
-                (subscription_id, period_key, subscription_id, subscription_id, period_key),
+            row = conn.execute(
+                "SELECT pending_baseline FROM deliveries"
+                " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
+                (subscription_id, period_key),
+            ).fetchone()
+            if row is None:
+                return  # finished, given up or gone already
+            delivers = _json_map(row["pending_baseline"]) or {}
+            # An upsert: an entry delivered again (it changed) keeps only its latest hash.
+            conn.executemany(
+                "INSERT INTO delivered_entries (subscription_id, entry_id, content_hash) VALUES (?, ?, ?)"
+                " ON CONFLICT (subscription_id, entry_id) DO UPDATE SET content_hash = excluded.content_hash",
+                [(subscription_id, entry_id, digest) for entry_id, digest in sorted(delivers.items())],
             )
             conn.execute(
                 "UPDATE deliveries SET status = ?, posted_at = ?, retry_at = NULL, pending_baseline = NULL"
                 " WHERE subscription_id = ? AND period_key = ? AND status = 'claimed'",
                 (status, _ts(now), subscription_id, period_key),
             )
+
+    def delivered(self, subscription_id: int) -> Mapping[str, str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT entry_id, content_hash FROM delivered_entries WHERE subscription_id = ?",
+                (subscription_id,),
+            ).fetchall()
+        return {str(r["entry_id"]): str(r["content_hash"]) for r in rows}
 
     def retry_later(self, subscription_id: int, period_key: str, *, retry_at: datetime, error: str) -> None:
         with self._write() as conn:

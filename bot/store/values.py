@@ -37,6 +37,8 @@ class NewSubscription:
     created_by: str
     # For `new` digests: entry id -> content hash at subscription time, the first baseline.
     baseline: Mapping[str, str] | None = None
+    # With nothing new to post, post one line saying so (else nothing).
+    say_when_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,10 @@ class Subscription:
     tz: str
     created_by: str
     created_at: datetime
+    # For `new` digests: the notes as they were when it subscribed (entry id -> content
+    # hash); what it has posted since is ``Store.delivered``.
     baseline: Mapping[str, str] | None = None
+    say_when_empty: bool = False
 
 
 @dataclass(frozen=True)

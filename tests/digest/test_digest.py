@@ -134,12 +134,15 @@ def test_new_reports_added_and_changed_entries_since_the_baseline(tmp_path: Path
         ("space-dialogue-2023", "new"),
     ]
     assert digest.lines()[1] == "• [new] March 2023 — First space dialogue (¶3)"
-    assert dict(digest.baseline_after) == snapshot(later)
+    now = snapshot(later)
+    assert dict(digest.delivers) == {e: now[e] for e in ("ccdcoe-2022", "space-dialogue-2023")}
+    # Once posted, what it delivered is not news again.
+    assert compose(DigestSpec("new"), later, on=JULY_2023, baseline=baseline, delivered=now).empty
 
 
 def test_new_without_a_baseline_posts_nothing_and_starts_one(kb: KnowledgeBase) -> None:
     digest = compose(DigestSpec("new"), kb, on=JULY_2023, baseline=None)
-    assert digest.empty and dict(digest.baseline_after) == snapshot(kb)
+    assert digest.empty and dict(digest.delivers) == snapshot(kb)
     assert "Nothing has been added or changed" in digest.text()
 
 

@@ -116,6 +116,24 @@ def test_list_shows_this_channels_digests_with_their_next_run(bot: Bot) -> None:
     )
 
 
+def test_always_asks_for_one_line_when_there_is_nothing_new(bot: Bot, store: SQLiteStore) -> None:
+    quiet = say(bot, "subscribe topic maritime daily 09:00")
+    assert "nothing new" not in quiet.text
+    told = say(bot, "subscribe topic cyber daily 09:00 Europe/Brussels always", channel="C2")
+    assert told.text.endswith("When there is nothing new, it says so in one line.")
+    # Anywhere after the kind: on Discord it is typed into the schedule field.
+    say(bot, "subscribe month daily 09:00 ALWAYS Asia/Tokyo", channel="C3")
+    subs = store.subscriptions()
+    assert [(s.arg, s.tz, s.say_when_empty) for s in subs] == [
+        ("maritime", "UTC", False),
+        ("cyber", "Europe/Brussels", True),
+        ("", "Asia/Tokyo", True),
+    ]
+    assert say(bot, "list", channel="C2").text.startswith("• #2 `topic cyber` `always`, every day")
+    help_text = say(bot, "help").text
+    assert "add `always` to get one line saying so" in help_text
+
+
 def test_the_same_digest_twice_or_too_many_digests_are_refused(bot: Bot) -> None:
     say(bot, "subscribe month daily 09:00")
     assert "already gets that digest (#1)" in say(bot, "subscribe month daily 09:00 utc").text

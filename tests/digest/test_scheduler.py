@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digests.compose import snapshot
+from bot.digests.compose import DigestSpec, compose, snapshot
 from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import GivenUp, Scheduler, SystemClock
 from bot.knowledge.base import KnowledgeBase
@@ -263,6 +263,55 @@ async def test_new_digests_post_only_what_curators_added_since_the_last_one(
     assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=2))] == ["empty"]
 
 
+async def test_a_digest_never_repeats_an_entry_it_delivered_unless_the_entry_changed(
+    tmp_path: Path, store: Store, kb: KnowledgeBase
+) -> None:
+    # A weekday topic digest used to post the same lines every day.
+    subscribe(store, kind="topic", arg="maritime")
+    current = {"kb": kb}
+    clock = FakeClock(NINE)
+    poster = RecordingPoster(clock)
+    scheduler = Scheduler(store, lambda: current["kb"], {"slack": poster}, clock)
+    assert [o.status for o in await scheduler.run_due()] == ["posted"]
+    first = poster.posted[0].reply.text
+    assert "First joint counter-piracy exercise" in first and "Sea lanes matter to both" in first
+    # The next day nothing has changed: nothing is posted.
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=1))] == ["empty"]
+    assert len(poster.posted) == 1
+    # A curator rewords one entry and adds another: only those two go out.
+    drill = "First joint counter-piracy drill off Somalia"
+    reworded = [e if e["id"] != "gulf-of-aden-2014" else {**e, "title": drill} for e in MILESTONES]
+    added = entry("port-visit-2023", date="2023-05", topics=["maritime"], title="Destroyer visits Tokyo")
+    current["kb"] = make_kb(tmp_path, [*reworded, added], name="edited")
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=2))] == ["posted"]
+    lines = [line for line in poster.posted[1].reply.text.splitlines() if line.startswith("•")]
+    assert lines == [
+        "• [updated] September 2014 — First joint counter-piracy drill off Somalia (¶3)",
+        "• May 2023 — Destroyer visits Tokyo (¶3)",
+    ]
+    assert [o.status for o in await scheduler.run_due(NINE + timedelta(days=3))] == ["empty"]
+    # A preview still shows the whole digest.
+    assert compose(DigestSpec("topic", "maritime"), current["kb"], on=NINE.date()).entry_ids == (
+        "gulf-of-aden-2014",
+        "port-visit-2023",
+        "fact-maritime-interest",
+    )
+
+
+async def test_a_subscriber_who_asked_hears_in_one_line_that_there_is_nothing_new(
+    store: Store, kb: KnowledgeBase
+) -> None:
+    sub = subscribe(store, kind="topic", arg="maritime", say_when_empty=True)
+    scheduler, poster = rig(store, kb)
+    await scheduler.run_due()
+    (outcome,) = await scheduler.run_due(NINE + timedelta(days=1))
+    assert outcome.status == "posted"
+    said = poster.posted[1].reply
+    assert said.text == "Nothing new in my notes on maritime since the last digest."
+    assert said.title == "NATO–Japan: maritime, milestones and key facts"
+    assert store.delivery(sub, "2024-07-02T09:00").status == "done"  # type: ignore[union-attr]
+
+
 async def test_two_schedulers_in_one_loop_post_a_period_once(backend: Backend, kb: KnowledgeBase) -> None:
     with backend.open() as one, backend.open() as two:
         subscribe(one)
@@ -319,7 +368,7 @@ async def test_a_period_whose_process_keeps_dying_is_retried_after_growing_pause
     lease = timedelta(minutes=10)
     key = "2024-07-01T09:00"
     # Two processes claimed this period and died before posting (no retry booked).
-    store.claim(sub, key, now=NINE, lease_until=NINE + lease, title="t", parts=("x",), baseline=None)
+    store.claim(sub, key, now=NINE, lease_until=NINE + lease, title="t", parts=("x",))
     store.take_over(sub, key, now=NINE + lease, lease_until=NINE + 2 * lease)
     scheduler, poster = rig(store, kb)
     # The third try waits a backoff first, in case the period is what kills them.

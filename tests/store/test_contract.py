@@ -82,15 +82,15 @@ def test_a_period_can_be_claimed_once_even_by_two_connections(backend: Backend) 
     with backend.open() as first, backend.open() as second:
         sub = first.add_subscription(new_sub(), now=NOW)
         args = {"now": NOW, "lease_until": NOW + timedelta(minutes=10), "title": "t", "parts": ("a",)}
-        assert first.claim(sub.id, "2024-03-01T09:00", baseline=None, **args) is not None  # type: ignore[arg-type]
-        assert second.claim(sub.id, "2024-03-01T09:00", baseline=None, **args) is None  # type: ignore[arg-type]
-        assert second.claim(sub.id, "2024-03-02T09:00", baseline=None, **args) is not None  # type: ignore[arg-type]
+        assert first.claim(sub.id, "2024-03-01T09:00", **args) is not None  # type: ignore[arg-type]
+        assert second.claim(sub.id, "2024-03-01T09:00", **args) is None  # type: ignore[arg-type]
+        assert second.claim(sub.id, "2024-03-02T09:00", **args) is not None  # type: ignore[arg-type]
 
 
 def test_an_abandoned_claim_is_taken_over_every_time_its_lease_runs_out(store: Store) -> None:
     sub = store.add_subscription(new_sub(), now=NOW)
     key, lease = "2024-03-01T09:00", timedelta(minutes=10)
-    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a",))
     assert store.take_over(sub.id, key, now=NOW + lease / 2, lease_until=NOW + lease) is None
     taken = store.take_over(sub.id, key, now=NOW + lease, lease_until=NOW + 2 * lease)
     assert taken is not None and (taken.attempts, taken.recovered) == (2, 1)
@@ -107,7 +107,7 @@ def test_an_abandoned_claim_is_taken_over_every_time_its_lease_runs_out(store: S
 def test_a_released_claim_is_taken_at_once_and_never_counts_as_abandoned(store: Store) -> None:
     sub = store.add_subscription(new_sub(), now=NOW)
     key, lease = "2024-03-01T09:00", timedelta(minutes=10)
-    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a", "b"), baseline=None)
+    store.claim(sub.id, key, now=NOW, lease_until=NOW + lease, title="t", parts=("a", "b"))
     store.record_part(sub.id, key, parts_done=1, lease_until=NOW + lease)
     shutdown = NOW + timedelta(minutes=1)
     store.release(sub.id, key, now=shutdown)
@@ -122,10 +122,10 @@ def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_ou
     sub = store.add_subscription(new_sub(), now=NOW)
     lease = timedelta(minutes=10)
     old, new = "2024-03-01T09:00", "2024-03-01T10:00"
-    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",))
     # Another process is still posting the old period: it must be able to finish it.
     assert store.supersede(sub.id, new, now=NOW + lease / 2) == ()
-    store.claim(sub.id, new, now=NOW, lease_until=NOW + 3 * lease, title="t", parts=("b",), baseline=None)
+    store.claim(sub.id, new, now=NOW, lease_until=NOW + 3 * lease, title="t", parts=("b",))
     # Only the latest period drives the wake-up time, so a dead process's older
     # claim cannot make the scheduler spin on something it will never pick up.
     assert store.next_lease_expiry() == NOW + 3 * lease
@@ -133,7 +133,7 @@ def test_a_newer_period_supersedes_an_older_claim_only_once_its_lease_has_run_ou
     assert [d.status for d in store.deliveries(sub.id)] == ["done", "claimed"]
     # Had its process died instead, the next period's claim gives it up.
     third = "2024-03-01T11:00"
-    store.claim(sub.id, third, now=NOW, lease_until=NOW + lease, title="t", parts=("c",), baseline=None)
+    store.claim(sub.id, third, now=NOW, lease_until=NOW + lease, title="t", parts=("c",))
     assert store.supersede(sub.id, "2024-03-01T12:00", now=NOW + 4 * lease) == (new, third)
     assert [d.status for d in store.deliveries(sub.id)] == ["done", "failed", "failed"]
     assert "superseded by 2024-03-01T12:00" in (store.deliveries(sub.id)[1].last_error or "")
@@ -144,31 +144,51 @@ def test_a_booked_retry_is_superseded_at_once_by_a_newer_period(store: Store) ->
     # wait for it, nor leave it claimed and unreported.
     sub = store.add_subscription(new_sub(), now=NOW)
     old, lease = "2024-03-01T09:00", timedelta(minutes=10)
-    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",), baseline=None)
+    store.claim(sub.id, old, now=NOW, lease_until=NOW + lease, title="t", parts=("a",))
     store.retry_later(sub.id, old, retry_at=NOW + timedelta(hours=1), error="platform down")
     assert store.supersede(sub.id, "2024-03-01T10:00", now=NOW + timedelta(minutes=1)) == (old,)
     gone = store.delivery(sub.id, old)
     assert gone is not None and gone.status == "failed" and gone.retry_at is None
 
 
-def test_finishing_a_new_digest_moves_the_baseline_in_the_same_step(store: Store) -> None:
+def test_finishing_a_period_records_what_it_delivered_in_the_same_step(store: Store) -> None:
     sub = store.add_subscription(new_sub(kind="new", baseline={"a": "1"}), now=NOW)
-    key = "2024-03-01T09:00"
-    store.claim(sub.id, key, now=NOW, lease_until=NOW, title="t", parts=("x",), baseline={"a": "2", "b": "1"})
-    assert store.subscriptions()[0].baseline == {"a": "1"}  # not before it is posted
-    store.finish(sub.id, key, status="done", now=NOW)
-    assert store.subscriptions()[0].baseline == {"a": "2", "b": "1"}
+    first, second, third = "2024-03-01T09:00", "2024-03-02T09:00", "2024-03-03T09:00"
+    delivers = {"a": "2", "b": "1"}
+    store.claim(sub.id, first, now=NOW, lease_until=NOW, title="t", parts=("x",), delivers=delivers)
+    assert store.delivered(sub.id) == {}  # not before it is posted
+    store.finish(sub.id, first, status="done", now=NOW)
+    assert store.delivered(sub.id) == {"a": "2", "b": "1"}
+    # An entry delivered again (it changed) keeps its latest hash; the rest stay.
+    store.claim(sub.id, second, now=NOW, lease_until=NOW, title="t", parts=("y",), delivers={"a": "3"})
+    store.finish(sub.id, second, status="done", now=NOW)
+    assert store.delivered(sub.id) == {"a": "3", "b": "1"}
+    assert store.subscriptions()[0].baseline == {"a": "1"}  # the first baseline stays as it was
+    # A period given up delivered nothing.
+    store.claim(sub.id, third, now=NOW, lease_until=NOW, title="t", parts=("z",), delivers={"c": "1"})
+    store.fail(sub.id, third, error="channel_not_found")
+    assert "c" not in store.delivered(sub.id)
+
+
+def test_a_subscription_keeps_whether_to_say_when_there_is_nothing_new(store: Store) -> None:
+    quiet = store.add_subscription(new_sub(), now=NOW)
+    told = store.add_subscription(new_sub(say_when_empty=True), now=NOW)
+    assert (quiet.say_when_empty, told.say_when_empty) == (False, True)
+    assert [s.say_when_empty for s in store.subscriptions()] == [False, True]
 
 
 def test_unsubscribing_removes_the_deliveries_and_ids_are_never_reused(store: Store) -> None:
     sub = store.add_subscription(new_sub(), now=NOW)
-    store.claim(sub.id, "k", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None)
+    store.claim(sub.id, "k", now=NOW, lease_until=NOW, title="t", parts=("x",), delivers={"a": "1"})
+    store.finish(sub.id, "k", status="done", now=NOW)
+    assert store.delivered(sub.id) == {"a": "1"}
     assert store.remove_subscription(sub.id)
     assert not store.remove_subscription(sub.id)
     assert store.deliveries(sub.id) == ()
+    assert store.delivered(sub.id) == {}
     assert store.add_subscription(new_sub(), now=NOW).id == sub.id + 1
     # A claim for a subscription that no longer exists is refused, not orphaned.
-    assert store.claim(sub.id, "k2", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None) is None
+    assert store.claim(sub.id, "k2", now=NOW, lease_until=NOW, title="t", parts=()) is None
 
 
 # -- platform deliveries already handled ----------------------------------------------------

@@ -47,12 +47,11 @@ def fill(store: Store) -> None:
         lease_until=NOW + LEASE,
         title="T",
         parts=("¶ one", "two"),
-        baseline=None,
     )
     store.record_part(a.id, "2024-03-01T09:00", parts_done=1, lease_until=NOW + LEASE)
-    store.claim(b.id, "2024-03-01T09:00", now=NOW, lease_until=NOW, title="N", parts=(), baseline={"x": "2"})
+    store.claim(b.id, "2024-03-01T09:00", now=NOW, lease_until=NOW, title="N", parts=(), delivers={"x": "2"})
     store.finish(b.id, "2024-03-01T09:00", status="empty", now=NOW)
-    store.claim(a.id, "2024-02-29T09:00", now=NOW, lease_until=NOW, title="T", parts=("p",), baseline=None)
+    store.claim(a.id, "2024-02-29T09:00", now=NOW, lease_until=NOW, title="T", parts=("p",))
     store.retry_later(a.id, "2024-02-29T09:00", retry_at=NOW + LEASE, error="ratelimited")
     store.remove_subscription(gone.id)  # its id (3) must never be handed out again
     for helpful in (True, False):
@@ -116,10 +115,7 @@ def test_every_table_goes_from_sqlite_to_postgresql_and_back_unchanged(
         assert contents(back) == original
         assert back.user_hash("slack", "T1", "U-1") == hashed
         # The copy is a working ledger: the claimed period is still taken, the lease still runs.
-        assert (
-            back.claim(1, "2024-03-01T09:00", now=NOW, lease_until=NOW, title="", parts=(), baseline=None)
-            is None
-        )
+        assert back.claim(1, "2024-03-01T09:00", now=NOW, lease_until=NOW, title="", parts=()) is None
         taken = back.take_over(1, "2024-03-01T09:00", now=NOW + LEASE, lease_until=NOW + 2 * LEASE)
         assert taken is not None and taken.parts == ("¶ one", "two") and taken.parts_done == 1
         assert back.add_subscription(sub("C-new"), now=NOW).id == 5  # past the server's 4 too

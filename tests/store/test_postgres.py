@@ -193,9 +193,9 @@ def test_a_connection_killed_mid_transaction_keeps_nothing_of_it_and_the_store_r
 ) -> None:
     with PostgresStore(url) as store:
         s = store.add_subscription(sub(kind="new", baseline={"a": "1"}), now=NOW)
-        store.claim(s.id, KEY, now=NOW, lease_until=NOW, title="t", parts=("x",), baseline={"a": "2"})
-        # finish() moves the baseline, then marks the period done: let the first statement
-        # through and hold the second, then kill the connection between the two.
+        store.claim(s.id, KEY, now=NOW, lease_until=NOW, title="t", parts=("x",), delivers={"a": "2"})
+        # finish() records what the period delivered, then marks it done: let the first
+        # statements through and hold the last, then kill the connection between them.
         with table_locked(postgres_server, database, "LOCK TABLE deliveries IN EXCLUSIVE MODE"):
             thread, outcome = in_thread(lambda: store.finish(s.id, KEY, status="done", now=NOW))
             postgres_server.terminate(waiting_on_a_lock(postgres_server, database))
@@ -203,11 +203,11 @@ def test_a_connection_killed_mid_transaction_keeps_nothing_of_it_and_the_store_r
         (error,) = outcome
         assert isinstance(error, StoreError)
         assert "connection to the server was lost" in str(error) and "whole or not at all" in str(error)
-        # The baseline moved inside the transaction that died: it is not moved.
-        assert store.subscriptions()[0].baseline == {"a": "1"}
+        # Recorded inside the transaction that died: it is not recorded.
+        assert store.delivered(s.id) == {}
         assert store.delivery(s.id, KEY).status == "claimed"  # type: ignore[union-attr]
         store.finish(s.id, KEY, status="done", now=NOW)  # the same store, a new connection
-        assert store.subscriptions()[0].baseline == {"a": "2"}
+        assert store.delivered(s.id) == {"a": "2"}
 
 
 def test_after_a_server_restart_the_store_reconnects_by_itself(
@@ -275,7 +275,7 @@ def test_a_claim_another_replica_is_taking_over_is_skipped_not_waited_for(
     # A statement timeout this short turns any wait for the row lock into an error.
     with PostgresStore(url, statement_timeout=2) as store:
         s = store.add_subscription(sub(), now=NOW)
-        store.claim(s.id, KEY, now=NOW, lease_until=NOW + lease, title="t", parts=("x",), baseline=None)
+        store.claim(s.id, KEY, now=NOW, lease_until=NOW + lease, title="t", parts=("x",))
         with postgres_server.admin(database) as other:
             other.autocommit = False
             # The other replica, in the middle of its own take-over, holds the row.

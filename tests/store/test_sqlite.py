@@ -28,7 +28,7 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         assert store.journal_mode() == "wal"
     assert {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered"} <= tables(path)
     with SQLiteStore(path) as again:  # reopening applies nothing twice
@@ -74,12 +74,37 @@ def test_a_version_1_database_is_upgraded_with_its_data_kept(tmp_path: Path) -> 
         # A version-1 claim holds no text to re-post: it is closed, visibly, not re-posted blind.
         assert unfinished.status == "failed" and "upgraded" in (unfinished.last_error or "")
         assert store.feedback()[0].question == "q?"
-        claimed = store.claim(
-            sub.id, "2024-01-04T09:00", now=NOW, lease_until=NOW, title="t", parts=(), baseline=None
-        )
+        claimed = store.claim(sub.id, "2024-01-04T09:00", now=NOW, lease_until=NOW, title="t", parts=())
         assert claimed is not None
         store.finish(sub.id, "2024-01-04T09:00", status="empty", now=NOW)
         assert store.last_delivery(sub.id).status == "empty"  # type: ignore[union-attr]
+
+
+def test_a_new_digest_from_before_the_delivery_record_keeps_its_baseline(tmp_path: Path) -> None:
+    # Version 2 moved a `new` subscription's baseline on every delivery, and kept the next
+    # one in the claim. Both still mean "known to this channel" after the upgrade.
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, target=2)
+        conn.execute(
+            "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz, created_by,"
+            " created_at, baseline) VALUES ('slack', 'T1', 'C1', 'new', '', 'daily 09:00', 'UTC', 'U1',"
+            " '2024-01-01T00:00:00.000000Z', '{\"a\": \"1\", \"b\": \"1\"}')"
+        )
+        conn.execute(
+            "INSERT INTO deliveries (subscription_id, period_key, status, claimed_at, lease_until, parts,"
+            " pending_baseline) VALUES (1, '2024-01-02T09:00', 'claimed', '2024-01-02T09:00:00.000000Z',"
+            " '2024-01-02T09:10:00.000000Z', '[\"x\"]', '{\"a\": \"2\", \"b\": \"1\"}')"
+        )
+    finally:
+        conn.close()
+    with SQLiteStore(path) as store:
+        (sub,) = store.subscriptions()
+        assert sub.baseline == {"a": "1", "b": "1"} and not sub.say_when_empty
+        assert store.delivered(sub.id) == {}
+        store.finish(sub.id, "2024-01-02T09:00", status="done", now=NOW)  # the claim in flight
+        assert store.delivered(sub.id) == {"a": "2", "b": "1"}
 
 
 def test_a_database_from_a_newer_briefbot_is_refused_untouched(tmp_path: Path) -> None:
