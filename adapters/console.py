@@ -33,9 +33,9 @@ __all__ = ["main", "render_reply", "run_chat"]
 
 # Read from the matcher's own weights, so the explanation cannot drift from the scoring.
 SCORE_FORMULA = (
-    f"score = {FUZZY_SHARE:.2f}·fuzzy + {COVERAGE_SHARE:.2f}·coverage + "
-    f"{1 - FUZZY_SHARE - COVERAGE_SHARE:.2f}·precision = match; the score shown is the match "
-    "after the engine's checks, listed under it"
+    "score = the ranker's belief that it answers; under it the lexical match "
+    f"({FUZZY_SHARE:.2f}·fuzzy + {COVERAGE_SHARE:.2f}·coverage + "
+    f"{1 - FUZZY_SHARE - COVERAGE_SHARE:.2f}·precision), the shape checks' changes, and each stage's evidence"
 )
 
 _log = logging.getLogger(__name__)
@@ -92,10 +92,14 @@ def run_chat(bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True) -
 
 
 def _explain(engine: Engine, question: str, answer: Answer) -> str:
-    query = engine.matcher.analyse(question)
+    message = engine.reader.read(question)
+    query = engine.matcher.analyse(message.question)
     lines = [
         f"intent: {answer.intent}  abstained: {answer.abstained}  "
         f"confidence: {answer.confidence:.3f}  threshold: {engine.threshold:.2f}",
+        f"read as: “{message.question}”"
+        + (f"  (dropped: {' | '.join(message.dropped)})" if message.dropped else "")
+        + (f"  (wants: {message.wants})" if message.wants else ""),
         f"understood as: {' '.join(query.terms) or '(nothing)'}",
     ]
     if query.corrected:
@@ -114,6 +118,8 @@ def _explain(engine: Engine, question: str, answer: Answer) -> str:
             if c.adjustments and c.match is not None:
                 changes = "  ".join(f"{amount:+.2f} {reason}" for reason, amount in c.adjustments)
                 lines.append(f"         match {c.match:.3f}  {changes}")
+            if c.stages:
+                lines.append("         " + "  ".join(f"{name} {value:g}" for name, value in c.stages))
     return "\n".join(lines)
 
 
@@ -189,7 +195,7 @@ def _cmd_eval(args: argparse.Namespace, engine: Engine) -> int:
         print(f"  {kind:<14} {right:>4}/{total:<4} {right / total:.1%}")
     print("\nthreshold sweep:")
     print("  threshold  in-scope  abstention")
-    steps = [round(0.30 + 0.02 * i, 2) for i in range(21)]
+    steps = [round(0.04 + 0.02 * i, 2) for i in range(24)]
     for item in sweep(engine, cases, steps):
         mark = "  <- current" if abs(item.threshold - engine.threshold) < 1e-9 else ""
         print(f"  {item.threshold:9.2f}  {item.in_scope_accuracy:8.1%}  {item.abstention_rate:10.1%}{mark}")

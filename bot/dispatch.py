@@ -38,6 +38,11 @@ __all__ = ["Bot", "reply_from_answer"]
 _log = logging.getLogger(__name__)
 
 
+# Replies that abstain but leave nothing for a curator to add: an empty message, a
+# pleasantry, what the notes say of a plan's outcome or of a false premise.
+NOT_UNANSWERED = frozenset({"empty", "smalltalk", "after-notes", "false-premise", "help"})
+
+
 def reply_from_answer(answer: Answer, question: str) -> Reply:
     """The reply that carries an engine answer to a question."""
     return Reply(
@@ -135,7 +140,7 @@ class Bot:
 
     def _ask(self, engine: Engine, request: Request, question: str) -> Reply:
         answer = engine.ask(question)
-        if answer.abstained and answer.intent != "empty" and self.store is not None:
+        if answer.abstained and answer.intent not in NOT_UNANSWERED and self.store is not None:
             try:
                 self.store.record_unanswered(
                     platform=request.platform,

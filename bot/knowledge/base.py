@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.knowledge.lexicon import Lexicon
+
 __all__ = [
     "KINDS",
     "TOPICS",
@@ -31,6 +33,7 @@ __all__ = [
     "SourceRef",
     "count_sentences",
     "default_knowledge_dir",
+    "dev_set_of",
     "knowledge_files",
     "phrasing_key",
 ]
@@ -213,6 +216,9 @@ class Entry:
     # the source holds: the bot should decline them and offer this entry instead. Curated
     # data for retrieval and calibration; not part of the answer, so not in content_hash.
     near_misses: tuple[str, ...] = ()
+    # Questions resting on something the entry contradicts, and the sentence that says so.
+    false_premises: tuple[str, ...] = ()
+    correction: str | None = None
 
     @property
     def planned(self) -> bool:
@@ -241,7 +247,7 @@ class Entry:
             "paragraphs": list(self.source.paragraphs),
             "evidence": self.source.evidence,
         }
-        for key in ("questions", "near_misses", "topics", "related", "aliases"):
+        for key in ("questions", "near_misses", "false_premises", "topics", "related", "aliases"):
             data[key] = list(data[key])
         data["content_hash"] = self.content_hash
         return data
@@ -254,6 +260,7 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     documents: Mapping[str, Document]
     directory: Path
+    lexicon: Lexicon = field(default_factory=Lexicon)
     by_id: Mapping[str, Entry] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -328,6 +335,11 @@ def default_knowledge_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return package.parent / "knowledge"
+
+
+def dev_set_of(root: Path) -> Path:
+    """Where a knowledge base keeps its dev set: questions with what their answers must say."""
+    return root / "eval" / "dev.yaml"
 
 
 def knowledge_files(root: Path) -> list[Path]:

@@ -41,6 +41,8 @@ from bot.knowledge.base import (
     knowledge_files,
     phrasing_key,
 )
+from bot.knowledge.lexicon import Lexicon
+from bot.knowledge.lexicon_schema import LexiconModel
 
 __all__ = ["validate_directory"]
 
@@ -70,6 +72,21 @@ def _check_date(value: str | None) -> str | None:
     return value
 
 
+class _PremiseModel(_Strict):
+    """Questions that take for granted what the notes contradict, and the one sentence,
+    drawn from the entry's own answer, that sets the record straight."""
+
+    correction: str = Field(min_length=10, max_length=200)
+    questions: list[str] = Field(min_length=1)
+
+    @field_validator("correction")
+    @classmethod
+    def _one_sentence(cls, value: str) -> str:
+        if count_sentences(value) != 1:
+            raise ValueError("must be one sentence")
+        return value
+
+
 class _EntryModel(_Strict):
     id: str = Field(pattern=_SLUG, max_length=80)
     kind: Literal["milestone", "person", "term", "quote", "fact", "recommendation", "reaction", "obstacle"]
@@ -77,6 +94,7 @@ class _EntryModel(_Strict):
     answer: str = Field(min_length=20, max_length=MAX_ANSWER_CHARS)
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
     near_misses: list[str] = Field(default_factory=list)
+    false_premise: _PremiseModel | None = None
     topics: list[str] = Field(min_length=1)
     source: _SourceModel
     as_of: str
@@ -312,6 +330,8 @@ def validate_directory(root: Path) -> KnowledgeBase:
 
     raw_entries: list[_Placed] = []
     documents: dict[str, Document] = {}
+    lexicon = Lexicon()
+    lexicon_file = ""
     seen: dict[str, str] = {}
 
     for path in files:
@@ -321,9 +341,21 @@ def validate_directory(root: Path) -> KnowledgeBase:
             problems.append(parsed)
             continue
         data, located = parsed
-        if not isinstance(data, dict) or not data.keys() <= {"entries", "documents"} or not data:
-            problems.append(Problem(name, 1, None, None, "must be a mapping with 'entries:' or 'documents:'"))
+        if not isinstance(data, dict) or not data.keys() <= {"entries", "documents", "lexicon"} or not data:
+            problems.append(
+                Problem(name, 1, None, None, "must be a mapping with 'entries:', 'documents:' or 'lexicon:'")
+            )
             continue
+        if "lexicon" in data:
+            if lexicon_file:
+                line = located.line("lexicon")
+                problems.append(Problem(name, line, None, "lexicon", f"is also given in {lexicon_file}"))
+                continue
+            lexicon_file = name
+            try:
+                lexicon = LexiconModel.model_validate(data["lexicon"] or {}).freeze(name)
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, name, located, ("lexicon",), "lexicon"))
         for index, item in enumerate(data.get("documents") or []):
             base = ("documents", index)
             doc_id = item.get("id") if isinstance(item, dict) else None
@@ -380,7 +412,7 @@ def validate_directory(root: Path) -> KnowledgeBase:
         problems.append(Problem(str(root), None, None, None, "describes no source document"))
     if problems:
         raise KnowledgeError(problems)
-    return KnowledgeBase(entries=tuple(entries_out), documents=documents, directory=root)
+    return KnowledgeBase(entries=tuple(entries_out), documents=documents, directory=root, lexicon=lexicon)
 
 
 @dataclass(frozen=True)
@@ -394,7 +426,7 @@ class _Placed:
     base: tuple[str, int]
 
     def item_line(self, field_name: str, index: int) -> int:
-        return self.located.line(*self.base, field_name, index) or self.line
+        return self.located.line(*self.base, *field_name.split("."), index) or self.line
 
     def field_line(self, field_name: str) -> int:
         return self.located.line(*self.base, field_name) or self.line
@@ -410,23 +442,28 @@ def _phrasing_clashes(placed: Sequence[_Placed]) -> Iterator[Problem]:
     for entry in placed:
         for index, question in enumerate(entry.model.questions):
             questions.setdefault(phrasing_key(question), (entry, index))
-    near_misses: dict[str, tuple[_Placed, int]] = {}
+    near_misses: dict[str, tuple[_Placed, int, str]] = {}
     for entry in placed:
-        for index, text in enumerate(entry.model.near_misses):
+        premise = entry.model.false_premise
+        declined = [("near_misses", i, text) for i, text in enumerate(entry.model.near_misses)]
+        if premise is not None:
+            declined += [("false_premise.questions", i, text) for i, text in enumerate(premise.questions)]
+        for field_name, index, text in declined:
             key = phrasing_key(text)
             if key in questions:
                 other, at = questions[key]
                 where = f"{other.file}:{other.item_line('questions', at)}"
                 message = f"'{text}' is a question of entry '{other.model.id}' ({where}): the notes answer it"
             elif key in near_misses:
-                other, at = near_misses[key]
-                where = f"{other.file}:{other.item_line('near_misses', at)}"
-                message = f"'{text}' is already a near miss of entry '{other.model.id}' ({where})"
+                other, at, other_field = near_misses[key]
+                where = f"{other.file}:{other.item_line(other_field, at)}"
+                what = "a near miss" if other_field == "near_misses" else "a false-premise question"
+                message = f"'{text}' is already {what} of entry '{other.model.id}' ({where})"
             else:
-                near_misses[key] = (entry, index)
+                near_misses[key] = (entry, index, field_name)
                 continue
-            line = entry.item_line("near_misses", index)
-            yield Problem(entry.file, line, entry.model.id, "near_misses", message)
+            line = entry.item_line(field_name, index)
+            yield Problem(entry.file, line, entry.model.id, field_name, message)
 
 
 def _cross_check(
@@ -472,6 +509,8 @@ def _freeze(model: _EntryModel, file: str, line: int) -> Entry:
         answer=model.answer,
         questions=tuple(model.questions),
         near_misses=tuple(model.near_misses),
+        false_premises=tuple(model.false_premise.questions) if model.false_premise else (),
+        correction=model.false_premise.correction if model.false_premise else None,
         topics=tuple(model.topics),
         source=SourceRef(model.source.doc, tuple(model.source.paragraphs), model.source.evidence),
         as_of=PartialDate.parse(model.as_of),

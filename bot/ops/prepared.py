@@ -35,7 +35,7 @@ from pathlib import Path
 
 import rapidfuzz
 
-from bot.knowledge.base import KnowledgeBase, default_knowledge_dir, knowledge_files
+from bot.knowledge.base import KnowledgeBase, default_knowledge_dir, dev_set_of, knowledge_files
 from bot.knowledge.loading import load_knowledge
 from bot.qa.engine import Engine
 
@@ -110,7 +110,10 @@ def code_version() -> str:
     sources = sorted(package.rglob("*.py"))
     if not sources:
         return ""  # no source to fingerprint (a build without .py files): no caching
-    for path in sources:
+    # The semantic model ships as data beside the code (bot/qa/model/): its manifest
+    # records every file's sha256, so hashing it covers a rebuilt model.
+    manifest = package / "qa" / "model" / "model.json"
+    for path in [*sources, *([manifest] if manifest.is_file() else [])]:
         data = path.read_bytes()
         digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
         digest.update(data)
@@ -127,7 +130,9 @@ def _key(root: Path) -> str | None:
         digest = hashlib.sha256()
         for part in (f"format {FORMAT}", sys.version, rapidfuzz.__version__, code, str(root)):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        for path in files:
+        # The dev set is fitted on (bot.qa.training), so an edit to it is a new engine too.
+        dev = dev_set_of(root)
+        for path in [*files, *([dev] if dev.is_file() else [])]:
             data = path.read_bytes()
             digest.update(f"{path.name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
             digest.update(data)

@@ -36,6 +36,8 @@ class Candidate:
     # added or took away ("when, but no year", -0.4), for --explain.
     match: float | None = None
     adjustments: tuple[tuple[str, float], ...] = ()
+    # What each stage said of it, for --explain: ranks, similarities, the judge's belief.
+    stages: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.base import default_knowledge_dir, dev_set_of
 from bot.qa.answer import Answer
 from bot.qa.engine import Engine
 from bot.text import normalise
@@ -70,7 +71,9 @@ class EvalReport:
 
 
 def default_dev_set() -> Path:
-    return Path(__file__).resolve().parents[2] / "tests" / "eval" / "dev.yaml"
+    """The dev set beside the knowledge base (``knowledge/eval/dev.yaml``): it ships with the
+    base, since the judge is fitted on it too (``bot.qa.training``)."""
+    return dev_set_of(default_knowledge_dir())
 
 
 def load_dev_set(path: Path | str) -> list[EvalCase]:

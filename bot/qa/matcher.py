@@ -176,6 +176,11 @@ class Matcher:
         self._lightest = [min(totals, default=1.0) for totals in self._entry_totals]
 
     @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every term of the base, stemmed as ``analyse`` stems a question's."""
+        return self._vocabulary_set
+
+    @property
     def phrasing_count(self) -> int:
         return len(self._choices)
 

@@ -1,0 +1,100 @@
+"""The curator-facing schema of ``lexicon:`` (see ``bot.knowledge.lexicon``), checked like entries.
+
+Imported only while a knowledge base is validated, with the rest of the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.knowledge.lexicon import FormRequest, Language, Lexicon, Smalltalk
+
+__all__ = ["LexiconModel"]
+
+_Phrase = str
+_SCRIPTS = Literal[
+    "latin", "hiragana", "katakana", "cjk", "hangul", "cyrillic", "arabic", "hebrew", "greek", "thai"
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        key = " ".join(value.casefold().split())
+        if not key:
+            raise ValueError("holds an empty phrase")
+        if len(value) > 80:
+            raise ValueError(f"“{value[:40]}…” is longer than 80 characters")
+        if key in seen:
+            raise ValueError(f"lists “{value}” twice")
+        seen.add(key)
+    return values
+
+
+class _SmalltalkModel(_Strict):
+    kind: str = Field(pattern=r"^[a-z][a-z-]*$")
+    reply: str = Field(min_length=2, max_length=300)
+    phrases: list[_Phrase] = Field(min_length=1)
+
+    _phrases = field_validator("phrases")(_distinct)
+
+
+class _FormRequestModel(_Strict):
+    wants: Literal["date", "quote", "number", "short"]
+    ask_as: str = Field(default="", max_length=20)
+    phrases: list[_Phrase] = Field(min_length=1)
+
+    _phrases = field_validator("phrases")(_distinct)
+
+
+class _LanguageModel(_Strict):
+    code: str = Field(pattern=r"^[a-z]{2,3}$")
+    name: str = Field(min_length=2, max_length=40)
+    notice: str = Field(min_length=10, max_length=300)
+    scripts: list[_SCRIPTS] = []
+    marks: list[_SCRIPTS] = []
+    words: list[_Phrase] = []
+
+    _words = field_validator("words")(_distinct)
+
+
+class LexiconModel(_Strict):
+    smalltalk: list[_SmalltalkModel] = []
+    chatter: list[_Phrase] = []
+    form_requests: list[_FormRequestModel] = []
+    english_words: list[_Phrase] = []
+    languages: list[_LanguageModel] = []
+
+    _chatter = field_validator("chatter", "english_words")(_distinct)
+
+    @field_validator("languages")
+    @classmethod
+    def _recognisable(cls, value: list[_LanguageModel]) -> list[_LanguageModel]:
+        for language in value:
+            if not language.scripts and not language.words:
+                raise ValueError(f"{language.code}: give its scripts or its common words, or both")
+            if language.code == "en":
+                raise ValueError("en is the language the bot reads; list only the others")
+        return value
+
+    def freeze(self, file: str) -> Lexicon:
+        return Lexicon(
+            smalltalk=tuple(Smalltalk(s.kind, s.reply, tuple(s.phrases)) for s in self.smalltalk),
+            chatter=tuple(self.chatter),
+            form_requests=tuple(FormRequest(f.wants, tuple(f.phrases), f.ask_as) for f in self.form_requests),
+            english_words=tuple(self.english_words),
+            languages=tuple(_language(lang) for lang in self.languages),
+            file=file,
+        )
+
+
+def _language(model: _LanguageModel) -> Language:
+    return Language(
+        model.code, model.name, model.notice, tuple(model.scripts), tuple(model.marks), tuple(model.words)
+    )

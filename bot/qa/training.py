@@ -1,0 +1,255 @@
+"""Fit the judge from the knowledge base's own curated data, when the base is prepared.
+
+The labelled examples, all from the base itself, so that a curator's edit (a new phrasing,
+a new near miss) changes the judge on the next reload and an installed wheel fits the same
+judge as a checkout:
+
+* **held-out phrasings** — a few of each entry's curated questions, taken out of the
+  index (k folds, so the matcher never sees the question it is asked) and asked: the
+  entry they belong to is right, every other candidate wrong;
+* **near misses** and **false premises** — asked with their own row left out of the
+  declined index: every candidate is wrong, since the notes do not answer them;
+* **the dev set** (``knowledge/eval/dev.yaml``, shipped with the base) — questions typed
+  the way people ask, each candidate right when its answer says everything the question
+  expects, and every candidate wrong for the questions the notes cannot answer.
+  Measured on the dev set, the pipeline must be cross-validated: fitted without a fold,
+  scored on it (``benchmarks/cv_judge.py``).
+
+Which phrasings are held out is decided by a hash of their text, so fitting is
+deterministic: the same base always gives the same judge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.knowledge.base import Entry, KnowledgeBase, dev_set_of
+from bot.qa.fit import Fit
+from bot.qa.judge import FEATURES, GATE_FEATURES, CrossValidation, Judge, cross_validate
+from bot.qa.matcher import Matcher
+from bot.qa.retrieve import Retrieval, Retriever
+from bot.qa.semantic import SemanticIndex, SemanticModel
+from bot.text import normalise
+
+if TYPE_CHECKING:
+    from bot.qa.evaluation import EvalCase
+
+__all__ = ["Examples", "TrainedJudge", "examples", "train"]
+
+# Folds over the held-out phrasings, and how many of each entry's phrasings are asked:
+# two folds of one phrasing each keep the cost of a cache-miss start near a second.
+FOLDS = 2
+# How much a dev-set question counts against a curated one.
+DEV_WEIGHT = 1.0
+# The judge's L2 penalty on standardised weights (chosen by cross-validation, see
+# ``briefbot eval --judge``): strong enough that rare features cannot dominate.
+L2 = 1.0
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Feature rows, their labels, weights and which question each row belongs to."""
+
+    x: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    groups: tuple[int, ...]
+    questions: int
+    dev_groups: frozenset[int]  # the questions that came from the dev set
+
+
+@dataclass(frozen=True)
+class TrainedJudge:
+    """The two fitted models: which candidate answers best, and whether it answers at all."""
+
+    ranker: Judge  # per (question, entry) pair: is this the entry that answers it?
+    gate: Judge  # per question, on the ranker's choice: does it answer what was asked?
+    ranker_validation: CrossValidation | None = None
+    gate_validation: CrossValidation | None = None
+
+
+def _stable(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _held_out(entry: Entry, fold: int) -> str | None:
+    """The phrasing of ``entry`` asked in ``fold``, or None when it has too few to spare."""
+    if len(entry.questions) < FOLDS + 2:
+        return None
+    return sorted(entry.questions, key=_stable)[fold]
+
+
+def examples(
+    kb: KnowledgeBase,
+    retriever: Retriever,
+    model: SemanticModel | None,
+    dev: Sequence[EvalCase] | None = None,
+) -> Examples:
+    """Every labelled example of ``kb``: held-out phrasings by fold, then declined questions."""
+    rows: list[tuple[float, ...]] = []
+    labels: list[float] = []
+    weights: list[float] = []
+    groups: list[int] = []
+    dev_groups: set[int] = set()
+    question = 0
+
+    def add(retrieval: Retrieval, right: Callable[[Entry], bool], weight: float = 1.0) -> None:
+        nonlocal question
+        for evidence in retrieval.evidence:
+            rows.append(evidence.features())
+            labels.append(1.0 if right(evidence.entry) else 0.0)
+            weights.append(weight)
+            groups.append(question)
+        question += 1
+
+    for fold in range(FOLDS):
+        asked = {entry.id: _held_out(entry, fold) for entry in kb.entries}
+        thinned = KnowledgeBase(
+            entries=tuple(
+                replace(e, questions=tuple(q for q in e.questions if q != asked[e.id])) if asked[e.id] else e
+                for e in kb.entries
+            ),
+            documents=kb.documents,
+            directory=kb.directory,
+            lexicon=kb.lexicon,
+        )
+        matcher = Matcher(thinned)
+        index = _without(retriever.semantic, {(e, text) for e, text in asked.items() if text})
+        fold_retriever = Retriever(thinned, matcher, Fit(thinned, matcher), model, index)
+        for entry in kb.entries:
+            phrasing = asked[entry.id]
+            if phrasing is not None:
+                add(fold_retriever.retrieve(matcher.analyse(phrasing)), _is(entry.id))
+    for row in retriever.declined.rows:
+        add(retriever.retrieve(retriever.matcher.analyse(row.text), exclude=row.text), _nothing)
+    for case in _dev_cases(kb) if dev is None else dev:
+        dev_groups.add(question)
+        add(retriever.retrieve(retriever.matcher.analyse(case.question)), _says(case), DEV_WEIGHT)
+    width = len(FEATURES)
+    x = np.asarray(rows, dtype=np.float64).reshape(-1, width)
+    return Examples(
+        x,
+        np.asarray(labels, dtype=np.float64),
+        np.asarray(weights, dtype=np.float64),
+        tuple(groups),
+        question,
+        frozenset(dev_groups),
+    )
+
+
+def _without(index: SemanticIndex | None, rows: set[tuple[str, str]]) -> SemanticIndex | None:
+    """``index`` without the (entry id, text) ``rows``: a fold's index, encoding nothing again."""
+    if index is None:
+        return None
+    owners = np.zeros(len(index.texts), dtype=np.intp)
+    for position, start in enumerate(index.starts):
+        owners[int(start) :] = position
+    keep = np.array(
+        [(index.entry_ids[owner], text) not in rows for owner, text in zip(owners, index.texts, strict=True)],
+        dtype=bool,
+    )
+    kept_owners = owners[keep]
+    starts = np.searchsorted(kept_owners, np.arange(len(index.entry_ids)))
+    return SemanticIndex(
+        index.entry_ids,
+        starts.astype(np.intp),
+        index.matrix[keep],
+        tuple(text for text, kept in zip(index.texts, keep, strict=True) if kept),
+        index.model_fingerprint,
+    )
+
+
+def _is(entry_id: str) -> Callable[[Entry], bool]:
+    def right(entry: Entry) -> bool:
+        return entry.id == entry_id
+
+    return right
+
+
+def _nothing(entry: Entry) -> bool:
+    return False
+
+
+def _dev_cases(kb: KnowledgeBase) -> list[EvalCase]:
+    path = dev_set_of(kb.directory)
+    if not path.is_file():
+        return []  # a base without a dev set learns from its curated questions alone
+    from bot.qa.evaluation import load_dev_set  # PyYAML: only while a base is prepared
+
+    return load_dev_set(path)
+
+
+def _says(case: EvalCase) -> Callable[[Entry], bool]:
+    """Whether an entry's answer says everything ``case`` expects (out of scope: never)."""
+
+    def right(entry: Entry) -> bool:
+        if not case.in_scope:
+            return False
+        text = normalise(f"{entry.answer} {entry.quote or ''}")
+        return all(any(normalise(x) in text for x in group) for group in case.expect)
+
+    return right
+
+
+def gate_row(features: tuple[float, ...], best: float, runner_up: float) -> tuple[float, ...]:
+    """The gate's view of a question: its chosen pair, the ranker's belief and lead."""
+    return (*features, best, best - runner_up)
+
+
+def train(
+    kb: KnowledgeBase,
+    retriever: Retriever,
+    model: SemanticModel | None,
+    validate: bool = False,
+    dev: Sequence[EvalCase] | None = None,
+) -> TrainedJudge:
+    """The judge for ``kb``; with ``validate``, the k-fold cross-validation of both models.
+
+    ``dev`` replaces the base's own dev set (cross-validating the whole pipeline fits on
+    all but one fold of it)."""
+    data = examples(kb, retriever, model, dev)
+    if len(data.y) == 0 or data.y.min() == data.y.max():
+        # A base too small to have both right and wrong candidates (a test fixture):
+        # nothing to learn from, so the judge follows the lexical score alone.
+        return TrainedJudge(_lexical_only(FEATURES), _lexical_only(GATE_FEATURES))
+    ranker = Judge.fit(data.x, data.y, FEATURES, l2=L2, weight=data.weight)
+    groups = np.asarray(data.groups)
+    gate_x: list[tuple[float, ...]] = []
+    gate_y: list[float] = []
+    gate_w: list[float] = []
+    for group in range(data.questions):
+        rows = np.flatnonzero(groups == group)
+        if not len(rows):
+            continue
+        scores = sorted(((ranker.probability(data.x[i]), int(i)) for i in rows), reverse=True)
+        best, chosen = scores[0]
+        runner_up = scores[1][0] if len(scores) > 1 else 0.0
+        gate_x.append(gate_row(tuple(float(v) for v in data.x[chosen]), best, runner_up))
+        gate_y.append(float(data.y[chosen]))
+        gate_w.append(float(data.weight[chosen]))
+    gx = np.asarray(gate_x, dtype=np.float64)
+    gy = np.asarray(gate_y, dtype=np.float64)
+    gw = np.asarray(gate_w, dtype=np.float64)
+    if gy.min() == gy.max():
+        return TrainedJudge(ranker, _lexical_only(GATE_FEATURES))
+    gate = Judge.fit(gx, gy, GATE_FEATURES, l2=L2, weight=gw)
+    if not validate:
+        return TrainedJudge(ranker, gate)
+    return TrainedJudge(
+        ranker,
+        gate,
+        cross_validate(data.x, data.y, data.groups, l2=L2, weight=data.weight),
+        cross_validate(gx, gy, tuple(range(len(gy))), l2=L2, features=GATE_FEATURES, weight=gw),
+    )
+
+
+def _lexical_only(features: tuple[str, ...]) -> Judge:
+    """A judge that reads the lexical score as it is: p = 0.5 at 0.6, steeply either side."""
+    weights = [0.0] * len(features)
+    weights[features.index("lexical")] = 12.0
+    return Judge(features, tuple(weights), -7.2, tuple([0.0] * len(features)), tuple([1.0] * len(features)))

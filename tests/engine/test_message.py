@@ -1,0 +1,118 @@
+"""The understand stage finds the question in a chat message, as a user would read it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.qa.message import Reader
+from tests.fixtures import bundled_engine
+
+
+@cache
+def reader() -> Reader:
+    engine = bundled_engine()
+    matcher = engine.matcher
+    return Reader(engine.kb.lexicon, matcher.vocabulary, lambda text: matcher.analyse(text).terms)
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        ("hey bot, who is jens stoltenberg? saw him in the news", "who is jens stoltenberg?"),
+        (
+            "@briefbot how did moscow react to the tokyo office plan, need it for a brief 🙏",
+            "how did moscow react to the tokyo office plan",
+        ),
+        ("tell me about the tokyo office, for my slides", "tell me about the tokyo office"),
+        ("yo quick q: wen did japan join the cyber center", "wen did japan join the cyber center"),
+        # Words of grammar stay, even when chatter could be read into them.
+        ("what does IUU stand for", "what does IUU stand for"),
+        ("itpp?", "itpp?"),
+    ],
+)
+def test_chatter_around_a_question_is_dropped(message: str, question: str) -> None:
+    assert reader().read(message).question == question
+
+
+def test_a_request_about_the_form_is_remembered_not_matched() -> None:
+    understood = reader().read("when did stoltenberg visit japan? need month + year pls")
+    assert understood.question == "when did stoltenberg visit japan?"
+    assert understood.wants == "date"
+
+
+def test_a_date_request_turns_a_bare_topic_into_a_when_question() -> None:
+    understood = reader().read("stoltenberg visit to japan, month + year pls")
+    assert understood.question == "when stoltenberg visit to japan"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("thanks!", "thanks"),
+        ("thx bot", "thanks"),
+        ("Thank you so much", "thanks"),
+        ("thnaks", "thanks"),
+        ("hello", "greeting"),
+        ("ok cool", "acknowledgement"),
+        ("nice one", "acknowledgement"),
+        ("👍", "acknowledgement"),
+        ("bye", "farewell"),
+    ],
+)
+def test_pleasantries_are_recognised(message: str, kind: str) -> None:
+    smalltalk = reader().read(message).smalltalk
+    assert smalltalk is not None and smalltalk.kind == kind
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["thanks, and when did japan join the cyber centre?", "hi, who is kishida", "think tank", "ok"],
+)
+def test_a_question_with_a_pleasantry_is_still_a_question(message: str) -> None:
+    understood = reader().read(message)
+    if message == "ok":
+        assert understood.smalltalk is not None
+    else:
+        assert understood.smalltalk is None and understood.is_question
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("日本はいつNATOのサイバー防衛センターに参加しましたか？", "ja"),
+        ("quand le japon a-t-il rejoint le centre cyber de l'otan", "fr"),
+        ("wann ist japan dem nato zentrum beigetreten", "de"),
+        ("when did japan join the cyber centre", "en"),
+        ("what did kishida say in tokyo", "en"),
+        ("who is stoltenberg?", "en"),
+    ],
+)
+def test_the_language_is_recognised(message: str, language: str) -> None:
+    assert reader().read(message).language == language
+
+
+def test_several_questions_are_split_into_parts() -> None:
+    understood = reader().read(
+        "what is the itpp, when was it expected to be agreed, and who signed the 2023 declaration?"
+    )
+    assert understood.parts == (
+        "what is the itpp",
+        "when was it expected to be agreed",
+        "who signed the 2023 declaration?",
+    )
+
+
+def test_one_question_has_no_parts() -> None:
+    assert reader().read("when did japan join the cyber centre in estonia?").parts == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_read_without_error(text: str) -> None:
+    understood = reader().read(text)
+    assert isinstance(understood.question, str)
+    assert all(part for part in understood.parts)

@@ -1,0 +1,155 @@
+"""The question-answering stages, each on its own and together, as a user would notice them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.dispatch import Bot
+from bot.messages import Request
+from bot.qa.engine import Engine
+from bot.qa.judge import FEATURES, Judge, cross_validate
+from bot.qa.retrieve import fuse
+from bot.qa.training import FOLDS, _held_out, train
+from bot.store.sqlite import SQLiteStore
+from tests.fixtures import bundled_engine, bundled_kb
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+# -- retrieve ---------------------------------------------------------------------------
+
+
+def test_fusion_puts_what_both_retrievers_found_first() -> None:
+    fused = fuse([["a", "b", "c"], ["c", "d", "a"]])
+    assert sorted(fused, key=lambda e: -fused[e])[:2] == ["a", "c"]
+    assert fused["b"] < fused["a"] and fused["d"] < fused["c"]
+
+
+def test_every_candidate_carries_the_judges_features(engine: Engine) -> None:
+    query = engine.matcher.analyse("when did japan join the nato cyber centre")
+    retrieval = engine.retriever.retrieve(query)
+    assert retrieval.evidence
+    assert all(len(ev.features()) == len(FEATURES) for ev in retrieval.evidence)
+    assert "japan-joins-nato-cyber-centre-2022" in [ev.entry_id for ev in retrieval.evidence[:3]]
+
+
+def test_the_semantic_retriever_finds_what_shares_no_word_with_any_phrasing(engine: Engine) -> None:
+    query = engine.matcher.analyse("japanese digital defence experts posted to tallinn")
+    retrieval = engine.retriever.retrieve(query)
+    semantic_only = [ev for ev in retrieval.evidence if ev.lexical_rank == 0]
+    assert semantic_only, "every candidate came from the lexical retriever"
+    assert all(ev.semantic_rank > 0 for ev in semantic_only)
+
+
+# -- judge ------------------------------------------------------------------------------
+
+
+def test_the_judge_learns_which_way_evidence_points() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(600, len(FEATURES)))
+    y = (x[:, 0] - x[:, 1] + rng.normal(scale=0.5, size=600) > 0).astype(float)
+    judge = Judge.fit(x, y)
+    assert judge.weights[0] > 1.0 and judge.weights[1] < -1.0
+    assert abs(judge.weights[2]) < 0.3
+    assert Judge.fit(x, y) == judge  # deterministic: no random start
+    high = judge.probability([5.0, -5.0, *([0.0] * (len(FEATURES) - 2))])
+    assert 0.99 < high <= 1.0
+    validation = cross_validate(x, y, tuple(range(600)))
+    assert validation.accuracy > 0.8
+
+
+def test_extreme_features_never_overflow() -> None:
+    judge = Judge.fit(np.eye(len(FEATURES)).repeat(3, axis=0), np.tile([0.0, 1.0, 1.0], len(FEATURES)))
+    assert 0.0 <= judge.probability([1e9] * len(FEATURES)) <= 1.0
+    assert 0.0 <= judge.probability([-1e9] * len(FEATURES)) <= 1.0
+
+
+# -- training ---------------------------------------------------------------------------
+
+
+def test_fitting_is_deterministic(engine: Engine) -> None:
+    again = train(engine.kb, engine.retriever, engine.model)
+    assert again.ranker == engine.judge.ranker
+    assert again.gate == engine.judge.gate
+
+
+def test_a_held_out_phrasing_is_asked_of_an_index_without_it() -> None:
+    entry = next(e for e in bundled_kb().entries if len(e.questions) >= FOLDS + 2)
+    asked = {_held_out(entry, fold) for fold in range(FOLDS)}
+    assert len(asked) == FOLDS and asked <= set(entry.questions)
+
+
+# -- decide and render, through the engine ------------------------------------------------
+
+
+@pytest.mark.parametrize("message", ["thanks!", "hello", "ok cool", "thnaks", "👍"])
+def test_a_pleasantry_gets_a_pleasantry_not_a_briefing(engine: Engine, message: str) -> None:
+    answer = engine.ask(message)
+    assert answer.intent == "smalltalk" and answer.abstained
+    assert not answer.entry_ids and not answer.sources
+
+
+def test_japanese_is_told_in_japanese_that_only_english_is_read(engine: Engine) -> None:
+    answer = engine.ask("日本はいつNATOのサイバー防衛センターに参加しましたか？")
+    assert answer.intent == "language" and answer.abstained
+    assert "English" in answer.text and "英語" in answer.text
+
+
+def test_a_false_premise_is_corrected_from_the_notes(engine: Engine) -> None:
+    answer = engine.ask("when did japan join nato?")
+    assert answer.intent == "false-premise" and answer.abstained
+    assert answer.text.startswith("Japan is not a NATO member")
+    assert answer.sources and answer.sources[0].paragraphs
+
+
+def test_another_country_joining_nato_is_not_taken_for_japan(engine: Engine) -> None:
+    answer = engine.ask("when did sweden join nato")
+    assert answer.intent != "false-premise"
+    assert answer.abstained
+
+
+def test_chatter_around_a_question_no_longer_sinks_it(engine: Engine) -> None:
+    answer = engine.ask("hey bot, who is jens stoltenberg? saw him in the news")
+    assert not answer.abstained and answer.entry_ids == ("jens-stoltenberg",)
+    answer = engine.ask("when did stoltenberg visit japan? need month + year pls")
+    assert not answer.abstained and "February 2023" in answer.text
+
+
+def test_several_questions_are_answered_one_by_one(engine: Engine) -> None:
+    answer = engine.ask("what is the itpp? who is oana lungescu?")
+    assert answer.intent == "multi-part" and not answer.abstained
+    assert "Individually Tailored" in answer.text and "Lungescu" in answer.text
+    assert answer.text.count("•") == 2
+
+
+def test_too_many_questions_at_once_are_sent_back(engine: Engine) -> None:
+    answer = engine.ask("what is itpp? who is kishida? when was madrid? what is ccdcoe? who is zakharova?")
+    assert answer.intent == "multi-part" and answer.abstained
+    assert "5 questions" in answer.text and "one at a time" in answer.text
+
+
+def test_a_curated_near_miss_is_declined_with_its_entry_offered(engine: Engine) -> None:
+    answer = engine.ask("how many nato liaison offices exist worldwide")
+    assert answer.abstained
+    assert "fact-tokyo-office-only-one-in-asia" in {s.entry_id for s in answer.suggestions}
+
+
+def test_explain_shows_what_each_stage_said(engine: Engine) -> None:
+    answer = engine.ask("when did japan join the nato cyber centre")
+    stages = dict(answer.candidates[0].stages)
+    assert {"lexical rank", "semantic rank", "semantic", "near miss", "fused", "ranker"} <= set(stages)
+
+
+def test_pleasantries_are_not_recorded_as_unanswered(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+        bot = Bot(bundled_engine(), store=store)
+        for text in ("thanks!", "ok cool", "when did japan join nato", "what is the weather in oslo"):
+            bot.dispatch(Request(platform="console", user="u", channel="c", text=text))
+        recorded = [item.question for item in store.unanswered()]
+    assert recorded == ["what is the weather in oslo"]

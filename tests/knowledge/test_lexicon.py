@@ -1,0 +1,83 @@
+"""The lexicon is curated data: validated on load, and a mistake is named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.knowledge.loading import load_knowledge
+from tests.fixtures import bundled_kb
+from tests.knowledge.test_loading import GOOD_ENTRY, make_base, problems_of
+
+LEXICON = """\
+lexicon:
+  smalltalk:
+    - kind: thanks
+      reply: "You're welcome!"
+      phrases: [thanks, thank you]
+  chatter: [hey, bot]
+  form_requests:
+    - wants: date
+      ask_as: when
+      phrases: [month + year]
+  english_words: [the, is]
+  languages:
+    - code: ja
+      name: Japanese
+      scripts: [hiragana, katakana, cjk]
+      marks: [hiragana, katakana]
+      notice: "I can only read English for now."
+"""
+
+
+def _base_with_lexicon(tmp_path: Path, lexicon: str) -> Path:
+    root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
+    (root / "lexicon.yaml").write_text(lexicon, encoding="utf-8")
+    return root
+
+
+def test_the_bundled_base_carries_its_lexicon() -> None:
+    lexicon = bundled_kb().lexicon
+    assert {s.kind for s in lexicon.smalltalk} >= {"thanks", "greeting", "acknowledgement"}
+    assert "ja" in {language.code for language in lexicon.languages}
+    assert lexicon.file == "knowledge/lexicon.yaml"
+
+
+def test_a_valid_lexicon_loads_into_frozen_values(tmp_path: Path) -> None:
+    kb = load_knowledge(_base_with_lexicon(tmp_path, LEXICON))
+    assert kb.lexicon.smalltalk[0].phrases == ("thanks", "thank you")
+    assert kb.lexicon.form_requests[0].ask_as == "when"
+    assert kb.lexicon.languages[0].marks == ("hiragana", "katakana")
+
+
+def test_a_base_without_a_lexicon_reads_messages_as_they_are(tmp_path: Path) -> None:
+    kb = load_knowledge(make_base(tmp_path, "entries:\n" + GOOD_ENTRY))
+    assert kb.lexicon.smalltalk == () and kb.lexicon.chatter == ()
+
+
+def test_an_unknown_field_names_file_line_and_field(tmp_path: Path) -> None:
+    broken = LEXICON.replace("  chatter: [hey, bot]", "  chatter: [hey, bot]\n  slang: [lol]")
+    assert problems_of(_base_with_lexicon(tmp_path, broken)) == [
+        "knowledge/lexicon.yaml:7: entry 'lexicon': field 'slang': is not a known field"
+    ]
+
+
+def test_a_phrase_listed_twice_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON.replace("phrases: [thanks, thank you]", "phrases: [thanks, Thanks]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem.startswith("knowledge/lexicon.yaml:5: entry 'lexicon': field 'smalltalk.0.phrases'")
+    assert "twice" in problem
+
+
+def test_a_language_it_cannot_recognise_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON.replace(
+        "      scripts: [hiragana, katakana, cjk]\n      marks: [hiragana, katakana]\n", ""
+    )
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert "field 'languages'" in problem and "scripts or its common words" in problem
+
+
+def test_a_second_lexicon_file_is_refused(tmp_path: Path) -> None:
+    root = _base_with_lexicon(tmp_path, LEXICON)
+    (root / "more.yaml").write_text(LEXICON, encoding="utf-8")
+    (problem,) = problems_of(root)
+    assert problem.startswith("knowledge/more.yaml:1: field 'lexicon': is also given in knowledge/")
