@@ -16,7 +16,6 @@ Autocomplete runs beside them, so a keystroke never waits behind a slow command.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import functools
@@ -42,9 +41,8 @@ from bot.dispatch import Bot
 from bot.errors import ConfigError
 from bot.grammar import commands as grammar
 from bot.grammar.intents import Help, Intent, Topics
-from bot.knowledge.base import TOPICS, Entry, KnowledgeBase, PartialDate
+from bot.knowledge.base import TOPICS, Entry, PartialDate
 from bot.messages import Reply, Request
-from bot.qa.engine import Engine
 
 with warnings.catch_warnings():
     # discord.py imports the standard library's audioop for voice, which we never use;
@@ -70,7 +68,6 @@ __all__ = [
     "discord_endpoints",
     "invite_url",
     "render_reply",
-    "run_discord",
     "serve",
     "split_text",
     "sync_commands",
@@ -1059,13 +1056,6 @@ async def serve(client: BriefbotClient, token: str) -> None:
         await client.connect(reconnect=True)
 
 
-def _engine(args: argparse.Namespace, kb: KnowledgeBase, prepared: Engine | None = None) -> Engine:
-    """``prepared`` (an engine already built on ``kb``) or a new one, at ``--threshold``."""
-    threshold = getattr(args, "threshold", None)
-    engine = prepared if prepared is not None and prepared.kb is kb else Engine(kb)
-    return engine if threshold is None else engine.with_threshold(threshold)
-
-
 @dataclass(frozen=True)
 class DiscordSettings:
     """What the Discord adapter reads from the environment; the token never appears in repr."""
@@ -1146,21 +1136,3 @@ class DiscordService:
 
     async def notify_admins(self, text: str) -> None:
         """No admin list on Discord yet; the log and /healthz carry the news."""
-
-
-def run_discord(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | None = None) -> int:
-    """`briefbot discord [sync [--guild ID]]`: register the commands, or the runtime with
-    Discord alone (``briefbot run`` starts every configured platform). ``engine``, when
-    given, is one already built on ``kb`` (``bot.ops.prepared``)."""
-    settings = DiscordSettings.from_env()
-    if getattr(args, "discord_command", None) == "sync":
-        with discord_endpoints(settings.api_base, settings.gateway):
-            guild_id: int | None = getattr(args, "guild", None)
-            client = BriefbotClient(Bot(_engine(args, kb, engine)))
-            count = asyncio.run(sync_commands(client, settings.token, guild_id))
-        where = f"guild {guild_id}, available now" if guild_id else "every server; may take up to an hour"
-        print(f"Registered /nato ({count} command) for {where}.")
-        return 0
-    from adapters.runtime import config_for, run
-
-    return run(config_for(args), kb, only="discord", engine=engine)

@@ -21,7 +21,6 @@ Each platform's adapter module provides a ``Service`` (``SlackService``,
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -48,7 +47,7 @@ from bot.digests.scheduler import DatabaseClock, GivenUp, Scheduler
 from bot.dispatch import Bot
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
-from bot.ops.config import SECRET_VARIABLES, Config, load_config
+from bot.ops.config import SECRET_VARIABLES, Config
 from bot.ops.live import LiveKnowledge, ReloadResult
 from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
@@ -61,7 +60,6 @@ __all__ = [
     "PLATFORMS",
     "Runtime",
     "Service",
-    "config_for",
     "configured_platforms",
     "reload_running",
     "run",
@@ -153,7 +151,7 @@ def _is_briefbot(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return True  # no /proc (macOS): trust the pid file
-    return b"briefbot" in cmdline or b"adapters.console" in cmdline
+    return b"briefbot" in cmdline or b"adapters.cli" in cmdline
 
 
 def _claim_pid_file(path: Path) -> None:
@@ -429,23 +427,6 @@ def _reload_json(result: ReloadResult | None) -> dict[str, Any] | None:
 
 
 # -- entry points ----------------------------------------------------------------------
-
-
-def config_for(args: argparse.Namespace) -> Config:
-    """The effective configuration for a command line: its flags over the environment over
-    the file (``--config``, else BRIEFBOT_CONFIG, else ./briefbot.toml if present)."""
-    loaded = getattr(args, "loaded_config", None)
-    if isinstance(loaded, Config):
-        return loaded
-    flags = {
-        "database": getattr(args, "db", None),
-        "threshold": getattr(args, "threshold", None),
-        "health_port": getattr(args, "port", None),
-        "knowledge_dir": getattr(args, "knowledge", None),
-    }
-    config = load_config(getattr(args, "config", None), os.environ, flags)
-    args.loaded_config = config
-    return config
 
 
 def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: Engine | None = None) -> int:

@@ -22,7 +22,6 @@ for answers in flight. ``briefbot slack`` is that runtime with Slack alone.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import functools
 import logging
@@ -64,7 +63,6 @@ from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
-from bot.qa.engine import Engine
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 
@@ -76,7 +74,6 @@ __all__ = [
     "SlackSettings",
     "build_app",
     "connect_socket_mode",
-    "run_slack",
     "serve_http",
 ]
 
@@ -788,14 +785,3 @@ class SlackService:
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
                 _log.warning("could not tell a digest admin about it (%s)", code)
-
-
-def run_slack(args: argparse.Namespace, kb: KnowledgeBase, *, engine: Engine | None = None) -> int:
-    """``briefbot slack``: the runtime with Slack alone (``briefbot run`` starts every platform).
-
-    A missing or rejected setting raises ConfigError, which names it (never its value).
-    ``engine``, when given, is one already built on ``kb`` (``bot.ops.prepared``).
-    """
-    from adapters.runtime import config_for, run
-
-    return run(config_for(args), kb, only="slack", engine=engine)

@@ -8,7 +8,7 @@ Every measurement runs in a fresh Python process, ``--repeat`` times (default 3)
 reported as best and median of those runs: the numbers are for a busy two-core machine
 where other work comes and goes, so a single run says little.
 
-- cold start: the product path, ``python -m adapters.console ask "<question>"``, from
+- cold start: the product path, ``python -m adapters.cli ask "<question>"``, from
   spawning it to the first answer line printed, timed by the parent, with its peak memory.
   Twice: with a warm prepared-base cache (``bot.ops.prepared``; the normal start) and with a
   cache miss (the first start after a knowledge or code change: a fresh, empty
@@ -48,13 +48,13 @@ from bot.knowledge.base import KnowledgeBase  # noqa: E402
 FIRST_QUESTION = "when did japan join the nato cyber centre"
 
 # The real start: the console's `ask`, as a user or a script runs it.
-COLD_START = [sys.executable, "-m", "adapters.console", "ask", FIRST_QUESTION]
+COLD_START = [sys.executable, "-m", "adapters.cli", "ask", FIRST_QUESTION]
 # The same work in a child that times its own parts: what `ask` imports, then prepare()
 # (the cache, or load + validate + index + write), then the first answer.
 COLD_START_SPLIT = f"""
 import time
 t0 = time.perf_counter()
-import adapters.console
+import adapters.cli
 from bot.ops.prepared import prepare
 t1 = time.perf_counter()
 engine = prepare()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import adapters.cli
+import adapters.cli.platforms
 from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
 from tests.source import source_path
 
@@ -15,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def briefbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "adapters.console", *args],
+        [sys.executable, "-m", "adapters.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -113,7 +115,7 @@ def test_kb_export_prints_every_entry_as_json() -> None:
 def test_a_reader_that_stops_early_is_not_an_error() -> None:
     """`briefbot ask ... | head -1`: the reader is gone before the answer is written."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "adapters.console", "ask", "what happened in 2023"],
+        [sys.executable, "-m", "adapters.cli", "ask", "what happened in 2023"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=REPO,
@@ -133,3 +135,21 @@ def test_explain_lists_the_checks_that_lowered_a_candidate() -> None:
     assert "isn't in my briefing notes" in out
     assert "match 0." in out
     assert "-0.30 sweden is not what it is about" in out
+
+
+def test_public_names_are_pinned() -> None:
+    # `briefbot` is `adapters.cli:main`; `briefbot slack` and `briefbot discord` are the CLI's,
+    # not the adapters': an adapter never starts the runtime.
+    assert adapters.cli.__all__ == ["main"]
+    assert adapters.cli.platforms.__all__ == [
+        "register_platforms",
+        "register_run",
+        "run_discord",
+        "run_slack",
+    ]
+
+
+def test_the_command_lists_every_command_in_order() -> None:
+    result = briefbot("--help")
+    assert result.returncode == 0, result.stderr
+    assert "{run,config,health,chat,ask,eval,kb,slack,discord,digest,db,feedback}" in result.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import main
+from adapters.cli import main
 from bot.store.sqlite import SQLiteStore
 from tests.digest.support import make_kb_dir
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import adapters.discord as discord_adapter
-from adapters.console_digests import ConsolePoster
+from adapters.console import ConsolePoster
 from adapters.discord import DiscordPoster
 from adapters.discord import render_reply as discord_render
 from adapters.slack import SlackPoster

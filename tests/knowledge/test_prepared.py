@@ -297,7 +297,7 @@ async def test_a_live_reload_after_an_edit_validates_the_new_files(tmp_path: Pat
 def test_a_warm_ask_imports_neither_pydantic_nor_yaml(cache: Path, tmp_path: Path) -> None:
     probe = (
         "import sys\n"
-        "from adapters.console import main\n"
+        "from adapters.cli import main\n"
         "code = main(['ask', 'who is oana lungescu'])\n"
         "heavy = sorted(m for m in ('pydantic', 'yaml') if m in sys.modules)\n"
         "print('HEAVY', ','.join(heavy) or '-')\n"

@@ -38,7 +38,7 @@ def clean_env(**settings: str) -> dict[str, str]:
 
 
 class BriefbotProcess:
-    """Runs ``argv`` (default: ``python -m adapters.console run``) and collects its log."""
+    """Runs ``argv`` (default: ``python -m adapters.cli run``) and collects its log."""
 
     def __init__(
         self,
@@ -53,7 +53,7 @@ class BriefbotProcess:
         where = {"BRIEFBOT_HEALTH_HOST": "127.0.0.1", "BRIEFBOT_HEALTH_PORT": str(port)}
         self.env = dict(env) | (where if port_in_env else {})
         self.port = port
-        self.argv = list(argv or [sys.executable, "-m", "adapters.console", "run"])
+        self.argv = list(argv or [sys.executable, "-m", "adapters.cli", "run"])
         self.cwd = cwd
         self.lines: list[str] = []
         self.process: asyncio.subprocess.Process | None = None

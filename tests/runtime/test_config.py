@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import main
+from adapters.cli import main
 from bot.digests.commands import DigestCommands
 from bot.errors import ConfigError
 from bot.messages import Request

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import main
+from adapters.cli import main
 from bot.store.sqlite import SQLiteStore
 from bot.store.values import NewSubscription
 from tests.adapters.discord.emulator import DiscordEmulator
@@ -49,7 +49,7 @@ async def briefbot_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "adapters.console",
+        "adapters.cli",
         *args,
         cwd=REPO,
         env=env,

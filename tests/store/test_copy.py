@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import main
+from adapters.cli import main
 from bot.store.copying import TableAccess
 from bot.store.location import open_store
 from bot.store.protocol import Store

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from discord import app_commands
 
-from adapters.console import main
+from adapters.cli import main
+from adapters.cli.platforms import run_discord
 from adapters.discord import (
     INVITE_PERMISSIONS,
     BriefbotClient,
     discord_endpoints,
     invite_url,
-    run_discord,
     serve,
 )
 from bot.dispatch import Bot

@@ -113,7 +113,6 @@ def test_public_names_are_pinned() -> None:
         "SlackSettings",
         "build_app",
         "connect_socket_mode",
-        "run_slack",
         "serve_http",
     ]
     assert sorted(adapters.slack_blocks.__all__) == adapters.slack_blocks.__all__

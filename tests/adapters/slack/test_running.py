@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import main
+from adapters.cli import main
 from adapters.slack import DEFAULT_API_URL, SlackSettings, build_app, connect_socket_mode
 from bot.dispatch import Bot
 from bot.errors import ConfigError
@@ -90,7 +90,7 @@ async def briefbot_slack(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "adapters.console",
+        "adapters.cli",
         "--knowledge",
         str(KB_DIR),
         "slack",

@@ -1,4 +1,4 @@
-"""`briefbot config show`: the effective configuration, each value with where it came from.
+"""`briefbot config show`, and the configuration a command line asks for.
 
 Secrets are never printed: for each secret variable only whether it is set. The list of
 platforms that `briefbot run` would start follows from the same rule the runtime uses.
@@ -6,17 +6,54 @@ platforms that `briefbot run` would start follows from the same rule the runtime
 
 from __future__ import annotations
 
+import argparse
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adapters.runtime import PLATFORMS, configured_platforms
-from bot.knowledge.base import default_knowledge_dir
-from bot.ops.config import SECRET_VARIABLES, Config
+from adapters.cli.options import Subcommands
 
-__all__ = ["show_config"]
+if TYPE_CHECKING:  # imported when used: `briefbot ask` never reads a settings file
+    from bot.ops.config import Config
+
+__all__ = ["config_for", "register", "show_config"]
+
+
+def register(sub: Subcommands) -> None:
+    config = sub.add_parser("config", help="show the effective configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_sub.add_parser("show", help="every setting, its value and where it came from; secrets redacted")
+    config.set_defaults(before_engine=_cmd_show)
+
+
+def config_for(args: argparse.Namespace) -> Config:
+    """The effective configuration for a command line: its flags over the environment over
+    the file (``--config``, else BRIEFBOT_CONFIG, else ./briefbot.toml if present)."""
+    from bot.ops.config import Config, load_config
+
+    loaded = getattr(args, "loaded_config", None)
+    if isinstance(loaded, Config):
+        return loaded
+    flags = {
+        "database": getattr(args, "db", None),
+        "threshold": getattr(args, "threshold", None),
+        "health_port": getattr(args, "port", None),
+        "knowledge_dir": getattr(args, "knowledge", None),
+    }
+    config = load_config(getattr(args, "config", None), os.environ, flags)
+    args.loaded_config = config
+    return config
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    print(show_config(config_for(args), os.environ))
+    return 0
 
 
 def _value(config: Config, key: str, value: object) -> str:
+    from bot.knowledge.base import default_knowledge_dir
+
     if key == "knowledge_dir" and value is None:
         return f"{default_knowledge_dir()} (bundled)"
     if key == "pid_file" and value is None:
@@ -29,6 +66,9 @@ def _value(config: Config, key: str, value: object) -> str:
 
 
 def show_config(config: Config, env: Mapping[str, str]) -> str:
+    from adapters.runtime import PLATFORMS, configured_platforms
+    from bot.ops.config import SECRET_VARIABLES
+
     lines = [f"# briefbot configuration; file: {config.file if config.file is not None else 'none'}"]
     rows = [(key, _value(config, key, value), origin) for key, value, origin in config.items()]
     width = max(len(key) for key, _, _ in rows)

@@ -1,0 +1,42 @@
+"""`briefbot chat [--db PATH]`: the console harness on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from adapters.cli.options import Subcommands, at_threshold, database
+from adapters.console import PLATFORM, ConsolePoster, run_chat
+from bot.dispatch import Bot
+from bot.qa.engine import Engine
+
+__all__ = ["register"]
+
+
+def register(sub: Subcommands) -> None:
+    chat = sub.add_parser("chat", help="interactive session in the terminal")
+    chat.add_argument("--prompt", action="store_true", help="show the prompt even when not a TTY")
+    chat.add_argument("--threshold", type=float, default=None)
+    chat.add_argument(
+        "--db",
+        type=database,
+        default=None,
+        help="database (a SQLite file or postgresql:// URL): store feedback and enable /nato digest",
+    )
+    chat.set_defaults(handler=_cmd_chat)
+
+
+def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
+    engine = at_threshold(engine, args)
+    prompt = sys.stdin.isatty() or args.prompt
+    if args.db is None:
+        return run_chat(Bot(engine), sys.stdin, sys.stdout, prompt=prompt)
+    # Feedback, unanswered questions and digest commands stored.
+    from bot.digests.commands import DigestCommands
+    from bot.store.location import open_store
+
+    kb = engine.kb
+    with open_store(args.db) as store:
+        commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
+        bot = Bot(engine, store=store, digest_handler=commands)
+        return run_chat(bot, sys.stdin, sys.stdout, prompt=prompt)
