@@ -1,0 +1,58 @@
+"""The console harness: a line in, the reply as the terminal prints it out."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from adapters.console import APOLOGY, Console, run_chat
+from bot.dispatch import Bot
+from bot.messages import Reply, Request
+from tests.fixtures import bundled_bot, bundled_engine
+
+
+def test_a_question_gets_its_answer_with_the_source_line() -> None:
+    text = Console(bundled_bot()).reply_to("who is Oana Lungescu?")
+    assert "Lungescu" in text
+    assert "  — " in text  # the source line, as the terminal shows it
+
+
+def test_a_line_starting_with_a_slash_is_a_command() -> None:
+    console = Console(bundled_bot())
+    assert console.request("/nato timeline 2018").is_command
+    assert not console.request("timeline 2018").is_command
+    assert "couldn't read “20x8”" in console.reply_to("/nato timeline 20x8")
+
+
+def test_the_person_at_the_terminal_manages_its_channel() -> None:
+    request = Console(bundled_bot()).request("/nato digest list")
+    assert (request.platform, request.user, request.channel) == ("console", "console-user", "console")
+    assert request.user_is_manager
+
+
+class _Exploding(Bot):
+    def dispatch(self, request: Request) -> Reply:
+        if "explode" in request.text:
+            raise RuntimeError("the core broke")
+        return super().dispatch(request)
+
+
+def test_a_failure_is_logged_and_apologised_for_and_the_console_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    console = Console(_Exploding(bundled_engine()))
+    with caplog.at_level(logging.ERROR):
+        assert console.reply_to("please explode") == APOLOGY
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "the core broke" in str(record.exc_info[1])  # type: ignore[index]
+    assert "Kishida" in console.reply_to("who is kishida")
+
+
+def test_the_chat_loop_prints_each_reply_and_stops_at_quit() -> None:
+    out = io.StringIO()
+    lines = ["who is kishida\n", "\n", "quit\n", "who is lungescu\n"]
+    assert run_chat(bundled_bot(), lines, out, prompt=False) == 0
+    printed = out.getvalue()
+    assert "Kishida" in printed and "Lungescu" not in printed
