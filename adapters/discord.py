@@ -43,6 +43,7 @@ from bot.grammar import commands as grammar
 from bot.grammar.intents import Help, Intent, Topics
 from bot.knowledge.base import TOPICS, Entry, PartialDate
 from bot.messages import Reply, Request
+from bot.ops.config import Config
 
 with warnings.catch_warnings():
     # discord.py imports the standard library's audioop for voice, which we never use;
@@ -990,8 +991,8 @@ def discord_endpoints(api_base: str | None = None, gateway: str | None = None) -
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = default_gateway
 
 
-def _endpoint_from_env(name: str, schemes: tuple[str, ...]) -> str | None:
-    value = os.environ.get(name, "").strip()
+def _endpoint_from_env(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    value = env.get(name, "").strip()
     if not value:
         return None
     parts = urlsplit(value)
@@ -1000,8 +1001,8 @@ def _endpoint_from_env(name: str, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
-def _token_from_env() -> str:
-    token = os.environ.get("DISCORD_TOKEN", "").strip()
+def _token_from_env(env: Mapping[str, str]) -> str:
+    token = env.get("DISCORD_TOKEN", "").strip()
     if not token:
         raise ConfigError(
             "DISCORD_TOKEN is not set: copy the bot token from the Discord developer portal "
@@ -1065,11 +1066,14 @@ class DiscordSettings:
     gateway: str | None = None
 
     @classmethod
-    def from_env(cls) -> DiscordSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordSettings:
+        """Read and check the settings (from ``os.environ`` unless given); a missing or
+        malformed one raises ConfigError naming it."""
+        env = os.environ if env is None else env
         return cls(
-            _token_from_env(),
-            _endpoint_from_env("DISCORD_API_BASE", ("http", "https")),
-            _endpoint_from_env("DISCORD_GATEWAY_URL", ("ws", "wss")),
+            _token_from_env(env),
+            _endpoint_from_env(env, "DISCORD_API_BASE", ("http", "https")),
+            _endpoint_from_env(env, "DISCORD_GATEWAY_URL", ("ws", "wss")),
         )
 
 
@@ -1136,3 +1140,10 @@ class DiscordService:
 
     async def notify_admins(self, text: str) -> None:
         """No admin list on Discord yet; the log and /healthz carry the news."""
+
+
+def service_factory(config: Config, env: Mapping[str, str]) -> Callable[[Bot], DiscordService]:
+    """Discord's entry in ``adapters.registry``: the settings are read and checked now, before
+    anything is opened (a missing or malformed one raises ConfigError naming it)."""
+    settings = DiscordSettings.from_env(env)
+    return lambda bot: DiscordService(bot, settings)

@@ -16,7 +16,7 @@ from bot.ops.config import Config
 
 __all__ = ["HEALTH_PATH", "check_health", "health_url"]
 
-HEALTH_PATH = "/healthz"  # the route adapters.health serves
+HEALTH_PATH = "/healthz"  # the route adapters.runtime.health serves
 
 
 def health_url(config: Config) -> str:

@@ -63,6 +63,7 @@ from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
+from bot.ops.config import Config
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 
@@ -785,3 +786,10 @@ class SlackService:
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
                 code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
                 _log.warning("could not tell a digest admin about it (%s)", code)
+
+
+def service_factory(config: Config, env: Mapping[str, str]) -> Callable[[Bot], SlackService]:
+    """Slack's entry in ``adapters.registry``: the settings are read and checked now, before
+    anything is opened (a missing or malformed one raises ConfigError naming it)."""
+    settings = replace(SlackSettings.from_env(env), digest_admins=config.slack_digest_admins)
+    return lambda bot: SlackService(bot, settings)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from adapters.cli.options import Subcommands
+from adapters.registry import PLATFORMS, configured_platforms
 
 if TYPE_CHECKING:  # imported when used: `briefbot ask` never reads a settings file
     from bot.ops.config import Config
@@ -66,7 +67,6 @@ def _value(config: Config, key: str, value: object) -> str:
 
 
 def show_config(config: Config, env: Mapping[str, str]) -> str:
-    from adapters.runtime import PLATFORMS, configured_platforms
     from bot.ops.config import SECRET_VARIABLES
 
     lines = [f"# briefbot configuration; file: {config.file if config.file is not None else 'none'}"]
@@ -83,6 +83,6 @@ def show_config(config: Config, env: Mapping[str, str]) -> str:
     if platforms:
         lines.append(f"# `briefbot run` would start: {', '.join(platforms)}")
     else:
-        wanted = "; ".join(f"{p}: {' / '.join(names)}" for p, names in PLATFORMS.items())
+        wanted = "; ".join(f"{name}: {' / '.join(p.variables)}" for name, p in PLATFORMS.items())
         lines.append(f"# `briefbot run` would start nothing: no credentials set ({wanted})")
     return "\n".join(lines)

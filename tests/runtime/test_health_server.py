@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
+from adapters.runtime.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from bot.ops.metrics import Metrics
 
 

@@ -1,50 +1,21 @@
-"""``briefbot run``: every configured platform around one engine, one store, one scheduler.
-
-The process holds one ``LiveKnowledge`` (the base and its engine, replaced whole on a
-reload), one store (SQLite or PostgreSQL, as ``database`` says), one ``ObservedBot`` that
-every adapter dispatches to, one ``Scheduler`` with a poster per connected platform, and
-one web server for ``/healthz``, ``/metrics`` and (Slack HTTP mode) ``/slack/events``.
-``briefbot slack`` and ``briefbot discord`` are this runtime with one platform.
-
-Signals:
-
-- SIGTERM / SIGINT: shut down gracefully. Stop taking new work (close Socket Mode, stop the
-  web server, new Discord requests are told to ask again), let answers in flight and the
-  digest post in progress finish, close the connections and the database. The delivery
-  ledger makes a restart resume the schedule.
-- SIGHUP: reload the knowledge base (``briefbot kb reload`` sends it, to the pid written in
-  the pid file). The directory is also polled for changes every ``reload_poll_seconds``.
-
-Each platform's adapter module provides a ``Service`` (``SlackService``,
-``DiscordService``); the runtime knows nothing else of them.
-"""
+"""``Runtime``: every configured platform around one engine, one store, one scheduler."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from aiohttp import web
-
-from adapters.health import HEALTH_PATH, METRICS_PATH, HealthServer
-from adapters.healthcheck import health_url
+from adapters.registry import PLATFORMS, Platform, Service, ServiceFactory, configured_platforms
+from adapters.runtime import pid_file
+from adapters.runtime.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from bot.digests.commands import DigestCommands
 from bot.digests.compose import DigestSpec
-from bot.digests.poster import Poster
 from bot.digests.scheduler import DatabaseClock, GivenUp, Scheduler
-from bot.dispatch import Bot
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
 from bot.ops.config import SECRET_VARIABLES, Config
@@ -56,126 +27,24 @@ from bot.qa.engine import Engine
 from bot.store.location import open_store
 from bot.store.protocol import Store
 
-__all__ = [
-    "PLATFORMS",
-    "Runtime",
-    "Service",
-    "configured_platforms",
-    "reload_running",
-    "run",
-]
+__all__ = ["Runtime", "nothing_configured", "run"]
 
 _log = logging.getLogger("briefbot")
 
-# What each platform's credentials are called. A platform is started when any of its
-# variables is set; a half-configured one is then an error naming what is missing.
-PLATFORMS: Mapping[str, tuple[str, ...]] = {
-    "slack": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
-    "discord": ("DISCORD_TOKEN",),
-}
-NOTHING_CONFIGURED = (
-    "no chat platform is configured, so there is nothing to run. Missing from the environment: "
-    "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack; "
-    "DISCORD_TOKEN for Discord. Set one platform's, or both (`briefbot config show` lists what is set)."
-)
 # How long shutdown waits for answers in flight, and for the digest post in progress
 # (the scheduler never cuts a post midway, and each post times out after 60 s anyway).
 DRAIN_SECONDS = 20.0
 DIGEST_STOP_SECONDS = 30.0
 
 
-class Service(Protocol):
-    """One platform as the runtime drives it (see ``SlackService``, ``DiscordService``)."""
-
-    # Read-only here, so each adapter may name its own poster class.
-    @property
-    def platform(self) -> str: ...
-    @property
-    def poster(self) -> Poster: ...
-
-    async def start(self) -> None: ...
-    def mount(self, application: web.Application) -> None: ...
-    def describe(self, port: int) -> str: ...
-    async def connected(self) -> bool: ...
-    async def stop_intake(self) -> None: ...
-    async def drain(self, timeout: float) -> bool: ...
-    async def close(self) -> None: ...
-    async def notify_admins(self, text: str) -> None: ...
-
-
-# -- which platforms -----------------------------------------------------------------------
-
-
-def configured_platforms(env: Mapping[str, str]) -> tuple[str, ...]:
-    return tuple(p for p, names in PLATFORMS.items() if any(env.get(n, "").strip() for n in names))
-
-
-ServiceFactory = Callable[[Bot], Service]
-
-
-def _factory(platform: str, config: Config) -> ServiceFactory:
-    """Read and check one platform's settings now, before anything is opened; a missing
-    or malformed one raises ConfigError naming it."""
-    if platform == "slack":
-        from adapters.slack import SlackService, SlackSettings
-
-        slack = replace(SlackSettings.from_env(os.environ), digest_admins=config.slack_digest_admins)
-        return lambda bot: SlackService(bot, slack)
-    if platform == "discord":
-        from adapters.discord import DiscordService, DiscordSettings
-
-        discord = DiscordSettings.from_env()
-        return lambda bot: DiscordService(bot, discord)
-    raise ConfigError(f"unknown platform {platform!r}")
-
-
-# -- the pid file --------------------------------------------------------------------------
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _is_briefbot(pid: int) -> bool:
-    """Is ``pid`` a live briefbot? (A stale pid file may name a reused pid: never signal that.)"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # someone else's process: not ours to signal
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # no /proc (macOS): trust the pid file
-    return b"briefbot" in cmdline or b"adapters.cli" in cmdline
-
-
-def _claim_pid_file(path: Path) -> None:
-    other = _read_pid(path)
-    if other is not None and other != os.getpid() and _is_briefbot(other):
-        raise ConfigError(
-            f"another briefbot (pid {other}) is running with the pid file {path}; stop it, or give "
-            "this one its own with pid_file / BRIEFBOT_PID_FILE"
-        )
-    try:
-        path.write_text(f"{os.getpid()}\n")
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the pid file {path} ({exc.strerror or exc}); set pid_file / BRIEFBOT_PID_FILE"
-        ) from None
-
-
-def _release_pid_file(path: Path) -> None:
-    if _read_pid(path) == os.getpid():
-        with contextlib.suppress(OSError):
-            path.unlink()
-
-
-# -- the runtime ---------------------------------------------------------------------------
+def nothing_configured() -> str:
+    """Why `briefbot run` with no credentials set has nothing to run, naming each platform's."""
+    missing = "; ".join(f"{p.needs} for {p.title}" for p in PLATFORMS.values())
+    choice = "or both" if len(PLATFORMS) == 2 else "or several"
+    return (
+        "no chat platform is configured, so there is nothing to run. Missing from the environment: "
+        f"{missing}. Set one platform's, {choice} (`briefbot config show` lists what is set)."
+    )
 
 
 class Runtime:
@@ -269,7 +138,7 @@ class Runtime:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
-        pid_file = config.effective_pid_file
+        pid_path = config.effective_pid_file
         store: Store = open_store(config.database)  # SQLite or PostgreSQL, as the URL says
         health: HealthServer | None = None
         scheduler: Scheduler | None = None
@@ -277,7 +146,7 @@ class Runtime:
         watcher: asyncio.Task[None] | None = None
         error_counters: list[tuple[logging.Logger, logging.Handler]] = []
         try:
-            _claim_pid_file(pid_file)
+            pid_file.claim(pid_path)
             live = self.live = LiveKnowledge(self.kb, threshold=config.threshold, engine=self.engine)
             self.metrics.kb_entries.set(len(self.kb))
             self.metrics.kb_version.info({"version": live.current.version})
@@ -342,7 +211,7 @@ class Runtime:
                 HEALTH_PATH,
                 METRICS_PATH,
                 os.getpid(),
-                pid_file,
+                pid_path,
             )
             await self._stop.wait()
         finally:
@@ -350,7 +219,7 @@ class Runtime:
             for logger, handler in error_counters:
                 logger.removeHandler(handler)
             store.close()
-            _release_pid_file(pid_file)
+            pid_file.release(pid_path)
             for sig in handled:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
@@ -429,6 +298,13 @@ def _reload_json(result: ReloadResult | None) -> dict[str, Any] | None:
 # -- entry points ----------------------------------------------------------------------
 
 
+def _platform(name: str) -> Platform:
+    try:
+        return PLATFORMS[name]
+    except KeyError:
+        raise ConfigError(f"unknown platform {name!r}") from None
+
+
 def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: Engine | None = None) -> int:
     """Run until SIGTERM/SIGINT; ``only`` limits it to one platform (``briefbot slack``).
 
@@ -436,70 +312,9 @@ def run(config: Config, kb: KnowledgeBase, *, only: str | None = None, engine: E
     """
     platforms = (only,) if only else configured_platforms(os.environ)
     if not platforms:
-        raise ConfigError(NOTHING_CONFIGURED)
-    factories = {p: _factory(p, config) for p in platforms}  # every setting checked first
+        raise ConfigError(nothing_configured())
+    # Every platform's settings are read and checked first, before anything is opened.
+    factories = {p: _platform(p).maker()(config, os.environ) for p in platforms}
     secrets = [os.environ.get(name, "") for name in SECRET_VARIABLES]
     configure_logging(config.log_format, config.log_level, secrets)
     return asyncio.run(Runtime(config, kb, factories, engine).serve())
-
-
-# -- briefbot kb reload ----------------------------------------------------------------------
-
-
-def _read_health(url: str) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:  # 503 still carries the JSON body
-        body = exc.read()
-    except (OSError, ValueError):
-        return None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def reload_running(config: Config, out: Any = sys.stdout, wait: float = 15.0) -> int:
-    """``briefbot kb reload``: SIGHUP to the running bot named in the pid file, then wait
-    for its /healthz to report the reload's result."""
-    pid_file = config.effective_pid_file
-    pid = _read_pid(pid_file)
-    if pid is None or not _is_briefbot(pid):
-        state = "does not exist" if pid is None else f"names pid {pid}, which is not a running briefbot"
-        print(
-            f"No running briefbot to reload: the pid file {pid_file} {state}. Start it with "
-            "`briefbot run` using the same configuration (pid_file / BRIEFBOT_PID_FILE).",
-            file=out,
-        )
-        return 1
-    url = health_url(config)
-    before = _read_health(url)
-    previous = (before or {}).get("last_reload") or {}
-    os.kill(pid, signal.SIGHUP)
-    if before is None:
-        print(
-            f"Asked briefbot (pid {pid}) to reload; its log reports the result ({url} did not answer).",
-            file=out,
-        )
-        return 0
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        now = _read_health(url) or {}
-        result = now.get("last_reload") or {}
-        if result and result.get("at") != previous.get("at"):
-            if result.get("ok"):
-                what = "new version" if result.get("changed") else "unchanged, version"
-                print(f"Reloaded: briefbot (pid {pid}) serves {what} {result.get('version')}.", file=out)
-                return 0
-            print(
-                f"The reload failed; briefbot (pid {pid}) still serves version {result.get('version')}:",
-                file=out,
-            )
-            for problem in result.get("problems") or []:
-                print(f"  {problem}", file=out)
-            return 1
-    print(f"Asked briefbot (pid {pid}) to reload; no result within {wait:.0f}s, see its log.", file=out)
-    return 1
