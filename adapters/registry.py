@@ -81,7 +81,7 @@ PLATFORMS: Mapping[str, Platform] = {
         "Slack",
         ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
         "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
-        "adapters.slack:service_factory",
+        "adapters.slack.service:service_factory",
     ),
     "discord": Platform("Discord", ("DISCORD_TOKEN",), "DISCORD_TOKEN", "adapters.discord:service_factory"),
 }

@@ -19,7 +19,7 @@ from adapters.console import ConsolePoster
 from adapters.discord import DiscordPoster
 from adapters.discord import render_reply as discord_render
 from adapters.slack import SlackPoster
-from adapters.slack_blocks import render_reply as slack_render
+from adapters.slack.rendering import render_reply as slack_render
 from bot.digests.commands import DigestCommands
 from bot.dispatch import Bot
 from bot.grammar.commands import parse_command

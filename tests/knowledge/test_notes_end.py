@@ -7,7 +7,7 @@ import io
 import pytest
 
 from adapters.console import run_chat
-from adapters.slack_blocks import home_view
+from adapters.slack.rendering import home_view
 from bot.dispatch import Bot
 from bot.grammar.intents import AfterNotes, Timeline
 from bot.knowledge.base import KnowledgeBase, PartialDate

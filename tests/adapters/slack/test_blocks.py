@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import adapters.slack
-import adapters.slack_blocks
-from adapters.slack_blocks import decode_feedback, escape, from_slack, home_view, render_reply
+import adapters.slack.rendering
+from adapters.slack.rendering import decode_feedback, escape, from_slack, home_view, render_reply
 from bot.messages import Reply, Suggestion
 from tests.adapters.slack.emulator import unescaped_markup
 from tests.adapters.slack.harness import fixture_kb
@@ -115,7 +115,7 @@ def test_public_names_are_pinned() -> None:
         "connect_socket_mode",
         "serve_http",
     ]
-    assert sorted(adapters.slack_blocks.__all__) == adapters.slack_blocks.__all__
+    assert sorted(adapters.slack.rendering.__all__) == adapters.slack.rendering.__all__
 
 
 def test_the_emulators_markup_check_catches_what_slack_would_parse() -> None:

@@ -9,7 +9,7 @@ import yaml
 
 import adapters.slack
 
-MANIFEST = Path(adapters.slack.__file__).with_name("slack_manifest.yaml")
+MANIFEST = Path(adapters.slack.__file__).with_name("manifest.yaml")
 
 # Every Web API method the adapter calls with the bot token, and the scope it needs.
 METHOD_SCOPES = {

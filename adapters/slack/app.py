@@ -1,24 +1,5 @@
-"""Slack adapter: slack-bolt (AsyncApp) in Socket Mode or over HTTP.
-
-Like every adapter it only translates. A slash command, a mention, a direct message or a
-button click becomes a ``bot.dispatch.Request``; the ``Reply`` goes back as Block Kit
-(``adapters.slack_blocks``). Behaviour a Slack user relies on lives here:
-
-- every request is acknowledged first, so Slack's 3-second deadline is always met;
-- plain answers to ``/nato`` are posted to the channel, errors and previews only to the asker;
-- a mention is answered in a thread, a direct message directly;
-- an event Slack delivers twice (a retry, or the same ``event_id`` again) is answered once,
-  even across a restart or by another replica (the store remembers event ids), and a
-  signed request replayed within its five minutes is refused;
-- 429 responses are retried after the ``Retry-After`` Slack asks for;
-- anything that goes wrong is logged with its traceback at this boundary and the user gets
-  one short apology.
-
-``build_app`` is the factory the tests and ``SlackService`` share. ``SlackService`` is Slack
-as ``briefbot run`` drives it (``adapters.runtime``): check the token, connect in Socket
-Mode or mount ``POST /slack/events`` on the runtime's web server, stop taking events, wait
-for answers in flight. ``briefbot slack`` is that runtime with Slack alone.
-"""
+"""The bolt ``AsyncApp`` wired to a ``Bot``: slash commands, mentions, direct messages,
+App Home and buttons, each acknowledged first and answered on the core thread."""
 
 from __future__ import annotations
 
@@ -26,16 +7,14 @@ import asyncio
 import functools
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncBoltRequest, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -48,7 +27,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.core_thread import CoreThread
 from adapters.in_flight import InFlight
-from adapters.slack_blocks import (
+from adapters.slack.api_errors import error_code
+from adapters.slack.events import DM_CHANNEL, ActionPlace
+from adapters.slack.managers import Managers
+from adapters.slack.poster import SlackPoster
+from adapters.slack.rendering import (
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
     ACTION_SUGGEST,
@@ -58,27 +41,19 @@ from adapters.slack_blocks import (
     home_view,
     render_reply,
 )
-from bot.digests.poster import ChannelRef, PostError
+from adapters.slack.settings import DEFAULT_API_URL, api_base
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.knowledge.base import KnowledgeBase
-from bot.messages import Reply, Request
-from bot.ops.config import Config
+from bot.messages import Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 
-__all__ = [
-    "DEFAULT_API_URL",
-    "SlackApp",
-    "SlackPoster",
-    "SlackService",
-    "SlackSettings",
-    "build_app",
-    "connect_socket_mode",
-    "serve_http",
-]
+__all__ = ["EVENTS_PATH", "SORRY", "SlackApp", "build_app"]
 
-_log = logging.getLogger(__name__)
+# Failures at the boundary are logged on the platform's logger, the one the runtime counts
+# Slack's errors on (``adapters.registry``: each platform logs under ``adapters.<name>``).
+_log = logging.getLogger("adapters.slack")
 
 # Slack retries an event up to three times within about five minutes; an hour is ample.
 _EVENT_MEMORY = timedelta(hours=1)
@@ -87,220 +62,11 @@ _EVENT_MEMORY = timedelta(hours=1)
 _SIGNATURE_MEMORY = timedelta(minutes=10)
 _SEEN_WAIT = 1.0  # seconds the acknowledgement may wait for the store's verdict
 
-DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SORRY = "Sorry, something went wrong answering that. It has been logged."
-
-# Errors after which posting to the same channel again cannot succeed until a person acts.
-_PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "token_expired",
-        "missing_scope",
-        "restricted_action",
-        "team_access_not_granted",
-    }
-)
-_DM_CHANNEL = re.compile(r"^D[A-Z0-9]+$")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-# -- configuration ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    """What ``briefbot slack`` reads from the environment. Secrets never appear in repr."""
-
-    bot_token: str = field(repr=False)
-    signing_secret: str | None = field(repr=False)
-    app_token: str | None = field(repr=False)
-    api_url: str = DEFAULT_API_URL
-    digest_admins: frozenset[str] = frozenset()
-
-    @property
-    def socket_mode(self) -> bool:
-        return self.app_token is not None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SlackSettings:
-        """Read and check the settings; a missing one raises ConfigError naming it."""
-        bot_token = env.get("SLACK_BOT_TOKEN", "").strip()
-        if not bot_token:
-            raise ConfigError(
-                "SLACK_BOT_TOKEN is not set: give the app's Bot User OAuth Token (xoxb-…), "
-                "from 'OAuth & Permissions' on the app's settings page."
-            )
-        app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
-        if app_token is not None and not app_token.startswith("xapp-"):
-            raise ConfigError(
-                "SLACK_APP_TOKEN is not an app-level token (they start with xapp-): create one "
-                "with the connections:write scope under 'Basic Information'."
-            )
-        signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
-        if app_token is None and signing_secret is None:
-            raise ConfigError(
-                "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "
-                "('Basic Information'), or set SLACK_APP_TOKEN to use Socket Mode instead."
-            )
-        api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            raise ConfigError("SLACK_API_URL must be an http(s) URL, e.g. https://slack.com/api/")
-        admins = frozenset(u.strip() for u in env.get("SLACK_DIGEST_ADMINS", "").split(",") if u.strip())
-        return cls(bot_token, signing_secret, app_token, api_base(api_url), admins)
-
-
-def api_base(url: str) -> str:
-    """The Web API base as slack_sdk wants it: ending in a slash."""
-    return url if url.endswith("/") else url + "/"
-
-
-# -- small state the adapter keeps -------------------------------------------------------
-
-
-class _Managers:
-    """Who may manage digest subscriptions: the allow-list, else workspace admins and owners."""
-
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        allow: Iterable[str],
-        ttl: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
-        self._allow = frozenset(allow)
-        self._ttl = ttl
-        self._clock = clock
-        self._cache: dict[str, tuple[bool, float]] = {}
-
-    async def is_manager(self, user: str) -> bool:
-        if user in self._allow:
-            return True
-        cached = self._cache.get(user)
-        if cached is not None and cached[1] > self._clock():
-            return cached[0]
-        try:
-            response = await self._client.users_info(user=user)
-        except SlackApiError as exc:
-            # Fail closed: without users.info (e.g. the users:read scope is missing) only
-            # the allow-list can grant digest management.
-            _log.warning("users.info failed (%s); treating the user as not an admin", _error_code(exc))
-            return False
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            _log.warning("users.info failed (%s); treating the user as not an admin", type(exc).__name__)
-            return False
-        info = response.get("user") or {}
-        verdict = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
-        self._cache[user] = (verdict, self._clock() + self._ttl)
-        return verdict
-
-
-def _error_code(exc: SlackApiError) -> str:
-    try:
-        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-    except Exception:  # a malformed response must not hide the original error
-        return "unknown error"
-
-
-def _retry_after(exc: SlackApiError, default: float = 30.0) -> float:
-    headers = getattr(exc.response, "headers", None) or {}
-    for key, value in headers.items():
-        if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list | tuple) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                break
-    return default
-
-
-# -- digests ----------------------------------------------------------------------------
-
-
-class SlackPoster:
-    """The scheduler's way into Slack: ``chat.postMessage`` with the app's client.
-
-    The client already retries once a 429's ``Retry-After`` has passed; a 429 that
-    persists becomes ``PostError(retry_after=…)`` so the scheduler tries again later.
-    """
-
-    platform = "slack"
-    # The title goes in a header block and the text in one Block Kit section, which
-    # holds 3000 characters.
-    message_limit = 3000
-
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
-
-    async def post(self, channel: ChannelRef, reply: Reply) -> None:
-        message = render_reply(reply)
-        try:
-            await self._client.chat_postMessage(
-                channel=channel.channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()
-            )
-        except SlackApiError as exc:
-            code = _error_code(exc)
-            if exc.response.status_code == 429 or code == "ratelimited":
-                raise PostError(
-                    f"Slack rate-limited the post to {channel.channel}", retry_after=_retry_after(exc)
-                ) from exc
-            raise PostError(
-                f"Slack refused the post to {channel.channel}: {code}", permanent=code in _PERMANENT_ERRORS
-            ) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PostError(
-                f"could not reach Slack to post to {channel.channel}: {type(exc).__name__}"
-            ) from exc
-
-
-# -- the app ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ActionPlace:
-    """Where a button was clicked, read from a block_actions payload."""
-
-    user: str
-    channel: str
-    workspace: str
-    ephemeral: bool
-    message_ts: str | None
-    thread_ts: str | None
-    has_response_url: bool
-
-    @classmethod
-    def of(cls, body: Mapping[str, Any]) -> _ActionPlace:
-        container = body.get("container") or {}
-        message = body.get("message") or {}
-        return cls(
-            user=str((body.get("user") or {}).get("id", "")),
-            channel=str((body.get("channel") or {}).get("id") or container.get("channel_id") or ""),
-            workspace=str(
-                (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-            ),
-            ephemeral=bool(container.get("is_ephemeral")),
-            message_ts=message.get("ts") or container.get("message_ts"),
-            thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-            has_response_url=bool(body.get("response_url")),
-        )
-
-    def reply_thread(self) -> str | None:
-        """Answers to a click go under the clicked message: in its thread, or starting one
-        (except in a direct message with the bot, where a thread would only hide them)."""
-        if self.thread_ts:
-            return self.thread_ts
-        if _DM_CHANNEL.match(self.channel):
-            return None
-        return self.message_ts
 
 
 class SlackApp:
@@ -330,7 +96,7 @@ class SlackApp:
             signing_secret=signing_secret or "",
         )
         self.poster = SlackPoster(self.client)
-        self._managers = _Managers(self.client, digest_admins)
+        self._managers = Managers(self.client, digest_admins)
         # In the bot's store when it has one, so a retry that arrives after a restart, or at
         # another replica, is still recognised; else in memory.
         self._seen: EventMemory = bot.store if isinstance(bot.store, EventMemory) else RecentEvents()
@@ -441,7 +207,7 @@ class SlackApp:
         try:
             response = await self.client.auth_test()
         except SlackApiError as exc:
-            raise ConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({_error_code(exc)})") from exc
+            raise ConfigError(f"SLACK_BOT_TOKEN was rejected by Slack ({error_code(exc)})") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ConfigError(
                 f"cannot reach the Slack API ({type(exc).__name__}); check SLACK_API_URL"
@@ -509,7 +275,7 @@ class SlackApp:
     ) -> None:
         channel = str(event.get("channel", ""))
         user = event.get("user")
-        if not user or event.get("channel_type") == "im" or _DM_CHANNEL.match(channel):
+        if not user or event.get("channel_type") == "im" or DM_CHANNEL.match(channel):
             return  # direct messages arrive as message.im and are answered there
         thread_ts = event.get("thread_ts") or event.get("ts")
         await self._answer_message(event, body, context, thread_ts=thread_ts, what="mention")
@@ -564,7 +330,7 @@ class SlackApp:
     async def _post(
         self, channel: str, user: str, message: SlackMessage, *, ephemeral: bool, thread_ts: str | None
     ) -> None:
-        if ephemeral and not _DM_CHANNEL.match(channel):
+        if ephemeral and not DM_CHANNEL.match(channel):
             await self.client.chat_postEphemeral(
                 channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
             )
@@ -602,7 +368,7 @@ class SlackApp:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        place = _ActionPlace.of(body)
+        place = ActionPlace.of(body)
 
         async def work() -> None:
             reply = await self.run_core(self.bot.answer_entry, str(action.get("value", "")))
@@ -618,7 +384,7 @@ class SlackApp:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        place = _ActionPlace.of(body)
+        place = ActionPlace.of(body)
 
         async def work() -> None:
             question, entry_ids = decode_feedback(str(action.get("value", "")))
@@ -632,7 +398,7 @@ class SlackApp:
         await self._guarded("feedback button", work, lambda: self._apologise_click(respond, place))
 
     async def _answer_click(
-        self, respond: AsyncRespond, place: _ActionPlace, message: SlackMessage, *, ephemeral: bool
+        self, respond: AsyncRespond, place: ActionPlace, message: SlackMessage, *, ephemeral: bool
     ) -> None:
         # response_url works wherever the button was, even in channels the bot isn't in.
         if place.has_response_url:
@@ -645,7 +411,7 @@ class SlackApp:
             place.channel, place.user, message, ephemeral=ephemeral, thread_ts=place.reply_thread()
         )
 
-    async def _apologise_click(self, respond: AsyncRespond, place: _ActionPlace) -> None:
+    async def _apologise_click(self, respond: AsyncRespond, place: ActionPlace) -> None:
         await self._answer_click(respond, place, SlackMessage(text=SORRY, blocks=()), ephemeral=True)
 
 
@@ -684,112 +450,3 @@ def build_app(
         digest_admins=digest_admins,
         rate_limit_retries=rate_limit_retries,
     )
-
-
-async def serve_http(app: SlackApp, host: str, port: int) -> web.AppRunner:
-    """Start the HTTP-mode server; ``port=0`` picks a free one (see ``runner.addresses``)."""
-    runner = web.AppRunner(app.web_application(), access_log=None, shutdown_timeout=10.0)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner
-
-
-async def connect_socket_mode(
-    app: SlackApp, app_token: str, ping_interval: float = 10
-) -> AsyncSocketModeHandler:
-    """Open the Socket Mode connection; the handler reconnects by itself when Slack asks.
-
-    The first websocket URL is requested here rather than by slack_sdk, which would retry a
-    rejected app token forever: a wrong SLACK_APP_TOKEN stops start-up instead.
-    """
-    try:
-        opened = await app.client.apps_connections_open(app_token=app_token)
-    except SlackApiError as exc:
-        raise ConfigError(f"SLACK_APP_TOKEN was rejected by Slack ({_error_code(exc)})") from exc
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise ConfigError(f"cannot reach the Slack API ({type(exc).__name__}); check SLACK_API_URL") from exc
-    handler = AsyncSocketModeHandler(app.bolt, app_token, web_client=app.client, ping_interval=ping_interval)
-    handler.client.wss_uri = str(opened["url"])
-    await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
-    return handler
-
-
-# -- run by the runtime ---------------------------------------------------------------
-
-
-class SlackService:
-    """Slack for ``adapters.runtime``: one workspace, in Socket Mode or over HTTP."""
-
-    platform = "slack"
-
-    def __init__(self, bot: Bot, settings: SlackSettings) -> None:
-        self.settings = settings
-        self.app = build_app(
-            bot,
-            token=settings.bot_token,
-            signing_secret=settings.signing_secret,
-            api_url=settings.api_url,
-            digest_admins=settings.digest_admins,
-        )
-        self.poster = self.app.poster
-        self.team = "?"
-        self._socket: AsyncSocketModeHandler | None = None
-        self._started = False
-
-    async def start(self) -> None:
-        """Check the token and, in Socket Mode, connect; a rejected setting raises ConfigError."""
-        self.team = await self.app.check_auth()
-        if self.settings.app_token is not None:
-            self._socket = await connect_socket_mode(self.app, self.settings.app_token)
-        self._started = True
-
-    def mount(self, application: web.Application) -> None:
-        """HTTP mode: Slack's deliveries arrive on the runtime's web server."""
-        if self.settings.app_token is None:
-            application.router.add_post(EVENTS_PATH, self.app.http_events)
-
-    def describe(self, port: int) -> str:
-        where = "Socket Mode" if self.settings.socket_mode else f"HTTP on port {port} (POST {EVENTS_PATH})"
-        return f"answering in Slack workspace {self.team} via {where}"
-
-    async def connected(self) -> bool:
-        if not self._started:
-            return False
-        if self._socket is None:
-            return True  # HTTP mode: Slack connects to us; being up is all there is
-        try:
-            return bool(await self._socket.client.is_connected())
-        except Exception:  # asking must never break /healthz
-            _log.warning("could not read the Socket Mode connection state", exc_info=True)
-            return False
-
-    async def stop_intake(self) -> None:
-        """No new events: close the Socket Mode connection (HTTP stops with the web server)."""
-        socket, self._socket = self._socket, None
-        self._started = False
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
-
-    async def drain(self, timeout: float) -> bool:
-        return await self.app.wait_idle(timeout)
-
-    async def close(self) -> None:
-        """The core thread; the Web API client itself opens a session per call."""
-        await asyncio.to_thread(self.app.close_core)
-
-    async def notify_admins(self, text: str) -> None:
-        """A direct message to each user on the digest admin list (SLACK_DIGEST_ADMINS)."""
-        for user in sorted(self.settings.digest_admins):
-            try:
-                await self.app.client.chat_postMessage(channel=user, text=text, unfurl_links=False)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-                code = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
-                _log.warning("could not tell a digest admin about it (%s)", code)
-
-
-def service_factory(config: Config, env: Mapping[str, str]) -> Callable[[Bot], SlackService]:
-    """Slack's entry in ``adapters.registry``: the settings are read and checked now, before
-    anything is opened (a missing or malformed one raises ConfigError naming it)."""
-    settings = replace(SlackSettings.from_env(env), digest_admins=config.slack_digest_admins)
-    return lambda bot: SlackService(bot, settings)
