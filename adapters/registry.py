@@ -83,7 +83,9 @@ PLATFORMS: Mapping[str, Platform] = {
         "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
         "adapters.slack.service:service_factory",
     ),
-    "discord": Platform("Discord", ("DISCORD_TOKEN",), "DISCORD_TOKEN", "adapters.discord:service_factory"),
+    "discord": Platform(
+        "Discord", ("DISCORD_TOKEN",), "DISCORD_TOKEN", "adapters.discord.service:service_factory"
+    ),
 }
 
 

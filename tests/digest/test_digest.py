@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.discord import CONTENT_LIMIT as DISCORD_CONTENT_LIMIT
 from adapters.discord import DiscordPoster
+from adapters.discord.rendering import CONTENT_LIMIT as DISCORD_CONTENT_LIMIT
 from adapters.slack import SlackPoster
 from bot.digests.compose import (
     TITLE_MAX,

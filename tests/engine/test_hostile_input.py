@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import adapters.discord as discord_adapter
+import adapters.discord.rendering as discord_adapter
 from adapters.console import ConsolePoster
 from adapters.discord import DiscordPoster
-from adapters.discord import render_reply as discord_render
+from adapters.discord.buttons import message_kwargs as discord_message_kwargs
+from adapters.discord.rendering import render_reply as discord_render
 from adapters.slack import SlackPoster
 from adapters.slack.rendering import render_reply as slack_render
 from bot.digests.commands import DigestCommands
@@ -169,7 +170,7 @@ def assert_fits_discord(reply: Reply, asked: str) -> None:
             assert len(message.embed) <= discord_adapter.EMBED_TOTAL_LIMIT
         # Discord renders "@everyone" as typed; what keeps it from pinging anyone is that
         # every message goes out with no mentions allowed.
-        allowed = discord_adapter._message_kwargs(message)["allowed_mentions"]
+        allowed = discord_message_kwargs(message)["allowed_mentions"]
         assert allowed.to_dict() == {"parse": []}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import adapters.discord
+import adapters.discord.service
 import adapters.slack.service
 from adapters.registry import PLATFORMS, Platform, ServiceMaker, configured_platforms
 from adapters.runtime.process import nothing_configured
@@ -14,7 +14,7 @@ from bot.ops.config import Config
 # mypy checks that each platform's maker makes what the runtime drives (a ``Service``).
 MAKERS: dict[str, ServiceMaker] = {
     "slack": adapters.slack.service.service_factory,
-    "discord": adapters.discord.service_factory,
+    "discord": adapters.discord.service.service_factory,
 }
 
 

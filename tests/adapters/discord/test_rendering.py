@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adapters.discord import (
+from adapters.discord.buttons import FeedbackButton
+from adapters.discord.rendering import (
     CONTENT_LIMIT,
     CUSTOM_ID_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
-    FeedbackButton,
     render_reply,
     split_text,
 )
