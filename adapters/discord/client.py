@@ -10,28 +10,24 @@ Autocomplete runs beside them, so a keystroke never waits behind a slow command.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar
 
-import aiohttp
-
-from adapters.core_thread import CoreThread
-from adapters.discord.buttons import FeedbackButton, SuggestionButton, message_kwargs, question_from
+from adapters.discord.buttons import FeedbackButton, SuggestionButton, question_from
 from adapters.discord.commands import NatoCommands, choice_value
 from adapters.discord.library import app_commands, discord
 from adapters.discord.poster import DiscordPoster
-from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip, render_reply
-from adapters.in_flight import InFlight
+from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip
+from adapters.discord.replies import ChannelReply, InteractionReply, apologise
+from adapters.lifecycle import Lifecycle
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
 from bot.grammar.intents import Intent
 from bot.messages import Reply, Request
 
-__all__ = ["APOLOGY", "DEFER_AFTER", "RESTARTING", "BriefbotClient", "BriefbotTree"]
+__all__ = ["DEFER_AFTER", "BriefbotClient", "BriefbotTree"]
 
 # Failures at the boundary are logged on the platform's logger, the one the runtime counts
 # Discord's errors on (``adapters.registry``: each platform logs under ``adapters.<name>``).
@@ -47,8 +43,7 @@ MAX_RATELIMIT_WAIT = 30.0
 # How long closing waits for a digest post in flight.
 SCHEDULER_STOP_WAIT = 10.0
 
-APOLOGY = "Sorry, something went wrong on my side answering that. It has been logged."
-RESTARTING = "briefbot is restarting; please ask again in a minute."
+PLATFORM = "discord"
 
 
 class BriefbotTree(app_commands.CommandTree["BriefbotClient"]):
@@ -63,21 +58,7 @@ class BriefbotTree(app_commands.CommandTree["BriefbotClient"]):
             cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
             command = interaction.command.qualified_name if interaction.command else "?"
             _log.error("/%s failed", command, exc_info=cause)
-        await _apologise(interaction)
-
-
-async def _apologise(interaction: discord.Interaction[Any]) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(
-                APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-        else:
-            await interaction.response.send_message(
-                APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-    except (discord.HTTPException, aiohttp.ClientError, OSError):
-        _log.warning("could not deliver the apology either", exc_info=True)
+        await apologise(interaction)
 
 
 class BriefbotClient(discord.Client):
@@ -98,21 +79,13 @@ class BriefbotClient(discord.Client):
         self.scheduler: Scheduler | None = None
         self.defer_after = defer_after
         self._scheduler_task: asyncio.Task[None] | None = None
-        # One thread: the core is sync, and one worker keeps its calls in order.
-        self._core_thread = CoreThread()
-        # Shutting down: answers in flight finish, new requests get a polite "restarting".
-        self.draining = False
-        self._in_flight = InFlight()
+        # The core thread, the requests in flight, and shutting down: answers in flight
+        # finish, new interactions get a polite "restarting" (``InteractionReply.decline``).
+        self.lifecycle = Lifecycle("Discord", _log)
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
-        return await self._in_flight.wait_idle(timeout)
-
-    async def _decline(self, interaction: discord.Interaction[Any]) -> None:
-        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
-            await interaction.response.send_message(
-                RESTARTING, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+        return await self.lifecycle.wait_idle(timeout)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -128,7 +101,7 @@ class BriefbotClient(discord.Client):
         if task is not None:
             await self._stop_scheduler(task)
         await super().close()
-        self._core_thread.close()
+        self.lifecycle.close()
 
     async def _stop_scheduler(self, task: asyncio.Task[None]) -> None:
         if self.scheduler is not None and self.is_ready():
@@ -145,10 +118,6 @@ class BriefbotClient(discord.Client):
     async def on_ready(self) -> None:
         _log.info("connected as %s to %d server(s)", self.user, len(self.guilds))
 
-    async def run_core(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a sync core call on the core thread."""
-        return await self._core_thread.run(fn, *args, **kwargs)
-
     async def _run_scheduler(self, scheduler: Scheduler) -> None:
         # Posts need a logged-in client; waiting for READY also avoids a burst at start-up.
         await self.wait_until_ready()
@@ -157,19 +126,30 @@ class BriefbotClient(discord.Client):
     # -- slash commands --------------------------------------------------------
 
     def request_for(
-        self, interaction: discord.Interaction[Any], text: str, intent: Intent | None = None
+        self, source: discord.Interaction[Any] | discord.Message, text: str, intent: Intent | None = None
     ) -> Request:
-        in_guild = interaction.guild_id is not None
-        return Request(
-            platform="discord",
-            user=str(interaction.user.id),
-            channel=str(interaction.channel_id or ""),
-            text=text,
-            is_command=True,
-            intent=intent,
-            workspace=str(interaction.guild_id) if in_guild else "",
+        """The core's ``Request`` for an interaction (a slash command, with the ``intent`` its
+        typed options built; a button) or a message (a mention, a DM): the Discord adapter
+        builds every one here."""
+        channel: int | None
+        if isinstance(source, discord.Message):
+            user, channel = source.author.id, source.channel.id
+            guild = source.guild.id if source.guild else None
+            # As in the console, a message starting with "/" uses the command grammar.
+            is_command, manager = text.startswith("/"), _manages_channel(source)
+        else:
+            user, channel, guild = source.user.id, source.channel_id, source.guild_id
             # In a DM the user is the only member of the channel they would manage.
-            user_is_manager=_may_manage(interaction.permissions) if in_guild else True,
+            is_command, manager = True, _may_manage(source.permissions) if guild is not None else True
+        return Request(
+            platform=PLATFORM,
+            user=str(user),
+            channel=str(channel or ""),
+            text=text,
+            is_command=is_command,
+            intent=intent,
+            workspace=str(guild) if guild is not None else "",
+            user_is_manager=manager,
         )
 
     async def answer_command(
@@ -177,47 +157,14 @@ class BriefbotClient(discord.Client):
     ) -> None:
         """Dispatch a `/nato …` command, ``intent`` built from its typed options (``text`` is how
         it reads, for the record), and send the reply (deferred first if the core is slow)."""
-        if self.draining:
-            await self._decline(interaction)
-            return
-        with self._in_flight.working():
-            request = self.request_for(interaction, text, intent)
-            # If it comes to deferring, the visibility must be chosen before the reply exists:
-            # commands that usually answer privately defer privately.
-            reply = await self.within_deadline(interaction, intent.private, self.core.dispatch, request)
-            await self.send_to_interaction(
-                interaction, reply, echo=echo if reply.kind in ("answer", "abstain") else None
-            )
-
-    async def within_deadline(
-        self,
-        interaction: discord.Interaction[Any],
-        private: bool,
-        fn: Callable[P, Reply],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> Reply:
-        """Run a core call; if it outlasts ``defer_after``, defer the interaction meanwhile.
-
-        Discord drops an interaction not acknowledged within three seconds. Answers take
-        milliseconds; only a busy store or a large digest ever gets here.
-        """
-        pending = asyncio.ensure_future(self.run_core(fn, *args, **kwargs))
-        done, _ = await asyncio.wait({pending}, timeout=self.defer_after)
-        if not done:
-            await interaction.response.defer(thinking=True, ephemeral=private)
-        return await pending
-
-    async def send_to_interaction(
-        self, interaction: discord.Interaction[Any], reply: Reply, echo: str | None = None
-    ) -> None:
-        ephemeral = reply.ephemeral
-        for message in render_reply(reply, echo=echo):
-            kwargs = message_kwargs(message)
-            if not interaction.response.is_done():
-                await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-            else:
-                await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+        # If it comes to deferring, the visibility must be chosen before the reply exists:
+        # commands that usually answer privately defer privately.
+        outlet = InteractionReply(interaction, patience=self.defer_after, private=intent.private, echo=echo)
+        await self.lifecycle.answer(
+            "slash command",
+            outlet,
+            lambda: self.lifecycle.core(self.core.dispatch, self.request_for(interaction, text, intent)),
+        )
 
     async def suggest(self, current: str, kinds: tuple[str, ...]) -> list[app_commands.Choice[str]]:
         """Autocomplete choices, ranked by the engine; a failure offers none rather than an error."""
@@ -235,68 +182,38 @@ class BriefbotClient(discord.Client):
     # -- buttons ---------------------------------------------------------------
 
     async def on_suggestion(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
-        if self.draining:
-            await self._decline(interaction)
-            return
-        with self._in_flight.working():
-            try:
-                reply = await self.within_deadline(interaction, True, self.core.answer_entry, entry_id)
-                # The answer is for whoever clicked; the channel already saw the question.
-                await self.send_to_interaction(interaction, replace(reply, ephemeral=True))
-            except Exception:
-                _log.exception("suggestion button %r failed", entry_id)
-                await _apologise(interaction)
+        async def ask() -> Reply:
+            reply = await self.lifecycle.core(self.core.answer_entry, entry_id)
+            # The answer is for whoever clicked; the channel already saw the question.
+            return replace(reply, ephemeral=True)
+
+        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
+        await self.lifecycle.answer(f"suggestion button ({entry_id})", outlet, ask)
 
     async def on_feedback(
         self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...], helpful: bool
     ) -> None:
-        if self.draining:
-            await self._decline(interaction)
-            return
-        with self._in_flight.working():
-            try:
-                request = self.request_for(interaction, "")
-                question = question_from(interaction.message)
-                reply = await self.within_deadline(
-                    interaction, True, self.core.feedback, request, entry_ids, question, helpful
-                )
-                await self.send_to_interaction(interaction, reply)
-            except Exception:
-                _log.exception("feedback button failed")
-                await _apologise(interaction)
+        async def ask() -> Reply:
+            request = self.request_for(interaction, "")
+            question = question_from(interaction.message)
+            return await self.lifecycle.core(self.core.feedback, request, entry_ids, question, helpful)
+
+        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
+        await self.lifecycle.answer("feedback button", outlet, ask)
 
     # -- mentions and DMs ------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        if self.draining:
-            return  # shutting down: a mention or DM is simply not taken up
-        with self._in_flight.working():
-            if message.author.bot or self.user is None or message.type not in _CONVERSATION:
-                return
-            text = self.addressed_text(message)
-            if text is None:
-                return
-            try:
-                request = Request(
-                    platform="discord",
-                    user=str(message.author.id),
-                    channel=str(message.channel.id),
-                    text=text,
-                    is_command=text.startswith("/"),
-                    workspace=str(message.guild.id) if message.guild else "",
-                    user_is_manager=_manages_channel(message),
-                )
-                reply = await self.run_core(self.core.dispatch, request)
-                echo = text if reply.kind in ("answer", "abstain") else None
-                await self.send_to_channel(message, reply, echo=echo)
-            except Exception:
-                _log.exception("failed to answer a message in channel %s", message.channel.id)
-                with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
-                    await message.channel.send(
-                        APOLOGY,
-                        reference=message.to_reference(fail_if_not_exists=False),
-                        allowed_mentions=discord.AllowedMentions.none(),
-                    )
+        if message.author.bot or self.user is None or message.type not in _CONVERSATION:
+            return
+        text = self.addressed_text(message)
+        if text is None:
+            return
+        await self.lifecycle.answer(
+            f"message in channel {message.channel.id}",
+            ChannelReply(message, echo=text),
+            lambda: self.lifecycle.core(self.core.dispatch, self.request_for(message, text)),
+        )
 
     def addressed_text(self, message: discord.Message) -> str | None:
         """The text meant for the bot: any DM, or a channel message that mentions it."""
@@ -312,15 +229,6 @@ class BriefbotClient(discord.Client):
         if role is not None:
             text = text.replace(f"<@&{role.id}>", " ")
         return " ".join(text.split())
-
-    async def send_to_channel(self, message: discord.Message, reply: Reply, echo: str | None = None) -> None:
-        reference = message.to_reference(fail_if_not_exists=False) if message.guild else None
-        for index, outgoing in enumerate(render_reply(reply, echo=echo)):
-            kwargs = message_kwargs(outgoing)
-            if index == 0 and reference is not None:
-                kwargs["reference"] = reference
-                kwargs["mention_author"] = False
-            await message.channel.send(**kwargs)
 
 
 _CONVERSATION = (discord.MessageType.default, discord.MessageType.reply)

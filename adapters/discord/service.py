@@ -63,7 +63,7 @@ class DiscordService:
         return socket is not None and bool(socket.open)
 
     async def stop_intake(self) -> None:
-        self.client.draining = True
+        self.client.lifecycle.draining = True
 
     async def drain(self, timeout: float) -> bool:
         return await self.client.wait_idle(timeout)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec
 
 import aiohttp
 from aiohttp import web
@@ -25,31 +25,29 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.core_thread import CoreThread
-from adapters.in_flight import InFlight
+from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
-from adapters.slack.events import DM_CHANNEL, ActionPlace
+from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
 from adapters.slack.managers import Managers
 from adapters.slack.poster import SlackPoster
 from adapters.slack.rendering import (
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
     ACTION_SUGGEST,
-    SlackMessage,
     decode_feedback,
     from_slack,
     home_view,
-    render_reply,
 )
+from adapters.slack.replies import ClickReply, CommandReply, PostedReply
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.knowledge.base import KnowledgeBase
-from bot.messages import Request
+from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 
-__all__ = ["EVENTS_PATH", "SORRY", "SlackApp", "build_app"]
+__all__ = ["EVENTS_PATH", "SlackApp", "build_app"]
 
 # Failures at the boundary are logged on the platform's logger, the one the runtime counts
 # Slack's errors on (``adapters.registry``: each platform logs under ``adapters.<name>``).
@@ -64,9 +62,7 @@ _SEEN_WAIT = 1.0  # seconds the acknowledgement may wait for the store's verdict
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-SORRY = "Sorry, something went wrong answering that. It has been logged."
 _P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 
 class SlackApp:
@@ -102,8 +98,8 @@ class SlackApp:
         self._seen: EventMemory = bot.store if isinstance(bot.store, EventMemory) else RecentEvents()
         self._home_milestones = home_milestones
         self._home: tuple[KnowledgeBase, dict[str, Any]] | None = None
-        self._in_flight = InFlight()
-        self._core_thread = CoreThread()  # acks never wait for the core (see core_thread.py)
+        # Acks never wait for the core: answers are worked out on the lifecycle's core thread.
+        self.lifecycle = Lifecycle("Slack", _log)
         self._register()
 
     # -- wiring --------------------------------------------------------------------------
@@ -126,16 +122,8 @@ class SlackApp:
         app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.error(self._on_error)
 
-    async def run_core(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """Run a synchronous core call on the core thread."""
-        return await self._core_thread.run(fn, *args, **kwargs)
-
-    def close_core(self) -> None:
-        """Stop the core thread once the work in flight has drained."""
-        self._core_thread.close()
-
     async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
-        self._in_flight.begin()
+        self.lifecycle.in_flight.begin()
         await next()
 
     def _counted(self, listener: Callable[_P, Awaitable[None]]) -> Callable[_P, Awaitable[None]]:
@@ -145,7 +133,7 @@ class SlackApp:
             try:
                 await listener(*args, **kwargs)
             finally:
-                self._in_flight.end()
+                self.lifecycle.in_flight.end()
 
         return counted
 
@@ -216,25 +204,7 @@ class SlackApp:
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
-        return await self._in_flight.wait_idle(timeout)
-
-    # -- the boundary --------------------------------------------------------------------
-
-    async def _guarded(
-        self,
-        what: str,
-        work: Callable[[], Awaitable[None]],
-        apologise: Callable[[], Awaitable[object]] | None,
-    ) -> None:
-        try:
-            await work()
-        except Exception:
-            _log.exception("failed to handle a Slack %s", what)
-            if apologise is not None:
-                try:
-                    await apologise()
-                except Exception:
-                    _log.exception("could not send the apology for a failed Slack %s", what)
+        return await self.lifecycle.wait_idle(timeout)
 
     async def _with_manager(self, request: Request) -> Request:
         """The request with its intent read once; one that changes a channel's digests also
@@ -244,29 +214,20 @@ class SlackApp:
             return request
         return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 
+    async def _dispatch(self, request: Request) -> Reply:
+        """``Bot.dispatch`` on the core thread, once the manager check is done."""
+        return await self.lifecycle.core(self.bot.dispatch, await self._with_manager(request))
+
     # -- /nato -----------------------------------------------------------------------------
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, always: Slack shows an error if this takes over 3 seconds
-
-        async def work() -> None:
-            text = from_slack(str(body.get("text", "")))
-            request = Request(
-                platform="slack",
-                user=str(body.get("user_id", "")),
-                channel=str(body.get("channel_id", "")),
-                text=text,
-                is_command=True,
-                workspace=str(body.get("team_id", "")),
-            )
-            reply = await self.run_core(self.bot.dispatch, await self._with_manager(request))
-            if reply.ephemeral:
-                message = render_reply(reply)
-            else:
-                message = render_reply(reply, asked_by=request.user, asked=f"/nato {text}".strip())
-            await _respond(respond, message, ephemeral=reply.ephemeral)
-
-        await self._guarded("slash command", work, lambda: respond(text=SORRY, response_type="ephemeral"))
+        asker = Asker.of_command(body)
+        text = from_slack(str(body.get("text", "")))
+        outlet = CommandReply(respond, asked_by=asker.user, asked=f"/nato {text}".strip())
+        await self.lifecycle.answer(
+            "slash command", outlet, lambda: self._dispatch(asker.request(text, is_command=True))
+        )
 
     # -- mentions and direct messages ----------------------------------------------------
 
@@ -303,45 +264,15 @@ class SlackApp:
         thread_ts: str | None,
         what: str,
     ) -> None:
-        channel = str(event.get("channel", ""))
-        user = str(event.get("user", ""))
+        asker = Asker.of_message(event, body)
 
-        async def work() -> None:
+        async def ask() -> Reply:
             text = from_slack(str(event.get("text", "")), bot_user_id=context.bot_user_id)
-            request = Request(
-                platform="slack",
-                user=user,
-                channel=channel,
-                text=text,
-                # As in the console, a message starting with "/" uses the command grammar.
-                is_command=text.startswith("/"),
-                workspace=str(body.get("team_id") or event.get("team") or ""),
-            )
-            reply = await self.run_core(self.bot.dispatch, await self._with_manager(request))
-            await self._post(
-                channel, user, render_reply(reply), ephemeral=reply.ephemeral, thread_ts=thread_ts
-            )
+            # As in the console, a message starting with "/" uses the command grammar.
+            return await self._dispatch(asker.request(text, is_command=text.startswith("/")))
 
-        async def apologise() -> None:
-            await self.client.chat_postMessage(channel=channel, text=SORRY, thread_ts=thread_ts)
-
-        await self._guarded(what, work, apologise)
-
-    async def _post(
-        self, channel: str, user: str, message: SlackMessage, *, ephemeral: bool, thread_ts: str | None
-    ) -> None:
-        if ephemeral and not DM_CHANNEL.match(channel):
-            await self.client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, **message.as_kwargs()
-            )
-        else:
-            await self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                **message.as_kwargs(),
-            )
+        outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
+        await self.lifecycle.answer(what, outlet, ask)
 
     # -- App Home --------------------------------------------------------------------------
 
@@ -353,7 +284,7 @@ class SlackApp:
         async def work() -> None:
             await self.client.views_publish(user_id=user, view=self._home_view())
 
-        await self._guarded("App Home", work, None)
+        await self.lifecycle.guarded("App Home", work, None)
 
     def _home_view(self) -> dict[str, Any]:
         # Rebuilt only when the knowledge base has been replaced (a live reload).
@@ -369,16 +300,12 @@ class SlackApp:
     ) -> None:
         await ack()
         place = ActionPlace.of(body)
-
-        async def work() -> None:
-            reply = await self.run_core(self.bot.answer_entry, str(action.get("value", "")))
-            if place.ephemeral or reply.ephemeral:
-                await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
-                return
-            message = render_reply(reply, asked_by=place.user, asked=reply.title or None)
-            await self._answer_click(respond, place, message, ephemeral=False)
-
-        await self._guarded("suggestion button", work, lambda: self._apologise_click(respond, place))
+        # Clicked in a message only the clicker sees: the answer is for them alone too.
+        outlet = ClickReply(self.client, respond, place, private=place.ephemeral)
+        entry_id = str(action.get("value", ""))
+        await self.lifecycle.answer(
+            "suggestion button", outlet, lambda: self.lifecycle.core(self.bot.answer_entry, entry_id)
+        )
 
     async def _on_feedback(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -386,50 +313,14 @@ class SlackApp:
         await ack()
         place = ActionPlace.of(body)
 
-        async def work() -> None:
+        async def ask() -> Reply:
             question, entry_ids = decode_feedback(str(action.get("value", "")))
-            request = Request("slack", place.user, place.channel, question, workspace=place.workspace)
+            request = place.asker.request(question, is_command=False)
             helpful = action.get("action_id") == ACTION_HELPFUL
-            reply = await self.run_core(
-                functools.partial(self.bot.feedback, request, entry_ids, question, helpful=helpful)
-            )
-            await self._answer_click(respond, place, render_reply(reply), ephemeral=True)
+            return await self.lifecycle.core(self.bot.feedback, request, entry_ids, question, helpful=helpful)
 
-        await self._guarded("feedback button", work, lambda: self._apologise_click(respond, place))
-
-    async def _answer_click(
-        self, respond: AsyncRespond, place: ActionPlace, message: SlackMessage, *, ephemeral: bool
-    ) -> None:
-        # response_url works wherever the button was, even in channels the bot isn't in.
-        if place.has_response_url:
-            if ephemeral:
-                await _respond(respond, message, ephemeral=True)
-            else:
-                await _respond(respond, message, ephemeral=False, thread_ts=place.reply_thread())
-            return
-        await self._post(
-            place.channel, place.user, message, ephemeral=ephemeral, thread_ts=place.reply_thread()
-        )
-
-    async def _apologise_click(self, respond: AsyncRespond, place: ActionPlace) -> None:
-        await self._answer_click(respond, place, SlackMessage(text=SORRY, blocks=()), ephemeral=True)
-
-
-async def _respond(
-    respond: AsyncRespond, message: SlackMessage, *, ephemeral: bool, thread_ts: str | None = None
-) -> None:
-    """Answer through the response_url; replace_original=False keeps the message clicked or
-    typed into, and a failure (an expired URL, say) is raised, not silently dropped."""
-    kwargs: dict[str, Any] = {"blocks": list(message.blocks)} if message.blocks else {}
-    response = await respond(
-        text=message.text,
-        response_type="ephemeral" if ephemeral else "in_channel",
-        replace_original=False,
-        thread_ts=thread_ts,
-        **kwargs,
-    )
-    if response.status_code != 200:
-        raise RuntimeError(f"response_url answered HTTP {response.status_code}: {response.body[:200]!r}")
+        outlet = ClickReply(self.client, respond, place, private=True)
+        await self.lifecycle.answer("feedback button", outlet, ask)
 
 
 def build_app(

@@ -1,4 +1,5 @@
-"""Reading Slack's deliveries: where a click came from."""
+"""Reading Slack's deliveries: who asked where (and the ``Request`` built from it), and
+where a click came from."""
 
 from __future__ import annotations
 
@@ -7,9 +8,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DM_CHANNEL", "ActionPlace"]
+from bot.messages import Request
 
+__all__ = ["DM_CHANNEL", "PLATFORM", "ActionPlace", "Asker"]
+
+PLATFORM = "slack"
 DM_CHANNEL = re.compile(r"^D[A-Z0-9]+$")
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, and where: what every Slack delivery says about its sender."""
+
+    user: str
+    channel: str
+    workspace: str
+
+    @classmethod
+    def of_command(cls, body: Mapping[str, Any]) -> Asker:
+        """From a slash command's payload."""
+        return cls(
+            user=str(body.get("user_id", "")),
+            channel=str(body.get("channel_id", "")),
+            workspace=str(body.get("team_id", "")),
+        )
+
+    @classmethod
+    def of_message(cls, event: Mapping[str, Any], body: Mapping[str, Any]) -> Asker:
+        """From a mention's or a direct message's event."""
+        return cls(
+            user=str(event.get("user", "")),
+            channel=str(event.get("channel", "")),
+            workspace=str(body.get("team_id") or event.get("team") or ""),
+        )
+
+    def request(self, text: str, *, is_command: bool) -> Request:
+        """The core's ``Request``: the Slack adapter builds every one here. Whether the user
+        may manage digests is filled in later, and only for digest commands (it costs a
+        ``users.info`` call)."""
+        return Request(
+            platform=PLATFORM,
+            user=self.user,
+            channel=self.channel,
+            text=text,
+            is_command=is_command,
+            workspace=self.workspace,
+        )
 
 
 @dataclass(frozen=True)
@@ -39,6 +83,10 @@ class ActionPlace:
             thread_ts=message.get("thread_ts") or container.get("thread_ts"),
             has_response_url=bool(body.get("response_url")),
         )
+
+    @property
+    def asker(self) -> Asker:
+        return Asker(self.user, self.channel, self.workspace)
 
     def reply_thread(self) -> str | None:
         """Answers to a click go under the clicked message: in its thread, or starting one

@@ -116,7 +116,7 @@ class SlackService:
 
     async def close(self) -> None:
         """The core thread; the Web API client itself opens a session per call."""
-        await asyncio.to_thread(self.app.close_core)
+        await asyncio.to_thread(self.app.lifecycle.close)
 
     async def notify_admins(self, text: str) -> None:
         """A direct message to each user on the digest admin list (SLACK_DIGEST_ADMINS)."""

@@ -1,0 +1,119 @@
+"""Where a reply goes back on Discord: the ``Outlet`` of an interaction and of a message.
+
+An interaction (a slash command or a button) is answered by its first response and then
+follow-ups, deferred first if the core is slow, and declined politely while the bot is
+restarting; a mention or DM is answered in the channel, the first message as a reply to
+it. Every message pings nobody.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import aiohttp
+
+from adapters.discord.buttons import message_kwargs
+from adapters.discord.library import discord
+from adapters.discord.rendering import Outgoing, render_reply
+from adapters.lifecycle import Outlet
+from bot.messages import Reply
+
+__all__ = ["APOLOGY", "RESTARTING", "ChannelReply", "InteractionReply", "apologise"]
+
+_log = logging.getLogger("adapters.discord")
+
+APOLOGY = "Sorry, something went wrong on my side answering that. It has been logged."
+RESTARTING = "briefbot is restarting; please ask again in a minute."
+# Which replies repeat the question above them (as the embed's author line).
+_ECHOED = ("answer", "abstain")
+
+
+class InteractionReply(Outlet[list[Outgoing]]):
+    """A slash command's or a button's reply. If the answer outlasts ``patience`` seconds
+    the interaction is deferred meanwhile, ``private``-ly or for the channel to see."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        patience: float,
+        private: bool,
+        echo: str | None = None,
+    ) -> None:
+        self.interaction = interaction
+        self.patience = patience
+        self.private = private
+        self.echo = echo
+
+    def render(self, reply: Reply) -> list[Outgoing]:
+        return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
+
+    async def send(self, message: list[Outgoing], reply: Reply) -> None:
+        response = self.interaction.response
+        for outgoing in message:
+            kwargs = message_kwargs(outgoing)
+            if not response.is_done():
+                await response.send_message(ephemeral=reply.ephemeral, **kwargs)
+            else:
+                await self.interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+
+    async def hold(self) -> None:
+        # Discord drops an interaction not acknowledged within three seconds. Answers take
+        # milliseconds; only a busy store or a large digest ever gets here.
+        await self.interaction.response.defer(thinking=True, ephemeral=self.private)
+
+    async def apologise(self) -> None:
+        await apologise(self.interaction)
+
+    async def decline(self) -> None:
+        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+            await self.interaction.response.send_message(
+                RESTARTING, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+
+
+class ChannelReply(Outlet[list[Outgoing]]):
+    """A mention's or a DM's reply, in its channel. While shutting down a message is simply
+    not taken up (the default ``decline``)."""
+
+    def __init__(self, message: discord.Message, *, echo: str) -> None:
+        self.message = message
+        self.echo = echo
+
+    def render(self, reply: Reply) -> list[Outgoing]:
+        return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
+
+    async def send(self, message: list[Outgoing], reply: Reply) -> None:
+        asked = self.message
+        reference = asked.to_reference(fail_if_not_exists=False) if asked.guild else None
+        for index, outgoing in enumerate(message):
+            kwargs = message_kwargs(outgoing)
+            if index == 0 and reference is not None:
+                kwargs["reference"] = reference
+                kwargs["mention_author"] = False
+            await asked.channel.send(**kwargs)
+
+    async def apologise(self) -> None:
+        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+            await self.message.channel.send(
+                APOLOGY,
+                reference=self.message.to_reference(fail_if_not_exists=False),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+
+
+async def apologise(interaction: discord.Interaction[Any]) -> None:
+    """The apology for an interaction, as a follow-up if it was already answered or deferred."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        else:
+            await interaction.response.send_message(
+                APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except (discord.HTTPException, aiohttp.ClientError, OSError):
+        _log.warning("could not deliver the apology either", exc_info=True)
