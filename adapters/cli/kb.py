@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from adapters.cli.options import DB_GIVEN, Subcommands, database, existing
 from bot.knowledge.base import KINDS
 from bot.knowledge.citations import read_paragraphs, uncited_paragraphs, verify_evidence
 from bot.qa.engine import Engine
 
+if TYPE_CHECKING:  # the store is imported when a command reads it
+    from bot.store.protocol import Store
+    from bot.store.values import FeedbackRecord
+
 __all__ = ["register", "register_feedback"]
+
+_T = TypeVar("_T")
 
 CONTENT_PARAGRAPHS = set(range(1, 27)) - {7, 13, 21}
 
@@ -75,34 +83,52 @@ def _cmd_reload(args: argparse.Namespace, engine: Engine) -> int:
     return reload_running(config_for(args))
 
 
-def _cmd_feedback(args: argparse.Namespace, engine: Engine) -> int:
+def _print_recent(
+    args: argparse.Namespace,
+    read: Callable[[Store], tuple[_T, ...]],
+    *,
+    none: str,
+    heading: Callable[[tuple[_T, ...]], str],
+    line: Callable[[_T], str],
+) -> int:
+    """Print what ``read`` finds in the existing database ``--db``: a heading, then a line each."""
     from bot.store.location import open_store
 
     out = sys.stdout  # looked up per call: tests and pipes replace it
     with open_store(existing(args.db)) as store:
-        records = store.feedback(limit=args.limit)
-    if not records:
-        out.write("No feedback yet.\n")
-        return 0
-    helpful = sum(r.helpful for r in records)
-    out.write(f"{len(records)} most recent: {helpful} helpful, {len(records) - helpful} not helpful\n")
-    for r in records:
+        rows = read(store)
+    out.write((heading(rows) if rows else none) + "\n")
+    for row in rows:
+        out.write(line(row) + "\n")
+    return 0
+
+
+def _cmd_feedback(args: argparse.Namespace, engine: Engine) -> int:
+    def heading(records: tuple[FeedbackRecord, ...]) -> str:
+        helpful = sum(r.helpful for r in records)
+        return f"{len(records)} most recent: {helpful} helpful, {len(records) - helpful} not helpful"
+
+    def line(r: FeedbackRecord) -> str:
         verdict = "helpful    " if r.helpful else "not helpful"
         entries = ", ".join(r.entry_ids) or "-"
-        out.write(f"{r.at:%Y-%m-%d %H:%M} {verdict} {r.platform}:{r.channel} “{r.question}” -> {entries}\n")
-    return 0
+        return f"{r.at:%Y-%m-%d %H:%M} {verdict} {r.platform}:{r.channel} “{r.question}” -> {entries}"
+
+    return _print_recent(
+        args,
+        lambda store: store.feedback(limit=args.limit),
+        none="No feedback yet.",
+        heading=heading,
+        line=line,
+    )
 
 
 def _cmd_unanswered(args: argparse.Namespace, engine: Engine) -> int:
-    from bot.store.location import open_store
-
-    out = sys.stdout  # looked up per call: tests and pipes replace it
-    with open_store(existing(args.db)) as store:
-        questions = store.unanswered(limit=args.limit)
-    if not questions:
-        out.write("No unanswered questions recorded.\n")
-        return 0
-    out.write(f"{len(questions)} most recent questions the bot abstained on (confidence in brackets):\n")
-    for q in questions:
-        out.write(f"{q.at:%Y-%m-%d %H:%M} [{q.confidence:.2f}] {q.platform}:{q.channel} “{q.question}”\n")
-    return 0
+    return _print_recent(
+        args,
+        lambda store: store.unanswered(limit=args.limit),
+        none="No unanswered questions recorded.",
+        heading=lambda questions: (
+            f"{len(questions)} most recent questions the bot abstained on (confidence in brackets):"
+        ),
+        line=lambda q: f"{q.at:%Y-%m-%d %H:%M} [{q.confidence:.2f}] {q.platform}:{q.channel} “{q.question}”",
+    )

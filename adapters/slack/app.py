@@ -323,21 +323,6 @@ class SlackApp:
         await self.lifecycle.answer("feedback button", outlet, ask)
 
 
-def build_app(
-    bot: Bot,
-    *,
-    token: str,
-    signing_secret: str | None,
-    api_url: str = DEFAULT_API_URL,
-    digest_admins: Iterable[str] = (),
-    rate_limit_retries: int = 2,
-) -> SlackApp:
-    """The Slack app for ``bot``: ``.bolt`` is the AsyncApp, ``.poster`` posts digests."""
-    return SlackApp(
-        bot,
-        token=token,
-        signing_secret=signing_secret,
-        api_url=api_url,
-        digest_admins=digest_admins,
-        rate_limit_retries=rate_limit_retries,
-    )
+# The factory the tests, the benchmarks and ``SlackService`` share: ``.bolt`` is the
+# AsyncApp, ``.poster`` posts digests.
+build_app = SlackApp
