@@ -67,6 +67,13 @@ class Runtime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_alert: tuple[str, ...] = ()
         self.digests_given_up = 0  # since this process started; /healthz shows the count
+        # What serve() starts, for _shut_down() to stop whatever of it did start.
+        self._health: HealthServer | None = None
+        self._scheduler: Scheduler | None = None
+        self._digests: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._error_counters: list[tuple[logging.Logger, logging.Handler]] = []
+        self._message_limits: dict[str, int] = {}
 
     def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=name)
@@ -132,72 +139,24 @@ class Runtime:
                 self._spawn(service.notify_admins(text), f"briefbot-notify-{service.platform}")
 
     async def serve(self) -> int:
-        config = self.config
+        """Run until SIGTERM or SIGINT, then shut down gracefully."""
         loop = asyncio.get_running_loop()
         handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
-        pid_path = config.effective_pid_file
-        store: Store = open_store(config.database)  # SQLite or PostgreSQL, as the URL says
-        health: HealthServer | None = None
-        scheduler: Scheduler | None = None
-        digests: asyncio.Task[None] | None = None
-        watcher: asyncio.Task[None] | None = None
-        error_counters: list[tuple[logging.Logger, logging.Handler]] = []
+        pid_path = self.config.effective_pid_file
+        store: Store = open_store(self.config.database)  # SQLite or PostgreSQL, as the URL says
         try:
             pid_file.claim(pid_path)
-            live = self.live = LiveKnowledge(self.kb, threshold=config.threshold, engine=self.engine)
+            live = self.live = LiveKnowledge(self.kb, threshold=self.config.threshold, engine=self.engine)
             self.metrics.kb_entries.set(len(self.kb))
             self.metrics.kb_version.info({"version": live.current.version})
             live.on_reload(self.metrics.record_reload)
             live.on_reload(self._on_reload)
-            # Each platform's message limit is its poster's, known once its service is built
-            # below; the digest commands read this mapping per preview.
-            message_limits: dict[str, int] = {}
-            digest_commands = DigestCommands(
-                store, live.kb, default_zone=config.default_timezone, message_limits=message_limits
-            )
-            bot = ObservedBot(
-                live.engine,
-                store=store,
-                digest_handler=digest_commands,
-                user_hash=lambda r: store.user_hash(r.platform, r.workspace, r.user),
-                on_question=self.metrics.record_question,
-            )
-            for platform, factory in self.factories.items():
-                service = factory(bot)
-                self.services.append(service)
-                message_limits[service.platform] = service.poster.message_limit
-                logger = logging.getLogger(f"adapters.{platform}")
-                counter = PlatformErrorCounter(self.metrics, platform)
-                logger.addHandler(counter)
-                error_counters.append((logger, counter))
-            for service in self.services:
-                await service.start()
-            health = HealthServer(
-                config.health_host,
-                config.health_port,
-                self.status,
-                self.metrics,
-                metrics_token=os.environ.get("BRIEFBOT_METRICS_TOKEN") or None,
-            )
-            for service in self.services:
-                service.mount(health.application)
-            await health.start()
-            scheduler = Scheduler(
-                store,
-                live.kb,
-                {s.platform: s.poster for s in self.services},
-                DatabaseClock(store),  # leases by the database's clock, shared by every replica
-                on_outcome=self.metrics.record_outcome,
-                on_given_up=self._on_given_up,
-            )
-            digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")
-            if config.reload_poll_seconds > 0:
-                watcher = asyncio.create_task(
-                    live.watch(config.reload_poll_seconds, self._stop), name="briefbot-kb-watch"
-                )
+            await self._start_services(self._bot(store, live))
+            health = await self._start_health()
+            self._start_digests(store, live)
             for service in self.services:
                 _log.info("briefbot: %s", service.describe(health.port))
             _log.info(
@@ -206,7 +165,7 @@ class Runtime:
                 ", ".join(s.platform for s in self.services),
                 live.current.version,
                 len(self.kb),
-                config.health_host,
+                self.config.health_host,
                 health.port,
                 HEALTH_PATH,
                 METRICS_PATH,
@@ -215,8 +174,8 @@ class Runtime:
             )
             await self._stop.wait()
         finally:
-            await self._shut_down(health, scheduler, digests, watcher)
-            for logger, handler in error_counters:
+            await self._shut_down()
+            for logger, handler in self._error_counters:
                 logger.removeHandler(handler)
             store.close()
             pid_file.release(pid_path)
@@ -226,18 +185,70 @@ class Runtime:
         _log.info("briefbot: stopped.")
         return 0
 
+    def _bot(self, store: Store, live: LiveKnowledge) -> ObservedBot:
+        """The one bot every platform dispatches to."""
+        # Each platform's message limit is its poster's, known once its service is built
+        # (_start_services); the digest commands read this mapping per preview.
+        digest_commands = DigestCommands(
+            store, live.kb, default_zone=self.config.default_timezone, message_limits=self._message_limits
+        )
+        return ObservedBot(
+            live.engine,
+            store=store,
+            digest_handler=digest_commands,
+            user_hash=lambda r: store.user_hash(r.platform, r.workspace, r.user),
+            on_question=self.metrics.record_question,
+        )
+
+    async def _start_services(self, bot: ObservedBot) -> None:
+        for platform, factory in self.factories.items():
+            service = factory(bot)
+            self.services.append(service)
+            self._message_limits[service.platform] = service.poster.message_limit
+            # Each adapter logs under adapters.<platform>; its errors are that platform's.
+            logger = logging.getLogger(f"adapters.{platform}")
+            counter = PlatformErrorCounter(self.metrics, platform)
+            logger.addHandler(counter)
+            self._error_counters.append((logger, counter))
+        for service in self.services:
+            await service.start()
+
+    async def _start_health(self) -> HealthServer:
+        health = self._health = HealthServer(
+            self.config.health_host,
+            self.config.health_port,
+            self.status,
+            self.metrics,
+            metrics_token=os.environ.get("BRIEFBOT_METRICS_TOKEN") or None,
+        )
+        for service in self.services:
+            service.mount(health.application)
+        await health.start()
+        return health
+
+    def _start_digests(self, store: Store, live: LiveKnowledge) -> None:
+        """The digest scheduler, and the watcher that reloads an edited knowledge base."""
+        scheduler = self._scheduler = Scheduler(
+            store,
+            live.kb,
+            {s.platform: s.poster for s in self.services},
+            DatabaseClock(store),  # leases by the database's clock, shared by every replica
+            on_outcome=self.metrics.record_outcome,
+            on_given_up=self._on_given_up,
+        )
+        self._digests = asyncio.create_task(scheduler.run_forever(), name="briefbot-digests")
+        if self.config.reload_poll_seconds > 0:
+            self._watcher = asyncio.create_task(
+                live.watch(self.config.reload_poll_seconds, self._stop), name="briefbot-kb-watch"
+            )
+
     def _reload_on_signal(self) -> None:
         if self.live is not None and not self.stopping:
             self._spawn(self.live.reload("SIGHUP"), "briefbot-reload")
 
-    async def _shut_down(
-        self,
-        health: HealthServer | None,
-        scheduler: Scheduler | None,
-        digests: asyncio.Task[None] | None,
-        watcher: asyncio.Task[None] | None,
-    ) -> None:
+    async def _shut_down(self) -> None:
         """Stop taking work, finish what is in flight, then close; in that order."""
+        health, scheduler, digests, watcher = self._health, self._scheduler, self._digests, self._watcher
         self.stopping = True
         self._stop.set()
         _log.info("briefbot: stopping; finishing answers and digest posts in progress")
