@@ -112,8 +112,8 @@ def _peak_mib() -> float:
 
 def child_real() -> dict[str, Any]:
     from bot.knowledge.loading import load_knowledge
+    from bot.qa.devset import default_dev_set, load_dev_set
     from bot.qa.engine import Engine
-    from bot.qa.evaluation import default_dev_set, load_dev_set
 
     engine = Engine(load_knowledge())
     questions = [case.question for case in load_dev_set(default_dev_set())]
@@ -130,8 +130,8 @@ def child_real() -> dict[str, Any]:
 
 def child_synthetic(size: int) -> dict[str, Any]:
     from bot.knowledge.loading import load_knowledge
+    from bot.qa.devset import default_dev_set, load_dev_set
     from bot.qa.engine import Engine
-    from bot.qa.evaluation import default_dev_set, load_dev_set
 
     kb = synthetic(load_knowledge(), size)
     start = time.perf_counter()

@@ -50,8 +50,8 @@ from bot.digests.commands import DigestCommands  # noqa: E402
 from bot.dispatch import Bot  # noqa: E402
 from bot.knowledge.base import KnowledgeBase  # noqa: E402
 from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.qa.devset import default_dev_set, load_dev_set  # noqa: E402
 from bot.qa.engine import Engine  # noqa: E402
-from bot.qa.evaluation import default_dev_set, load_dev_set  # noqa: E402
 from bot.store.sqlite import SQLiteStore  # noqa: E402
 from tests.adapters.slack.emulator import SlackEmulator, sign, slash_command  # noqa: E402
 

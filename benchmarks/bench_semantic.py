@@ -67,7 +67,7 @@ def child_real() -> dict[str, Any]:
     after_load = _rss_mib()
 
     from bot.knowledge.loading import load_knowledge
-    from bot.qa.evaluation import default_dev_set, load_dev_set
+    from bot.qa.devset import default_dev_set, load_dev_set
 
     kb = load_knowledge()
     before_index = _rss_mib()

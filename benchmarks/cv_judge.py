@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.qa.devset import default_dev_set, load_dev_set  # noqa: E402
 from bot.qa.engine import DEFAULT_THRESHOLD, Engine  # noqa: E402
-from bot.qa.evaluation import default_dev_set, evaluate, load_dev_set  # noqa: E402
+from bot.qa.evaluation import evaluate  # noqa: E402
 from bot.qa.training import train  # noqa: E402
 
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)

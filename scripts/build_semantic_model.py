@@ -109,7 +109,7 @@ def sha256(path: Path) -> str:
 
 def corpus() -> list[str]:
     from bot.knowledge.loading import load_knowledge
-    from bot.qa.evaluation import default_dev_set, load_dev_set
+    from bot.qa.devset import default_dev_set, load_dev_set
 
     texts: list[str] = []
     for entry in load_knowledge().entries:

@@ -12,8 +12,9 @@ from adapters.cli.options import Subcommands, at_threshold
 from adapters.console import render_reply
 from bot.dispatch import reply_from_answer
 from bot.qa.answer import Answer
+from bot.qa.devset import default_dev_set, load_dev_set
 from bot.qa.engine import Engine
-from bot.qa.evaluation import default_dev_set, evaluate, load_dev_set, sweep
+from bot.qa.evaluation import evaluate, sweep
 from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
 
 __all__ = ["SCORE_FORMULA", "register"]

@@ -33,7 +33,7 @@ def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
         return run_chat(Bot(engine), sys.stdin, sys.stdout, prompt=prompt)
     # Feedback, unanswered questions and digest commands stored.
     from bot.digests.commands import DigestCommands
-    from bot.store.location import open_store
+    from bot.store.opening import open_store
 
     kb = engine.kb
     with open_store(args.db) as store:

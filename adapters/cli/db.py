@@ -37,7 +37,7 @@ def register(sub: Subcommands) -> None:
 
 def _cmd_copy(args: argparse.Namespace) -> int:
     from bot.store.copying import TableAccess, copy_tables
-    from bot.store.location import open_store
+    from bot.store.opening import open_store
 
     def tables(store: object, location: StoreLocation) -> TableAccess:
         if not isinstance(store, TableAccess):

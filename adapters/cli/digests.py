@@ -67,7 +67,7 @@ def _run_due(args: argparse.Namespace, engine: Engine) -> int:
 
     from adapters.console import PLATFORM, ConsolePoster
     from bot.digests.scheduler import DatabaseClock, Scheduler
-    from bot.store.location import open_store
+    from bot.store.opening import open_store
 
     kb = engine.kb
     out = sys.stdout  # looked up per call: tests and pipes replace it

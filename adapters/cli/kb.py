@@ -92,7 +92,7 @@ def _print_recent(
     line: Callable[[_T], str],
 ) -> int:
     """Print what ``read`` finds in the existing database ``--db``: a heading, then a line each."""
-    from bot.store.location import open_store
+    from bot.store.opening import open_store
 
     out = sys.stdout  # looked up per call: tests and pipes replace it
     with open_store(existing(args.db)) as store:

@@ -24,7 +24,7 @@ from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
 from bot.ops.observed import ObservedBot
 from bot.qa.engine import Engine
-from bot.store.location import open_store
+from bot.store.opening import open_store
 from bot.store.protocol import Store
 
 __all__ = ["Runtime", "nothing_configured", "run"]

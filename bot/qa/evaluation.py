@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from bot.knowledge.base import default_knowledge_dir, dev_set_of
 from bot.qa.answer import Answer
+from bot.qa.devset import EvalCase
 from bot.qa.engine import Engine
 from bot.text import normalise
 
-__all__ = ["EvalCase", "EvalReport", "default_dev_set", "evaluate", "load_dev_set", "sweep"]
-
-
-@dataclass(frozen=True)
-class EvalCase:
-    question: str
-    kind: str  # factual, who, define, ... or "out-of-scope"
-    expect: tuple[tuple[str, ...], ...]  # every group must match; any member of a group will do
-    in_scope: bool
+__all__ = ["EvalReport", "evaluate", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -68,27 +58,6 @@ class EvalReport:
 
     def failures(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if not o.correct)
-
-
-def default_dev_set() -> Path:
-    """The dev set beside the knowledge base (``knowledge/eval/dev.yaml``): it ships with the
-    base, since the judge is fitted on it too (``bot.qa.training``)."""
-    return dev_set_of(default_knowledge_dir())
-
-
-def load_dev_set(path: Path | str) -> list[EvalCase]:
-    import yaml  # only `briefbot eval` reads a dev set; other commands start without PyYAML
-
-    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    cases = []
-    for item in data.get("in_scope", []):
-        groups = tuple(
-            tuple(str(x) for x in (e if isinstance(e, list) else [e])) for e in item.get("expect", [])
-        )
-        cases.append(EvalCase(str(item["q"]), str(item.get("kind", "factual")), groups, True))
-    for item in data.get("out_of_scope", []):
-        cases.append(EvalCase(str(item["q"]), "out-of-scope", (), False))
-    return cases
 
 
 def _grade(case: EvalCase, answer: Answer) -> Outcome:

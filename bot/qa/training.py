@@ -24,20 +24,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.knowledge.base import Entry, KnowledgeBase, dev_set_of
+from bot.qa.devset import EvalCase, load_dev_set
 from bot.qa.fit import Fit
 from bot.qa.judge import FEATURES, GATE_FEATURES, CrossValidation, Judge, cross_validate
 from bot.qa.matcher import Matcher
 from bot.qa.retrieve import Retrieval, Retriever
 from bot.qa.semantic import SemanticIndex, SemanticModel
 from bot.text import normalise
-
-if TYPE_CHECKING:
-    from bot.qa.evaluation import EvalCase
 
 __all__ = ["Examples", "TrainedJudge", "examples", "train"]
 
@@ -179,8 +176,6 @@ def _dev_cases(kb: KnowledgeBase) -> list[EvalCase]:
     path = dev_set_of(kb.directory)
     if not path.is_file():
         return []  # a base without a dev set learns from its curated questions alone
-    from bot.qa.evaluation import load_dev_set  # PyYAML: only while a base is prepared
-
     return load_dev_set(path)
 
 

@@ -20,15 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from bot.errors import StoreError
-
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
 
-    from bot.store.protocol import Store
+    pass
 
-__all__ = ["StoreLocation", "open_store", "parse_location", "password_of", "redact"]
+__all__ = ["StoreLocation", "parse_location", "password_of", "redact"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _HIDDEN = "***"
@@ -123,21 +119,3 @@ def redact(url: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(k, _HIDDEN if k == "password" else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def open_store(location: StoreLocation | str | Path, *, clock: Callable[[], datetime] | None = None) -> Store:
-    """The store at ``location``: the only place that chooses a backend."""
-    where = parse_location(location)
-    if where.is_server:
-        try:
-            from bot.store.postgres import PostgresStore
-        except ImportError as exc:
-            raise StoreError(
-                f"{where} is a PostgreSQL database, and the PostgreSQL driver is not installed: "
-                "pip install 'briefbot[postgres]'"
-            ) from exc
-        return PostgresStore(where.url, clock=clock)
-    from bot.store.sqlite import SQLiteStore
-
-    assert where.path is not None
-    return SQLiteStore(where.path) if clock is None else SQLiteStore(where.path, clock=clock)

@@ -1,4 +1,5 @@
-"""Who may import whom in adapters/: no circles, and the runtime and the CLI on top."""
+"""Who may import whom: no circles anywhere, the shared values at the bottom of bot/, and
+the runtime and the CLI on top of adapters/."""
 
 from __future__ import annotations
 
@@ -21,8 +22,29 @@ def test_the_graph_sees_lazy_and_relative_imports() -> None:
     assert "bot.messages" in GRAPH["bot.dispatch"]
 
 
-def test_adapters_have_no_import_circles() -> None:
-    assert [group for group in circles(GRAPH) if any(m.startswith("adapters") for m in group)] == []
+def test_there_are_no_import_circles() -> None:
+    assert circles(GRAPH) == []
+
+
+@pytest.mark.parametrize("bottom", ["bot.messages", "bot.errors", "bot.text"])
+def test_the_shared_values_import_nothing_above_them(bottom: str) -> None:
+    # Request, Reply and the errors are what every layer shares; the store and the
+    # digests depend on them, never on routing (bot.dispatch) or answering (bot.qa).
+    # The grammar's intent values are values too: a Request may carry one already read.
+    shared = {"bot.errors", "bot.text", "bot.grammar.intents", "bot.grammar.lexer", "bot.knowledge.base"}
+    assert {t for t in GRAPH[bottom] if t.startswith("bot.")} <= shared
+
+
+@pytest.mark.parametrize("durable", ["bot.store", "bot.digests"])
+def test_the_durable_layer_never_climbs_to_routing(durable: str) -> None:
+    climbing = sorted(
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        if _within(module, durable)
+        for target in targets
+        if _within(target, "bot.dispatch") or _within(target, "adapters")
+    )
+    assert climbing == []
 
 
 @pytest.mark.parametrize("top", TOP)

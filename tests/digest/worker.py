@@ -28,7 +28,7 @@ from bot.digests.poster import ChannelRef
 from bot.digests.scheduler import Scheduler
 from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
-from bot.store.location import open_store
+from bot.store.opening import open_store
 from tests.digest.support import FakeClock
 
 CRASH_EXIT = 17

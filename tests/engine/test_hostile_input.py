@@ -26,8 +26,8 @@ from bot.dispatch import Bot
 from bot.grammar.commands import parse_command
 from bot.grammar.intents import AfterNotes, Ask, Define, Digest, Help, Timeline, Topics, Usage, Who
 from bot.messages import Reply, Request
+from bot.qa.devset import default_dev_set, load_dev_set
 from bot.qa.engine import MAX_QUESTION_CHARS
-from bot.qa.evaluation import default_dev_set, load_dev_set
 from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.emulator import unescaped_markup
 from tests.fixtures import bundled_bot, bundled_engine, bundled_kb

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.base import KINDS, KnowledgeBase
 from bot.qa import matcher as matcher_module
 from bot.qa.answer import Candidate
-from bot.qa.evaluation import default_dev_set, load_dev_set
+from bot.qa.devset import default_dev_set, load_dev_set
 from bot.qa.matcher import (
     BODY_WEIGHT,
     COMMON_MIN,

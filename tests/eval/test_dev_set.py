@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.base import phrasing_key
-from bot.qa.evaluation import EvalReport, default_dev_set, evaluate, load_dev_set
+from bot.qa.devset import default_dev_set, load_dev_set
+from bot.qa.evaluation import EvalReport, evaluate
 from tests.fixtures import bundled_engine, bundled_kb
 
 

@@ -19,8 +19,8 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loading import load_knowledge
 from bot.ops.live import LiveKnowledge
 from bot.ops.prepared import prepare
+from bot.qa.devset import default_dev_set, load_dev_set
 from bot.qa.engine import DEFAULT_THRESHOLD, Engine
-from bot.qa.evaluation import default_dev_set, load_dev_set
 from tests.runtime.support import EDITED, ORIGINAL, copy_kb, edit_kishida
 
 REPO = Path(__file__).resolve().parents[2]

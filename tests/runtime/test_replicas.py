@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.location import open_store
+from bot.store.opening import open_store
 from bot.store.values import NewSubscription
 from tests.adapters.slack.emulator import SlackEmulator
 from tests.adapters.slack.harness import ADMIN, KB_DIR, USERS

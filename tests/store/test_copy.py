@@ -10,7 +10,7 @@ import pytest
 
 from adapters.cli import main
 from bot.store.copying import TableAccess
-from bot.store.location import open_store
+from bot.store.opening import open_store
 from bot.store.protocol import Store
 from bot.store.values import NewSubscription
 from tests.digest.support import utc

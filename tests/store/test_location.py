@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.store.location import StoreLocation, open_store, parse_location, redact
+from bot.store.location import StoreLocation, parse_location, redact
+from bot.store.opening import open_store
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SQLiteStore
 from tests.store.postgres_server import PostgresServer

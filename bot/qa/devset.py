@@ -1,0 +1,45 @@
+"""Dev sets: questions with what a right answer must say, or that it must be declined.
+
+Read by the evaluation (``bot.qa.evaluation``) and by the judge's training
+(``bot.qa.training``), which is why they sit apart from both: training must not import the
+evaluation, which imports the engine, which trains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.base import default_knowledge_dir, dev_set_of
+
+__all__ = ["EvalCase", "default_dev_set", "load_dev_set"]
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    question: str
+    kind: str  # factual, who, define, ... or "out-of-scope"
+    expect: tuple[tuple[str, ...], ...]  # every group must match; any member of a group will do
+    in_scope: bool
+
+
+def default_dev_set() -> Path:
+    """The dev set beside the knowledge base (``knowledge/eval/dev.yaml``): it ships with the
+    base, since the judge is fitted on it too (``bot.qa.training``)."""
+    return dev_set_of(default_knowledge_dir())
+
+
+def load_dev_set(path: Path | str) -> list[EvalCase]:
+    import yaml  # only `briefbot eval` reads a dev set; other commands start without PyYAML
+
+    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    cases = []
+    for item in data.get("in_scope", []):
+        groups = tuple(
+            tuple(str(x) for x in (e if isinstance(e, list) else [e])) for e in item.get("expect", [])
+        )
+        cases.append(EvalCase(str(item["q"]), str(item.get("kind", "factual")), groups, True))
+    for item in data.get("out_of_scope", []):
+        cases.append(EvalCase(str(item["q"]), "out-of-scope", (), False))
+    return cases
