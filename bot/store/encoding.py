@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.conversation import MAX_QUESTION_CHARS, Turn
 from bot.store.values import Delivery, Subscription
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
     "SUBSCRIPTION_COLUMNS",
     "delivery_from_row",
     "dt",
+    "encode_turn",
     "json_map",
     "opt_dt",
     "subscription_from_row",
     "ts",
+    "turn_from_row",
 ]
 
 Row = Mapping[str, Any]
@@ -92,4 +95,17 @@ def delivery_from_row(row: Row) -> Delivery:
         parts=tuple(json.loads(row["parts"])),
         parts_done=row["parts_done"],
         last_error=row["last_error"],
+    )
+
+
+def encode_turn(turn: Turn) -> tuple[str, str, str]:
+    """The ``entry_ids``, ``kind`` and ``question`` columns of a thread turn."""
+    return json.dumps(list(turn.entry_ids)), turn.kind, turn.question[:MAX_QUESTION_CHARS]
+
+
+def turn_from_row(row: Row) -> Turn:
+    return Turn(
+        entry_ids=tuple(str(e) for e in json.loads(row["entry_ids"])),
+        kind=row["kind"],
+        question=row["question"],
     )

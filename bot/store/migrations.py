@@ -171,6 +171,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE subscriptions ADD COLUMN say_when_empty INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        5,
+        "the recent turns of each conversation thread, so follow-ups are read in context",
+        (
+            # One row per answered message; ``turn`` numbers a thread's turns from 1, so
+            # "the newest few" needs no clock. Only what reading a follow-up needs: the
+            # entries given (JSON list), the answer's kind, the question in the base's words.
+            """CREATE TABLE thread_turns (
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                thread TEXT NOT NULL,
+                turn INTEGER NOT NULL,
+                expires_at TEXT NOT NULL,
+                entry_ids TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                question TEXT NOT NULL,
+                PRIMARY KEY (platform, channel, thread, turn)
+            )""",
+            "CREATE INDEX thread_turns_expiry ON thread_turns (expires_at)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -45,6 +45,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot.conversation import TURNS_KEPT, ThreadKey, Turn
 from bot.errors import StoreError
 from bot.store.copying import TableRows
 from bot.store.encoding import (
@@ -52,10 +53,12 @@ from bot.store.encoding import (
     SUBSCRIPTION_COLUMNS,
     delivery_from_row,
     dt,
+    encode_turn,
     json_map,
     opt_dt,
     subscription_from_row,
     ts,
+    turn_from_row,
 )
 from bot.store.location import password_of, redact
 from bot.store.migrations import SCHEMA_VERSION, pending
@@ -107,6 +110,9 @@ _SPELLING: Mapping[tuple[int, int], str] = {
                 confidence DOUBLE PRECISION NOT NULL
             )""",
 }
+
+# How often a turn is numbered again when replicas add turns to one thread at once.
+_TURN_ATTEMPTS = 5
 
 # The server's clock as the store's timestamp text.
 _DB_NOW = "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -445,6 +451,54 @@ class PostgresStore:
                 (namespace, key, until, ttl.total_seconds()),
             ).fetchone()
         return row is not None
+
+    # -- conversation threads --
+
+    def remember_turn(self, key: ThreadKey, turn: Turn, ttl: timedelta) -> None:
+        now = self._clock() if self._clock is not None else None
+        stamp, until = (ts(now), ts(now + ttl)) if now is not None else (None, None)
+        where = (key.platform, key.channel, key.thread)
+        with self._write() as conn:
+            # A turn lost to a crash of the server costs one follow-up read without context.
+            conn.execute("SET LOCAL synchronous_commit = off")
+            conn.execute(
+                f'DELETE FROM thread_turns WHERE expires_at COLLATE "C" <= coalesce(%s, {_DB_NOW})',
+                (stamp,),
+            )
+            # The next number of the thread; a replica adding a turn to the same thread at
+            # the same moment may take it first (the insert then does nothing, after waiting
+            # for it), and each statement sees what the other committed, so the next try
+            # takes the number after.
+            number = None
+            for _ in range(_TURN_ATTEMPTS):
+                row = conn.execute(
+                    "INSERT INTO thread_turns (platform, channel, thread, turn, expires_at, entry_ids, kind,"
+                    f" question) SELECT %s, %s, %s, coalesce(max(turn), 0) + 1, coalesce(%s, {_DB_LATER}),"
+                    " %s, %s, %s FROM thread_turns WHERE platform = %s AND channel = %s AND thread = %s"
+                    " ON CONFLICT (platform, channel, thread, turn) DO NOTHING RETURNING turn",
+                    (*where, until, ttl.total_seconds(), *encode_turn(turn), *where),
+                ).fetchone()
+                if row is not None:
+                    number = int(row["turn"])
+                    break
+            if number is None:
+                raise StoreError(f"writing {self.where} failed: a thread too busy to add a turn to")
+            conn.execute(
+                "DELETE FROM thread_turns"
+                " WHERE platform = %s AND channel = %s AND thread = %s AND turn <= %s",
+                (*where, number - TURNS_KEPT),
+            )
+
+    def recent_turns(self, key: ThreadKey, limit: int = 3) -> tuple[Turn, ...]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT entry_ids, kind, question FROM thread_turns"
+                " WHERE platform = %s AND channel = %s AND thread = %s"
+                f' AND expires_at COLLATE "C" > coalesce(%s, {_DB_NOW})'
+                " ORDER BY turn DESC LIMIT %s",
+                (key.platform, key.channel, key.thread, self._stamp(), max(0, limit)),
+            ).fetchall()
+        return tuple(turn_from_row(r) for r in reversed(rows))
 
     # -- subscriptions --
 

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Literal, Protocol, Self, runtime_checkable
 
+from bot.conversation import ThreadMemory
 from bot.messages import FeedbackSink
 from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
 
@@ -55,13 +56,16 @@ class EventMemory(Protocol):
         ...
 
 
-class Store(FeedbackSink, EventMemory, Protocol):
+class Store(FeedbackSink, EventMemory, ThreadMemory, Protocol):
     """What the bot, the digest commands, the scheduler and the console need from a database.
 
     The two writers the bot calls (``record_feedback``, ``record_unanswered``) come from
     ``bot.messages.FeedbackSink``, so their signatures are declared once; ``remember_event``
-    comes from ``EventMemory``. A user id is
-    never stored: feedback keeps ``user_hash`` of it, salted per database.
+    comes from ``EventMemory``; ``remember_turn`` and ``recent_turns``, a conversation
+    thread's context, from ``bot.conversation.ThreadMemory`` (kept in the database, they
+    survive a restart and every replica reads the same thread). A user id is
+    never stored: feedback keeps ``user_hash`` of it, salted per database, and a thread's
+    turns keep no user at all.
     """
 
     # -- feedback and unanswered questions (the writers are FeedbackSink's) --

@@ -21,12 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from bot.conversation import TURNS_KEPT, ThreadKey, Turn
 from bot.errors import StoreError
 from bot.store.copying import TableRows
 from bot.store.encoding import DELIVERY_COLUMNS as _DELIVERY_COLUMNS
 from bot.store.encoding import SUBSCRIPTION_COLUMNS as _SUBSCRIPTION_COLUMNS
 from bot.store.encoding import delivery_from_row as _delivery
 from bot.store.encoding import dt as _dt
+from bot.store.encoding import encode_turn, turn_from_row
 from bot.store.encoding import json_map as _json_map
 from bot.store.encoding import opt_dt as _opt_dt
 from bot.store.encoding import subscription_from_row as _subscription
@@ -396,6 +398,42 @@ class SQLiteStore:
                 (namespace, key, _ts(now + ttl)),
             )
         return cursor.rowcount == 1
+
+    # -- conversation threads --
+
+    def remember_turn(self, key: ThreadKey, turn: Turn, ttl: timedelta) -> None:
+        now = self._clock()
+        # Not durable, like remember_event: a turn a power cut forgets costs one follow-up
+        # read without its context, while every answer in a thread writes one.
+        with self._write(durable=False) as conn:
+            conn.execute("DELETE FROM thread_turns WHERE expires_at <= ?", (_ts(now),))
+            where = (key.platform, key.channel, key.thread)
+            # The write lock is held (BEGIN IMMEDIATE), so the next number is ours alone.
+            row = conn.execute(
+                "SELECT coalesce(max(turn), 0) + 1 FROM thread_turns"
+                " WHERE platform = ? AND channel = ? AND thread = ?",
+                where,
+            ).fetchone()
+            number = int(row[0])
+            conn.execute(
+                "INSERT INTO thread_turns (platform, channel, thread, turn, expires_at, entry_ids, kind,"
+                " question) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*where, number, _ts(now + ttl), *encode_turn(turn)),
+            )
+            conn.execute(
+                "DELETE FROM thread_turns WHERE platform = ? AND channel = ? AND thread = ? AND turn <= ?",
+                (*where, number - TURNS_KEPT),
+            )
+
+    def recent_turns(self, key: ThreadKey, limit: int = 3) -> tuple[Turn, ...]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT entry_ids, kind, question FROM thread_turns"
+                " WHERE platform = ? AND channel = ? AND thread = ? AND expires_at > ?"
+                " ORDER BY turn DESC LIMIT ?",
+                (key.platform, key.channel, key.thread, _ts(self._clock()), max(0, limit)),
+            ).fetchall()
+        return tuple(turn_from_row(r) for r in reversed(rows))
 
     # -- subscriptions --
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.conversation import TURNS_KEPT, ThreadKey, Turn
 from bot.store.migrations import SCHEMA_VERSION
 from bot.store.protocol import Store
 from bot.store.values import NewSubscription
@@ -230,3 +231,89 @@ def test_two_connections_remembering_the_same_events_at_once_get_one_true_each(b
     for thread in threads:
         thread.join()
     assert sorted(firsts[0] + firsts[1]) == sorted(keys)  # every key exactly once
+
+
+# -- conversation threads ------------------------------------------------------------------
+
+
+def _turn(n: int, entry: str = "stoltenberg-tokyo-visit-2023") -> Turn:
+    return Turn((f"{entry}-{n}",), "milestone", f"question {n}")
+
+
+def test_a_thread_gives_its_newest_turns_oldest_first_and_threads_never_mix(store: Store) -> None:
+    thread = ThreadKey("slack", "C1", "1700000000.000100")
+    for n in range(1, 5):
+        store.remember_turn(thread, _turn(n), timedelta(hours=24))
+    # Another thread id, channel or platform is another conversation.
+    store.remember_turn(ThreadKey("slack", "C1", "1700000000.000200"), _turn(90), timedelta(hours=24))
+    store.remember_turn(ThreadKey("slack", "C2", "1700000000.000100"), _turn(91), timedelta(hours=24))
+    store.remember_turn(ThreadKey("discord", "C1", "1700000000.000100"), _turn(92), timedelta(hours=24))
+    assert store.recent_turns(thread, limit=3) == (_turn(2), _turn(3), _turn(4))
+    assert store.recent_turns(thread, limit=10) == tuple(_turn(n) for n in range(1, 5))
+    assert store.recent_turns(ThreadKey("slack", "C9", "1"), limit=3) == ()
+    assert store.recent_turns(thread, limit=0) == ()
+
+
+def test_a_turn_keeps_its_entries_kind_and_question_exactly(store: Store) -> None:
+    thread = ThreadKey("console", "console", "session-1")
+    turns = (
+        Turn((), "abstain", "when did sweden join nato"),
+        Turn(("a", "b", "c"), "timeline", "milestones since 2021"),
+        Turn(("quote-lungescu-historic-first",), "quote", "who called it “a historic first” — ¶11?"),
+    )
+    for turn in turns:
+        store.remember_turn(thread, turn, timedelta(hours=1))
+    assert store.recent_turns(thread, limit=3) == turns
+
+
+def test_a_thread_survives_a_restart_and_expires_after_its_ttl(backend: Backend) -> None:
+    now = [NOW]
+    thread = ThreadKey("slack", "C1", "1700000000.000100")
+    with backend.open(clock=lambda: now[0]) as store:
+        store.remember_turn(thread, _turn(1), timedelta(hours=24))
+        now[0] = NOW + timedelta(hours=1)
+        store.remember_turn(thread, _turn(2), timedelta(hours=24))
+    with backend.open(clock=lambda: now[0]) as restarted:
+        assert restarted.recent_turns(thread) == (_turn(1), _turn(2))
+        now[0] = NOW + timedelta(hours=24)  # the first has expired, the second not yet
+        assert restarted.recent_turns(thread) == (_turn(2),)
+        now[0] = NOW + timedelta(hours=25)
+        assert restarted.recent_turns(thread) == ()
+        # A thread whose context expired starts afresh, numbering and all.
+        restarted.remember_turn(thread, _turn(3), timedelta(hours=24))
+        assert restarted.recent_turns(thread) == (_turn(3),)
+
+
+def test_a_long_thread_keeps_only_its_newest_turns(backend: Backend) -> None:
+    thread = ThreadKey("discord", "123", "456")
+    with backend.open() as store:
+        for n in range(TURNS_KEPT + 5):
+            store.remember_turn(thread, _turn(n), timedelta(hours=1))
+        assert store.recent_turns(thread, limit=100) == tuple(_turn(n) for n in range(5, TURNS_KEPT + 5))
+
+
+def test_two_connections_adding_turns_to_one_thread_at_once_keep_every_turn(backend: Backend) -> None:
+    thread = ThreadKey("slack", "C1", "T1")
+    barrier = threading.Barrier(2, timeout=30)
+    backend.open().close()
+    per_connection = TURNS_KEPT // 2
+
+    def add(index: int) -> None:
+        with backend.open() as store:
+            barrier.wait()
+            for n in range(per_connection):
+                store.remember_turn(thread, _turn(n, entry=f"replica{index}"), timedelta(hours=1))
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with backend.open() as store:
+        kept = store.recent_turns(thread, limit=TURNS_KEPT)
+    assert sorted(t.entry_ids[0] for t in kept) == sorted(
+        f"replica{i}-{n}" for i in range(2) for n in range(per_connection)
+    )
+    for index in range(2):  # each connection's turns in the order it added them
+        mine = [t.entry_ids[0] for t in kept if t.entry_ids[0].startswith(f"replica{index}")]
+        assert mine == [f"replica{index}-{n}" for n in range(per_connection)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
+from bot.conversation import ThreadKey, Turn
 from bot.store.copying import TableAccess
 from bot.store.opening import open_store
 from bot.store.protocol import Store
@@ -68,6 +69,11 @@ def fill(store: Store) -> None:
         platform="discord", workspace="G1", channel="C9", question="what?", confidence=0.123456789
     )
     store.remember_event("slack-event", "Ev0COPIED", timedelta(days=1))
+    store.remember_turn(
+        ThreadKey("slack", "C-a", "1700000000.000100"),
+        Turn(("ccdcoe-2022",), "milestone", "when did japan join the cyber centre"),
+        timedelta(days=1),
+    )
 
 
 def contents(store: Store) -> dict[str, list[tuple[object, ...]]]:

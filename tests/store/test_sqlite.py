@@ -28,9 +28,10 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 4
+        assert store.schema_version() == SCHEMA_VERSION == 5
         assert store.journal_mode() == "wal"
-    assert {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered"} <= tables(path)
+    expected = {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered", "thread_turns"}
+    assert expected <= tables(path)
     with SQLiteStore(path) as again:  # reopening applies nothing twice
         assert again.schema_version() == SCHEMA_VERSION
 
