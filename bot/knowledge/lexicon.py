@@ -2,8 +2,9 @@
 
 ``knowledge/lexicon.yaml`` holds them beside the entries: pleasantries and their
 replies, the chatter people wrap a question in ("hey bot", "need it for a brief"),
-requests about the answer's form ("need month + year"), and the languages the bot can
-recognise but not yet read. Adding a pleasantry, a phrase of chatter or a language is
+requests about the answer's form ("need month + year"), the languages the bot can
+recognise but not yet read, and the words that make a message a follow-up ("it", "tell
+me more", "what about …"). Adding a pleasantry, a phrase of chatter or a language is
 an edit there, validated like the rest of the knowledge base, never a new regex.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FormRequest", "Language", "Lexicon", "Smalltalk"]
+__all__ = ["FollowupAsk", "FollowupWords", "FormRequest", "Language", "Lexicon", "Smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,39 @@ class Language:
 
 
 @dataclass(frozen=True)
+class FollowupAsk:
+    """A message that is only a question word or two ("why?", "how come?"): it asks
+    ``ask`` of the previous turn's subject."""
+
+    ask: str  # the question words it stands for: "why", "when", "how many"
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FollowupWords:
+    """The words that make a message a follow-up of the previous turn (``bot.qa.followup``)."""
+
+    # Words that point back, by what they stand for: the previous subject (``thing``),
+    # the person in it, the countries or people in it (``group``), its place, its time.
+    thing: tuple[str, ...] = ()
+    person: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    place: tuple[str, ...] = ()
+    time: tuple[str, ...] = ()
+    asks: tuple[FollowupAsk, ...] = ()
+    more: tuple[str, ...] = ()  # "tell me more": what is related to the previous answer
+    before: tuple[str, ...] = ()  # "and before that?": the milestone before the previous
+    after: tuple[str, ...] = ()  # "what happened next?": the milestone after it
+    swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else
+    # Words that ask something of a subject without naming one ("the *reaction* to it",
+    # "their *stance*"): a message of these and a pointing word is still a follow-up.
+    frame_words: tuple[str, ...] = ()
+    joiners: tuple[str, ...] = ()  # words a follow-up may open with ("and", "so", "but")
+    # Messages that look like follow-ups but are about the notes themselves ("who wrote this?").
+    standalone: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything ``bot.qa.message`` reads a message with; empty reads it as it is."""
 
@@ -59,4 +93,5 @@ class Lexicon:
     form_requests: tuple[FormRequest, ...] = ()
     english_words: tuple[str, ...] = ()
     languages: tuple[Language, ...] = ()
+    followups: FollowupWords = FollowupWords()
     file: str = ""

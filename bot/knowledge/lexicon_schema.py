@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.knowledge.lexicon import FormRequest, Language, Lexicon, Smalltalk
+from bot.knowledge.lexicon import FollowupAsk, FollowupWords, FormRequest, Language, Lexicon, Smalltalk
 
 __all__ = ["LexiconModel"]
 
@@ -64,12 +64,76 @@ class _LanguageModel(_Strict):
     _words = field_validator("words")(_distinct)
 
 
+class _FollowupAskModel(_Strict):
+    ask: str = Field(pattern=r"^[a-z]+( [a-z]+)?$")
+    phrases: list[_Phrase] = Field(min_length=1)
+
+    _phrases = field_validator("phrases")(_distinct)
+
+
+class _ReferencesModel(_Strict):
+    thing: list[_Phrase] = []
+    person: list[_Phrase] = []
+    group: list[_Phrase] = []
+    place: list[_Phrase] = []
+    time: list[_Phrase] = []
+
+    _words = field_validator("thing", "person", "group", "place", "time")(_distinct)
+
+
+class _FollowupsModel(_Strict):
+    references: _ReferencesModel = _ReferencesModel()
+    asks: list[_FollowupAskModel] = []
+    more: list[_Phrase] = []
+    before: list[_Phrase] = []
+    after: list[_Phrase] = []
+    swap: list[_Phrase] = []
+    frame_words: list[_Phrase] = []
+    joiners: list[_Phrase] = []
+    standalone: list[_Phrase] = []
+
+    _lists = field_validator("more", "before", "after", "swap", "frame_words", "joiners", "standalone")(
+        _distinct
+    )
+
+    @field_validator("asks")
+    @classmethod
+    def _one_reading(cls, value: list[_FollowupAskModel]) -> list[_FollowupAskModel]:
+        seen: dict[str, str] = {}
+        for item in value:
+            for phrase in item.phrases:
+                key = " ".join(phrase.casefold().split())
+                if key in seen and seen[key] != item.ask:
+                    raise ValueError(f"“{phrase}” asks both '{seen[key]}' and '{item.ask}'")
+                seen[key] = item.ask
+        return value
+
+    def freeze(self) -> FollowupWords:
+        refs = self.references
+        return FollowupWords(
+            thing=tuple(refs.thing),
+            person=tuple(refs.person),
+            group=tuple(refs.group),
+            place=tuple(refs.place),
+            time=tuple(refs.time),
+            asks=tuple(FollowupAsk(a.ask, tuple(a.phrases)) for a in self.asks),
+            more=tuple(self.more),
+            before=tuple(self.before),
+            after=tuple(self.after),
+            swap=tuple(self.swap),
+            frame_words=tuple(self.frame_words),
+            joiners=tuple(self.joiners),
+            standalone=tuple(self.standalone),
+        )
+
+
 class LexiconModel(_Strict):
     smalltalk: list[_SmalltalkModel] = []
     chatter: list[_Phrase] = []
     form_requests: list[_FormRequestModel] = []
     english_words: list[_Phrase] = []
     languages: list[_LanguageModel] = []
+    followups: _FollowupsModel = _FollowupsModel()
 
     _chatter = field_validator("chatter", "english_words")(_distinct)
 
@@ -90,6 +154,7 @@ class LexiconModel(_Strict):
             form_requests=tuple(FormRequest(f.wants, tuple(f.phrases), f.ask_as) for f in self.form_requests),
             english_words=tuple(self.english_words),
             languages=tuple(_language(lang) for lang in self.languages),
+            followups=self.followups.freeze(),
             file=file,
         )
 

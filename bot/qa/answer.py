@@ -53,6 +53,9 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     title: str | None = None
     candidates: tuple[Candidate, ...] = field(default=(), compare=False)
+    # The question this answers, standalone: a follow-up as rewritten from its thread
+    # (``bot.qa.followup``), else the message as read; what a thread remembers of it.
+    asked: str = field(default="", compare=False)
 
     def source_line(self) -> str | None:
         if not self.sources:

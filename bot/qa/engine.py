@@ -8,27 +8,31 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import assert_never
 
 from rapidfuzz import fuzz, process
 
+from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
 from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question, Timeline, TimelineQuery, Who
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
-from bot.qa.fit import BODIES, ROLE_WORDS, Fit, as_of_phrase, role_word
+from bot.qa.fit import BODIES, ROLE_WORDS, WHO_CHECK, Fit, Shape, as_of_phrase, role_word
+from bot.qa.followup import Context, Followups, Reading
 from bot.qa.matcher import Matcher, Query
 from bot.qa.message import MAX_PARTS, Reader
 from bot.qa.retrieve import Declined, Evidence, Retrieval, Retriever, Scored
 from bot.qa.semantic import SemanticModel, default_model
-from bot.qa.timeline import select_milestones, timeline_text
+from bot.qa.timeline import format_milestone, select_milestones, timeline_text
 from bot.qa.training import gate_row, train
 from bot.qa.understand import recognise
 from bot.qa.vocabulary import COUNTRIES, content_terms
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine", "help_text"]
+__all__ = ["CONTEXT_TURNS", "DEFAULT_THRESHOLD", "MAX_QUESTION_CHARS", "Engine", "help_text"]
 
 # The gate's probability below which the bot declines a candidate the lexical match is
 # not sure of, and the one below which it overrules a sure lexical match. Chosen by 5-fold
@@ -42,6 +46,10 @@ VETO = 0.08
 # Shape-check penalties this large mean the entry lacks what the question asks for; the
 # gate may not overrule them with similarity.
 SHAPE_MISMATCH = 0.25
+# How many of a thread's latest turns a follow-up is read against.
+CONTEXT_TURNS = 3
+# How sure a follow-up answered from its thread is: the thread says what it is about.
+FOLLOWUP_CONFIDENCE = 0.9
 # Longer input is matched on its start: nobody's real question is 2,000 characters,
 # and the cap bounds the matcher's work whatever arrives.
 MAX_QUESTION_CHARS = 500
@@ -122,6 +130,7 @@ class Engine:
         rarity = sorted(self.matcher.idf(term) for term in self.matcher.vocabulary)
         self._framing_idf = rarity[len(rarity) // 4] if rarity else 0.0
         self.reader = Reader(kb.lexicon, self.matcher.vocabulary, QueryTerms(self.matcher))
+        self.followups = Followups(kb, self.matcher, self.fit)
         # Where the notes end comes from the sources (their latest as_of), never from code.
         end = kb.notes_end.human()
         self.help_text = help_text(end)
@@ -136,8 +145,13 @@ class Engine:
         clone.threshold = threshold
         return clone
 
-    def ask(self, question: str) -> Answer:
-        """A chat message: read (``bot.qa.message``), recognised (``bot.qa.understand``), answered."""
+    def ask(self, question: str, context: Sequence[Turn] = ()) -> Answer:
+        """A chat message: read (``bot.qa.message``), recognised (``bot.qa.understand``), answered.
+
+        ``context`` is the recent turns of the message's thread, oldest first: a follow-up
+        ("and when was that?") is read against them (``bot.qa.followup``); any other
+        message is answered exactly as without them.
+        """
         text = _bounded(question)
         message = self.reader.read(text)
         if message.smalltalk is not None:  # before the emptiness test: "👍" has no words
@@ -154,7 +168,133 @@ class Engine:
             return Answer(notice, intent="language", confidence=1.0, abstained=True)
         if message.parts:
             return self._parts(message.parts)
-        return self._question(message.question)
+        if context:
+            # The whole message: the reader's trimming of chatter drops words that point
+            # back ("what did he say *there*"), which a follow-up is read by.
+            followup = self._followup(message.text, context)
+            if followup is not None:
+                return followup
+        return replace(self._question(message.question), asked=message.question)
+
+    def ask_in_thread(
+        self, question: str, memory: ThreadMemory, key: ThreadKey, ttl: timedelta = DEFAULT_CONTEXT_TTL
+    ) -> Answer:
+        """``question`` asked in the thread ``key``: read against its recent turns, and
+        remembered as its newest (what batch mode and the conversation evaluation do;
+        ``bot.dispatch.Bot`` does the same around a store that may fail)."""
+        answer = self.ask(question, memory.recent_turns(key, limit=CONTEXT_TURNS))
+        turn = self.turn(answer)
+        if turn is not None:
+            memory.remember_turn(key, turn, ttl)
+        return answer
+
+    def turn(self, answer: Answer) -> Turn | None:
+        """What a thread remembers of ``answer`` (None: nothing to follow up on)."""
+        return self.followups.turn_of(answer.asked, answer.entry_ids, answer.intent)
+
+    # -- follow-ups -----------------------------------------------------------
+
+    def _followup(self, text: str, turns: Sequence[Turn]) -> Answer | None:
+        """The answer to a follow-up of ``turns``; None when ``text`` is not one."""
+        reading = self.followups.read(text)
+        if reading is None:
+            return None
+        context = self.followups.context(turns)
+        if context is None:
+            return None
+        if reading.kind == "more" and context.previous is not None:
+            return self._more(context)
+        if reading.kind in ("before", "after") and context.entries:
+            return self._neighbour(context, later=reading.kind == "after")
+        rewrites = self.followups.rewrites(reading, context)
+        if not rewrites:
+            return None
+        wanted = self._wanted(reading)
+        previous = context.previous
+        if wanted is not None and previous is not None and wanted.given_by(previous, self.fit):
+            # The previous entry holds what is asked of it: "and when was that?" of the visit.
+            answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
+            return replace(answer, asked=rewrites[0])
+        answers = []
+        for question in rewrites:
+            answer = replace(self._rewritten(question, text), asked=question)
+            if wanted is not None and answer.intent != "abstain" and not self._gives(answer, wanted):
+                # An entry that lacks what the follow-up asks for ("how much will it cost?"
+                # answered by the office's entry, which has no cost): not an answer.
+                answer = replace(self._abstain(self.not_in_notes, [], answer.candidates), asked=question)
+            answers.append(answer)
+        # The first rewrite (the previous entry's title) unless it finds nothing at all; a
+        # correction or "my notes stop in July 2023" is an answer too.
+        return next((a for a in answers if a.intent != "abstain"), answers[0])
+
+    def _wanted(self, reading: Reading) -> _Wanted | None:
+        """What a follow-up asks for that the shape checks can verify (a date, a person,
+        someone's words, a count), read from the message's own words; None otherwise."""
+        if reading.kind not in ("ask", "refer", "people"):
+            return None
+        query = self.matcher.analyse(_bounded(reading.text))
+        shape = self.fit.shape(query)
+        if not (shape.asks_when or shape.asks_who or shape.asks_said or shape.asks_how_many):
+            return None
+        return _Wanted(query, shape, bare=not query.terms)
+
+    def _gives(self, answer: Answer, wanted: _Wanted) -> bool:
+        """Whether an answer's entry holds what the follow-up asks for."""
+        if answer.intent in ("timeline", "compare") or not answer.entry_ids:
+            return True
+        entry = self.kb.by_id.get(answer.entry_ids[0])
+        return entry is None or wanted.given_by(entry, self.fit)
+
+    def _rewritten(self, question: str, message: str) -> Answer:
+        """A rewritten follow-up through the pipeline. A structure its subject brings along
+        ("… for the first time" reads as a timeline of firsts) is not what was asked unless
+        the message asked it too."""
+        intent = recognise(question, self.kb.notes_end)
+        if isinstance(intent, Timeline | Compare) and not isinstance(
+            recognise(normalise(message), self.kb.notes_end), Timeline | Compare
+        ):
+            return self.answer(Ask(question), question)
+        return self.answer(intent, question)
+
+    def _more(self, context: Context) -> Answer:
+        """ "tell me more": an entry related to the previous one, else the next closest."""
+        assert context.previous is not None
+        related = self.followups.related(context)
+        if related:
+            entry = related[0]
+        else:
+            query = self.matcher.analyse(_bounded(context.previous.title))
+            ranked = [ev.entry for ev in self.retriever.retrieve(query).evidence]
+            fresh = [e for e in ranked if e.id not in context.given]
+            if not fresh:
+                return replace(self._abstain(self.not_in_notes, [], ()), asked=context.question)
+            entry = fresh[0]
+        answer = self._answer(entry, FOLLOWUP_CONFIDENCE, intent=entry.kind)
+        return replace(answer, asked=f"tell me more about {normalise(context.previous.title)}")
+
+    def _neighbour(self, context: Context, later: bool) -> Answer:
+        """ "and before that?": the milestone before (or after) the previous answer's."""
+        found = self.followups.neighbours(context, later)
+        side = "after" if later else "before"
+        subject = context.previous.title if context.previous is not None else context.question
+        asked = f"what happened {side} {normalise(subject)}"
+        if not found:
+            first, last = self._span()
+            text = f"My notes have no milestone {side} that; they cover {first}–{last}."
+            return Answer(text, intent="timeline", confidence=1.0, abstained=True, asked=asked)
+        if len(found) == 1:
+            return replace(self._answer(found[0], FOLLOWUP_CONFIDENCE, intent=found[0].kind), asked=asked)
+        header = f"{'After' if later else 'Before'} that, in {found[0].date.year if found[0].date else ''}:"
+        return Answer(
+            header + "\n" + "\n".join(format_milestone(e) for e in found),
+            intent="timeline",
+            confidence=1.0,
+            abstained=False,
+            entry_ids=tuple(e.id for e in found),
+            sources=tuple(self._source(e) for e in found),
+            title=f"Timeline: {side} that",
+            asked=asked,
+        )
 
     def _question(self, text: str) -> Answer:
         return self.answer(recognise(text, self.kb.notes_end), text)
@@ -585,6 +725,38 @@ class Engine:
     def _source(self, entry: Entry) -> Source:
         document = self.kb.documents[entry.source.doc]
         return Source(entry.source.doc, document.citation(), entry.source.paragraphs, entry.as_of.human())
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What a follow-up asks of an entry, in the shape checks' terms (``bot.qa.fit``)."""
+
+    query: Query
+    shape: Shape
+    bare: bool  # nothing but the question words ("how many?"): any number will do
+
+    def given_by(self, entry: Entry, fit: Fit) -> bool:
+        """Whether ``entry`` holds it: a date for "when", someone named for "who", someone's
+        words for "what did they say", a number (of the things counted) for "how many";
+        and the shape checks find nothing missing."""
+        shape = self.shape
+        penalties = fit.penalties(entry, self.query, shape)
+        if shape.asks_when:
+            holds = entry.date is not None
+        elif shape.asks_who:
+            holds = bool(fit.named(entry.id) - {entry.id}) or entry.kind == "person"
+            if entry.speaker is not None:
+                # "who was that?" of a quote: its speaker, a ministry as much as a person.
+                holds = True
+                penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
+        elif shape.asks_said:
+            holds = entry.kind in ("quote", "reaction") or entry.speaker is not None
+        else:
+            # "how many?" alone: any number; "how many ships": a number of ships (the shape
+            # checks count them); "how long were they distant": a number, by what is asked.
+            key, body = fit.matcher.terms_of(entry.id)
+            holds = self.bare or bool(shape.counted) or all(t in key or t in body for t in self.query.terms)
+        return holds and not penalties
 
 
 def _close(evidence: Evidence) -> bool:

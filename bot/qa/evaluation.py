@@ -2,6 +2,10 @@
 
 A question in scope counts as right when the engine answers (does not abstain) and the
 answer contains every expected fact; out of scope counts as right when it abstains.
+
+A conversation set (``bot.qa.devset.load_conversations``) is scored the same way on each
+conversation's last turn, asked in a thread of its own after the earlier turns, so the
+last turn is read in their context (``Engine.ask_in_thread``).
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.conversation import ThreadKey
 from bot.qa.answer import Answer
-from bot.qa.devset import EvalCase
+from bot.qa.devset import Conversation, EvalCase
 from bot.qa.engine import Engine
+from bot.store.recent import RecentTurns
 from bot.text import normalise
 
-__all__ = ["EvalReport", "evaluate", "sweep"]
+__all__ = ["EvalReport", "evaluate", "evaluate_conversations", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +85,16 @@ def evaluate(engine: Engine, cases: Sequence[EvalCase]) -> EvalReport:
 def sweep(engine: Engine, cases: Sequence[EvalCase], thresholds: Sequence[float]) -> list[EvalReport]:
     """The same dev set at several thresholds (the engine is copied, never mutated)."""
     return [evaluate(engine.with_threshold(t), cases) for t in thresholds]
+
+
+def evaluate_conversations(engine: Engine, conversations: Sequence[Conversation]) -> EvalReport:
+    """Each conversation in a thread of its own; its last turn graded as a single question is."""
+    memory = RecentTurns()
+    outcomes = []
+    for conversation in conversations:
+        key = ThreadKey("eval", "conversations", conversation.id)
+        for turn in conversation.earlier:
+            engine.ask_in_thread(turn, memory, key)
+        answer = engine.ask_in_thread(conversation.case.question, memory, key)
+        outcomes.append(_grade(conversation.case, answer))
+    return EvalReport(tuple(outcomes), engine.threshold)

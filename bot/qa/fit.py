@@ -21,7 +21,7 @@ from bot.qa.matcher import Matcher, Query
 from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
 from bot.text import fold_typography, normalise, tokens
 
-__all__ = ["BODIES", "ROLE_WORDS", "WHEN", "Fit", "Shape", "as_of_phrase", "role_word"]
+__all__ = ["BODIES", "ROLE_WORDS", "WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase", "role_word"]
 
 WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
 _HOW_MANY = re.compile(
@@ -57,6 +57,8 @@ REACTOR_PENALTY = 0.3
 # Japan is in nearly every question and answer, and "Tokyo" speaks for it as often as
 # "Japan" does; it tells no entry from another.
 _EVERYWHERE = frozenset({"japan"})
+# The reason the who-check gives, as --explain shows it.
+WHO_CHECK = "not the person asked for"
 SELF_ANSWER_PENALTY = 0.3  # "who replaced Stoltenberg" answered with Stoltenberg
 ENTITY_PENALTY = 0.3  # the question names someone or something the entry is not about
 SUBJECT_PENALTY = 0.3  # "when did Sweden join NATO" answered by an entry about Japan joining
@@ -236,7 +238,6 @@ class Shape:
     count_of: str | None  # "how many NATO members": NATO, which must be by the number too
 
 
-
 class Fit:
     """The question-shape checks over one knowledge base; built once, then read only."""
 
@@ -362,7 +363,7 @@ class Fit:
         if shape.reactors and shape.reactors.isdisjoint(self._actors[entry.id]):
             found.append(("another country reacts", REACTOR_PENALTY))
         if shape.asks_who and (who := self._who_penalty(entry, query)):
-            found.append(("not the person asked for", who))
+            found.append((WHO_CHECK, who))
         if shape.who_verb:
             kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
             if kin.isdisjoint(key) and kin.isdisjoint(body):
@@ -415,6 +416,19 @@ class Fit:
             counted=counted,
             count_of=count_of,
         )
+
+    @property
+    def entity_words(self) -> frozenset[str]:
+        """Terms that name someone or something (capitalised in the answers, and rare)."""
+        return self._entity_words
+
+    def people_in(self, text: str) -> frozenset[str]:
+        """The ids of the people whose names normalised ``text`` contains."""
+        return self._people_named(f" {text} ")
+
+    def named(self, entry_id: str) -> frozenset[str]:
+        """The people an entry names (its answer and speaker; a person entry names itself)."""
+        return self._named[entry_id]
 
     def _find_people_named(self, padded: str) -> frozenset[str]:
         """The people whose names ``padded`` (normalised text with a space each side) contains."""

@@ -345,4 +345,3 @@ def _dot(matrix: Vectors, vector: Vectors) -> Vectors:
     4-8 ms against 0.1 ms for einsum's single-threaded loop (benchmarks/bench_semantic.py)."""
     product: Vectors = np.einsum("ij,j->i", matrix, np.asarray(vector, dtype=np.float32))
     return product
-

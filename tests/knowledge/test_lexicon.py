@@ -81,3 +81,45 @@ def test_a_second_lexicon_file_is_refused(tmp_path: Path) -> None:
     (root / "more.yaml").write_text(LEXICON, encoding="utf-8")
     (problem,) = problems_of(root)
     assert problem.startswith("knowledge/more.yaml:1: field 'lexicon': is also given in knowledge/")
+
+
+FOLLOWUPS = """\
+  followups:
+    references:
+      thing: [it, that]
+      person: [he, she]
+    asks:
+      - ask: why
+        phrases: [why, how come]
+      - ask: when
+        phrases: [when]
+    more: [tell me more]
+    before: [before that]
+    after: [after that]
+    swap: [what about]
+    frame_words: [reaction]
+    joiners: [and]
+    standalone: [who wrote this]
+"""
+
+
+def test_the_words_that_make_a_follow_up_are_lexicon_data(tmp_path: Path) -> None:
+    kb = load_knowledge(_base_with_lexicon(tmp_path, LEXICON + FOLLOWUPS))
+    followups = kb.lexicon.followups
+    assert followups.thing == ("it", "that") and followups.person == ("he", "she")
+    assert [(a.ask, a.phrases) for a in followups.asks] == [("why", ("why", "how come")), ("when", ("when",))]
+    assert followups.swap == ("what about",) and followups.standalone == ("who wrote this",)
+    assert bundled_kb().lexicon.followups.more  # the bundled base has them
+
+
+def test_a_phrase_asking_two_things_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON + FOLLOWUPS.replace("        phrases: [when]", "        phrases: [when, how come]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert "field 'followups.asks'" in problem and "“how come” asks both 'why' and 'when'" in problem
+
+
+def test_an_unknown_kind_of_reference_is_refused(tmp_path: Path) -> None:
+    animal = "      person: [he, she]\n      animal: [it]"
+    broken = LEXICON + FOLLOWUPS.replace("      person: [he, she]", animal)
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert "field 'followups.references.animal': is not a known field" in problem

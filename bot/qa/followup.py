@@ -1,0 +1,525 @@
+"""Follow-ups: a message that only makes sense after the previous turn of its thread.
+
+"stoltenbergs visit to tokio" is answered; the next message, "and when was that?", has
+no subject of its own. This stage reads such a message against the thread's recent turns
+(``bot.conversation.Turn``) and rewrites it into standalone questions, which the usual
+pipeline answers (``Engine.ask`` with ``context``). A message that is not a follow-up is
+answered exactly as it would be alone.
+
+**Reading** (``Followups.read``) decides whether a message is a follow-up at all:
+
+- the whole message is a phrase of the lexicon's ``more``, ``before``, ``after`` or
+  ``asks`` lists: "tell me more", "and before that?", "why?", "how many?";
+- it opens with a ``swap`` phrase ("what about france?"): the previous question asked
+  again of what follows;
+- it holds a word pointing back ("it", "he", "they", "there", "then") that nothing earlier
+  in the message can stand for, and no subject of its own: no word the entries' titles
+  name things by, other than countries, people and the lexicon's frame words ("what was
+  the *reaction* to it"). "when did they join the cyber centre" has a subject and stands
+  alone; "what did russia say about it" does not.
+
+**Resolving** (``Followups.resolve``): the previous turn's subject is its answer's first
+entry and its question (kept in the base's words). A pointing word is replaced by what
+it stands for: the subject (the entry's title, and, as a second reading, the previous
+question without its question words), the person named there, its countries, its date. A
+bare question word is asked of the subject; "what about X" replaces the country or person
+of the previous question with X, or asks its question words of X. The rewrites are then
+answered by the pipeline, and the engine prefers the previous entry when a rewrite asks
+what the shape checks can verify it holds (``bot.qa.fit``): "and when was that?" is
+answered by the visit's entry, which has its date. "tell me more" gives the previous
+entry's related entries not yet given in the thread, and "and before that?" the milestone
+before it. Every word list is the lexicon's (``knowledge/lexicon.yaml``, ``followups:``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.conversation import MAX_QUESTION_CHARS, Turn
+from bot.knowledge.base import Entry, KnowledgeBase
+from bot.knowledge.lexicon import FollowupWords
+from bot.qa.fit import BODIES, Fit
+from bot.qa.matcher import Matcher
+from bot.qa.message import QUESTION_WORDS
+from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
+from bot.text import normalise, tokens
+
+__all__ = ["Context", "Followups", "Reading"]
+
+# Content words before a pointing word that are enough to be what it points at, whatever
+# they are: "russia used to be a reason japan kept away from nato, is that still the case".
+ANTECEDENT_WORDS = 3
+# A message this short that opens with a question word ("which ones?", "at which
+# summit?") is the end of the previous question, not a question of its own.
+ELLIPSIS_WORDS = 3
+_WH = frozenset({"which", "what", "whose", "who", "whom", "where", "when", "why", "how"})
+_PREPOSITIONS = frozenset(
+    {"at", "in", "on", "for", "by", "with", "from", "to", "of", "since", "until", "during"}
+)
+# A word in more than this share of the titles names nothing in particular ("security").
+TOPIC_MAX_SHARE = 0.08
+# Words before which "there" is "there is/are", not a place.
+_BE = frozenset({"is", "are", "was", "were", "s", "be", "been"})
+_DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
+# Nouns for the briefing itself: "this article" is the document, not the previous subject.
+_META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
+_POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+# Title decorations that say nothing about the subject ("Planned: …", "… (planned)"), and
+# words for a plan, which would make "what was agreed there" ask about plans rather than
+# what became of them.
+_DECORATION = re.compile(
+    r"^\s*planned:\s*|\([^)]*\)|[\"“”‘’']|\b(?:planned|expected|proposed)\b", re.IGNORECASE
+)
+# Words after which "that" or "this" is the subject of a verb ("why did that change"),
+# not a determiner ("that office").
+_AUXILIARIES = frozenset(
+    """did does do will would can could should has have had is was are were didnt doesnt dont
+    wont wouldnt cant couldnt shouldnt hasnt havent hadnt isnt wasnt arent werent""".split()
+)
+# Kinds of answer that leave nothing to follow up on.
+_NO_TURN = frozenset({"smalltalk", "empty", "language", "help", "multi-part"})
+# Kinds that name the people they are about.
+_PEOPLE_KINDS = frozenset({"person"})
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a follow-up asks, before it is resolved against its thread."""
+
+    kind: str  # "ask" | "more" | "before" | "after" | "swap" | "refer" | "people"
+    text: str  # the question words (ask), what is swapped in (swap), the message (refer)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The thread as resolution reads it: its latest turn, and what the thread has given."""
+
+    previous: Entry | None  # the latest turn's subject: its answer's first entry
+    entries: tuple[Entry, ...]  # every entry of the latest turn's answer
+    question: str  # the latest turn's question, in the base's words
+    kind: str  # the latest turn's kind of answer
+    given: frozenset[str]  # every entry the thread's recent turns gave
+
+
+class Followups:
+    """Reads and resolves follow-ups over one knowledge base; built once, then read only."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher, fit: Fit) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self.fit = fit
+        words = kb.lexicon.followups
+        self._references = _phrases_by_length(
+            (phrase, role)
+            for role, phrases in (
+                ("thing", words.thing),
+                ("person", words.person),
+                ("group", words.group),
+                ("place", words.place),
+                ("time", words.time),
+            )
+            for phrase in phrases
+        )
+        self._asks = {normalise(phrase): item.ask for item in words.asks for phrase in item.phrases}
+        self._whole = {
+            normalise(phrase): kind
+            for kind, phrases in (("more", words.more), ("before", words.before), ("after", words.after))
+            for phrase in phrases
+        }
+        self._swap = [tuple(p.split()) for p, _ in _phrases_by_length((s, "") for s in words.swap)]
+        self._joiners = [tuple(p.split()) for p, _ in _phrases_by_length((j, "") for j in words.joiners)]
+        self._standalone = frozenset(normalise(phrase) for phrase in words.standalone)
+        self._frame = frozenset(content_terms(tokens(normalise(" ".join(words.frame_words)))))
+        roles = {w for phrase, _ in self._references for w in phrase.split()}
+        # Chatter around a follow-up ("hey bot", "pls"), but never a word that points back,
+        # which the reader's trimming of chatter would drop ("what did he say *there*").
+        self._chatter = frozenset(w for c in kb.lexicon.chatter for w in normalise(c).split()) - roles
+        self._thing_words = frozenset(
+            w for phrase, role in self._references if role == "thing" for w in [phrase]
+        )
+        self._people_words = frozenset(
+            w for names in fit.person_names.values() for n in names for w in n.split()
+        )
+        self._topics = self._topic_terms(kb, words)
+
+    # -- reading -------------------------------------------------------------------
+
+    def read(self, message: str) -> Reading | None:
+        """The follow-up ``message`` is, or None when it stands on its own."""
+        words = normalise(message).split()
+        if not words:
+            return None
+        core = self._without_joiners(words)
+        while len(core) > 1 and core[-1] in self._chatter:
+            core = core[:-1]
+        bare = core[:-1] if len(core) > 1 and core[-1] in self._thing_words else core
+        if " ".join(core) in self._standalone:
+            return None
+        for text in (" ".join(words), " ".join(core), " ".join(bare)):
+            if text in self._whole:
+                return Reading(self._whole[text], text)
+        if " ".join(core) in self._asks:
+            return Reading("ask", self._asks[" ".join(core)])
+        if not core:
+            return None
+        for opener in self._swap:
+            if tuple(core[: len(opener)]) == opener and len(core) > len(opener):
+                rest = core[len(opener) :]
+                if rest[0] in QUESTION_WORDS:
+                    break
+                if self._pointing(rest) and not self._own_subject(rest):
+                    return Reading("refer", " ".join(rest))
+                return Reading("swap", " ".join(rest))
+        if core[0] == "and" or words[0] == "and":
+            # "and russia?": a name alone after "and" asks the previous question of it.
+            rest = core[1:] if core[0] == "and" else core
+            if rest and len(rest) <= 3 and self._only_names(rest):
+                return Reading("swap", " ".join(rest))
+        pointing = self._pointing(core)
+        if pointing and not self._own_subject(core):
+            return Reading("refer", " ".join(core))
+        if not pointing and self._elliptical(core):
+            # "at which summit?", "which ones?": too short to be a question of its own.
+            return Reading("ask", " ".join(core))
+        if any(role in ("person", "group") for _, _, role in pointing):
+            # "when did he visit tokyo": a subject of its own, and someone from the thread.
+            return Reading("people", " ".join(core))
+        return None
+
+    def _elliptical(self, words: Sequence[str]) -> bool:
+        """A question word and a noun or two, without a verb: "which summit?", "at which
+        meeting?". "what is marcom" has its verb and its subject, and stands alone."""
+        if not words or len(words) > ELLIPSIS_WORDS:
+            return False
+        if len(words) > 1 and words[0] in _PREPOSITIONS and words[1] in _WH:
+            return True
+        return (
+            words[0] in _WH
+            and len(words) > 1
+            and words[1] not in _AUXILIARIES
+            and not any(w in self._people_words for w in words)
+        )
+
+    def _without_joiners(self, words: list[str]) -> list[str]:
+        """``words`` without the "and", "so", "ok" a follow-up opens with."""
+        changed = True
+        while changed and words:
+            changed = False
+            if len(words) > 1 and words[0] in self._chatter:
+                words = words[1:]
+                changed = True
+                continue
+            for joiner in self._joiners:
+                if tuple(words[: len(joiner)]) == joiner and len(words) > len(joiner):
+                    words = words[len(joiner) :]
+                    changed = True
+                    break
+        return words
+
+    def _pointing(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
+        """The words pointing back outside the message: (start, length, role) each."""
+        found: list[tuple[int, int, str]] = []
+        position = 0
+        while position < len(words):
+            match = self._reference_at(words, position)
+            if match is None:
+                position += 1
+                continue
+            length, role = match
+            word = words[position]
+            after = words[position + length] if position + length < len(words) else ""
+            before = words[:position]
+            if (
+                role == "thing"
+                and word in _DEMONSTRATIVES
+                and after
+                and (_is_content(after) or after in _META)
+                and not (before and before[-1] in _AUXILIARIES)
+            ):
+                pass  # "this article", "that office": a determiner, its noun names the subject
+            elif role == "place" and (after in _BE or (before and before[-1] in _BE)):
+                pass  # "are there", "there is": not a place
+            elif self._stands_for(before, role) or (
+                word in _POSSESSIVES and after and _is_content(after) and self._owner_before(before, role)
+            ):
+                pass  # what it points at is earlier in the message: "nato marks *its* anniversary"
+            else:
+                found.append((position, length, role))
+            position += length
+        return found
+
+    def _reference_at(self, words: Sequence[str], position: int) -> tuple[int, str] | None:
+        for phrase, role in self._references:
+            parts = phrase.split()
+            if tuple(words[position : position + len(parts)]) == tuple(parts):
+                return len(parts), role
+        return None
+
+    def _stands_for(self, before: Sequence[str], role: str) -> bool:
+        """Whether the words before a pointing word can be what it points at."""
+        terms = [t for t in content_terms(list(before)) if t not in self._frame]
+        if role == "person":
+            # Only a person is "he" or "her": "how did japan respond to her" points back.
+            return any(w in self._people_words for w in before)
+        if any(t in self._topics for t in terms) or len(terms) >= ANTECEDENT_WORDS:
+            return True
+        if role == "group":
+            return self._named_before(before)
+        return False
+
+    def _owner_before(self, before: Sequence[str], role: str) -> bool:
+        """Whether someone earlier in the message can own what a possessive names."""
+        if role == "person":
+            return any(w in self._people_words for w in before)
+        return self._named_before(before)
+
+    def _named_before(self, before: Sequence[str]) -> bool:
+        terms = set(content_terms(list(before)))
+        return bool(terms & (COUNTRIES | BODIES)) or any(w in self._people_words for w in before)
+
+    def _own_subject(self, words: Sequence[str]) -> bool:
+        """Whether the message names a subject of its own (see the module's docstring)."""
+        return any(t in self._topics for t in content_terms(list(words)))
+
+    def _names_something(self, words: Sequence[str]) -> bool:
+        """Whether the message names a country or a person of its own."""
+        terms = content_terms(list(words))
+        return any(t in COUNTRIES - {"japan"} for t in terms) or any(w in self._people_words for w in words)
+
+    def _only_names(self, words: Sequence[str]) -> bool:
+        terms = content_terms(list(words))
+        return bool(terms) and all(t in COUNTRIES or t in self._people_words for t in terms)
+
+    def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
+        """Terms that name a thing: the names of the glossary's terms (their titles and
+        aliases) and the names the answers capitalise, but not countries, people, bodies,
+        frame words, nor words so common in titles that they name nothing in particular."""
+        frequency: dict[str, int] = {}
+        for entry in kb.entries:
+            for term in set(content_terms(tokens(normalise(" ".join([entry.title, *entry.aliases]))))):
+                frequency[term] = frequency.get(term, 0) + 1
+        named: set[str] = set(self.fit.entity_words)
+        for entry in kb.of_kind("term"):
+            names = " ".join([_DECORATION.sub(" ", entry.title), *entry.aliases])
+            named.update(content_terms(tokens(normalise(names))))
+        limit = TOPIC_MAX_SHARE * len(kb.entries)
+        people = frozenset(content_terms(sorted(self._people_words)))
+        return frozenset(
+            term
+            for term in named
+            if frequency.get(term, 0) <= limit
+            and not term.isdigit()
+            and term not in COUNTRIES | BODIES | people | self._frame
+            and len(term) > 1
+        )
+
+    # -- resolving -----------------------------------------------------------------
+
+    def context(self, turns: Sequence[Turn]) -> Context | None:
+        """The thread as resolution reads it; None with nothing to follow up on."""
+        if not turns:
+            return None
+        latest = turns[-1]
+        entries = tuple(self.kb.by_id[e] for e in latest.entry_ids if e in self.kb.by_id)
+        if not entries and not latest.question:
+            return None
+        given = frozenset(e for turn in turns for e in turn.entry_ids)
+        return Context(entries[0] if entries else None, entries, latest.question, latest.kind, given)
+
+    def rewrites(self, reading: Reading, context: Context) -> tuple[str, ...]:
+        """Standalone questions that ``reading`` asks in ``context``, the likeliest first."""
+        subjects = self._subjects(context)
+        found: list[str] = []
+        if reading.kind == "ask":
+            found = [f"{reading.text} {subject}" for subject in subjects]
+        elif reading.kind == "refer":
+            words = reading.text.split()
+            pointing = self._pointing(words)
+            found = [self._replaced(words, pointing, context, subject) for subject in subjects]
+            if self._names_something(words):
+                # "what has beijing said about it": Beijing alone may find what the
+                # subject's words, too many or too few, do not.
+                found.append(self._replaced(words, pointing, context, ""))
+        elif reading.kind == "people":
+            # Only "he", "they" and the like are replaced, and only by someone the thread names.
+            words = reading.text.split()
+            pointing = [p for p in self._pointing(words) if p[2] in ("person", "group")]
+            names = {role: self._filler(role, context, "") for _, _, role in pointing}
+            if all(names.values()):
+                found = [self._replaced(words, pointing, context, "")]
+        elif reading.kind == "swap":
+            found = [self._swapped(context.question, reading.text)]
+        elif reading.kind in ("more", "before", "after"):
+            # No entry to go on (the previous turn was declined): what was asked, again.
+            found = list(subjects[-1:])
+        return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
+
+    def _subjects(self, context: Context) -> list[str]:
+        """The previous turn's subject in words: its entry's title, then its question
+        without the question words."""
+        subjects = []
+        if context.previous is not None and context.kind != "timeline":
+            subjects.append(normalise(_DECORATION.sub(" ", context.previous.title)))
+        words = normalise(_DECORATION.sub(" ", context.question)).split()
+        start = 0
+        while start < len(words) and words[start] in STOP_WORDS:
+            start += 1
+        if start < len(words):
+            subjects.append(" ".join(words[start:]))
+        return list(dict.fromkeys(s for s in subjects if s))
+
+    def _replaced(
+        self, words: list[str], pointing: list[tuple[int, int, str]], context: Context, subject: str
+    ) -> str:
+        out: list[str] = []
+        position = 0
+        for start, length, role in pointing:
+            out.extend(words[position:start])
+            out.append(self._filler(role, context, subject))
+            position = start + length
+        out.extend(words[position:])
+        return " ".join(out)
+
+    def _filler(self, role: str, context: Context, subject: str) -> str:
+        """What a pointing word of ``role`` stands for in ``context``."""
+        if role == "person":
+            return self._person(context) or subject
+        if role == "group":
+            return self._group(context) or self._person(context) or subject
+        if role == "time" and context.previous is not None and context.previous.date is not None:
+            return context.previous.date.human().casefold()
+        return subject
+
+    def _person(self, context: Context) -> str:
+        """The person a "he" or "she" means: named in the previous question, else the
+        previous entry's person, speaker, or the first person its answer names."""
+        asked = self.fit.people_in(context.question)
+        if asked:
+            return self._name(self._first_named(asked, context.question))
+        previous = context.previous
+        if previous is None:
+            return ""
+        if previous.kind in _PEOPLE_KINDS:
+            return self._name(previous.id)
+        speakers = self.fit.people_in(normalise(previous.speaker or ""))
+        if speakers:
+            return self._name(self._first_named(speakers, normalise(previous.speaker or "")))
+        named = self.fit.named(previous.id)
+        if named:
+            return self._name(self._first_named(named, normalise(previous.answer)))
+        return ""
+
+    def _group(self, context: Context) -> str:
+        """The countries (and alliances) a "they" means: named in the previous question,
+        else in the previous entry's title."""
+        for text in (context.question, normalise(context.previous.title) if context.previous else ""):
+            names = [w for w in text.split() if (t := content_terms([w])) and t[0] in COUNTRIES | BODIES]
+            if names:
+                return " and ".join(dict.fromkeys(names))
+        return ""
+
+    def _first_named(self, people: Iterable[str], text: str) -> str:
+        """Of ``people`` (ids), the one ``text`` names first."""
+        padded = f" {text} "
+
+        def position(person: str) -> int:
+            found = [padded.find(f" {n} ") for n in self.fit.person_names[person]]
+            return min((f for f in found if f >= 0), default=len(padded))
+
+        return min(people, key=lambda p: (position(p), p))
+
+    def _name(self, person_id: str) -> str:
+        return normalise(self.kb.by_id[person_id].title.split(",")[0])
+
+    def _swapped(self, question: str, new: str) -> str:
+        """``question`` asked of ``new``: its country or person replaced by ``new``'s kind,
+        else its question words followed by ``new``."""
+        words = question.split()
+        new_terms = content_terms(new.split())
+        if any(t in COUNTRIES for t in new_terms):
+            places = [
+                i
+                for i, w in enumerate(words)
+                if (t := content_terms([w])) and t[0] in COUNTRIES and t[0] not in new_terms
+            ]
+            # The country the question is about, rather than Japan, which is in most of them.
+            places.sort(key=lambda i: content_terms([words[i]])[0] == "japan")
+            if places:
+                return " ".join([*words[: places[0]], new, *words[places[0] + 1 :]])
+        new_people = self.fit.people_in(normalise(new))
+        if new_people:
+            for person in self.fit.people_in(question) - new_people:
+                for name in sorted(self.fit.person_names[person], key=len, reverse=True):
+                    padded = f" {question} "
+                    if f" {name} " in padded:
+                        return padded.replace(f" {name} ", f" {new} ", 1).strip()
+        start = 0
+        while start < len(words) and words[start] in STOP_WORDS:
+            start += 1
+        return " ".join([*words[:start], new])
+
+    def related(self, context: Context) -> list[Entry]:
+        """What "tell me more" offers: the previous entries' related entries the thread
+        has not given yet, in the order the curators listed them."""
+        found: dict[str, Entry] = {}
+        for entry in context.entries:
+            for entry_id in entry.related:
+                if entry_id not in context.given and entry_id in self.kb.by_id:
+                    found.setdefault(entry_id, self.kb.by_id[entry_id])
+        return list(found.values())
+
+    def neighbours(self, context: Context, later: bool) -> list[Entry]:
+        """The milestones just before (or after) the previous answer's, not yet given:
+        the closest one it is related to, else every milestone of the closest year."""
+        dated = [e for e in context.entries if e.date is not None]
+        if not dated:
+            return []
+        anchor = max(e.date for e in dated if e.date) if later else min(e.date for e in dated if e.date)
+        milestones = [m for m in self.kb.milestones() if m.id not in context.given and m.date is not None]
+        if later:
+            side = [m for m in milestones if m.date is not None and anchor.surely_before(m.date)]
+        else:
+            side = [m for m in milestones if m.date is not None and m.date.surely_before(anchor)]
+        if not side:
+            return []
+        related = {r for e in context.entries for r in e.related}
+        close = [m for m in side if m.id in related]
+        if close:
+            return [close[0] if later else close[-1]]
+        nearest = side[0] if later else side[-1]
+        assert nearest.date is not None
+        return [m for m in side if m.date is not None and m.date.year == nearest.date.year]
+
+    # -- remembering -----------------------------------------------------------------
+
+    def turn_of(self, question: str, entry_ids: tuple[str, ...], kind: str) -> Turn | None:
+        """What a thread keeps of an answer to ``question``: None for a pleasantry, an
+        empty message or a notice; else its entries and kind, and the question in the
+        base's words (a word the base does not know, a name or an address, is left out)."""
+        if kind in _NO_TURN:
+            return None
+        return Turn(entry_ids[:8], kind, self.base_words(question))
+
+    def base_words(self, question: str) -> str:
+        kept = []
+        for word in normalise(question).split():
+            if word in STOP_WORDS:
+                kept.append(word)
+                continue
+            query = self.matcher.analyse(word)
+            if query.terms and not query.unknown:
+                kept.append(word)
+        text = " ".join(kept)
+        return text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] if len(text) > MAX_QUESTION_CHARS else text
+
+
+def _phrases_by_length(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(normalised phrase, value) pairs, the longest phrase first, so "at that time" wins over "that"."""
+    found = {normalise(phrase): value for phrase, value in items if normalise(phrase)}
+    return sorted(found.items(), key=lambda item: (-len(item[0].split()), item[0]))
+
+
+def _is_content(word: str) -> bool:
+    return bool(content_terms([word]))

@@ -1,0 +1,242 @@
+"""Follow-ups in context: a message that only makes sense after the previous turn of its
+thread is read against it; any other message is answered exactly as it is alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from bot.conversation import ThreadKey, Turn
+from bot.qa.answer import Answer
+from bot.qa.engine import Engine
+from bot.store.recent import RecentTurns
+from tests.fixtures import bundled_engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+def converse(engine: Engine, *messages: str) -> Answer:
+    """Each message in one thread, as batch mode asks them; the last one's answer."""
+    memory, key = RecentTurns(), ThreadKey("test", "channel", "thread")
+    answers = [engine.ask_in_thread(message, memory, key) for message in messages]
+    return answers[-1]
+
+
+# -- reading: which messages are follow-ups ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("and when was that?", "refer"),
+        ("who said it?", "refer"),
+        ("why?", "ask"),
+        ("how come?", "ask"),
+        ("what did russia say about it?", "refer"),
+        ("tell me more", "more"),
+        ("Tell me more about that!", "more"),
+        ("what about france?", "swap"),
+        ("and russia?", "swap"),
+        ("how many?", "ask"),
+        ("where?", "ask"),
+        ("and before that?", "before"),
+        ("what happened next?", "after"),
+        ("what followed it?", "after"),
+        ("who is he?", "refer"),
+        ("is it legally binding?", "refer"),
+        ("what was the reaction to it?", "refer"),
+        ("why did that change?", "refer"),
+        ("what did he say there?", "refer"),
+        ("how did japan respond to her?", "refer"),
+        ("at which summit?", "ask"),
+        ("ok thanks, and who signed it?", "refer"),
+        ("when did he visit tokyo?", "people"),
+    ],
+)
+def test_a_message_without_a_subject_of_its_own_is_a_follow_up(
+    engine: Engine, message: str, kind: str
+) -> None:
+    reading = engine.followups.read(message)
+    assert reading is not None and reading.kind == kind
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "when did japan join the nato cyber centre?",
+        "ITPP what is it",  # "it" is the ITPP
+        "ccdcoe japan - when did they join",  # "they" is Japan
+        "does the japanese constitution let it use force overseas",
+        "are nato and japan closer than they've ever been",
+        "who is putin in this article",  # "this" is a determiner
+        "what kind of maritime cooperation opportunities are there for nato and japan",
+        "how did nato mark its 75th anniversary",
+        "russia used to be a reason japan kept away from nato, is that still the case",
+        "what did kishida say in his vilnius speech",
+        "who wrote this",  # the notes' authors, whatever came before
+        "what is marcom",
+        "who's kishida",
+        "thanks!",
+    ],
+)
+def test_a_message_with_a_subject_of_its_own_is_not_a_follow_up(engine: Engine, message: str) -> None:
+    assert engine.followups.read(message) is None
+
+
+# -- resolving: what a follow-up is answered with -----------------------------------------
+
+
+def test_when_was_that_is_answered_by_the_previous_entry_and_its_date(engine: Engine) -> None:
+    first = converse(engine, "stoltenbergs visit to tokio")
+    answer = converse(engine, "stoltenbergs visit to tokio", "and when was that?")
+    assert not answer.abstained and answer.entry_ids == first.entry_ids
+    assert "February 2023" in answer.text
+    # Alone, the same message has nothing to go on: whatever it gets, it is not the visit.
+    assert engine.ask("and when was that?").entry_ids != first.entry_ids
+
+
+def test_who_said_it_names_the_speaker(engine: Engine) -> None:
+    answer = converse(engine, "what was called a historic first for japan and nato?", "who said that?")
+    assert not answer.abstained and "Lungescu" in answer.text
+
+
+def test_what_did_russia_say_about_it_asks_russia_about_the_previous_subject(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "what do you know about the proposed nato liaison office in tokyo?",
+        "what did russia say about it?",
+    )
+    assert not answer.abstained and "Zakharova" in answer.text
+
+
+def test_what_about_france_asks_the_previous_question_of_france(engine: Engine) -> None:
+    answer = converse(engine, "what did russia say about the nato office in tokyo?", "what about france?")
+    assert not answer.abstained and "France" in answer.text
+    assert "france" in answer.asked and "russia" not in answer.asked
+
+
+def test_how_many_takes_the_number_from_the_previous_subject(engine: Engine) -> None:
+    answer = converse(engine, "has japan given aid to ukraine?", "how much?")
+    assert not answer.abstained and "7.1" in answer.text
+
+
+def test_who_is_he_is_the_person_the_thread_named(engine: Engine) -> None:
+    answer = converse(engine, "stoltenberg went to tokyo in 2023", "who did he meet there?")
+    assert not answer.abstained and "Kishida" in answer.text
+    who = converse(engine, "what did russia say about the tokyo office?", "who is she?")
+    assert not who.abstained and "Zakharova" in who.text and "spokeswoman" in who.text
+
+
+def test_tell_me_more_gives_a_related_entry_not_given_yet(engine: Engine) -> None:
+    first = converse(engine, "what did lungescu say about japan?")
+    more = converse(engine, "what did lungescu say about japan?", "tell me more")
+    again = converse(engine, "what did lungescu say about japan?", "tell me more", "tell me more")
+    assert not more.abstained and more.entry_ids != first.entry_ids
+    assert first.entry_ids[0] in {r for e in first.entry_ids for r in engine.kb.by_id[e].related} | {
+        r for e in more.entry_ids for r in engine.kb.by_id[e].related
+    }
+    assert not again.abstained and again.entry_ids not in (first.entry_ids, more.entry_ids)
+
+
+def test_before_that_is_the_milestone_before_the_previous_one(engine: Engine) -> None:
+    answer = converse(engine, "when did japan formally join the nato cyber centre?", "and before that?")
+    assert not answer.abstained and "2021" in answer.text and "war game" in answer.text
+    after = converse(engine, "what was the 2013 joint political declaration?", "what followed it?")
+    assert not after.abstained and "IPCP" in after.text
+
+
+def test_a_follow_up_the_notes_cannot_answer_is_declined(engine: Engine) -> None:
+    for messages in (
+        ("tell me about the planned nato office in tokyo", "how much will it cost?"),
+        ("when did japan join the nato cyber centre?", "what about sweden?"),
+        ("when did japan first train with nato ships in the mediterranean?", "how many ships did it send?"),
+        ("stoltenbergs visit to tokio", "how many days did it last?"),
+    ):
+        answer = converse(engine, *messages)
+        assert answer.abstained, messages
+        assert answer.text.startswith(engine.not_in_notes)
+
+
+def test_what_became_of_a_plan_is_still_after_the_notes(engine: Engine) -> None:
+    answer = converse(
+        engine, "what was expected at the vilnius summit?", "so what was agreed there in the end?"
+    )
+    assert answer.abstained and answer.intent == "after-notes"
+
+
+def test_a_message_that_is_not_a_follow_up_is_answered_exactly_as_alone(engine: Engine) -> None:
+    questions = [
+        "when did japan join the nato cyber centre?",
+        "who is oana lungescu?",
+        "what does IUU stand for",
+        "milestones since 2021",
+        "which came first, the IPCP or the cyber centre membership?",
+        "what did zakharova say about the tokyo office?",
+        "how much aid has japan given ukraine",
+        "when did sweden join nato",
+        "thanks!",
+        "quand le japon a-t-il rejoint l'otan ?",
+    ]
+    for earlier in ("stoltenbergs visit to tokio", "how did china react to nato japan ties?"):
+        for question in questions:
+            alone = engine.ask(question)
+            in_thread = converse(engine, earlier, question)
+            assert (in_thread.text, in_thread.entry_ids, in_thread.abstained) == (
+                alone.text,
+                alone.entry_ids,
+                alone.abstained,
+            ), (earlier, question)
+
+
+def test_only_the_latest_turns_are_read(engine: Engine) -> None:
+    turns: Sequence[Turn] = (
+        Turn(("japan-joins-nato-cyber-centre-2022",), "milestone", "when did japan join the cyber centre"),
+        Turn(("stoltenberg-tokyo-visit-2023",), "milestone", "stoltenberg visit to tokyo"),
+    )
+    answer = engine.ask("and when was that?", turns)
+    assert answer.entry_ids == ("stoltenberg-tokyo-visit-2023",)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "it " * 400,
+        "who said it? " * 60,
+        "what about " + "france " * 200,
+        "\x00\u202e<script>alert(1)</script> who said it?",
+        "tell me more " * 80,
+        "and before that? 🙏" * 30,
+        "he she they them it there then " * 20,
+    ],
+)
+def test_hostile_input_as_a_follow_up_is_answered_or_declined_and_remembered_bounded(
+    engine: Engine, message: str
+) -> None:
+    memory, key = RecentTurns(), ThreadKey("test", "channel", "hostile")
+    engine.ask_in_thread("stoltenbergs visit to tokio", memory, key)
+    answer = engine.ask_in_thread(message, memory, key)
+    assert isinstance(answer.text, str) and answer.text
+    for turn in memory.recent_turns(key, limit=10):
+        assert len(turn.question) <= 300
+        assert "<script>" not in turn.question and "\x00" not in turn.question
+
+
+# -- remembering: what a thread keeps ------------------------------------------------------
+
+
+def test_a_turn_keeps_the_question_in_the_bases_words_only(engine: Engine) -> None:
+    answer = engine.ask("stoltenbergs visit to tokio, asking for my colleague Smithereens at acme-corp")
+    turn = engine.turn(answer)
+    assert turn is not None and turn.entry_ids == answer.entry_ids and turn.kind == "milestone"
+    assert "stoltenberg" in turn.question and "visit" in turn.question
+    for private in ("smithereens", "acme"):
+        assert private not in turn.question
+
+
+def test_a_pleasantry_or_a_notice_is_not_a_turn(engine: Engine) -> None:
+    for message in ("thanks!", "", "日本はいつNATOサイバーセンターに参加しましたか"):
+        assert engine.turn(engine.ask(message)) is None
