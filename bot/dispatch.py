@@ -3,6 +3,13 @@
 Adapters translate their platform's event into a ``Request`` and the ``Reply`` back into
 their platform's message; all behaviour lives here. ``Bot.dispatch`` never raises for
 anything a user can type.
+
+A request with a ``thread`` is part of a conversation: its question is read against the
+thread's recent turns (a follow-up such as "and when was that?" is resolved from them,
+``bot.qa.followup``), and what it is answered with becomes the thread's newest turn. The
+turns live in a ``ThreadMemory``: the store when the bot has one (so a restart, or another
+replica, reads the same thread), else memory. A request without a thread is answered
+exactly as before, and so is any message that is not a follow-up.
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import assert_never
 
+from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
 from bot.errors import StoreError
 from bot.grammar.commands import command_help, parse_command
 from bot.grammar.intents import (
@@ -30,7 +39,8 @@ from bot.grammar.intents import (
 from bot.knowledge.base import TOPICS
 from bot.messages import DigestHandler, FeedbackSink, Reply, Request, Suggestion
 from bot.qa.answer import Answer
-from bot.qa.engine import Engine
+from bot.qa.engine import CONTEXT_TURNS, Engine
+from bot.store.recent import RecentTurns
 from bot.text import quote_user_text
 
 __all__ = ["Bot", "reply_from_answer"]
@@ -67,12 +77,20 @@ class Bot:
         engine: Engine | Callable[[], Engine],
         store: FeedbackSink | None = None,
         digest_handler: DigestHandler | None = None,
+        *,
+        threads: ThreadMemory | None = None,
+        context_ttl: timedelta = DEFAULT_CONTEXT_TTL,
     ) -> None:
         # A provider (bot.ops.live.LiveKnowledge.engine) lets the knowledge base be replaced
         # while the bot runs; each request reads it once, so it never mixes two bases.
         self._engine = engine
         self.store = store
         self.digest_handler = digest_handler
+        # Conversations: in the store when it keeps them, so they survive a restart.
+        if threads is None:
+            threads = store if isinstance(store, ThreadMemory) else RecentTurns()
+        self.threads = threads
+        self.context_ttl = context_ttl
 
     @property
     def engine(self) -> Engine:
@@ -118,12 +136,15 @@ class Bot:
             case Topics():
                 return self._topics(engine)
             case Timeline():
-                reply = reply_from_answer(engine.answer(intent), request.text)
-                return replace(reply, feedback=False)
+                answer = engine.answer(intent)
+                self._remember(engine, request, replace(answer, asked=request.text))
+                return replace(reply_from_answer(answer, request.text), feedback=False)
             case Who() | Define():
                 return self._lookup(engine, request, intent)
             case Compare() | AfterNotes():
-                return reply_from_answer(engine.answer(intent), request.text)
+                answer = engine.answer(intent)
+                self._remember(engine, request, replace(answer, asked=request.text))
+                return reply_from_answer(answer, request.text)
             case Digest(args=args):
                 if self.digest_handler is None:
                     return Reply("Digests aren't enabled on this bot.", ephemeral=True, kind="info")
@@ -139,14 +160,18 @@ class Bot:
         return reply_from_answer(answer, question or answer.title or entry_id)
 
     def _ask(self, engine: Engine, request: Request, question: str) -> Reply:
-        answer = engine.ask(question)
+        answer = engine.ask(question, self._context(request.thread_key))
+        self._remember(engine, request, answer)
+        # A follow-up is recorded as it was read ("who said it? → who said <the quote>"):
+        # the words typed alone tell a curator nothing.
+        asked = f"{question} → {answer.asked}" if answer.followup else question
         if answer.abstained and answer.intent not in NOT_UNANSWERED and self.store is not None:
             try:
                 self.store.record_unanswered(
                     platform=request.platform,
                     workspace=request.workspace,
                     channel=request.channel,
-                    question=question[:500],
+                    question=asked[:500],
                     confidence=answer.confidence,
                 )
             except StoreError:
@@ -154,10 +179,34 @@ class Bot:
                 # read-only or full database loses this one record, logged, and the user
                 # still hears that it is not in the notes.
                 _log.exception("could not record an unanswered question")
-        return reply_from_answer(answer, question)
+        return reply_from_answer(answer, asked if answer.followup else question)
+
+    def _context(self, key: ThreadKey | None) -> tuple[Turn, ...]:
+        """The recent turns of the request's thread; none without a thread."""
+        if key is None:
+            return ()
+        try:
+            return self.threads.recent_turns(key, limit=CONTEXT_TURNS)
+        except StoreError:
+            # Without its context a follow-up may be declined; the question is still answered.
+            _log.exception("could not read the conversation's recent turns")
+            return ()
+
+    def _remember(self, engine: Engine, request: Request, answer: Answer) -> None:
+        """Make what ``answer`` gave the newest turn of the request's thread."""
+        key = request.thread_key
+        turn = engine.turn(answer) if key is not None else None
+        if key is None or turn is None:
+            return
+        try:
+            self.threads.remember_turn(key, turn, self.context_ttl)
+        except StoreError:
+            # The answer stands; only a follow-up to it would go without context.
+            _log.exception("could not remember the conversation's turn")
 
     def _lookup(self, engine: Engine, request: Request, intent: Who | Define) -> Reply:
         answer = engine.answer(intent)
+        self._remember(engine, request, replace(answer, asked=request.text))
         kind = "person" if isinstance(intent, Who) else "term"
         wanted = intent.name if isinstance(intent, Who) else intent.term
         if answer.abstained or not any(engine.kb.by_id[e].kind == kind for e in answer.entry_ids):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.conversation import ThreadKey
 from bot.grammar.intents import Intent
 
 __all__ = ["DigestHandler", "FeedbackSink", "Reply", "Request", "Suggestion"]
@@ -41,6 +42,15 @@ class Request:
     # What it asks, when the adapter already knows (Discord's typed options) or has read it
     # once (``Bot.read``); None: ``Bot.dispatch`` reads ``text``.
     intent: Intent | None = None
+    # The conversation it belongs to (a Slack thread's ts, a Discord reply chain, a DM, a
+    # console session): with one, a follow-up is read against the thread's recent turns
+    # and the answer becomes its newest. None: the message stands alone.
+    thread: str | None = None
+
+    @property
+    def thread_key(self) -> ThreadKey | None:
+        """Where its conversation is remembered: per platform, channel and thread."""
+        return None if self.thread is None else ThreadKey(self.platform, self.channel, self.thread)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class Answer:
     # The question this answers, standalone: a follow-up as rewritten from its thread
     # (``bot.qa.followup``), else the message as read; what a thread remembers of it.
     asked: str = field(default="", compare=False)
+    followup: bool = field(default=False, compare=False)  # read against its thread's turns
 
     def source_line(self) -> str | None:
         if not self.sources:

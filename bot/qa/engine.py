@@ -173,7 +173,7 @@ class Engine:
             # back ("what did he say *there*"), which a follow-up is read by.
             followup = self._followup(message.text, context)
             if followup is not None:
-                return followup
+                return replace(followup, followup=True)
         return replace(self._question(message.question), asked=message.question)
 
     def ask_in_thread(
