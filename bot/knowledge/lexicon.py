@@ -71,6 +71,8 @@ class FollowupWords:
     group: tuple[str, ...] = ()
     place: tuple[str, ...] = ()
     time: tuple[str, ...] = ()
+    # Words that end a message with their object left out ("what was the policy *before*?").
+    dangling: tuple[str, ...] = ()
     asks: tuple[FollowupAsk, ...] = ()
     more: tuple[str, ...] = ()  # "tell me more": what is related to the previous answer
     before: tuple[str, ...] = ()  # "and before that?": the milestone before the previous
@@ -82,6 +84,8 @@ class FollowupWords:
     joiners: tuple[str, ...] = ()  # words a follow-up may open with ("and", "so", "but")
     # Messages that look like follow-ups but are about the notes themselves ("who wrote this?").
     standalone: tuple[str, ...] = ()
+    # Words only a follow-up says ("what *else* happened that year"), left out of its rewrite.
+    asides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

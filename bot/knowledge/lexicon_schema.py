@@ -91,10 +91,12 @@ class _FollowupsModel(_Strict):
     frame_words: list[_Phrase] = []
     joiners: list[_Phrase] = []
     standalone: list[_Phrase] = []
+    dangling: list[_Phrase] = []
+    asides: list[_Phrase] = []
 
-    _lists = field_validator("more", "before", "after", "swap", "frame_words", "joiners", "standalone")(
-        _distinct
-    )
+    _lists = field_validator(
+        "more", "before", "after", "swap", "frame_words", "joiners", "standalone", "dangling", "asides"
+    )(_distinct)
 
     @field_validator("asks")
     @classmethod
@@ -116,6 +118,7 @@ class _FollowupsModel(_Strict):
             group=tuple(refs.group),
             place=tuple(refs.place),
             time=tuple(refs.time),
+            dangling=tuple(self.dangling),
             asks=tuple(FollowupAsk(a.ask, tuple(a.phrases)) for a in self.asks),
             more=tuple(self.more),
             before=tuple(self.before),
@@ -124,6 +127,7 @@ class _FollowupsModel(_Strict):
             frame_words=tuple(self.frame_words),
             joiners=tuple(self.joiners),
             standalone=tuple(self.standalone),
+            asides=tuple(self.asides),
         )
 
 

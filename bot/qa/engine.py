@@ -48,6 +48,9 @@ VETO = 0.08
 SHAPE_MISMATCH = 0.25
 # How many of a thread's latest turns a follow-up is read against.
 CONTEXT_TURNS = 3
+# The rarity-weighted share of a follow-up's own words (beyond its subject) that an
+# entry may lack and still answer it.
+OWN_WORDS_MISSING = 0.5
 # How sure a follow-up answered from its thread is: the thread says what it is about.
 FOLLOWUP_CONFIDENCE = 0.9
 # Longer input is matched on its start: nobody's real question is 2,000 characters,
@@ -216,9 +219,13 @@ class Engine:
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
             return replace(answer, asked=rewrites[0])
         answers = []
+        skeleton = self.followups.skeleton(reading, context)
         for question in rewrites:
-            answer = replace(self._rewritten(question, text), asked=question)
-            if wanted is not None and answer.intent != "abstain" and not self._gives(answer, wanted):
+            answer = replace(self._rewritten(question, skeleton), asked=question)
+            if answer.intent != "abstain" and (
+                (wanted is not None and not self._gives(answer, wanted))
+                or self._lacks_own_words(reading, answer)
+            ):
                 # An entry that lacks what the follow-up asks for ("how much will it cost?"
                 # answered by the office's entry, which has no cost): not an answer.
                 answer = replace(self._abstain(self.not_in_notes, [], answer.candidates), asked=question)
@@ -238,6 +245,25 @@ class Engine:
             return None
         return _Wanted(query, shape, bare=not query.terms)
 
+    def _lacks_own_words(self, reading: Reading, answer: Answer) -> bool:
+        """Whether the answer's entry lacks most of what the follow-up itself adds to its
+        subject ("how old is she?" answered by a biography without an age), by rarity."""
+        if reading.kind not in ("ask", "refer", "people") or not answer.entry_ids:
+            return False
+        own = [
+            t
+            for t in self.matcher.analyse(_bounded(reading.text)).terms
+            if t not in self.followups.frame
+            and t not in self.followups.asides
+            and self.matcher.idf(t) >= self._framing_idf  # "nato", "japan": in every answer
+        ]
+        if not own or answer.entry_ids[0] not in self.kb.by_id:
+            return False
+        key, body = self.matcher.terms_of(answer.entry_ids[0])
+        weights = [(self.matcher.idf(t), t in key or t in body) for t in own]
+        lacking = sum(w for w, held in weights if not held)
+        return lacking >= OWN_WORDS_MISSING * sum(w for w, _ in weights)
+
     def _gives(self, answer: Answer, wanted: _Wanted) -> bool:
         """Whether an answer's entry holds what the follow-up asks for."""
         if answer.intent in ("timeline", "compare") or not answer.entry_ids:
@@ -245,13 +271,13 @@ class Engine:
         entry = self.kb.by_id.get(answer.entry_ids[0])
         return entry is None or wanted.given_by(entry, self.fit)
 
-    def _rewritten(self, question: str, message: str) -> Answer:
+    def _rewritten(self, question: str, skeleton: str) -> Answer:
         """A rewritten follow-up through the pipeline. A structure its subject brings along
         ("… for the first time" reads as a timeline of firsts) is not what was asked unless
-        the message asked it too."""
+        the follow-up without the subject's words (``skeleton``) asks it too."""
         intent = recognise(question, self.kb.notes_end)
         if isinstance(intent, Timeline | Compare) and not isinstance(
-            recognise(normalise(message), self.kb.notes_end), Timeline | Compare
+            recognise(normalise(skeleton), self.kb.notes_end), Timeline | Compare
         ):
             return self.answer(Ask(question), question)
         return self.answer(intent, question)

@@ -75,8 +75,8 @@ _DECORATION = re.compile(
 # Words after which "that" or "this" is the subject of a verb ("why did that change"),
 # not a determiner ("that office").
 _AUXILIARIES = frozenset(
-    """did does do will would can could should has have had is was are were didnt doesnt dont
-    wont wouldnt cant couldnt shouldnt hasnt havent hadnt isnt wasnt arent werent""".split()
+    """did does do will would can could should has have had didnt doesnt dont wont wouldnt
+    cant couldnt shouldnt hasnt havent hadnt""".split()
 )
 # Kinds of answer that leave nothing to follow up on.
 _NO_TURN = frozenset({"smalltalk", "empty", "language", "help", "multi-part"})
@@ -131,6 +131,8 @@ class Followups:
         self._swap = [tuple(p.split()) for p, _ in _phrases_by_length((s, "") for s in words.swap)]
         self._joiners = [tuple(p.split()) for p, _ in _phrases_by_length((j, "") for j in words.joiners)]
         self._standalone = frozenset(normalise(phrase) for phrase in words.standalone)
+        self._dangling = frozenset(normalise(phrase) for phrase in words.dangling)
+        self._asides = frozenset(normalise(phrase) for phrase in words.asides)
         self._frame = frozenset(content_terms(tokens(normalise(" ".join(words.frame_words)))))
         roles = {w for phrase, _ in self._references for w in phrase.split()}
         # Chatter around a follow-up ("hey bot", "pls"), but never a word that points back,
@@ -139,10 +141,26 @@ class Followups:
         self._thing_words = frozenset(
             w for phrase, role in self._references if role == "thing" for w in [phrase]
         )
+        # The words of people's names that name them ("kishida", "oana"), not the words of
+        # their roles that some aliases hold ("prime minister", "nato chief").
         self._people_words = frozenset(
-            w for names in fit.person_names.values() for n in names for w in n.split()
+            w
+            for names in fit.person_names.values()
+            for n in names
+            for w in n.split()
+            if (t := content_terms([w])) and t[0] in fit.entity_words
         )
         self._topics = self._topic_terms(kb, words)
+
+    @property
+    def frame(self) -> frozenset[str]:
+        """The terms of the lexicon's frame words: asking something of a subject, naming none."""
+        return self._frame
+
+    @property
+    def asides(self) -> frozenset[str]:
+        """The terms of words only a follow-up says ("else", "too")."""
+        return frozenset(content_terms(sorted(self._asides)))
 
     # -- reading -------------------------------------------------------------------
 
@@ -169,7 +187,7 @@ class Followups:
                 rest = core[len(opener) :]
                 if rest[0] in QUESTION_WORDS:
                     break
-                if self._pointing(rest) and not self._own_subject(rest):
+                if self._pointing(rest):
                     return Reading("refer", " ".join(rest))
                 return Reading("swap", " ".join(rest))
         if core[0] == "and" or words[0] == "and":
@@ -178,14 +196,18 @@ class Followups:
             if rest and len(rest) <= 3 and self._only_names(rest):
                 return Reading("swap", " ".join(rest))
         pointing = self._pointing(core)
-        if pointing and not self._own_subject(core):
+        people = any(role in ("person", "group") for _, _, role in pointing)
+        if any(role not in ("person", "group") for _, _, role in pointing) or (
+            people and not self._own_subject(core)
+        ):
+            # "when was that?", "who is he?": what it points at is the thread's.
             return Reading("refer", " ".join(core))
-        if not pointing and self._elliptical(core):
-            # "at which summit?", "which ones?": too short to be a question of its own.
-            return Reading("ask", " ".join(core))
-        if any(role in ("person", "group") for _, _, role in pointing):
+        if people:
             # "when did he visit tokyo": a subject of its own, and someone from the thread.
             return Reading("people", " ".join(core))
+        if self._elliptical(core):
+            # "at which summit?", "which ones?": too short to be a question of its own.
+            return Reading("ask", " ".join(core))
         return None
 
     def _elliptical(self, words: Sequence[str]) -> bool:
@@ -198,7 +220,7 @@ class Followups:
         return (
             words[0] in _WH
             and len(words) > 1
-            and words[1] not in _AUXILIARIES
+            and words[1] not in _AUXILIARIES | _BE
             and not any(w in self._people_words for w in words)
         )
 
@@ -248,6 +270,13 @@ class Followups:
             else:
                 found.append((position, length, role))
             position += length
+        if (
+            len(words) > 1
+            and words[-1] in self._dangling
+            and self._content_count(words[:-1]) < ANTECEDENT_WORDS
+        ):
+            # "and what was its policy before?": before what the thread was about.
+            found.append((len(words), 0, "thing"))
         return found
 
     def _reference_at(self, words: Sequence[str], position: int) -> tuple[int, str] | None:
@@ -256,6 +285,10 @@ class Followups:
             if tuple(words[position : position + len(parts)]) == tuple(parts):
                 return len(parts), role
         return None
+
+    def _content_count(self, words: Sequence[str]) -> int:
+        """How many words of ``words`` carry content beyond a follow-up's frame words."""
+        return len([t for t in content_terms(list(words)) if t not in self._frame])
 
     def _stands_for(self, before: Sequence[str], role: str) -> bool:
         """Whether the words before a pointing word can be what it points at."""
@@ -356,6 +389,14 @@ class Followups:
             found = list(subjects[-1:])
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
 
+    def skeleton(self, reading: Reading, context: Context) -> str:
+        """The follow-up rewritten without the previous subject's words: what the message
+        itself asks, with the people and dates the thread gives it ("what happened in 2018")."""
+        if reading.kind not in ("refer", "people"):
+            return reading.text
+        words = reading.text.split()
+        return self._replaced(words, self._pointing(words), context, "")
+
     def _subjects(self, context: Context) -> list[str]:
         """The previous turn's subject in words: its entry's title, then its question
         without the question words."""
@@ -377,19 +418,21 @@ class Followups:
         position = 0
         for start, length, role in pointing:
             out.extend(words[position:start])
-            out.append(self._filler(role, context, subject))
+            out.append(self._filler(role, context, subject, " ".join(words[start : start + length])))
             position = start + length
         out.extend(words[position:])
-        return " ".join(out)
+        return " ".join(w for w in out if w not in self._asides)
 
-    def _filler(self, role: str, context: Context, subject: str) -> str:
+    def _filler(self, role: str, context: Context, subject: str, phrase: str = "") -> str:
         """What a pointing word of ``role`` stands for in ``context``."""
         if role == "person":
             return self._person(context) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
         if role == "time" and context.previous is not None and context.previous.date is not None:
-            return context.previous.date.human().casefold()
+            date = context.previous.date
+            when = str(date.year) if "year" in phrase.split() else date.human().casefold()
+            return when if phrase in ("then", "back then") else f"in {when}"
         return subject
 
     def _person(self, context: Context) -> str:

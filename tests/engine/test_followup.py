@@ -55,6 +55,10 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("at which summit?", "ask"),
         ("ok thanks, and who signed it?", "refer"),
         ("when did he visit tokyo?", "people"),
+        ("and what was japan's policy before?", "refer"),
+        ("what else happened that year?", "refer"),
+        ("where was it first based?", "refer"),
+        ("which ones?", "ask"),
     ],
 )
 def test_a_message_without_a_subject_of_its_own_is_a_follow_up(
@@ -149,12 +153,23 @@ def test_before_that_is_the_milestone_before_the_previous_one(engine: Engine) ->
     assert not after.abstained and "IPCP" in after.text
 
 
+def test_that_year_is_the_previous_entrys_year(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "when did japan post a liaison officer to nato's maritime command?",
+        "what else happened that year?",
+    )
+    assert answer.intent == "timeline" and "2018" in answer.asked
+    assert "Baltic" in answer.text and "Spain" in answer.text
+
+
 def test_a_follow_up_the_notes_cannot_answer_is_declined(engine: Engine) -> None:
     for messages in (
         ("tell me about the planned nato office in tokyo", "how much will it cost?"),
         ("when did japan join the nato cyber centre?", "what about sweden?"),
         ("when did japan first train with nato ships in the mediterranean?", "how many ships did it send?"),
         ("stoltenbergs visit to tokio", "how many days did it last?"),
+        ("who is maria zakharova?", "how old is she?"),
     ):
         answer = converse(engine, *messages)
         assert answer.abstained, messages
