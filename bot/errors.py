@@ -14,10 +14,12 @@ typed, which becomes a usage reply and never leaves dispatch::
     │                    (bot.digests.poster, beside the Poster protocol that raises it)
     ├── DigestError      a digest kind or argument is invalid; also a ValueError
     │                    (bot.digests.compose)
-    └── ScheduleError    a schedule or time zone is invalid; also a ValueError
-                         (bot.digests.schedule)
+    ├── ScheduleError    a schedule or time zone is invalid; also a ValueError
+    │                    (bot.digests.schedule)
+    └── BatchLineError   a `briefbot ask --json -` line opens like JSON but is not a
+                         question in a thread; also a ValueError (adapters.cli.batch)
 
-The last three live beside the code that raises them; tests/test_errors.py checks that
+The last four live beside the code that raises them; tests/test_errors.py checks that
 no exception class in ``bot`` or ``adapters`` is left outside this tree.
 """
 

@@ -8,14 +8,17 @@ import logging
 import sys
 from pathlib import Path
 
+from adapters.cli.batch import BATCH, BatchLineError, batch_line
 from adapters.cli.options import Subcommands, at_threshold
 from adapters.console import render_reply
+from bot.conversation import ThreadKey
 from bot.dispatch import reply_from_answer
 from bot.qa.answer import Answer
-from bot.qa.devset import default_dev_set, load_dev_set
+from bot.qa.devset import default_dev_set, load_conversations, load_dev_set
 from bot.qa.engine import Engine
-from bot.qa.evaluation import evaluate, sweep
+from bot.qa.evaluation import evaluate, evaluate_conversations, sweep
 from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
+from bot.store.recent import RecentTurns
 
 __all__ = ["SCORE_FORMULA", "register"]
 
@@ -41,6 +44,13 @@ def register(sub: Subcommands) -> None:
     ev.add_argument("--dev-set", type=Path, default=default_dev_set())
     ev.add_argument("--threshold", type=float, default=None)
     ev.add_argument("--failures", action="store_true", help="list every question answered wrongly")
+    ev.add_argument(
+        "--conversations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="score a conversation set instead: each conversation's last turn, in context",
+    )
     ev.set_defaults(handler=_cmd_eval)
 
 
@@ -94,20 +104,12 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
     if args.json:
         source = sys.stdin if args.question in (None, "-") else [args.question]
-        for line in source:
-            question = line.rstrip("\n")
-            try:
-                payload = _answer_json(engine.ask(question))
-            except Exception as exc:  # one bad line must not break the one-line-per-input contract
-                _log.exception("failed to answer a batch line")
-                payload = {
-                    "answer": "",
-                    "abstained": True,
-                    "confidence": 0.0,
-                    "entry_ids": [],
-                    "error": type(exc).__name__,
-                }
-            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        # Conversations by thread id, for this run: {"thread": "t1", "q": "and when was that?"}.
+        memory = RecentTurns()
+        for number, line in enumerate(source, start=1):
+            sys.stdout.write(
+                json.dumps(_batch_answer(engine, memory, line, number), ensure_ascii=False) + "\n"
+            )
             sys.stdout.flush()
         return 0
     if not args.question or args.question == "-":
@@ -123,8 +125,69 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
+def _batch_answer(engine: Engine, memory: RecentTurns, line: str, number: int) -> dict[str, object]:
+    """One batch line answered: a plain question, or ``{"thread": id, "q": text}``, whose
+    question is read in the context of the earlier lines of the same thread."""
+    try:
+        request = batch_line(line.rstrip("\n"))
+    except BatchLineError as exc:
+        return _error_json("bad-line", f"line {number}: {exc}")
+    try:
+        if request.thread is None:
+            return _answer_json(engine.ask(request.question))
+        key = ThreadKey(BATCH, BATCH, request.thread)
+        return {**_answer_json(engine.ask_in_thread(request.question, memory, key)), "thread": request.thread}
+    except Exception as exc:  # one bad line must not break the one-line-per-input contract
+        _log.exception("failed to answer a batch line")
+        return _error_json(type(exc).__name__)
+
+
+def _error_json(error: str, message: str = "") -> dict[str, object]:
+    payload: dict[str, object] = {
+        "answer": "",
+        "abstained": True,
+        "confidence": 0.0,
+        "entry_ids": [],
+        "error": error,
+    }
+    if message:
+        payload["message"] = message
+    return payload
+
+
+def _cmd_eval_conversations(args: argparse.Namespace, engine: Engine) -> int:
+    conversations = load_conversations(args.conversations)
+    report = evaluate_conversations(engine, conversations)
+    answerable, declinable = report.in_scope, report.out_of_scope
+    print(
+        f"conversations: {args.conversations} ({len(answerable)} to answer, {len(declinable)} to decline; "
+        "the last turn of each is scored, in the context of the earlier ones)"
+    )
+    answered = f"{sum(o.correct for o in answerable)}/{len(answerable)} ({report.in_scope_accuracy:.1%})"
+    declined = f"{sum(o.correct for o in declinable)}/{len(declinable)} ({report.abstention_rate:.1%})"
+    print(
+        f"threshold {engine.threshold:.2f}: last turns answered right {answered}, declined right {declined}"
+    )
+    print("\nby kind:")
+    for kind, (right, total) in report.by_kind().items():
+        print(f"  {kind:<14} {right:>4}/{total:<4} {right / total:.1%}")
+    if args.failures:
+        print("\nfailures:")
+        for conversation, outcome in zip(conversations, report.outcomes, strict=True):
+            if outcome.correct:
+                continue
+            answer = outcome.answer
+            said = "ABSTAIN" if answer.abstained else ",".join(answer.entry_ids[:2])
+            turns = " / ".join((*conversation.earlier, outcome.case.question))
+            print(f"  [{outcome.case.kind}] {conversation.id}: {turns}")
+            print(f"      read as {answer.asked!r} -> {said} missing {list(outcome.missing)}")
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
+    if args.conversations is not None:
+        return _cmd_eval_conversations(args, engine)
     cases = load_dev_set(args.dev_set)
     report = evaluate(engine, cases)
     print(

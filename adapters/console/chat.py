@@ -6,11 +6,13 @@ and Discord::
 
     console = Console(Bot(engine))
     assert "Lungescu" in console.reply_to("who is Oana Lungescu?")
+    assert "historic first" in console.reply_to("what did she say about japan?")
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -29,19 +31,33 @@ _QUIT = ("quit", "exit", ":q")
 
 
 class Console:
-    """One person at a terminal, talking to ``bot``."""
+    """One person at a terminal, talking to ``bot``: one conversation, so each line may be
+    a follow-up of the ones before ("and when was that?")."""
 
-    def __init__(self, bot: Bot, *, user: str = "console-user", channel: str = "console") -> None:
+    def __init__(
+        self, bot: Bot, *, user: str = "console-user", channel: str = "console", session: str | None = None
+    ) -> None:
         self.bot = bot
         self.user = user
         self.channel = channel
+        # The conversation's thread: a new one per session, so a new `briefbot chat` starts
+        # afresh even when its database remembers the last one.
+        self.session = session if session is not None else uuid.uuid4().hex
 
     def request(self, text: str) -> Request:
         """What was typed, as the core's ``Request``; `/nato …` (any leading "/") is a command.
 
         The person at the terminal manages its one channel's digests."""
         is_command = text.lstrip().startswith("/")
-        return Request(PLATFORM, self.user, self.channel, text, is_command=is_command, user_is_manager=True)
+        return Request(
+            PLATFORM,
+            self.user,
+            self.channel,
+            text,
+            is_command=is_command,
+            user_is_manager=True,
+            thread=self.session,
+        )
 
     def reply_to(self, text: str) -> str:
         """The reply to one line as the terminal shows it; a failure is logged with its

@@ -153,3 +153,48 @@ def test_the_command_lists_every_command_in_order() -> None:
     result = briefbot("--help")
     assert result.returncode == 0, result.stderr
     assert "{run,config,health,chat,ask,eval,kb,slack,discord,digest,db,feedback}" in result.stdout
+
+
+def test_batch_mode_keeps_a_conversation_per_thread_id() -> None:
+    lines = [
+        '{"thread": "t1", "q": "stoltenbergs visit to tokio"}',
+        '{"thread": "t2", "q": "what was called a historic first for japan and nato?"}',
+        "and when was that?",  # a plain line stands alone, whatever the threads hold
+        '{"thread": "t1", "q": "and when was that?"}',
+        '{"thread": 2, "q": "who said it?"}',  # a number is a thread id too, but another one
+        '{"thread": "t2", "q": "who said it?"}',
+        '{"q": "who is oana lungescu?"}',
+    ]
+    result = briefbot("ask", "--json", "-", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(lines)
+    visit = rows[0]["entry_ids"]
+    assert rows[3]["entry_ids"] == visit and "February 2023" in rows[3]["answer"]
+    assert rows[3]["thread"] == "t1"
+    assert rows[2]["entry_ids"] != visit and "thread" not in rows[2]
+    assert "Lungescu" in rows[5]["answer"] and rows[5]["thread"] == "t2"
+    assert rows[4]["thread"] == "2" and "Lungescu" not in rows[4]["answer"]
+    assert "Lungescu" in rows[6]["answer"]
+
+
+def test_a_malformed_batch_line_gets_an_error_line_and_the_batch_goes_on() -> None:
+    lines = [
+        '{"thread": "t1", "q": ',
+        '{"thread": "t1", "question": "who is kishida"}',
+        '{"thread": ["t1"], "q": "who is kishida"}',
+        '{"thread": "' + "x" * 500 + '", "q": "who is kishida"}',
+        '{"thread": "t1", "q": null}',
+        "who is kishida",
+    ]
+    result = briefbot("ask", "--json", "-", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(lines)
+    for number, row in enumerate(rows[:-1], start=1):
+        assert row["error"] == "bad-line" and row["abstained"] is True and row["answer"] == ""
+        assert row["message"].startswith(f"line {number}: ")
+        assert '{"thread": "<id>", "q": "<question>"}' in row["message"]
+    assert "not valid JSON" in rows[0]["message"]
+    assert "unknown field 'question'" in rows[1]["message"]
+    assert "Kishida" in rows[-1]["answer"]

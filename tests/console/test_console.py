@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import pytest
 
-from adapters.console import APOLOGY, Console, run_chat
+from adapters.console import APOLOGY, Console, render_reply, run_chat
 from bot.dispatch import Bot
 from bot.messages import Reply, Request
+from bot.store.sqlite import SQLiteStore
 from tests.fixtures import bundled_bot, bundled_engine
 
 
@@ -56,3 +58,32 @@ def test_the_chat_loop_prints_each_reply_and_stops_at_quit() -> None:
     assert run_chat(bundled_bot(), lines, out, prompt=False) == 0
     printed = out.getvalue()
     assert "Kishida" in printed and "Lungescu" not in printed
+
+
+def test_each_line_of_a_session_may_follow_up_the_ones_before() -> None:
+    console = Console(bundled_bot())
+    assert "February 2023" in console.reply_to("stoltenbergs visit to tokio")
+    assert "February 2023" in console.reply_to("and when was that?")
+    assert "Kishida" in console.reply_to("who did he meet there?")
+    # Another session, even of the same bot, starts afresh: as if nothing came before.
+    other = Console(console.bot)
+    assert other.session != console.session
+    alone = render_reply(bundled_bot().dispatch(Request("console", "u", "console", "and when was that?")))
+    assert other.reply_to("and when was that?") == alone
+
+
+def test_a_session_over_a_database_remembers_its_context_there(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+        console = Console(Bot(bundled_engine(), store=store), session="s1")
+        console.reply_to("what was called a historic first for japan and nato?")
+    with SQLiteStore(tmp_path / "bot.sqlite3") as store:
+        again = Console(Bot(bundled_engine(), store=store), session="s1")
+        assert "Lungescu" in again.reply_to("who said that?")
+
+
+def test_the_chat_loop_reads_follow_ups_in_context() -> None:
+    out = io.StringIO()
+    lines = ["what did russia say about the nato office in tokyo?\n", "what about france?\n"]
+    assert run_chat(bundled_bot(), lines, out, prompt=False) == 0
+    first, second = [line for line in out.getvalue().splitlines() if not line.startswith("  ")]
+    assert "Zakharova" in first and "France" in second
