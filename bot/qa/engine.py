@@ -209,6 +209,9 @@ class Engine:
             return self._more(context)
         if reading.kind in ("before", "after") and context.entries:
             return self._neighbour(context, later=reading.kind == "after")
+        if context.previous is None and reading.kind in ("ask", "more", "before", "after"):
+            # "why?" after a question the notes could not answer: they cannot answer this either.
+            return replace(self._abstain(self.not_in_notes, [], ()), asked=text)
         rewrites = self.followups.rewrites(reading, context)
         if not rewrites:
             return None

@@ -384,9 +384,6 @@ class Followups:
                 found = [self._replaced(words, pointing, context, "")]
         elif reading.kind == "swap":
             found = [self._swapped(context.question, reading.text)]
-        elif reading.kind in ("more", "before", "after"):
-            # No entry to go on (the previous turn was declined): what was asked, again.
-            found = list(subjects[-1:])
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
 
     def skeleton(self, reading: Reading, context: Context) -> str:

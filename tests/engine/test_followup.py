@@ -176,6 +176,12 @@ def test_a_follow_up_the_notes_cannot_answer_is_declined(engine: Engine) -> None
         assert answer.text.startswith(engine.not_in_notes)
 
 
+def test_a_bare_follow_up_of_a_declined_question_is_declined(engine: Engine) -> None:
+    for follow_up in ("why?", "tell me more", "and before that?", "how many?"):
+        answer = converse(engine, "when did sweden join nato?", follow_up)
+        assert answer.abstained and answer.text.startswith(engine.not_in_notes), follow_up
+
+
 def test_what_became_of_a_plan_is_still_after_the_notes(engine: Engine) -> None:
     answer = converse(
         engine, "what was expected at the vilnius summit?", "so what was agreed there in the end?"
