@@ -9,16 +9,20 @@ answered exactly as it would be alone.
 **Reading** (``Followups.read``) decides whether a message is a follow-up at all:
 
 - the whole message is a phrase of the lexicon's ``more``, ``before``, ``after`` or
-  ``asks`` lists: "tell me more", "and before that?", "why?", "how many?";
-- it opens with a ``swap`` phrase ("what about france?"): the previous question asked
-  again of what follows;
-- it holds a word pointing back ("it", "he", "they", "there", "then") that nothing earlier
-  in the message can stand for, and no subject of its own: no word the entries' titles
-  name things by, other than countries, people and the lexicon's frame words ("what was
-  the *reaction* to it"). "when did they join the cyber centre" has a subject and stands
-  alone; "what did russia say about it" does not.
+  ``asks`` lists ("tell me more", "and before that?", "why?", "how many?"), or a
+  question word and a noun without a verb ("at which summit?");
+- it opens with a ``swap`` phrase ("what about france?"), or is "and" and a name: the
+  previous question asked again of what follows;
+- it holds a word pointing back ("it", "that year", "he", "they", "there", a dangling
+  "before") that nothing earlier in the message can stand for: no name of a thing (the
+  glossary's terms, the names the answers capitalise; not countries, people or the
+  lexicon's frame words, as in "what was the *reaction* to it") and fewer than
+  ``ANTECEDENT_WORDS`` words of content. "ITPP what is it" and "does the japanese
+  constitution let it use force" stand alone; "what did russia say about it" does not.
+  A message with a subject of its own and "he" or "they" ("when did they join the cyber
+  centre") keeps its subject, and only the people are the thread's.
 
-**Resolving** (``Followups.resolve``): the previous turn's subject is its answer's first
+**Resolving** (``Followups.rewrites``): the previous turn's subject is its answer's first
 entry and its question (kept in the base's words). A pointing word is replaced by what
 it stands for: the subject (the entry's title, and, as a second reading, the previous
 question without its question words), the person named there, its countries, its date. A
