@@ -26,12 +26,20 @@ def test_there_are_no_import_circles() -> None:
     assert circles(GRAPH) == []
 
 
-@pytest.mark.parametrize("bottom", ["bot.messages", "bot.errors", "bot.text"])
+@pytest.mark.parametrize("bottom", ["bot.messages", "bot.errors", "bot.text", "bot.conversation"])
 def test_the_shared_values_import_nothing_above_them(bottom: str) -> None:
     # Request, Reply and the errors are what every layer shares; the store and the
     # digests depend on them, never on routing (bot.dispatch) or answering (bot.qa).
-    # The grammar's intent values are values too: a Request may carry one already read.
-    shared = {"bot.errors", "bot.text", "bot.grammar.intents", "bot.grammar.lexer", "bot.knowledge.base"}
+    # The grammar's intent values are values too: a Request may carry one already read,
+    # and a conversation's turns (bot.conversation): a Request names its thread.
+    shared = {
+        "bot.errors",
+        "bot.text",
+        "bot.grammar.intents",
+        "bot.grammar.lexer",
+        "bot.knowledge.base",
+        "bot.conversation",
+    }
     assert {t for t in GRAPH[bottom] if t.startswith("bot.")} <= shared
 
 
