@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLATFORMS",
+    "Losable",
     "Platform",
     "Service",
     "ServiceFactory",
@@ -51,6 +52,15 @@ class Service(Protocol):
     async def drain(self, timeout: float) -> bool: ...
     async def close(self) -> None: ...
     async def notify_admins(self, text: str) -> None: ...
+
+
+@runtime_checkable
+class Losable(Protocol):
+    """A service whose connection can end for good while the process runs (Discord, after a
+    close it may not resume): ``lost`` returns then, with why; the runtime exits when no
+    platform is left serving. A service without it is taken to keep itself connected."""
+
+    async def lost(self) -> str: ...
 
 
 ServiceFactory: TypeAlias = "Callable[[Bot], Service]"

@@ -7,7 +7,7 @@ messages that mention the bot without the privileged message-content intent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
 import aiohttp
@@ -17,10 +17,47 @@ from adapters.discord.client import BriefbotClient
 from adapters.discord.library import discord
 from bot.errors import ConfigError
 
-__all__ = ["INVITE_PERMISSIONS", "discord_endpoints", "invite_url", "login", "serve", "sync_commands"]
+__all__ = [
+    "FATAL_CLOSE_CODES",
+    "INVITE_PERMISSIONS",
+    "discord_endpoints",
+    "invite_url",
+    "login",
+    "serve",
+    "sync_commands",
+    "why_disconnected",
+]
 
 # View Channels, Send Messages, Send Messages in Threads, Embed Links, Read Message History.
 INVITE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 14) | (1 << 16)
+
+# The gateway close codes after which Discord forbids reconnecting (discord.py then stops
+# for good), each with what an operator should read: Discord's "Gateway Close Event Codes".
+FATAL_CLOSE_CODES: Mapping[int, str] = {
+    4004: "token rejected (authentication failed): reset the bot's token in the developer portal "
+    "and update DISCORD_TOKEN",
+    4010: "invalid shard sent when identifying",
+    4011: "sharding required: the bot is in too many servers for one gateway connection",
+    4012: "invalid gateway API version",
+    4013: "invalid intents sent when identifying",
+    4014: "disallowed intents: a privileged intent is not enabled for the application in the "
+    "developer portal",
+}
+
+
+def why_disconnected(error: BaseException | None) -> str:
+    """Why the gateway connection ended for good, in words an operator can act on."""
+    if error is None:
+        return "the gateway connection ended"
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        code: int | None = 4014
+    else:
+        code = getattr(error, "code", None) if isinstance(error, discord.ConnectionClosed) else None
+    if code is not None and code in FATAL_CLOSE_CODES:
+        return f"Discord closed the gateway with {code}, {FATAL_CLOSE_CODES[code]}"
+    if code is not None:
+        return f"Discord closed the gateway with {code}"
+    return f"the gateway connection failed ({type(error).__name__}: {error})"
 
 
 @contextlib.contextmanager

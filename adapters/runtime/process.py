@@ -10,7 +10,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.registry import PLATFORMS, Platform, Service, ServiceFactory, configured_platforms
+from adapters.registry import PLATFORMS, Losable, Platform, Service, ServiceFactory, configured_platforms
 from adapters.runtime import pid_file
 from adapters.runtime.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from bot.digests.commands import DigestCommands
@@ -74,6 +74,11 @@ class Runtime:
         self._watcher: asyncio.Task[None] | None = None
         self._error_counters: list[tuple[logging.Logger, logging.Handler]] = []
         self._message_limits: dict[str, int] = {}
+        # Services whose connection ended for good, and the watchers that notice it; the exit
+        # code is 1 when the process stopped because no platform was left serving.
+        self.lost: dict[str, str] = {}
+        self._loss_watchers: list[asyncio.Task[None]] = []
+        self.exit_code = 0
 
     def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=name)
@@ -155,6 +160,7 @@ class Runtime:
             live.on_reload(self.metrics.record_reload)
             live.on_reload(self._on_reload)
             await self._start_services(self._bot(store, live))
+            self._watch_losses()
             health = await self._start_health()
             self._start_digests(store, live)
             for service in self.services:
@@ -183,7 +189,29 @@ class Runtime:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         _log.info("briefbot: stopped.")
-        return 0
+        return self.exit_code
+
+    def _watch_losses(self) -> None:
+        for service in self.services:
+            if isinstance(service, Losable):
+                self._loss_watchers.append(
+                    asyncio.create_task(
+                        self._on_lost(service.platform, service), name=f"briefbot-lost-{service.platform}"
+                    )
+                )
+
+    async def _on_lost(self, platform: str, service: Losable) -> None:
+        reason = await service.lost()
+        self.lost[platform] = reason  # the service has logged why, at ERROR
+        serving = [s.platform for s in self.services if s.platform not in self.lost]
+        if serving:
+            _log.warning("briefbot: %s is no longer served; still serving %s", platform, ", ".join(serving))
+            return
+        # A process serving nothing must not look alive: exit non-zero so the supervisor
+        # (compose's restart policy, systemd) restarts it or someone is told.
+        _log.error("briefbot: no platform is left serving (%s: %s); exiting", platform, reason)
+        self.exit_code = 1
+        self._stop.set()
 
     def _bot(self, store: Store, live: LiveKnowledge) -> ObservedBot:
         """The one bot every platform dispatches to."""
@@ -251,6 +279,8 @@ class Runtime:
         health, scheduler, digests, watcher = self._health, self._scheduler, self._digests, self._watcher
         self.stopping = True
         self._stop.set()
+        for watcher in self._loss_watchers:
+            watcher.cancel()
         _log.info("briefbot: stopping; finishing answers and digest posts in progress")
         if scheduler is not None:
             scheduler.stop()  # ends after the pass in progress; a post is never cut midway

@@ -358,6 +358,14 @@ class DiscordEmulator:
         if socket is not None:
             await socket.close(code=4000, message=b"emulator dropped the connection")
 
+    async def close_gateway(self, code: int, reason: str = "emulator closed the gateway") -> None:
+        """Close the websocket with ``code``: one of Discord's close codes, such as 4004
+        (authentication failed) or 4010-4014, after which a client may not reconnect."""
+        socket = self._live
+        self._live = None
+        if socket is not None:
+            await socket.close(code=code, message=reason.encode())
+
     # -- driving the bot ---------------------------------------------------------
 
     def member(self, user: dict[str, Any], *, manager: bool = False) -> dict[str, Any]:
