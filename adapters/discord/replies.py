@@ -8,7 +8,6 @@ it. Every message pings nobody.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -20,7 +19,7 @@ from adapters.discord.rendering import Outgoing, render_reply
 from adapters.lifecycle import Outlet
 from bot.messages import Reply
 
-__all__ = ["APOLOGY", "RESTARTING", "ChannelReply", "InteractionReply", "apologise"]
+__all__ = ["APOLOGY", "RESTARTING", "UNDELIVERABLE", "ChannelReply", "InteractionReply", "apologise"]
 
 _log = logging.getLogger("adapters.discord")
 
@@ -28,6 +27,11 @@ APOLOGY = "Sorry, something went wrong on my side answering that. It has been lo
 RESTARTING = "briefbot is restarting; please ask again in a minute."
 # Which replies repeat the question above them (as the embed's author line).
 _ECHOED = ("answer", "abstain")
+# What a courtesy message (an apology, "restarting") may meet and must never let escape:
+# discord.py raises ``RateLimited`` (not an ``HTTPException``) when Discord asks for a
+# longer wait than ``max_ratelimit_timeout``; escaping, it reaches discord.py's
+# "Ignoring exception in …" handler with a traceback.
+UNDELIVERABLE = (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError)
 
 
 class InteractionReply(Outlet[list[Outgoing]]):
@@ -68,10 +72,12 @@ class InteractionReply(Outlet[list[Outgoing]]):
         await apologise(self.interaction)
 
     async def decline(self) -> None:
-        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+        try:
             await self.interaction.response.send_message(
                 RESTARTING, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
+        except UNDELIVERABLE as exc:
+            _log.warning("could not tell a user briefbot is restarting (%s)", _why(exc))
 
 
 class ChannelReply(Outlet[list[Outgoing]]):
@@ -96,12 +102,14 @@ class ChannelReply(Outlet[list[Outgoing]]):
             await asked.channel.send(**kwargs)
 
     async def apologise(self) -> None:
-        with contextlib.suppress(discord.HTTPException, aiohttp.ClientError, OSError):
+        try:
             await self.message.channel.send(
                 APOLOGY,
                 reference=self.message.to_reference(fail_if_not_exists=False),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
+        except UNDELIVERABLE as exc:
+            _log.warning("could not deliver the apology either (%s)", _why(exc))
 
 
 async def apologise(interaction: discord.Interaction[Any]) -> None:
@@ -115,5 +123,12 @@ async def apologise(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message(
                 APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
-    except (discord.HTTPException, aiohttp.ClientError, OSError):
-        _log.warning("could not deliver the apology either", exc_info=True)
+    except UNDELIVERABLE as exc:
+        _log.warning("could not deliver the apology either (%s)", _why(exc))
+
+
+def _why(error: BaseException) -> str:
+    """One line, no traceback: the failure is Discord's, and the answer's error is logged."""
+    if isinstance(error, discord.RateLimited):
+        return f"rate limited for {error.retry_after:.0f}s"
+    return f"{type(error).__name__}: {error}"[:200]
