@@ -5,12 +5,16 @@ and both formatters print them: plain as ``key=value`` after the message, JSON a
 the line's object. Whatever the format, every known secret value (the platform tokens and
 the signing secret, read from the environment) is replaced by ``[redacted]`` in the final
 text, so not even a library's debug line or an exception message can write one out.
+Credentials that are not known in advance are scrubbed by their shape: the token in an
+interaction's or a webhook's URL (``/interactions/<id>/<token>/…``, ``/webhooks/<id>/<token>``)
+and any ``"token": "…"`` field of a logged payload (discord.py logs both at debug level).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -24,6 +28,14 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 # Secrets shorter than this are not scrubbed: replacing "a" everywhere would wreck the log,
 # and a real token is never that short.
 _MIN_SECRET = 8
+# Per-request credentials, unknown until they arrive: an interaction's token is in its
+# callback and follow-up URLs and in the INTERACTION_CREATE event; a webhook's token is in
+# the webhook's URL. Whoever holds one can post as the bot for its lifetime.
+_SHAPED_SECRETS = (
+    re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/\s?#'\"\\]+"),
+    # Also as JSON inside a JSON line, where its quotes are escaped (\"token\": \"…\").
+    re.compile(r"""(\\?["']token\\?["']\s*:\s*\\?["'])[^"'\\]+"""),
+)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -38,6 +50,8 @@ class _Scrubbing(logging.Formatter):
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
+        for shape in _SHAPED_SECRETS:
+            text = shape.sub(rf"\g<1>{REDACTED}", text)
         return text
 
 
