@@ -21,6 +21,7 @@ from adapters.discord.library import app_commands, discord
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip
 from adapters.discord.replies import ChannelReply, InteractionReply, apologise
+from adapters.discord.threads import Threads, replied_to
 from adapters.lifecycle import Lifecycle
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
@@ -82,6 +83,8 @@ class BriefbotClient(discord.Client):
         # The core thread, the requests in flight, and shutting down: answers in flight
         # finish, new interactions get a polite "restarting" (``InteractionReply.decline``).
         self.lifecycle = Lifecycle("Discord", _log)
+        # Which conversation each answer in a channel belongs to (replies continue it).
+        self.threads = Threads()
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
@@ -126,7 +129,11 @@ class BriefbotClient(discord.Client):
     # -- slash commands --------------------------------------------------------
 
     def request_for(
-        self, source: discord.Interaction[Any] | discord.Message, text: str, intent: Intent | None = None
+        self,
+        source: discord.Interaction[Any] | discord.Message,
+        text: str,
+        intent: Intent | None = None,
+        thread: str | None = None,
     ) -> Request:
         """The core's ``Request`` for an interaction (a slash command, with the ``intent`` its
         typed options built; a button) or a message (a mention, a DM): the Discord adapter
@@ -150,6 +157,7 @@ class BriefbotClient(discord.Client):
             intent=intent,
             workspace=str(guild) if guild is not None else "",
             user_is_manager=manager,
+            thread=thread,
         )
 
     async def answer_command(
@@ -209,21 +217,29 @@ class BriefbotClient(discord.Client):
         text = self.addressed_text(message)
         if text is None:
             return
+        thread = self.threads.of(message, self.user.id)
         await self.lifecycle.answer(
             f"message in channel {message.channel.id}",
-            ChannelReply(message, echo=text),
-            lambda: self.lifecycle.core(self.core.dispatch, self.request_for(message, text)),
+            ChannelReply(message, echo=text, on_sent=lambda sent: self.threads.answered(sent, thread)),
+            lambda: self.lifecycle.core(self.core.dispatch, self.request_for(message, text, thread=thread)),
         )
 
     def addressed_text(self, message: discord.Message) -> str | None:
-        """The text meant for the bot: any DM, or a channel message that mentions it."""
+        """The text meant for the bot: any DM, a channel message that mentions it, or a
+        reply to one of its messages (a follow-up: no new mention needed)."""
         assert self.user is not None
         me = self.user.id
         role = message.guild.self_role if message.guild else None
         mentioned = any(user.id == me for user in message.mentions) or (
             role is not None and any(r.id == role.id for r in message.role_mentions)
         )
-        if message.guild is not None and not mentioned:
+        # A reply with its ping turned off: without the message-content intent Discord
+        # withholds its text, so there is nothing to answer (docs/discord.md).
+        if (
+            message.guild is not None
+            and not mentioned
+            and (replied_to(message, me) is None or not message.content.strip())
+        ):
             return None
         text = re.sub(rf"<@!?{me}>", " ", message.content)
         if role is not None:

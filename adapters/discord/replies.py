@@ -9,6 +9,7 @@ it. Every message pings nobody.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -84,9 +85,16 @@ class ChannelReply(Outlet[list[Outgoing]]):
     """A mention's or a DM's reply, in its channel. While shutting down a message is simply
     not taken up (the default ``decline``)."""
 
-    def __init__(self, message: discord.Message, *, echo: str) -> None:
+    def __init__(
+        self,
+        message: discord.Message,
+        *,
+        echo: str,
+        on_sent: Callable[[discord.Message], None] | None = None,
+    ) -> None:
         self.message = message
         self.echo = echo
+        self.on_sent = on_sent  # told of each message sent (the conversation's threads)
 
     def render(self, reply: Reply) -> list[Outgoing]:
         return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
@@ -99,7 +107,9 @@ class ChannelReply(Outlet[list[Outgoing]]):
             if index == 0 and reference is not None:
                 kwargs["reference"] = reference
                 kwargs["mention_author"] = False
-            await asked.channel.send(**kwargs)
+            sent = await asked.channel.send(**kwargs)
+            if self.on_sent is not None:
+                self.on_sent(sent)
 
     async def apologise(self) -> None:
         try:

@@ -465,6 +465,37 @@ class DiscordEmulator:
         await self.dispatch("MESSAGE_CREATE", message)
         return message
 
+    async def reply(
+        self,
+        to: Posted,
+        content: str,
+        *,
+        user: dict[str, Any] = ALICE,
+        ping: bool = True,
+    ) -> dict[str, Any]:
+        """A reply to one of the bot's messages, as Discord delivers it without the content
+        intent: with the reply's ping on (Discord's default) the bot is in ``mentions`` and
+        the text is delivered; with it off the bot gets an empty ``content``."""
+        replied = to.payload
+        channel_id = str(replied["channel_id"])
+        in_guild = channel_id not in self.dm_channels.values()
+        delivered = ping or not in_guild  # DMs always carry their text
+        message = self._incoming(
+            content if delivered else "",
+            user=user,
+            channel_id=channel_id,
+            guild=in_guild,
+            mentions=[self.bot_user] if ping else [],
+        )
+        message["type"] = 19
+        message["message_reference"] = {"message_id": replied["id"], "channel_id": channel_id}
+        if in_guild:
+            message["message_reference"]["guild_id"] = self.guild_id
+            message["member"] = {k: v for k, v in self.member(user).items() if k != "user"}
+        message["referenced_message"] = replied
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
     async def dm(self, content: str, *, user: dict[str, Any] = ALICE) -> dict[str, Any]:
         """A direct message to the bot."""
         channel_id = self.dm_channels.setdefault(str(user["id"]), snowflake())
