@@ -130,8 +130,8 @@ class Bot:
                 return self._ask(engine, request, question)
             case Usage(message=message):
                 return Reply(message, ephemeral=True, kind="usage")
-            case Help():
-                text = command_help(engine.kb.notes_end)
+            case Help(command=command):
+                text = command_help(engine.kb.notes_end, command)
                 return Reply(text, title="briefbot help", ephemeral=True, kind="help")
             case Topics():
                 return self._topics(engine)

@@ -23,6 +23,8 @@ from bot.knowledge.base import TOPICS, Entry, PartialDate
 
 __all__ = [
     "DIGEST_KIND_CHOICES",
+    "HELP_CHOICES",
+    "PART_CHOICES",
     "TOPIC_CHOICES",
     "CommandAnswerer",
     "NatoCommands",
@@ -46,6 +48,8 @@ class CommandAnswerer(Protocol):
 
 
 TOPIC_CHOICES = [app_commands.Choice(name=topic.replace("-", " "), value=topic) for topic in TOPICS]
+PART_CHOICES = [app_commands.Choice(name=part, value=part) for part in ("early", "mid", "late")]
+HELP_CHOICES = [app_commands.Choice(name=name, value=name) for name in grammar.SUBCOMMANDS]
 
 # Years the timeline options accept; the grammar only reads 19xx and 20xx.
 _FIRST_YEAR = 1950
@@ -137,9 +141,13 @@ class NatoCommands(app_commands.Group, name="nato"):
         end="Last year of a range",
         topic="Only milestones on this topic",
         firsts="Only the historic firsts",
+        since="Since an event, a month or a year, e.g. madrid, february 2022, 2021",
+        before="Before an event, a month or a year, e.g. vilnius, june 2023, 2014",
+        part="Early, mid or late in the year given as year",
+        recent="Only the notes' last twelve months",
     )
     @app_commands.rename(start="from", end="to")
-    @app_commands.choices(topic=TOPIC_CHOICES)
+    @app_commands.choices(topic=TOPIC_CHOICES, part=PART_CHOICES)
     async def timeline(
         self,
         interaction: discord.Interaction[Any],
@@ -148,13 +156,37 @@ class NatoCommands(app_commands.Group, name="nato"):
         end: app_commands.Range[int, _FIRST_YEAR, _LAST_YEAR] | None = None,
         topic: app_commands.Choice[str] | None = None,
         firsts: bool = False,
+        since: app_commands.Range[str, 1, 100] | None = None,
+        before: app_commands.Range[str, 1, 100] | None = None,
+        part: app_commands.Choice[str] | None = None,
+        recent: bool = False,
     ) -> None:
-        """Dated milestones, by year, range or topic."""
+        """Dated milestones: by year, range, topic, since or before an event, part of a year."""
         chosen = topic.value if topic else None
+        within = part.value if part else None
         intent = grammar.timeline_options(
-            self._notes_end(), year=year, start=start, end=end, topic=chosen, firsts=firsts
+            self._notes_end(),
+            year=year,
+            start=start,
+            end=end,
+            topic=chosen,
+            firsts=firsts,
+            since=since,
+            before=before,
+            part=within,
+            recent=recent,
         )
-        options = {"year": year, "from": start, "to": end, "topic": chosen, "firsts": firsts}
+        options = {
+            "year": year,
+            "from": start,
+            "to": end,
+            "topic": chosen,
+            "firsts": firsts,
+            "since": since,
+            "before": before,
+            "part": within,
+            "recent": recent,
+        }
         await self.adapter.answer_command(interaction, intent, as_typed("timeline", options))
 
     @app_commands.command()
@@ -191,9 +223,14 @@ class NatoCommands(app_commands.Group, name="nato"):
         await self.adapter.answer_command(interaction, Topics(), "topics")
 
     @app_commands.command(name="help")
-    async def help_(self, interaction: discord.Interaction[Any]) -> None:
-        """How to use briefbot."""
-        await self.adapter.answer_command(interaction, Help(), "help")
+    @app_commands.describe(command="One command to explain, with examples")
+    @app_commands.choices(command=HELP_CHOICES)
+    async def help_(
+        self, interaction: discord.Interaction[Any], command: app_commands.Choice[str] | None = None
+    ) -> None:
+        """How to use briefbot, or one command explained with examples."""
+        name = command.value if command else ""
+        await self.adapter.answer_command(interaction, Help(name), f"help {name}".strip())
 
     @digest.command()
     @app_commands.describe(

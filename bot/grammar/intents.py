@@ -177,7 +177,7 @@ class Define(_Intent):
 
 @dataclass(frozen=True)
 class Compare(_Intent):
-    """"which came first, the IPCP or the cyber centre membership": two events to order."""
+    """ "which came first, the IPCP or the cyber centre membership": two events to order."""
 
     first: str
     second: str
@@ -203,7 +203,10 @@ class Topics(_Intent):
 
 @dataclass(frozen=True)
 class Help(_Intent):
-    """``/nato help``, or "help" / "what can you do" in a question."""
+    """``/nato help``, or "help" / "what can you do" in a question; ``/nato help <command>``
+    names the one ``command`` to explain ("" for the list of every command)."""
+
+    command: str = ""
 
     @property
     def private(self) -> bool:

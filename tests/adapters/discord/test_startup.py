@@ -63,7 +63,10 @@ def test_sync_registers_the_nato_command_tree(
     who_name = subcommands["who"]["options"][0]
     assert who_name["autocomplete"] is True
     timeline = {o["name"]: o for o in subcommands["timeline"]["options"]}
-    assert set(timeline) == {"year", "from", "to", "topic", "firsts"}
+    assert set(timeline) == {"year", "from", "to", "topic", "firsts", "since", "before", "part", "recent"}
+    assert [c["value"] for c in timeline["part"]["choices"]] == ["early", "mid", "late"]
+    help_command = {o["name"]: o for o in subcommands["help"]["options"]}
+    assert {c["value"] for c in help_command["command"]["choices"]} == set(subcommands)
     assert (
         len(timeline["topic"]["choices"]) <= 25
         and {"name": "maritime", "value": "maritime"} in (timeline["topic"]["choices"])
