@@ -192,6 +192,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX thread_turns_expiry ON thread_turns (expires_at)",
         ),
     ),
+    Migration(
+        6,
+        "each channel's settings (answers private or public by default)",
+        (
+            # One row per channel whose managers changed something; absent: the defaults.
+            """CREATE TABLE channel_settings (
+                platform TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                private_answers INTEGER NOT NULL CHECK (private_answers IN (0, 1)),
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (platform, channel)
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

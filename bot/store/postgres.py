@@ -62,7 +62,14 @@ from bot.store.encoding import (
 )
 from bot.store.location import password_of, redact
 from bot.store.migrations import SCHEMA_VERSION, pending
-from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
+from bot.store.values import (
+    ChannelSettings,
+    Delivery,
+    FeedbackRecord,
+    NewSubscription,
+    Subscription,
+    UnansweredQuestion,
+)
 
 __all__ = ["PostgresStore", "migrate"]
 
@@ -499,6 +506,29 @@ class PostgresStore:
                 (key.platform, key.channel, key.thread, self._stamp(), max(0, limit)),
             ).fetchall()
         return tuple(turn_from_row(r) for r in reversed(rows))
+
+    # -- channel settings --
+
+    def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT private_answers FROM channel_settings WHERE platform = %s AND channel = %s",
+                (platform, channel),
+            ).fetchone()
+        if row is None:
+            return ChannelSettings()
+        return ChannelSettings(private_answers=bool(row["private_answers"]))
+
+    def set_channel_settings(
+        self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO channel_settings (platform, channel, private_answers, updated_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " private_answers = excluded.private_answers, updated_at = excluded.updated_at",
+                (platform, channel, int(settings.private_answers), ts(now)),
+            )
 
     # -- subscriptions --
 

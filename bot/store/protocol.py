@@ -28,9 +28,31 @@ from typing import Literal, Protocol, Self, runtime_checkable
 
 from bot.conversation import ThreadMemory
 from bot.messages import FeedbackSink
-from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
+from bot.store.values import (
+    ChannelSettings,
+    Delivery,
+    FeedbackRecord,
+    NewSubscription,
+    Subscription,
+    UnansweredQuestion,
+)
 
-__all__ = ["EventMemory", "Store"]
+__all__ = ["ChannelSettingsStore", "EventMemory", "Store"]
+
+
+@runtime_checkable
+class ChannelSettingsStore(Protocol):
+    """Each channel's settings, per platform; a channel nobody configured has the defaults."""
+
+    def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
+        """The channel's settings (``ChannelSettings()`` if none were saved)."""
+        ...
+
+    def set_channel_settings(
+        self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
+    ) -> None:
+        """Save the channel's settings, replacing any saved before."""
+        ...
 
 
 @runtime_checkable
@@ -56,7 +78,7 @@ class EventMemory(Protocol):
         ...
 
 
-class Store(FeedbackSink, EventMemory, ThreadMemory, Protocol):
+class Store(FeedbackSink, EventMemory, ThreadMemory, ChannelSettingsStore, Protocol):
     """What the bot, the digest commands, the scheduler and the console need from a database.
 
     The two writers the bot calls (``record_feedback``, ``record_unanswered``) come from

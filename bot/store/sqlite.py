@@ -34,7 +34,14 @@ from bot.store.encoding import opt_dt as _opt_dt
 from bot.store.encoding import subscription_from_row as _subscription
 from bot.store.encoding import ts as _ts
 from bot.store.migrations import SCHEMA_VERSION, pending
-from bot.store.values import Delivery, FeedbackRecord, NewSubscription, Subscription, UnansweredQuestion
+from bot.store.values import (
+    ChannelSettings,
+    Delivery,
+    FeedbackRecord,
+    NewSubscription,
+    Subscription,
+    UnansweredQuestion,
+)
 
 __all__ = ["SQLiteStore", "migrate"]
 
@@ -434,6 +441,27 @@ class SQLiteStore:
                 (key.platform, key.channel, key.thread, _ts(self._clock()), max(0, limit)),
             ).fetchall()
         return tuple(turn_from_row(r) for r in reversed(rows))
+
+    # -- channel settings --
+
+    def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT private_answers FROM channel_settings WHERE platform = ? AND channel = ?",
+                (platform, channel),
+            ).fetchone()
+        return ChannelSettings() if row is None else ChannelSettings(private_answers=bool(row[0]))
+
+    def set_channel_settings(
+        self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO channel_settings (platform, channel, private_answers, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " private_answers = excluded.private_answers, updated_at = excluded.updated_at",
+                (platform, channel, int(settings.private_answers), _ts(now)),
+            )
 
     # -- subscriptions --
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 __all__ = [
+    "ChannelSettings",
     "Delivery",
     "DeliveryStatus",
     "FeedbackRecord",
@@ -98,3 +99,12 @@ class UnansweredQuestion:
     channel: str
     question: str
     confidence: float
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """How briefbot behaves in one channel, as its managers chose (the defaults otherwise)."""
+
+    # Answers to slash commands are shown only to the asker, with a button to share them;
+    # False: posted in the channel for everyone. Declines are private either way.
+    private_answers: bool = True

@@ -28,10 +28,10 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert store.journal_mode() == "wal"
     expected = {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered", "thread_turns"}
-    assert expected <= tables(path)
+    assert expected | {"channel_settings"} <= tables(path)
     with SQLiteStore(path) as again:  # reopening applies nothing twice
         assert again.schema_version() == SCHEMA_VERSION
 
@@ -91,12 +91,12 @@ def test_a_new_digest_from_before_the_delivery_record_keeps_its_baseline(tmp_pat
         conn.execute(
             "INSERT INTO subscriptions (platform, workspace, channel, kind, arg, schedule, tz, created_by,"
             " created_at, baseline) VALUES ('slack', 'T1', 'C1', 'new', '', 'daily 09:00', 'UTC', 'U1',"
-            " '2024-01-01T00:00:00.000000Z', '{\"a\": \"1\", \"b\": \"1\"}')"
+            ' \'2024-01-01T00:00:00.000000Z\', \'{"a": "1", "b": "1"}\')'
         )
         conn.execute(
             "INSERT INTO deliveries (subscription_id, period_key, status, claimed_at, lease_until, parts,"
             " pending_baseline) VALUES (1, '2024-01-02T09:00', 'claimed', '2024-01-02T09:00:00.000000Z',"
-            " '2024-01-02T09:10:00.000000Z', '[\"x\"]', '{\"a\": \"2\", \"b\": \"1\"}')"
+            ' \'2024-01-02T09:10:00.000000Z\', \'["x"]\', \'{"a": "2", "b": "1"}\')'
         )
     finally:
         conn.close()
