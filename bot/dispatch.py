@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
 from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
@@ -40,7 +40,9 @@ from bot.knowledge.base import TOPICS
 from bot.messages import DigestHandler, FeedbackSink, Reply, Request, Suggestion
 from bot.qa.answer import Answer
 from bot.qa.engine import CONTEXT_TURNS, Engine
+from bot.store.protocol import ChannelSettingsStore
 from bot.store.recent import RecentTurns
+from bot.store.values import ChannelSettings
 from bot.text import quote_user_text
 
 __all__ = ["Bot", "reply_from_answer"]
@@ -96,6 +98,30 @@ class Bot:
     def engine(self) -> Engine:
         """The engine serving now."""
         return self._engine if isinstance(self._engine, Engine) else self._engine()
+
+    def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
+        """The channel's settings; the defaults (private answers) without a store that keeps them."""
+        store = self.store
+        if isinstance(store, ChannelSettingsStore):
+            return store.channel_settings(platform, channel)
+        return ChannelSettings()
+
+    def set_answers_private(self, request: Request, private: bool) -> Reply:
+        """A channel manager's choice: answers private (with a share button) or public by default."""
+        if not request.user_is_manager:
+            return _notice("Only someone who can manage this channel can change its settings.")
+        store = self.store
+        if not isinstance(store, ChannelSettingsStore):
+            return _notice("Settings aren't kept on this bot (it has no database).")
+        store.set_channel_settings(
+            request.platform, request.channel, ChannelSettings(private_answers=private), now=datetime.now(UTC)
+        )
+        said = (
+            "private: each answer is shown only to the asker, who can share it"
+            if private
+            else "public: answers are posted in the channel (declines stay private)"
+        )
+        return _notice(f"Answers in this channel are now {said}.")
 
     def feedback(self, request: Request, entry_ids: tuple[str, ...], question: str, helpful: bool) -> Reply:
         """Record a helpful / not-helpful click; the reply is shown only to the clicker."""
@@ -234,3 +260,8 @@ def _intent_of(request: Request, engine: Engine) -> Intent:
     if request.is_command:
         return parse_command(request.text, engine.kb.notes_end)
     return Ask(request.text)
+
+
+def _notice(text: str) -> Reply:
+    """A short private notice for whoever asked."""
+    return Reply(text, ephemeral=True, kind="info")

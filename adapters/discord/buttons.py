@@ -13,10 +13,19 @@ from typing import Any, Protocol, runtime_checkable
 from adapters.discord.library import discord
 from adapters.discord.rendering import BUTTON_LABEL_LIMIT, CUSTOM_ID_LIMIT, ButtonSpec, Outgoing, clip
 
-__all__ = ["ButtonAnswerer", "FeedbackButton", "SuggestionButton", "message_kwargs", "question_from"]
+__all__ = [
+    "SHARE_ID",
+    "ButtonAnswerer",
+    "FeedbackButton",
+    "ShareButton",
+    "SuggestionButton",
+    "message_kwargs",
+    "question_from",
+]
 
 _FEEDBACK_PREFIX = "briefbot:fb:"
 _SUGGESTION_PREFIX = "briefbot:sg:"
+SHARE_ID = "briefbot:share"
 _ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
@@ -28,6 +37,7 @@ class ButtonAnswerer(Protocol):
     async def on_feedback(
         self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...], helpful: bool
     ) -> None: ...
+    async def on_share(self, interaction: discord.Interaction[Any]) -> None: ...
 
 
 def _ids_that_fit(prefix: str, entry_ids: Sequence[str]) -> str:
@@ -113,6 +123,35 @@ class FeedbackButton(
         await _client_of(interaction).on_feedback(interaction, self.entry_ids, self.helpful)
 
 
+class ShareButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"^{SHARE_ID}$"):
+    """ "Share in channel" under a private answer: posts it for everyone, attributed to the
+    sharer. Everything it shares is the message it sits on, so it needs no state."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Share in channel",
+                emoji="📣",
+                style=discord.ButtonStyle.primary,
+                custom_id=SHARE_ID,
+                row=2,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ShareButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _client_of(interaction).on_share(interaction)
+
+
 def _view(specs: Sequence[ButtonSpec]) -> discord.ui.View | None:
     if not specs:
         return None
@@ -120,6 +159,8 @@ def _view(specs: Sequence[ButtonSpec]) -> discord.ui.View | None:
     for spec in specs:
         if spec.kind == "suggestion":
             view.add_item(SuggestionButton(spec.entry_ids[0], spec.label))
+        elif spec.kind == "share":
+            view.add_item(ShareButton())
         else:
             view.add_item(FeedbackButton(spec.kind == "helpful", spec.entry_ids))
     return view

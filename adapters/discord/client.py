@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar
 
-from adapters.discord.buttons import FeedbackButton, SuggestionButton, question_from
+from adapters.discord.buttons import FeedbackButton, ShareButton, SuggestionButton, question_from
 from adapters.discord.commands import NatoCommands, choice_value
 from adapters.discord.library import app_commands, discord
 from adapters.discord.poster import DiscordPoster
@@ -25,7 +25,7 @@ from adapters.discord.threads import Threads, replied_to
 from adapters.lifecycle import Lifecycle
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
-from bot.grammar.intents import Intent
+from bot.grammar.intents import Ask, Intent
 from bot.messages import Reply, Request
 
 __all__ = ["DEFER_AFTER", "BriefbotClient", "BriefbotTree"]
@@ -93,7 +93,7 @@ class BriefbotClient(discord.Client):
     # -- lifecycle -------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(SuggestionButton, FeedbackButton)
+        self.add_dynamic_items(SuggestionButton, FeedbackButton, ShareButton)
         if self.scheduler is not None:
             self._scheduler_task = asyncio.create_task(
                 self._run_scheduler(self.scheduler), name="briefbot-digests"
@@ -161,17 +161,57 @@ class BriefbotClient(discord.Client):
         )
 
     async def answer_command(
-        self, interaction: discord.Interaction[Any], intent: Intent, text: str, echo: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        intent: Intent,
+        text: str,
+        echo: str | None = None,
+        private: bool | None = None,
     ) -> None:
         """Dispatch a `/nato …` command, ``intent`` built from its typed options (``text`` is how
-        it reads, for the record), and send the reply (deferred first if the core is slow)."""
+        it reads, for the record), and send the reply (deferred first if the core is slow).
+
+        A question in a server (`/nato ask`) is answered privately with "Share in channel"
+        unless ``private`` is False or, when not given, the channel's setting is public."""
         # If it comes to deferring, the visibility must be chosen before the reply exists:
         # commands that usually answer privately defer privately.
-        outlet = InteractionReply(interaction, patience=self.defer_after, private=intent.private, echo=echo)
+        shareable = isinstance(intent, Ask) and interaction.guild_id is not None
+        if shareable and private is None:
+            private = await self._answers_private(interaction)
+        outlet = InteractionReply(
+            interaction,
+            patience=self.defer_after,
+            private=bool(private) if shareable else intent.private,
+            echo=echo,
+            shareable=shareable,
+        )
         await self.lifecycle.answer(
             "slash command",
             outlet,
             lambda: self.lifecycle.core(self.core.dispatch, self.request_for(interaction, text, intent)),
+        )
+
+    async def _answers_private(self, interaction: discord.Interaction[Any]) -> bool:
+        """The channel's default; private when the store cannot say (the safe side)."""
+        try:
+            settings = await self.lifecycle.core(
+                self.core.channel_settings, PLATFORM, str(interaction.channel_id or "")
+            )
+        except Exception:
+            _log.warning("could not read the channel's settings; answering privately", exc_info=True)
+            return True
+        return settings.private_answers
+
+    async def change_settings(self, interaction: discord.Interaction[Any], *, private_answers: bool) -> None:
+        """`/nato settings`: a channel manager's choice, saved through the core."""
+        text = f"settings answers {'private' if private_answers else 'public'}"
+        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
+        await self.lifecycle.answer(
+            "settings command",
+            outlet,
+            lambda: self.lifecycle.core(
+                self.core.set_answers_private, self.request_for(interaction, text), private_answers
+            ),
         )
 
     async def suggest(self, current: str, kinds: tuple[str, ...]) -> list[app_commands.Choice[str]]:
@@ -208,6 +248,26 @@ class BriefbotClient(discord.Client):
 
         outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
         await self.lifecycle.answer("feedback button", outlet, ask)
+
+    async def on_share(self, interaction: discord.Interaction[Any]) -> None:
+        """Post the private answer the button sits on for the channel, attributed to the
+        sharer (named, never pinged)."""
+
+        async def share() -> None:
+            message = interaction.message
+            embeds = list(message.embeds) if message is not None else []
+            if not embeds:
+                await interaction.response.send_message(
+                    "There is nothing to share here.", ephemeral=True, allowed_mentions=_NOBODY
+                )
+                return
+            await interaction.response.send_message(
+                content=f"<@{interaction.user.id}> shared this answer:",
+                embeds=embeds,
+                allowed_mentions=_NOBODY,
+            )
+
+        await self.lifecycle.guarded("share button", share, lambda: apologise(interaction))
 
     # -- mentions and DMs ------------------------------------------------------
 
@@ -248,6 +308,7 @@ class BriefbotClient(discord.Client):
 
 
 _CONVERSATION = (discord.MessageType.default, discord.MessageType.reply)
+_NOBODY = discord.AllowedMentions.none()
 
 
 def _may_manage(permissions: discord.Permissions) -> bool:

@@ -22,6 +22,7 @@ from bot.grammar.intents import Help, Intent, Topics
 from bot.knowledge.base import TOPICS, Entry, PartialDate
 
 __all__ = [
+    "ANSWERS_CHOICES",
     "DIGEST_KIND_CHOICES",
     "HELP_CHOICES",
     "PART_CHOICES",
@@ -42,12 +43,21 @@ class CommandAnswerer(Protocol):
     def core(self) -> Bot: ...
 
     async def answer_command(
-        self, interaction: discord.Interaction[Any], intent: Intent, text: str, echo: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        intent: Intent,
+        text: str,
+        echo: str | None = None,
+        private: bool | None = None,
+    ) -> None: ...
+    async def change_settings(
+        self, interaction: discord.Interaction[Any], *, private_answers: bool
     ) -> None: ...
     async def suggest(self, current: str, kinds: tuple[str, ...]) -> list[app_commands.Choice[str]]: ...
 
 
 TOPIC_CHOICES = [app_commands.Choice(name=topic.replace("-", " "), value=topic) for topic in TOPICS]
+ANSWERS_CHOICES = [app_commands.Choice(name=v, value=v) for v in ("private", "public")]
 PART_CHOICES = [app_commands.Choice(name=part, value=part) for part in ("early", "mid", "late")]
 HELP_CHOICES = [app_commands.Choice(name=name, value=name) for name in grammar.SUBCOMMANDS]
 
@@ -126,13 +136,30 @@ class NatoCommands(app_commands.Group, name="nato"):
         return self.adapter.core.engine.kb.notes_end
 
     @app_commands.command()
-    @app_commands.describe(question="Your question, e.g. when did Japan join the NATO cyber centre?")
+    @app_commands.describe(
+        question="Your question, e.g. when did Japan join the NATO cyber centre?",
+        private="Show the answer only to you (default: this channel's setting, private unless changed)",
+    )
     async def ask(
-        self, interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, 500]
+        self,
+        interaction: discord.Interaction[Any],
+        question: app_commands.Range[str, 1, 500],
+        private: bool | None = None,
     ) -> None:
         """Ask a question; the answer cites its source paragraph."""
         intent = grammar.ask(question)
-        await self.adapter.answer_command(interaction, intent, f"ask {question}", echo=question)
+        await self.adapter.answer_command(
+            interaction, intent, f"ask {question}", echo=question, private=private
+        )
+
+    @app_commands.command()
+    @app_commands.describe(answers="Answers to /nato ask: private (with a share button) or public")
+    @app_commands.choices(answers=ANSWERS_CHOICES)
+    async def settings(
+        self, interaction: discord.Interaction[Any], answers: app_commands.Choice[str]
+    ) -> None:
+        """This channel's settings (needs Manage Channels)."""
+        await self.adapter.change_settings(interaction, private_answers=answers.value == "private")
 
     @app_commands.command()
     @app_commands.describe(

@@ -16,7 +16,7 @@ import aiohttp
 
 from adapters.discord.buttons import message_kwargs
 from adapters.discord.library import discord
-from adapters.discord.rendering import Outgoing, render_reply
+from adapters.discord.rendering import ButtonSpec, Outgoing, render_reply
 from adapters.lifecycle import Outlet
 from bot.messages import Reply
 
@@ -46,23 +46,38 @@ class InteractionReply(Outlet[list[Outgoing]]):
         patience: float,
         private: bool,
         echo: str | None = None,
+        shareable: bool = False,
     ) -> None:
         self.interaction = interaction
         self.patience = patience
         self.private = private
         self.echo = echo
+        # A question's reply (`/nato ask`): shown to the asker alone when ``private``, an
+        # answer then with "Share in channel"; a decline is private whatever was chosen.
+        self.shareable = shareable
 
     def render(self, reply: Reply) -> list[Outgoing]:
-        return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
+        rendered = render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
+        if self.shareable and self.private and reply.kind == "answer" and rendered:
+            last = rendered[-1]
+            share = ButtonSpec("share", "Share in channel", ())
+            rendered[-1] = Outgoing(last.content, last.embed, (*last.buttons, share))
+        return rendered
+
+    def _ephemeral(self, reply: Reply) -> bool:
+        if self.shareable:
+            return self.private or reply.kind != "answer"
+        return reply.ephemeral
 
     async def send(self, message: list[Outgoing], reply: Reply) -> None:
         response = self.interaction.response
+        ephemeral = self._ephemeral(reply)
         for outgoing in message:
             kwargs = message_kwargs(outgoing)
             if not response.is_done():
-                await response.send_message(ephemeral=reply.ephemeral, **kwargs)
+                await response.send_message(ephemeral=ephemeral, **kwargs)
             else:
-                await self.interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+                await self.interaction.followup.send(ephemeral=ephemeral, **kwargs)
 
     async def hold(self) -> None:
         # Discord drops an interaction not acknowledged within three seconds. Answers take

@@ -35,8 +35,8 @@ async def test_slash_ask_is_answered_through_the_interaction_callback(discord: D
     assert "In 2022 Japan formally became a member" in embed["description"]
     assert "¶12" in embed["footer"]["text"] and "as of July 2023" in embed["footer"]["text"]
     assert embed["author"]["name"] == "“when did japan join the nato cyber centre?”"
-    assert not reply.ephemeral
-    assert reply.button_labels[-2:] == ["Helpful", "Not helpful"]
+    assert reply.ephemeral  # private by default (#13), with a button to share it
+    assert reply.button_labels[-3:] == ["Helpful", "Not helpful", "Share in channel"]
     assert reply.sent["allowed_mentions"]["parse"] == []
 
 
