@@ -14,7 +14,7 @@ from typing import Any, ParamSpec
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncBoltRequest, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
 from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
+from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
 from adapters.slack.poster import SlackPoster
 from adapters.slack.rendering import (
@@ -80,6 +81,7 @@ class SlackApp:
         home_milestones: int = 5,
     ) -> None:
         self.bot = bot
+        self._signing_secret = signing_secret or ""
         handlers: list[AsyncRetryHandler] = [
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
@@ -184,8 +186,10 @@ class SlackApp:
         return await self._http_events(request)
 
     async def _http_events(self, request: web.Request) -> web.Response:
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        admitted = await admit(request, self._signing_secret)
+        if isinstance(admitted, Refusal):
+            return admitted.response()
+        return await to_aiohttp_response(await self.bolt.async_dispatch(admitted))
 
     async def _http_health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})

@@ -8,6 +8,11 @@ text, so not even a library's debug line or an exception message can write one o
 Credentials that are not known in advance are scrubbed by their shape: the token in an
 interaction's or a webhook's URL (``/interactions/<id>/<token>/…``, ``/webhooks/<id>/<token>``)
 and any ``"token": "…"`` field of a logged payload (discord.py logs both at debug level).
+
+A plain line cannot be forged: control characters (a newline above all) in the message, the
+logger's name and every field are written as escapes (``\\n``), and the lines of a traceback
+are indented, so every line that starts at the margin is the start of a real record. JSON
+lines escape them by construction.
 """
 
 from __future__ import annotations
@@ -37,6 +42,19 @@ _SHAPED_SECRETS = (
     re.compile(r"""(\\?["']token\\?["']\s*:\s*\\?["'])[^"'\\]+"""),
 )
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(text: str) -> str:
+    """``text`` on one line: each control character as its Python escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def _indented(block: str) -> str:
+    """A traceback's lines, each indented and escaped, so none can pass for a record."""
+    return "".join("\n    " + _escape(line) for line in block.splitlines())
+
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
@@ -60,22 +78,23 @@ class PlainFormatter(_Scrubbing):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = f"{when} {record.levelname} {record.name}: {record.getMessage()}"
+        line = f"{when} {record.levelname} {_escape(record.name)}: {_escape(record.getMessage())}"
         extras = _extras(record)
         if extras:
-            line += " " + " ".join(f"{k}={_plain(v)}" for k, v in extras.items())
+            line += " " + " ".join(f"{_escape(k)}={_plain(v)}" for k, v in extras.items())
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += _indented(self.formatException(record.exc_info))
         if record.stack_info:
-            line += "\n" + self.formatStack(record.stack_info)
+            line += _indented(self.formatStack(record.stack_info))
         return self.scrub(line)
 
 
 def _plain(value: object) -> str:
     if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value) or "-"
+        return ",".join(_escape(str(v)) for v in value) or "-"
     text = str(value)
-    return json.dumps(text) if (" " in text or not text) else text
+    # A quoted value is JSON-escaped (ASCII only), which escapes its control characters too.
+    return json.dumps(text) if (" " in text or not text) else _escape(text)
 
 
 class JsonFormatter(_Scrubbing):

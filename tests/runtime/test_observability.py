@@ -137,3 +137,31 @@ def test_metrics_name_the_knowledge_version_served_and_follow_a_reload() -> None
     metrics.record_reload(ReloadResult(True, "file change", datetime.now(UTC), "v-second", True, entries=3))
     text = metrics.render().decode()
     assert 'briefbot_knowledge_info{version="v-second"} 1.0' in text and "v-first" not in text
+
+
+def test_a_plain_line_cannot_be_forged(tmp_path: Path) -> None:
+    # #14.1: control characters in the message, in a field or in an exception are escaped,
+    # and a traceback's lines are indented: every line at the margin is a real record.
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging("plain", "info", stream=stream)
+    forged = "\n2026-01-01T00:00:00Z ERROR bot: forged\r\x1b[2K\u2028"
+    try:
+        log = logging.getLogger("tests.forging")
+        log.info("asked %s", forged, extra={"question": forged})
+        try:
+            raise ValueError(forged)
+        except ValueError:
+            log.exception("failed")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    text = stream.getvalue()
+    records = [line for line in text.split("\n") if line and not line.startswith(" ")]
+    assert len(records) == 2
+    assert "asked \\n2026-01-01T00:00:00Z ERROR bot: forged\\r\\x1b[2K\\u2028 question=" in records[0]
+    assert all(ch not in text for ch in "\r\x1b\u2028")
