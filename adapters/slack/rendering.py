@@ -18,6 +18,7 @@ from typing import Any
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Suggestion
 from bot.qa.timeline import format_milestone
+from bot.text import clean_user_text
 
 __all__ = [
     "ACTION_HELPFUL",
@@ -101,7 +102,9 @@ def from_slack(text: str, bot_user_id: str | None = None) -> str:
             return "@" + name
         return label or target
 
-    return " ".join(_unescape(_ENTITY.sub(entity, text)).split())
+    # Bidi overrides and zero-width characters go too (clean_user_text), as for every
+    # platform: echoed into "<@U> asked: …" they could make it show other words (#14.8).
+    return clean_user_text(_unescape(_ENTITY.sub(entity, text)))
 
 
 # -- replies ---------------------------------------------------------------------------

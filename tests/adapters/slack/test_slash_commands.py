@@ -170,3 +170,12 @@ async def test_failure_inside_the_bot_gets_one_apology_and_a_logged_traceback(
     [record] = [r for r in caplog.records if r.name == "adapters.slack" and r.exc_info]
     assert "slash command" in record.getMessage()
     assert "engine exploded" in str(record.exc_info[1])  # type: ignore[index]
+
+
+async def test_bidi_and_zero_width_characters_are_not_echoed_into_the_asked_line(slack: SlackHarness) -> None:
+    # #14.8: a right-to-left override would show "who asked what" reversed or disguised.
+    url = await slack.command("who is \u202ekishida\u202c\u200b fumio\u2066\u2069\ufeff")
+    answer = await answer_to(slack, url)
+    line = json.dumps(answer.args, ensure_ascii=False)
+    assert not any(ch in line for ch in "\u202e\u202c\u200b\u2066\u2069\ufeff")
+    assert f"<@{MEMBER}> asked: /nato who is kishida fumio" in line
