@@ -25,13 +25,16 @@ class Managers:
         client: AsyncWebClient,
         allow: Iterable[str],
         ttl: float = 300.0,
+        failure_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._allow = frozenset(allow)
         self._ttl = ttl
+        self._failure_ttl = failure_ttl
         self._clock = clock
         self._cache: dict[str, tuple[bool, float]] = {}
+        self._warned: dict[str, float] = {}  # failure reason -> until when it is not logged again
 
     async def is_manager(self, user: str) -> bool:
         if user in self._allow:
@@ -41,15 +44,29 @@ class Managers:
             return cached[0]
         try:
             response = await self._client.users_info(user=user)
-        except SlackApiError as exc:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             # Fail closed: without users.info (e.g. the users:read scope is missing) only
-            # the allow-list can grant digest management.
-            _log.warning("users.info failed (%s); treating the user as not an admin", error_code(exc))
-            return False
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            _log.warning("users.info failed (%s); treating the user as not an admin", type(exc).__name__)
+            # the allow-list can grant digest management. The failure is remembered for a
+            # short while too, so a user Slack does not know, asking again and again, costs
+            # one call and one warning, not one each time (#14.10).
+            reason = error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            self._cache[user] = (False, self._clock() + self._failure_ttl)
+            self._warn(reason)
             return False
         info = response.get("user") or {}
         verdict = bool(info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner"))
         self._cache[user] = (verdict, self._clock() + self._ttl)
         return verdict
+
+    def _warn(self, reason: str) -> None:
+        now = self._clock()
+        if self._warned.get(reason, 0.0) > now:
+            _log.debug("users.info failed (%s) again", reason)
+            return
+        self._warned[reason] = now + self._failure_ttl
+        _log.warning(
+            "users.info failed (%s); treating the user as not an admin (the same failure is not "
+            "logged again for %d s)",
+            reason,
+            self._failure_ttl,
+        )

@@ -179,3 +179,19 @@ async def test_bidi_and_zero_width_characters_are_not_echoed_into_the_asked_line
     line = json.dumps(answer.args, ensure_ascii=False)
     assert not any(ch in line for ch in "\u202e\u202c\u200b\u2066\u2069\ufeff")
     assert f"<@{MEMBER}> asked: /nato who is kishida fumio" in line
+
+
+async def test_a_failed_admin_lookup_is_remembered_briefly(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # #14.10: a user Slack does not know, subscribing again and again: one call, one warning.
+    for _ in range(4):
+        answer = await answer_to(
+            slack, await slack.command("digest subscribe topic cyber daily 08:00", user="U0NOBODY")
+        )
+        assert answer.args["text"].startswith("Sorry, only workspace admins")
+    assert len(slack.emulator.calls_to("users.info")) == 1
+    warnings = [
+        r for r in caplog.records if "users.info failed" in r.getMessage() and r.levelname == "WARNING"
+    ]
+    assert len(warnings) == 1
