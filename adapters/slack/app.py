@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncBoltRequest, AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -60,6 +61,18 @@ _EVENT_MEMORY = timedelta(hours=1)
 # signature can be replayed for ten minutes at most.
 _SIGNATURE_MEMORY = timedelta(minutes=10)
 _SEEN_WAIT = 1.0  # seconds the acknowledgement may wait for the store's verdict
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns
+    on every start that the token will be unused (#14.18): the client holds that same
+    token, so the warning says nothing an operator can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironment())
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"

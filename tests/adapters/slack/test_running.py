@@ -146,6 +146,15 @@ def test_missing_settings_stop_start_up_naming_them(
     assert not (tmp_path / "b.sqlite3").exists()
 
 
+def test_no_warning_that_the_token_from_the_environment_is_unused(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # #14.18: bolt reads SLACK_BOT_TOKEN itself and warned on every start.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    build_app(Bot(Engine(fixture_kb())), token="xoxb-from-the-environment", signing_secret="s")
+    assert "will be unused" not in caplog.text
+
+
 async def test_rejected_token_stops_start_up_without_naming_its_value() -> None:
     async with SlackEmulator() as emulator:
         app = build_app(
@@ -191,6 +200,7 @@ async def test_http_mode_serves_signed_requests_until_terminated(tmp_path: Path)
             code, err = await stop(process)
     assert code == 0, err
     assert "briefbot: stopped." in err
+    assert "will be unused" not in err  # #14.18: bolt's start-up warning about the token
     assert (tmp_path / "b.sqlite3").exists()
 
 
