@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
+from adapters.slack.channels import ChannelAccess
 from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
 from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
@@ -44,6 +45,7 @@ from adapters.slack.replies import ClickReply, CommandReply, PostedReply
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
+from bot.grammar.intents import Digest
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
@@ -108,6 +110,7 @@ class SlackApp:
         )
         self.poster = SlackPoster(self.client)
         self._managers = Managers(self.client, digest_admins)
+        self._channels = ChannelAccess(self.client)
         # In the bot's store when it has one, so a retry that arrives after a restart, or at
         # another replica, is still recognised; else in memory.
         self._seen: EventMemory = bot.store if isinstance(bot.store, EventMemory) else RecentEvents()
@@ -232,8 +235,14 @@ class SlackApp:
         return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 
     async def _dispatch(self, request: Request) -> Reply:
-        """``Bot.dispatch`` on the core thread, once the manager check is done."""
-        return await self.lifecycle.core(self.bot.dispatch, await self._with_manager(request))
+        """``Bot.dispatch`` on the core thread, once the manager check is done; a manager
+        subscribing a channel the bot cannot post to is told so now (#14.17)."""
+        request = await self._with_manager(request)
+        if request.user_is_manager and _subscribes(request):
+            refusal = await self._channels.digest_refusal(request.channel)
+            if refusal is not None:
+                return refusal
+        return await self.lifecycle.core(self.bot.dispatch, request)
 
     # -- /nato -----------------------------------------------------------------------------
 
@@ -338,6 +347,10 @@ class SlackApp:
 
         outlet = ClickReply(self.client, respond, place, private=True)
         await self.lifecycle.answer("feedback button", outlet, ask)
+
+
+def _subscribes(request: Request) -> bool:
+    return isinstance(request.intent, Digest) and request.intent.subcommand == "subscribe"
 
 
 # The factory the tests, the benchmarks and ``SlackService`` share: ``.bolt`` is the

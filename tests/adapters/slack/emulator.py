@@ -127,10 +127,17 @@ class _Socket:
 class SlackEmulator:
     """Slack's Web API, Socket Mode and response_url endpoints, recording every call."""
 
-    def __init__(self, users: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        users: Mapping[str, Mapping[str, Any]] | None = None,
+        channels: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.bot_token = BOT_TOKEN
         self.app_token = APP_TOKEN
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
+        # conversations.info: these, and any other C… id as a public channel the bot is not
+        # in; anything else is hidden from the bot (channel_not_found), as Slack does.
+        self.channels: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (channels or {}).items()}
         self.calls: list[Call] = []
         self.markup_problems: list[tuple[str, str]] = []  # (method, the unescaped markup)
         self._changed = asyncio.Condition()
@@ -303,6 +310,14 @@ class SlackEmulator:
             return {"ok": True, "message_ts": f"{1_700_000_000 + n}.{n:06d}"}
         if method == "views.publish":
             return {"ok": True, "view": {"id": f"V{n}", **(args.get("view") or {})}}
+        if method == "conversations.info":
+            channel_id = str(args.get("channel"))
+            info = self.channels.get(channel_id)
+            if info is None and channel_id.startswith("C"):
+                info = {"is_channel": True, "is_private": False, "is_member": False}
+            if info is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel_id, **info}}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             if user is None:

@@ -62,6 +62,13 @@ USERS: dict[str, dict[str, Any]] = {
     MEMBER: {"name": "member", "is_admin": False, "is_owner": False},
     ALLOWED: {"name": "allowed", "is_admin": False, "is_owner": False},
 }
+PRIVATE = "G0PRIVATE"  # a private channel the bot was invited to
+HIDDEN = "G0HIDDEN"  # a private channel the bot is not in: Slack does not show it to the bot
+CHANNELS: dict[str, dict[str, Any]] = {
+    CHANNEL: {"is_channel": True, "is_private": False, "is_member": True},
+    PRIVATE: {"is_channel": True, "is_private": True, "is_member": True},
+    DM: {"is_im": True, "user": MEMBER},
+}
 
 
 @cache
@@ -97,7 +104,7 @@ class SlackHarness:
         rate_limit_retries: int = 2,
     ) -> AsyncIterator[SlackHarness]:
         async with AsyncExitStack() as stack:
-            emulator = await stack.enter_async_context(SlackEmulator(users=USERS))
+            emulator = await stack.enter_async_context(SlackEmulator(users=USERS, channels=CHANNELS))
             store = SQLiteStore(db)
             stack.callback(store.close)
             limits = {SlackPoster.platform: SlackPoster.message_limit}  # as the runtime passes them

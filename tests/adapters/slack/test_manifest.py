@@ -12,15 +12,21 @@ import adapters.slack
 MANIFEST = Path(adapters.slack.__file__).with_name("manifest.yaml")
 
 # Every Web API method the adapter calls with the bot token, and the scope it needs.
-METHOD_SCOPES = {
+METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "auth.test": None,
     "chat.postMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
+    # One scope per kind of conversation it is asked about (a digest subscription's channel).
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "users.info": "users:read",
     "views.publish": None,
 }
 # The events the adapter listens to, with the scope each subscription needs.
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history", "app_home_opened": None}
+EVENT_SCOPES: dict[str, str | tuple[str, ...] | None] = {
+    "app_mention": "app_mentions:read",
+    "message.im": "im:history",
+    "app_home_opened": None,
+}
 
 
 def manifest() -> dict[str, Any]:
@@ -47,7 +53,11 @@ def test_manifest_subscribes_to_the_events_the_adapter_handles() -> None:
 
 def test_manifest_scopes_cover_every_method_and_event_and_nothing_more() -> None:
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
-    needed = {s for s in (*METHOD_SCOPES.values(), *EVENT_SCOPES.values()) if s}
+    needed = {
+        scope
+        for s in (*METHOD_SCOPES.values(), *EVENT_SCOPES.values())
+        for scope in ((s,) if isinstance(s, str) else s or ())
+    }
     # commands for /nato; chat:write.public so digests reach public channels uninvited.
     assert scopes == needed | {"commands", "chat:write.public"}
 

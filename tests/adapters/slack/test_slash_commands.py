@@ -10,7 +10,7 @@ import pytest
 
 from bot.messages import Reply, Request
 from tests.adapters.slack.emulator import Call
-from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, MEMBER, SlackHarness
+from tests.adapters.slack.harness import ADMIN, ALLOWED, CHANNEL, DM, HIDDEN, MEMBER, PRIVATE, SlackHarness
 
 
 @pytest.fixture(params=["http", "socket"])
@@ -195,3 +195,32 @@ async def test_a_failed_admin_lookup_is_remembered_briefly(
         r for r in caplog.records if "users.info failed" in r.getMessage() and r.levelname == "WARNING"
     ]
     assert len(warnings) == 1
+
+
+@pytest.mark.parametrize("channel", [HIDDEN, "G0ARCHIVED"])
+async def test_subscribing_a_channel_the_bot_cannot_post_to_is_refused_at_once(
+    slack: SlackHarness, channel: str
+) -> None:
+    # #14.17: was accepted, and the first digest failed days later.
+    slack.emulator.channels["G0ARCHIVED"] = {"is_private": True, "is_member": True, "is_archived": True}
+    url = await slack.command("digest subscribe topic cyber daily 08:00", user=ADMIN, channel=channel)
+    answer = await answer_to(slack, url)
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["text"].startswith("I can't post digests here")
+    assert slack.store.subscriptions() == ()
+
+
+@pytest.mark.parametrize("channel", [PRIVATE, CHANNEL, "C0UNINVITED", DM])
+async def test_subscribing_a_channel_the_bot_can_post_to_goes_through(
+    slack: SlackHarness, channel: str
+) -> None:
+    url = await slack.command("digest subscribe topic cyber daily 08:00", user=ADMIN, channel=channel)
+    assert "Subscribed this channel" in (await answer_to(slack, url)).args["text"]
+    [lookup] = slack.emulator.calls_to("conversations.info")
+    assert lookup.args["channel"] == channel
+
+
+async def test_when_slack_cannot_say_the_subscription_goes_ahead(slack: SlackHarness) -> None:
+    slack.emulator.fail_next("conversations.info", error="missing_scope")
+    url = await slack.command("digest subscribe topic cyber daily 08:00", user=ADMIN, channel=HIDDEN)
+    assert "Subscribed this channel" in (await answer_to(slack, url)).args["text"]
