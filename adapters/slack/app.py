@@ -43,6 +43,7 @@ from adapters.slack.rendering import (
 )
 from adapters.slack.replies import ClickReply, CommandReply, PostedReply
 from adapters.slack.settings import DEFAULT_API_URL, api_base
+from adapters.slack.threads import BotThreads
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.grammar.intents import Digest
@@ -111,6 +112,7 @@ class SlackApp:
         self.poster = SlackPoster(self.client)
         self._managers = Managers(self.client, digest_admins)
         self._channels = ChannelAccess(self.client)
+        self._threads = BotThreads(self.client)
         # In the bot's store when it has one, so a retry that arrives after a restart, or at
         # another replica, is still recognised; else in memory.
         self._seen: EventMemory = bot.store if isinstance(bot.store, EventMemory) else RecentEvents()
@@ -264,21 +266,47 @@ class SlackApp:
         user = event.get("user")
         if not user or event.get("channel_type") == "im" or DM_CHANNEL.match(channel):
             return  # direct messages arrive as message.im and are answered there
-        thread_ts = event.get("thread_ts") or event.get("ts")
-        await self._answer_message(event, body, context, thread_ts=thread_ts, what="mention")
+        thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
+        if thread_ts:
+            self._threads.joined(channel, thread_ts)
+        await self._answer_message(
+            event, body, context, thread_ts=thread_ts or None, thread=thread_ts or None, what="mention"
+        )
 
     async def _on_message(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        if event.get("channel_type") != "im":
+        # Edits, deletions, joins and bots' posts (the bot's own too) are not questions; a
+        # thread reply also sent to the channel is.
+        if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
             return
-        # Edits, deletions, joins and other bots' posts are not questions.
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        user = event.get("user")
+        if not user or user == context.bot_user_id:
             return
-        if event.get("user") == context.bot_user_id:
+        if event.get("channel_type") == "im":
+            # A direct message is one conversation with the bot: the channel is its thread.
+            channel = str(event.get("channel", ""))
+            await self._answer_message(
+                event, body, context, thread_ts=event.get("thread_ts"), thread=channel, what="direct message"
+            )
+            return
+        await self._on_thread_reply(event, body, context)
+
+    async def _on_thread_reply(
+        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A channel message: answered only as a reply in a thread the bot is part of."""
+        channel = str(event.get("channel", ""))
+        thread_ts = str(event.get("thread_ts") or "")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return  # not in a thread: never every channel message
+        bot_user_id = context.bot_user_id
+        if bot_user_id and f"<@{bot_user_id}>" in str(event.get("text", "")):
+            return  # a mention: app_mention delivers it too, and it is answered there
+        if not await self._threads.includes_bot(channel, thread_ts, bot_user_id):
             return
         await self._answer_message(
-            event, body, context, thread_ts=event.get("thread_ts"), what="direct message"
+            event, body, context, thread_ts=thread_ts, thread=thread_ts, what="thread reply"
         )
 
     async def _answer_message(
@@ -288,6 +316,7 @@ class SlackApp:
         context: AsyncBoltContext,
         *,
         thread_ts: str | None,
+        thread: str | None,
         what: str,
     ) -> None:
         asker = Asker.of_message(event, body)
@@ -295,7 +324,8 @@ class SlackApp:
         async def ask() -> Reply:
             text = from_slack(str(event.get("text", "")), bot_user_id=context.bot_user_id)
             # As in the console, a message starting with "/" uses the command grammar.
-            return await self._dispatch(asker.request(text, is_command=text.startswith("/")))
+            request = asker.request(text, is_command=text.startswith("/"), thread=thread)
+            return await self._dispatch(request)
 
         outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
         await self.lifecycle.answer(what, outlet, ask)

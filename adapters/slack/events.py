@@ -42,7 +42,7 @@ class Asker:
             workspace=str(body.get("team_id") or event.get("team") or ""),
         )
 
-    def request(self, text: str, *, is_command: bool) -> Request:
+    def request(self, text: str, *, is_command: bool, thread: str | None = None) -> Request:
         """The core's ``Request``: the Slack adapter builds every one here. Whether the user
         may manage digests is filled in later, and only for digest commands (it costs a
         ``users.info`` call)."""
@@ -53,6 +53,7 @@ class Asker:
             text=text,
             is_command=is_command,
             workspace=self.workspace,
+            thread=thread,
         )
 
 

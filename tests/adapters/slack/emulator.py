@@ -138,6 +138,7 @@ class SlackEmulator:
         # conversations.info: these, and any other C… id as a public channel the bot is not
         # in; anything else is hidden from the bot (channel_not_found), as Slack does.
         self.channels: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (channels or {}).items()}
+        self.thread_messages: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, ts)
         self.calls: list[Call] = []
         self.markup_problems: list[tuple[str, str]] = []  # (method, the unescaped markup)
         self._changed = asyncio.Condition()
@@ -310,6 +311,18 @@ class SlackEmulator:
             return {"ok": True, "message_ts": f"{1_700_000_000 + n}.{n:06d}"}
         if method == "views.publish":
             return {"ok": True, "view": {"id": f"V{n}", **(args.get("view") or {})}}
+        if method == "conversations.replies":
+            # The thread's messages the emulator knows of: the ones the app posted in it,
+            # and any a test put in ``thread_messages``.
+            channel, parent = str(args.get("channel")), str(args.get("ts"))
+            posted = [
+                {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "text": c.args.get("text", "")}
+                for c in self.calls
+                if c.method == "chat.postMessage"
+                and c.args.get("channel") == channel
+                and c.args.get("thread_ts") == parent
+            ]
+            return {"ok": True, "messages": self.thread_messages.get((channel, parent), []) + posted}
         if method == "conversations.info":
             channel_id = str(args.get("channel"))
             info = self.channels.get(channel_id)

@@ -203,6 +203,23 @@ class SlackHarness:
             "team": TEAM,
         }
 
+    def thread_reply_event(
+        self, text: str, *, user: str, thread_ts: str, channel: str = CHANNEL, channel_type: str = "channel"
+    ) -> dict[str, Any]:
+        """A reply in a channel thread, as message.channels / message.groups deliver it."""
+        ts = self.next_ts()
+        return {
+            "type": "message",
+            "channel": channel,
+            "channel_type": channel_type,
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "thread_ts": thread_ts,
+            "team": TEAM,
+        }
+
     async def click(
         self,
         button: Mapping[str, Any],

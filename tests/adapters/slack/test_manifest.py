@@ -17,6 +17,8 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "chat.postMessage": "chat:write",
     "chat.postEphemeral": "chat:write",
     # One scope per kind of conversation it is asked about (a digest subscription's channel).
+    # Is the bot part of a thread? (a reply without a mention)
+    "conversations.replies": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "users.info": "users:read",
     "views.publish": None,
@@ -25,6 +27,8 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
 EVENT_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
     "app_home_opened": None,
 }
 
