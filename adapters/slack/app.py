@@ -36,12 +36,14 @@ from adapters.slack.poster import SlackPoster
 from adapters.slack.rendering import (
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
+    ACTION_SHARE,
     ACTION_SUGGEST,
     decode_feedback,
+    decode_share,
     from_slack,
     home_view,
 )
-from adapters.slack.replies import ClickReply, CommandReply, PostedReply
+from adapters.slack.replies import ClickReply, CommandReply, PostedReply, SharedReply
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
 from bot.dispatch import Bot
@@ -138,6 +140,7 @@ class SlackApp:
         app.action(re.compile(rf"^{ACTION_SUGGEST}_\d+$"), middleware=track)(
             self._counted(self._on_suggestion)
         )
+        app.action(ACTION_SHARE, middleware=track)(self._counted(self._on_share))
         app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.error(self._on_error)
@@ -252,7 +255,7 @@ class SlackApp:
         await ack()  # first, always: Slack shows an error if this takes over 3 seconds
         asker = Asker.of_command(body)
         text = from_slack(str(body.get("text", "")))
-        outlet = CommandReply(respond, asked_by=asker.user, asked=f"/nato {text}".strip())
+        outlet = CommandReply(respond, asked_by=asker.user, asked=f"/nato {text}".strip(), command_text=text)
         await self.lifecycle.answer(
             "slash command", outlet, lambda: self._dispatch(asker.request(text, is_command=True))
         )
@@ -361,6 +364,20 @@ class SlackApp:
         entry_id = str(action.get("value", ""))
         await self.lifecycle.answer(
             "suggestion button", outlet, lambda: self.lifecycle.core(self.bot.answer_entry, entry_id)
+        )
+
+    async def _on_share(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """ "Share in channel" under a private answer: the command is answered again (the
+        answer is the notes', not the asker's, so it comes out the same) and posted to the
+        channel, saying who shared it."""
+        await ack()
+        place = ActionPlace.of(body)
+        text = decode_share(str(action.get("value", "")))
+        outlet = SharedReply(respond, shared_by=place.user, asked=f"/nato {text}".strip())
+        await self.lifecycle.answer(
+            "share button", outlet, lambda: self._dispatch(place.asker.request(text, is_command=True))
         )
 
     async def _on_feedback(

@@ -23,9 +23,11 @@ from bot.text import clean_user_text
 __all__ = [
     "ACTION_HELPFUL",
     "ACTION_NOT_HELPFUL",
+    "ACTION_SHARE",
     "ACTION_SUGGEST",
     "SlackMessage",
     "decode_feedback",
+    "decode_share",
     "escape",
     "from_slack",
     "home_view",
@@ -39,6 +41,7 @@ Block = dict[str, Any]
 ACTION_SUGGEST = "briefbot_suggest"
 ACTION_HELPFUL = "briefbot_helpful"
 ACTION_NOT_HELPFUL = "briefbot_not_helpful"
+ACTION_SHARE = "briefbot_share"
 
 MAX_SUGGESTIONS = 3
 # Slack's limits, from the Block Kit reference.
@@ -110,13 +113,21 @@ def from_slack(text: str, bot_user_id: str | None = None) -> str:
 # -- replies ---------------------------------------------------------------------------
 
 
-def render_reply(reply: Reply, *, asked_by: str | None = None, asked: str | None = None) -> SlackMessage:
+def render_reply(
+    reply: Reply,
+    *,
+    asked_by: str | None = None,
+    asked: str | None = None,
+    verb: str = "asked",
+    share: str | None = None,
+) -> SlackMessage:
     """Block Kit for a reply. ``asked_by``/``asked`` add a context line saying who asked
-    what, for answers posted to a whole channel away from the question."""
+    (or, with ``verb``, shared) what, for answers posted to a whole channel away from the
+    question; ``share``, the command text, adds a "Share in channel" button."""
     blocks: list[Block] = []
     if asked_by is not None and _USER_ID.match(asked_by):
         what = f": {escape(_shorten(_one_line(asked), 200))}" if asked else ""
-        blocks.append(_context(f"<@{asked_by}> asked{what}"))
+        blocks.append(_context(f"<@{asked_by}> {verb}{what}"))
     if reply.title:
         blocks.append(_header(reply.title))
     for part in reply.parts or (reply.text,):
@@ -129,7 +140,39 @@ def render_reply(reply: Reply, *, asked_by: str | None = None, asked: str | None
         blocks.append(_suggestion_buttons(reply.suggestions))
     if reply.feedback:
         blocks.append(_feedback_buttons(reply))
+    if share is not None and len(share) <= _SHARE_CHARS:
+        blocks.append(_share_button(share))
     return SlackMessage(text=_fallback(reply), blocks=tuple(blocks))
+
+
+# The command text a share button carries, to be answered again when clicked: within a
+# button value's 2,000 characters with room for JSON's escapes. A longer one is not offered.
+_SHARE_CHARS = 1000
+
+
+def _share_button(command_text: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": "briefbot_share",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ACTION_SHARE,
+                "text": {"type": "plain_text", "text": "Share in channel", "emoji": True},
+                "value": json.dumps({"q": command_text}, ensure_ascii=False, separators=(",", ":")),
+            }
+        ],
+    }
+
+
+def decode_share(value: str) -> str:
+    """The command text a share button carries; empty if it is malformed."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return ""
+    question = data.get("q") if isinstance(data, dict) else None
+    return question[:_SHARE_CHARS] if isinstance(question, str) else ""
 
 
 def _fallback(reply: Reply) -> str:

@@ -17,29 +17,56 @@ from adapters.slack.events import DM_CHANNEL, ActionPlace
 from adapters.slack.rendering import SlackMessage, render_reply
 from bot.messages import Reply
 
-__all__ = ["SORRY", "ClickReply", "CommandReply", "PostedReply"]
+__all__ = ["SORRY", "ClickReply", "CommandReply", "PostedReply", "SharedReply"]
 
 SORRY = "Sorry, something went wrong answering that. It has been logged."
 
 
 class CommandReply(Outlet[SlackMessage]):
-    """A `/nato` command's reply, through its response_url."""
+    """A `/nato` command's reply, through its response_url. An answer is shown only to the
+    asker, with a "Share in channel" button (#13); a decline only to the asker, unshareable."""
 
-    def __init__(self, respond: AsyncRespond, *, asked_by: str, asked: str) -> None:
+    def __init__(self, respond: AsyncRespond, *, asked_by: str, asked: str, command_text: str) -> None:
         self.respond = respond
         self.asked_by = asked_by
         self.asked = asked
+        self.command_text = command_text
 
     def render(self, reply: Reply) -> SlackMessage:
-        if reply.ephemeral:
+        if reply.ephemeral or reply.kind == "abstain":
             return render_reply(reply)
+        if reply.kind == "answer":
+            return render_reply(reply, share=self.command_text)
+        # What the channel should see as done in it (a digest subscribed), said publicly.
         return render_reply(reply, asked_by=self.asked_by, asked=self.asked)
 
     async def send(self, message: SlackMessage, reply: Reply) -> None:
-        await _respond(self.respond, message, ephemeral=reply.ephemeral)
+        private = reply.ephemeral or reply.kind in ("answer", "abstain")
+        await _respond(self.respond, message, ephemeral=private)
 
     async def apologise(self) -> None:
         await self.respond(text=SORRY, response_type="ephemeral")
+
+
+class SharedReply(Outlet[SlackMessage]):
+    """A shared answer: posted to the channel through the click's response_url, attributed
+    to the user who shared it; a reply that is private after all stays private."""
+
+    def __init__(self, respond: AsyncRespond, *, shared_by: str, asked: str) -> None:
+        self.respond = respond
+        self.shared_by = shared_by
+        self.asked = asked
+
+    def render(self, reply: Reply) -> SlackMessage:
+        if reply.ephemeral or reply.kind == "abstain":
+            return render_reply(reply)
+        return render_reply(reply, asked_by=self.shared_by, asked=self.asked, verb="shared")
+
+    async def send(self, message: SlackMessage, reply: Reply) -> None:
+        await _respond(self.respond, message, ephemeral=reply.ephemeral or reply.kind == "abstain")
+
+    async def apologise(self) -> None:
+        await self.respond(text=SORRY, response_type="ephemeral", replace_original=False)
 
 
 class PostedReply(Outlet[SlackMessage]):

@@ -28,42 +28,69 @@ def block_types(call: Call) -> list[str]:
     return [b["type"] for b in call.args["blocks"]]
 
 
-async def test_question_is_answered_to_the_channel_with_source_and_buttons(slack: SlackHarness) -> None:
+async def test_question_is_answered_privately_with_source_and_buttons(slack: SlackHarness) -> None:
     url = await slack.command("when did japan join the nato cyber centre?")
     answer = await answer_to(slack, url)
-    assert answer.args["response_type"] == "in_channel"
+    assert answer.args["response_type"] == "ephemeral"
     assert answer.args["replace_original"] is False
     assert "formally joined the NATO Cooperative Cyber Defence Centre" in answer.args["text"]
-    assert block_types(answer) == ["context", "header", "section", "context", "actions", "actions"]
-    asked, header, _, source, suggestions, feedback = answer.args["blocks"]
-    assert (
-        asked["elements"][0]["text"] == f"<@{MEMBER}> asked: /nato when did japan join the nato cyber centre?"
-    )
+    assert block_types(answer) == ["header", "section", "context", "actions", "actions", "actions"]
+    header, _, source, suggestions, feedback, share = answer.args["blocks"]
     assert header["text"]["text"] == "Japan joins NATO's cyber defence centre in Estonia"
     assert "¶12 · as of July 2023" in source["elements"][0]["text"]
     assert [b["value"] for b in suggestions["elements"]] == ["ipcp-signed-2014", "term-ccdcoe"]
     assert [b["action_id"] for b in feedback["elements"]] == ["briefbot_helpful", "briefbot_not_helpful"]
+    assert [b["action_id"] for b in share["elements"]] == ["briefbot_share"]
 
 
-async def test_ask_subcommand_and_who_and_define_answer_in_channel(slack: SlackHarness) -> None:
+async def share(slack: SlackHarness, answer: Call, *, user: str = MEMBER) -> Call:
+    [button] = [
+        b
+        for block in answer.args["blocks"]
+        if block["type"] == "actions"
+        for b in block["elements"]
+        if b["action_id"] == "briefbot_share"
+    ]
+    return await answer_to(slack, await slack.click(button, user=user, message=None))
+
+
+async def test_share_in_channel_posts_the_answer_attributed_to_who_shared_it(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("when did japan join the nato cyber centre?"))
+    shared = await share(slack, answer, user=ADMIN)
+    assert shared.args["response_type"] == "in_channel"
+    assert shared.args["blocks"][0]["elements"][0]["text"] == (
+        f"<@{ADMIN}> shared: /nato when did japan join the nato cyber centre?"
+    )
+    assert shared.args["text"] == answer.args["text"]
+    assert "briefbot_share" not in json.dumps(shared.args["blocks"])
+
+
+async def test_a_decline_is_private_and_cannot_be_shared(slack: SlackHarness) -> None:
+    answer = await answer_to(slack, await slack.command("what is the weather on mars?"))
+    assert answer.args["response_type"] == "ephemeral"
+    assert "briefbot_share" not in json.dumps(answer.args["blocks"])
+
+
+async def test_ask_subcommand_and_who_and_define_answer_privately(slack: SlackHarness) -> None:
     for text, expected in [
         ("ask who is the japanese prime minister?", "Fumio Kishida was Japan's Prime Minister"),
         ("who Kishida", "Fumio Kishida was Japan's Prime Minister"),
         ("define CCDCOE", "Cooperative Cyber Defence Centre of Excellence in Tallinn"),
     ]:
         answer = await answer_to(slack, await slack.command(text))
-        assert answer.args["response_type"] == "in_channel", text
+        assert answer.args["response_type"] == "ephemeral", text
         assert expected in answer.args["text"], text
+        assert "briefbot_share" in json.dumps(answer.args["blocks"]), text
 
 
 async def test_timeline_lists_dated_milestones_without_feedback_buttons(slack: SlackHarness) -> None:
     answer = await answer_to(slack, await slack.command("timeline 2022"))
-    assert answer.args["response_type"] == "in_channel"
-    text = answer.args["blocks"][2]["text"]["text"]
+    assert answer.args["response_type"] == "ephemeral"
+    text = answer.args["blocks"][1]["text"]["text"]
     assert "June 2022 — Kishida attends the NATO summit in Madrid (¶5)" in text
     assert "November 2022 — Japan joins NATO's cyber defence centre in Estonia (¶12)" in text
     assert "2014" not in text
-    assert "actions" not in block_types(answer)
+    assert "briefbot_helpful" not in json.dumps(answer.args["blocks"])
 
 
 async def test_usage_errors_help_and_topics_are_shown_only_to_the_asker(slack: SlackHarness) -> None:
@@ -172,13 +199,15 @@ async def test_failure_inside_the_bot_gets_one_apology_and_a_logged_traceback(
     assert "engine exploded" in str(record.exc_info[1])  # type: ignore[index]
 
 
-async def test_bidi_and_zero_width_characters_are_not_echoed_into_the_asked_line(slack: SlackHarness) -> None:
+async def test_bidi_and_zero_width_characters_are_not_echoed_into_the_shared_line(
+    slack: SlackHarness,
+) -> None:
     # #14.8: a right-to-left override would show "who asked what" reversed or disguised.
     url = await slack.command("who is \u202ekishida\u202c\u200b fumio\u2066\u2069\ufeff")
-    answer = await answer_to(slack, url)
-    line = json.dumps(answer.args, ensure_ascii=False)
+    shared = await share(slack, await answer_to(slack, url))
+    line = json.dumps(shared.args, ensure_ascii=False)
     assert not any(ch in line for ch in "\u202e\u202c\u200b\u2066\u2069\ufeff")
-    assert f"<@{MEMBER}> asked: /nato who is kishida fumio" in line
+    assert f"<@{MEMBER}> shared: /nato who is kishida fumio" in line
 
 
 async def test_a_failed_admin_lookup_is_remembered_briefly(
