@@ -30,6 +30,7 @@ from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
 from adapters.slack.channels import ChannelAccess
 from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
+from adapters.slack.feedback import REASON_CALLBACK, VOTE_MEMORY, read_reason, reason_modal, vote_key
 from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
 from adapters.slack.poster import SlackPoster
@@ -79,6 +80,7 @@ class _TokenFromEnvironment(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironment())
 
+ALREADY_VOTED = "You have already rated this answer: one vote each."
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 _P = ParamSpec("_P")
@@ -143,6 +145,7 @@ class SlackApp:
         app.action(ACTION_SHARE, middleware=track)(self._counted(self._on_share))
         app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
+        app.view(REASON_CALLBACK, middleware=track)(self._counted(self._on_reason))
         app.error(self._on_error)
 
     async def _begin(self, next: Callable[[], Awaitable[None]]) -> None:
@@ -385,15 +388,53 @@ class SlackApp:
     ) -> None:
         await ack()
         place = ActionPlace.of(body)
+        question, entry_ids = decode_feedback(str(action.get("value", "")))
+        helpful = action.get("action_id") == ACTION_HELPFUL
+        key = vote_key(place.workspace, place.channel, place.message_ts, question, entry_ids, place.user)
+        if not await self._first_time("slack-vote", key, VOTE_MEMORY):
+
+            async def again() -> None:
+                await respond(text=ALREADY_VOTED, response_type="ephemeral", replace_original=False)
+
+            await self.lifecycle.guarded("repeated vote", again, None)
+            return
+        trigger_id = body.get("trigger_id")
+        if not helpful and isinstance(trigger_id, str):
+            # First: a trigger_id expires three seconds after the click.
+            modal = reason_modal(question, entry_ids, place.channel)
+
+            async def open_modal() -> None:
+                await self.client.views_open(trigger_id=trigger_id, view=modal)
+
+            await self.lifecycle.guarded("reasons modal", open_modal, None)
 
         async def ask() -> Reply:
-            question, entry_ids = decode_feedback(str(action.get("value", "")))
             request = place.asker.request(question, is_command=False)
-            helpful = action.get("action_id") == ACTION_HELPFUL
             return await self.lifecycle.core(self.bot.feedback, request, entry_ids, question, helpful=helpful)
 
         outlet = ClickReply(self.client, respond, place, private=True)
         await self.lifecycle.answer("feedback button", outlet, ask)
+
+    async def _on_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The 👎 modal submitted: the reason is logged for curators (the vote itself was
+        recorded on the click). Nothing of it is echoed back into Slack."""
+        await ack()
+        reason = read_reason(view)
+        if reason is None:
+            _log.info("ignored a reasons modal without a valid reason")
+            return
+        _log.info(
+            "not helpful, because: %s",
+            reason.reason,
+            extra={
+                "event": "feedback_reason",
+                "reason": reason.reason,
+                "note": reason.note,
+                "question": reason.question,
+                "entry_ids": reason.entry_ids,
+                "channel": reason.channel,
+            },
+        )
 
 
 def _subscribes(request: Request) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -126,3 +128,112 @@ async def test_feedback_on_a_direct_message_answer_is_recorded(slack: SlackHarne
         "what does ccdcoe stand for",
         ("term-ccdcoe",),
     )
+
+
+# -- one vote each, and the 👎 reasons (#13) ---------------------------------------------
+
+
+async def test_one_vote_per_user_per_answer(slack: SlackHarness) -> None:
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    message = as_message(slack, answer)
+    first = await response(
+        slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message)
+    )
+    assert first.args["text"] == "Thanks, glad it helped."
+    for button in ("briefbot_helpful", "briefbot_not_helpful"):
+        again = await response(slack, await slack.click(answer.button(button), user=MEMBER, message=message))
+        assert again.args["response_type"] == "ephemeral"
+        assert again.args["text"] == "You have already rated this answer: one vote each."
+    # Someone other than the asker may vote too, once.
+    await response(
+        slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message)
+    )
+    assert [f.helpful for f in slack.store.feedback()] == [False, True]
+    # Another answer is another vote.
+    other = await response(slack, await slack.command("who is kishida"))
+    await response(
+        slack,
+        await slack.click(other.button("briefbot_helpful"), user=MEMBER, message=as_message(slack, other)),
+    )
+    assert len(slack.store.feedback()) == 3
+
+
+async def test_not_helpful_opens_the_reasons_modal(slack: SlackHarness) -> None:
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    await response(
+        slack,
+        await slack.click(
+            answer.button("briefbot_not_helpful"), user=MEMBER, message=as_message(slack, answer)
+        ),
+    )
+    [opened] = slack.emulator.calls_to("views.open")
+    assert opened.args["trigger_id"].startswith(f"trigger.{MEMBER}.")
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "briefbot_not_helpful_reason"
+    options = view["blocks"][0]["element"]["options"]
+    assert [o["value"] for o in options] == ["wrong", "outdated", "not_asked", "other"]
+
+
+def submission(
+    reason: object, note: object, metadata: str = '{"q": "q", "e": ["term-ccdcoe"], "c": "C0GENERAL"}'
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "reason": {"reason": {"type": "radio_buttons", "selected_option": {"value": reason}}},
+        "note": {"note": {"type": "plain_text_input", "value": note}},
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0EMULATED", "domain": "emulated"},
+        "user": {"id": MEMBER, "team_id": "T0EMULATED"},
+        "api_app_id": "A0BRIEFBOT",
+        "token": "deprecated-verification-token",
+        "trigger_id": "trigger.submit",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "briefbot_not_helpful_reason",
+            "private_metadata": metadata,
+            "state": {"values": values},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "",
+        None,
+        "x" * 50_000,
+        "line one\nERROR forged line\r\x1b[31m\u202e",
+        "<!channel> <@U0ADMIN> &lt;!here&gt;",
+    ],
+    ids=["empty", "missing", "50kB", "control", "mentions"],
+)
+async def test_a_reason_note_is_hostile_input(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture, note: str | None
+) -> None:
+    caplog.set_level(logging.INFO)
+    ack = await slack._deliver("interactive", submission("outdated", note))
+    assert ack.status == 200
+    await slack.app.wait_idle()
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
+    assert logged.reason == "outdated"  # type: ignore[attr-defined]
+    text: str = logged.note  # type: ignore[attr-defined]
+    assert len(text) <= 300
+    assert text.isprintable()
+    # Nothing of it goes back to Slack (where a mention would ping).
+    sent = {"chat.postMessage", "chat.postEphemeral", "response_url", "views.open", "views.update"}
+    assert [c for c in slack.emulator.calls if c.method in sent] == []
+
+
+@pytest.mark.parametrize("reason", ["", "dropped-table", None, 7])
+async def test_a_forged_reason_is_ignored(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture, reason: object
+) -> None:
+    caplog.set_level(logging.INFO)
+    ack = await slack._deliver("interactive", submission(reason, "hi", metadata="not json"))
+    assert ack.status == 200
+    await slack.app.wait_idle()
+    assert not [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -1,0 +1,117 @@
+"""Votes on answers (#13): one per user per answer, and the 👎 reasons modal.
+
+A vote's key is the answer (workspace, channel, message, question, entries) and the voter,
+remembered in the store's event memory for a year: atomic on both backends, so a double
+click, a second replica or a retry still counts one vote. The reasons modal's free text is
+hostile input: it is cleaned of control and invisible characters, cut to a few hundred
+characters, and never echoed back into Slack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot.text import clean_user_text
+
+__all__ = [
+    "REASONS",
+    "REASON_CALLBACK",
+    "VOTE_MEMORY",
+    "Reason",
+    "read_reason",
+    "reason_modal",
+    "vote_key",
+]
+
+VOTE_MEMORY = timedelta(days=365)
+REASON_CALLBACK = "briefbot_not_helpful_reason"
+REASONS = {
+    "wrong": "Wrong",
+    "outdated": "Outdated",
+    "not_asked": "Not what I asked",
+    "other": "Other",
+}
+_TEXT_CHARS = 300
+_METADATA_CHARS = 3000  # Slack's limit for a view's private_metadata
+
+
+def vote_key(
+    workspace: str, channel: str, message_ts: str | None, question: str, entry_ids: Sequence[str], user: str
+) -> str:
+    """One key per user and answer; hashed, so the store holds no question text or user id."""
+    parts = json.dumps([workspace, channel, message_ts or "", question, list(entry_ids), user])
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def reason_modal(question: str, entry_ids: Sequence[str], channel: str) -> dict[str, Any]:
+    """The modal a 👎 opens: a reason and, optionally, a short note."""
+    metadata = json.dumps({"q": question[:500], "e": list(entry_ids)[:10], "c": channel}, ensure_ascii=False)
+    options = [
+        {"text": {"type": "plain_text", "text": label}, "value": value} for value, label in REASONS.items()
+    ]
+    return {
+        "type": "modal",
+        "callback_id": REASON_CALLBACK,
+        "private_metadata": metadata[:_METADATA_CHARS],
+        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "The answer was…"},
+                "element": {"type": "radio_buttons", "action_id": "reason", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Anything a curator should know? (optional)"},
+                "element": {"type": "plain_text_input", "action_id": "note", "max_length": _TEXT_CHARS},
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Reason:
+    reason: str  # a key of REASONS
+    note: str  # cleaned, at most _TEXT_CHARS
+    question: str
+    entry_ids: tuple[str, ...]
+    channel: str
+
+
+def read_reason(view: Mapping[str, Any]) -> Reason | None:
+    """The submitted modal's answer; None if it is not one (a forged or broken payload)."""
+    values = (view.get("state") or {}).get("values") or {}
+    if not isinstance(values, Mapping):
+        return None
+    chosen = ((values.get("reason") or {}).get("reason") or {}).get("selected_option") or {}
+    reason = chosen.get("value") if isinstance(chosen, Mapping) else None
+    if reason not in REASONS:
+        return None
+    raw_note = ((values.get("note") or {}).get("note") or {}).get("value")
+    note = clean_user_text(raw_note[: _TEXT_CHARS * 4]) if isinstance(raw_note, str) else ""
+    try:
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+    question = metadata.get("q")
+    ids = metadata.get("e")
+    channel = metadata.get("c")
+    return Reason(
+        reason=str(reason),
+        note=note[:_TEXT_CHARS],
+        question=question[:500] if isinstance(question, str) else "",
+        entry_ids=tuple(str(i) for i in ids[:10]) if isinstance(ids, list) else (),
+        channel=channel if isinstance(channel, str) else "",
+    )
