@@ -35,12 +35,14 @@ from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
 from adapters.slack.poster import SlackPoster
 from adapters.slack.rendering import (
+    ACTION_FEEDBACK,
     ACTION_HELPFUL,
     ACTION_NOT_HELPFUL,
     ACTION_SHARE,
     ACTION_SUGGEST,
     decode_feedback,
     decode_share,
+    decode_vote,
     from_slack,
     home_view,
 )
@@ -143,6 +145,7 @@ class SlackApp:
             self._counted(self._on_suggestion)
         )
         app.action(ACTION_SHARE, middleware=track)(self._counted(self._on_share))
+        app.action(ACTION_FEEDBACK, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_NOT_HELPFUL, middleware=track)(self._counted(self._on_feedback))
         app.view(REASON_CALLBACK, middleware=track)(self._counted(self._on_reason))
@@ -389,7 +392,13 @@ class SlackApp:
         await ack()
         place = ActionPlace.of(body)
         question, entry_ids = decode_feedback(str(action.get("value", "")))
-        helpful = action.get("action_id") == ACTION_HELPFUL
+        if action.get("action_id") == ACTION_FEEDBACK:
+            vote = decode_vote(str(action.get("value", "")))
+            if vote is None:
+                return  # not a value this app rendered
+            helpful = vote
+        else:
+            helpful = action.get("action_id") == ACTION_HELPFUL
         key = vote_key(place.workspace, place.channel, place.message_ts, question, entry_ids, place.user)
         if not await self._first_time("slack-vote", key, VOTE_MEMORY):
 

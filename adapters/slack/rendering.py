@@ -21,6 +21,7 @@ from bot.qa.timeline import format_milestone
 from bot.text import clean_user_text
 
 __all__ = [
+    "ACTION_FEEDBACK",
     "ACTION_HELPFUL",
     "ACTION_NOT_HELPFUL",
     "ACTION_SHARE",
@@ -28,6 +29,7 @@ __all__ = [
     "SlackMessage",
     "decode_feedback",
     "decode_share",
+    "decode_vote",
     "escape",
     "from_slack",
     "home_view",
@@ -41,6 +43,9 @@ Block = dict[str, Any]
 ACTION_SUGGEST = "briefbot_suggest"
 ACTION_HELPFUL = "briefbot_helpful"
 ACTION_NOT_HELPFUL = "briefbot_not_helpful"
+# The native feedback buttons; the two above are the ordinary buttons of earlier answers,
+# still handled for messages posted before.
+ACTION_FEEDBACK = "briefbot_feedback"
 ACTION_SHARE = "briefbot_share"
 
 MAX_SUGGESTIONS = 3
@@ -225,32 +230,50 @@ def _suggestion_buttons(suggestions: Sequence[Suggestion]) -> Block:
 
 
 def _feedback_buttons(reply: Reply) -> Block:
-    value = json.dumps(
-        {
-            "q": _shorten(_one_line(reply.question), _FEEDBACK_QUESTION_CHARS),
-            "e": list(reply.entry_ids[:_FEEDBACK_ENTRY_IDS]),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """Block Kit's native feedback buttons (a ``context_actions`` block): Slack shows the
+    clicker which one they chose. Each button's value carries the vote and the answer."""
+
+    def value(helpful: bool) -> str:
+        return json.dumps(
+            {
+                "h": int(helpful),
+                "q": _shorten(_one_line(reply.question), _FEEDBACK_QUESTION_CHARS),
+                "e": list(reply.entry_ids[:_FEEDBACK_ENTRY_IDS]),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
     return {
-        "type": "actions",
+        "type": "context_actions",
         "block_id": "briefbot_feedback",
         "elements": [
             {
-                "type": "button",
-                "action_id": ACTION_HELPFUL,
-                "text": {"type": "plain_text", "text": "👍 Helpful", "emoji": True},
-                "value": value,
-            },
-            {
-                "type": "button",
-                "action_id": ACTION_NOT_HELPFUL,
-                "text": {"type": "plain_text", "text": "👎 Not helpful", "emoji": True},
-                "value": value,
-            },
+                "type": "feedback_buttons",
+                "action_id": ACTION_FEEDBACK,
+                "positive_button": {
+                    "text": {"type": "plain_text", "text": "👍"},
+                    "accessibility_label": "Helpful",
+                    "value": value(True),
+                },
+                "negative_button": {
+                    "text": {"type": "plain_text", "text": "👎"},
+                    "accessibility_label": "Not helpful",
+                    "value": value(False),
+                },
+            }
         ],
     }
+
+
+def decode_vote(value: str) -> bool | None:
+    """Which of the feedback buttons was clicked (True: 👍); None if the value says neither."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    vote = data.get("h") if isinstance(data, dict) else None
+    return bool(vote) if vote in (0, 1) and not isinstance(vote, float) else None
 
 
 def decode_feedback(value: str) -> tuple[str, tuple[str, ...]]:

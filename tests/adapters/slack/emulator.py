@@ -102,6 +102,22 @@ class Call:
                 found.extend(e for e in block.get("elements", []) if e.get("type") == "button")
         return found
 
+    def feedback(self, helpful: bool) -> dict[str, Any]:
+        """One of the native feedback buttons, as the click's action carries it."""
+        for block in self.args.get("blocks") or []:
+            if block.get("type") != "context_actions":
+                continue
+            for element in block.get("elements", []):
+                if element.get("type") == "feedback_buttons":
+                    chosen = element["positive_button" if helpful else "negative_button"]
+                    return {
+                        "type": "feedback_buttons",
+                        "action_id": element["action_id"],
+                        "text": chosen["text"],
+                        "value": chosen["value"],
+                    }
+        raise AssertionError(f"no feedback buttons in {self.text()[:500]}")
+
     def button(self, action_id_prefix: str) -> dict[str, Any]:
         for button in self.buttons():
             if str(button.get("action_id", "")).startswith(action_id_prefix):
@@ -546,7 +562,7 @@ def block_actions(
         "response_url": response_url,
         "actions": [
             {
-                "type": "button",
+                "type": button.get("type", "button"),
                 "action_id": button["action_id"],
                 "block_id": "b",
                 "text": button["text"],

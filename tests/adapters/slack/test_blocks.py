@@ -6,7 +6,7 @@ import json
 
 import adapters.slack
 import adapters.slack.rendering
-from adapters.slack.rendering import decode_feedback, escape, from_slack, home_view, render_reply
+from adapters.slack.rendering import decode_feedback, decode_vote, escape, from_slack, home_view, render_reply
 from bot.messages import Reply, Suggestion
 from tests.adapters.slack.emulator import unescaped_markup
 from tests.adapters.slack.harness import fixture_kb
@@ -74,10 +74,12 @@ def test_long_answers_split_into_sections_within_slacks_limits() -> None:
     assert "\n".join(sections) == escape("\n".join(lines))
     header = message.blocks[0]["text"]["text"]
     assert len(header) <= 150 and header.endswith("…")
-    [suggest, feedback] = [b for b in message.blocks if b["type"] == "actions"]
+    [suggest] = [b for b in message.blocks if b["type"] == "actions"]
+    [feedback] = [b for b in message.blocks if b["type"] == "context_actions"]
     assert len(suggest["elements"]) == 3
     assert all(len(b["text"]["text"]) <= 75 for b in suggest["elements"])
-    assert all(len(b["value"]) <= 2000 for b in feedback["elements"])
+    [buttons] = feedback["elements"]
+    assert all(len(buttons[side]["value"]) <= 2000 for side in ("positive_button", "negative_button"))
     assert len(message.text) <= 3000
 
 
@@ -89,10 +91,15 @@ def test_pre_split_parts_each_get_a_section() -> None:
 
 def test_feedback_button_value_round_trips_and_bad_values_are_harmless() -> None:
     reply = Reply("x", question="who is “Kishida”?", entry_ids=("a", "b"), feedback=True)
-    [actions] = [b for b in render_reply(reply).blocks if b["type"] == "actions"]
-    assert decode_feedback(actions["elements"][0]["value"]) == ("who is “Kishida”?", ("a", "b"))
+    [actions] = [b for b in render_reply(reply).blocks if b["type"] == "context_actions"]
+    [buttons] = actions["elements"]
+    for side, vote in (("positive_button", True), ("negative_button", False)):
+        assert decode_feedback(buttons[side]["value"]) == ("who is “Kishida”?", ("a", "b"))
+        assert decode_vote(buttons[side]["value"]) is vote
     for bad in ("", "nonsense", "[1, 2]", '{"q": 3, "e": "x"}'):
         assert decode_feedback(bad) == ("", ())
+    for bad in ("", "nonsense", "[1]", '{"h": 2}', '{"h": "1"}', '{"h": 0.5}'):
+        assert decode_vote(bad) is None
 
 
 def test_home_view_lists_the_latest_milestones_newest_first() -> None:

@@ -95,14 +95,10 @@ async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -
     answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
     message = as_message(slack, answer)
 
-    thanks = await response(
-        slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message)
-    )
+    thanks = await response(slack, await slack.click(answer.feedback(True), user=MEMBER, message=message))
     assert thanks.args["response_type"] == "ephemeral"
     assert thanks.args["text"] == "Thanks, glad it helped."
-    noted = await response(
-        slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message)
-    )
+    noted = await response(slack, await slack.click(answer.feedback(False), user=ADMIN, message=message))
     assert noted.args["text"] == "Thanks, noted: a curator will look at it."
 
     not_helpful, helpful = slack.store.feedback()  # newest first
@@ -118,9 +114,7 @@ async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -
 async def test_feedback_on_a_direct_message_answer_is_recorded(slack: SlackHarness) -> None:
     await slack.event(slack.dm_event("what does ccdcoe stand for", user=MEMBER))
     [post] = await slack.emulator.wait_for("chat.postMessage")
-    click = await slack.click(
-        post.button("briefbot_helpful"), user=MEMBER, channel=DM, message=as_message(slack, post)
-    )
+    click = await slack.click(post.feedback(True), user=MEMBER, channel=DM, message=as_message(slack, post))
     await response(slack, click)
     [record] = slack.store.feedback()
     assert (record.channel, record.question, record.entry_ids) == (
@@ -136,24 +130,22 @@ async def test_feedback_on_a_direct_message_answer_is_recorded(slack: SlackHarne
 async def test_one_vote_per_user_per_answer(slack: SlackHarness) -> None:
     answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
     message = as_message(slack, answer)
-    first = await response(
-        slack, await slack.click(answer.button("briefbot_helpful"), user=MEMBER, message=message)
-    )
+    first = await response(slack, await slack.click(answer.feedback(True), user=MEMBER, message=message))
     assert first.args["text"] == "Thanks, glad it helped."
-    for button in ("briefbot_helpful", "briefbot_not_helpful"):
-        again = await response(slack, await slack.click(answer.button(button), user=MEMBER, message=message))
+    for helpful in (True, False):
+        again = await response(
+            slack, await slack.click(answer.feedback(helpful), user=MEMBER, message=message)
+        )
         assert again.args["response_type"] == "ephemeral"
         assert again.args["text"] == "You have already rated this answer: one vote each."
     # Someone other than the asker may vote too, once.
-    await response(
-        slack, await slack.click(answer.button("briefbot_not_helpful"), user=ADMIN, message=message)
-    )
+    await response(slack, await slack.click(answer.feedback(False), user=ADMIN, message=message))
     assert [f.helpful for f in slack.store.feedback()] == [False, True]
     # Another answer is another vote.
     other = await response(slack, await slack.command("who is kishida"))
     await response(
         slack,
-        await slack.click(other.button("briefbot_helpful"), user=MEMBER, message=as_message(slack, other)),
+        await slack.click(other.feedback(True), user=MEMBER, message=as_message(slack, other)),
     )
     assert len(slack.store.feedback()) == 3
 
@@ -162,9 +154,7 @@ async def test_not_helpful_opens_the_reasons_modal(slack: SlackHarness) -> None:
     answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
     await response(
         slack,
-        await slack.click(
-            answer.button("briefbot_not_helpful"), user=MEMBER, message=as_message(slack, answer)
-        ),
+        await slack.click(answer.feedback(False), user=MEMBER, message=as_message(slack, answer)),
     )
     [opened] = slack.emulator.calls_to("views.open")
     assert opened.args["trigger_id"].startswith(f"trigger.{MEMBER}.")
@@ -237,3 +227,12 @@ async def test_a_forged_reason_is_ignored(
     await slack.app.wait_idle()
     assert not [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_the_ordinary_feedback_buttons_of_earlier_answers_still_count(slack: SlackHarness) -> None:
+    value = '{"q":"what is the ccdcoe","e":["term-ccdcoe"]}'
+    button = {"type": "button", "action_id": "briefbot_helpful", "text": {"type": "plain_text", "text": "👍"}}
+    thanks = await response(slack, await slack.click(button | {"value": value}, user=MEMBER, message=None))
+    assert thanks.args["text"] == "Thanks, glad it helped."
+    [record] = slack.store.feedback()
+    assert (record.helpful, record.entry_ids) == (True, ("term-ccdcoe",))

@@ -34,12 +34,14 @@ async def test_question_is_answered_privately_with_source_and_buttons(slack: Sla
     assert answer.args["response_type"] == "ephemeral"
     assert answer.args["replace_original"] is False
     assert "formally joined the NATO Cooperative Cyber Defence Centre" in answer.args["text"]
-    assert block_types(answer) == ["header", "section", "context", "actions", "actions", "actions"]
+    assert block_types(answer) == ["header", "section", "context", "actions", "context_actions", "actions"]
     header, _, source, suggestions, feedback, share = answer.args["blocks"]
     assert header["text"]["text"] == "Japan joins NATO's cyber defence centre in Estonia"
     assert "¶12 · as of July 2023" in source["elements"][0]["text"]
     assert [b["value"] for b in suggestions["elements"]] == ["ipcp-signed-2014", "term-ccdcoe"]
-    assert [b["action_id"] for b in feedback["elements"]] == ["briefbot_helpful", "briefbot_not_helpful"]
+    assert [(b["type"], b["action_id"]) for b in feedback["elements"]] == [
+        ("feedback_buttons", "briefbot_feedback")
+    ]
     assert [b["action_id"] for b in share["elements"]] == ["briefbot_share"]
 
 
@@ -90,7 +92,7 @@ async def test_timeline_lists_dated_milestones_without_feedback_buttons(slack: S
     assert "June 2022 — Kishida attends the NATO summit in Madrid (¶5)" in text
     assert "November 2022 — Japan joins NATO's cyber defence centre in Estonia (¶12)" in text
     assert "2014" not in text
-    assert "briefbot_helpful" not in json.dumps(answer.args["blocks"])
+    assert "feedback_buttons" not in json.dumps(answer.args["blocks"])
 
 
 async def test_usage_errors_help_and_topics_are_shown_only_to_the_asker(slack: SlackHarness) -> None:
