@@ -37,9 +37,14 @@ from adapters.slack.poster import SlackPoster
 from adapters.slack.rendering import (
     ACTION_FEEDBACK,
     ACTION_HELPFUL,
+    ACTION_HOME_ASK,
     ACTION_NOT_HELPFUL,
+    ACTION_OPEN_ASK,
     ACTION_SHARE,
     ACTION_SUGGEST,
+    ASK_CALLBACK,
+    ASK_CHARS,
+    ask_modal,
     decode_feedback,
     decode_share,
     decode_vote,
@@ -144,6 +149,11 @@ class SlackApp:
         app.action(re.compile(rf"^{ACTION_SUGGEST}_\d+$"), middleware=track)(
             self._counted(self._on_suggestion)
         )
+        app.action(re.compile(rf"^{ACTION_HOME_ASK}_\d+$"), middleware=track)(
+            self._counted(self._on_home_question)
+        )
+        app.action(ACTION_OPEN_ASK, middleware=track)(self._counted(self._on_open_ask))
+        app.view(ASK_CALLBACK, middleware=track)(self._counted(self._on_ask_submitted))
         app.action(ACTION_SHARE, middleware=track)(self._counted(self._on_share))
         app.action(ACTION_FEEDBACK, middleware=track)(self._counted(self._on_feedback))
         app.action(ACTION_HELPFUL, middleware=track)(self._counted(self._on_feedback))
@@ -357,6 +367,48 @@ class SlackApp:
         if self._home is None or self._home[0] is not kb:
             self._home = (kb, home_view(kb, latest=self._home_milestones))
         return self._home[1]
+
+    async def _on_home_question(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A suggested question in App Home: answered in the user's direct messages."""
+        await ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        if not user:
+            return
+        entry_id = str(action.get("value", ""))
+        outlet = PostedReply(self.client, channel=user, user=user, thread_ts=None)
+        await self.lifecycle.answer(
+            "App Home question", outlet, lambda: self.lifecycle.core(self.bot.answer_entry, entry_id)
+        )
+
+    async def _on_open_ask(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        trigger_id = body.get("trigger_id")
+        if not isinstance(trigger_id, str):
+            return
+
+        async def work() -> None:
+            await self.client.views_open(trigger_id=trigger_id, view=ask_modal())
+
+        await self.lifecycle.guarded("ask modal", work, None)
+
+    async def _on_ask_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The "Ask a question" modal: answered in the user's direct messages, as if sent
+        there (so the next message there is a follow-up)."""
+        raw = (((view.get("state") or {}).get("values") or {}).get("question") or {}).get("question") or {}
+        value = raw.get("value") if isinstance(raw, dict) else None
+        text = from_slack(value[: ASK_CHARS * 4])[:ASK_CHARS] if isinstance(value, str) else ""
+        if not text:
+            await ack(response_action="errors", errors={"question": "Type a question first."})
+            return
+        await ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        if not user:
+            return
+        asker = Asker(user=user, channel=user, workspace=str((body.get("team") or {}).get("id", "")))
+        outlet = PostedReply(self.client, channel=user, user=user, thread_ts=None)
+        await self.lifecycle.answer(
+            "App Home question", outlet, lambda: self._dispatch(asker.request(text, is_command=False))
+        )
 
     # -- buttons -------------------------------------------------------------------------
 

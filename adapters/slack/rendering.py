@@ -23,10 +23,16 @@ from bot.text import clean_user_text
 __all__ = [
     "ACTION_FEEDBACK",
     "ACTION_HELPFUL",
+    "ACTION_HOME_ASK",
     "ACTION_NOT_HELPFUL",
+    "ACTION_OPEN_ASK",
     "ACTION_SHARE",
     "ACTION_SUGGEST",
+    "ASK_CALLBACK",
+    "ASK_CHARS",
+    "HOME_SUGGESTIONS",
     "SlackMessage",
+    "ask_modal",
     "decode_feedback",
     "decode_share",
     "decode_vote",
@@ -47,6 +53,13 @@ ACTION_NOT_HELPFUL = "briefbot_not_helpful"
 # still handled for messages posted before.
 ACTION_FEEDBACK = "briefbot_feedback"
 ACTION_SHARE = "briefbot_share"
+# App Home: a suggested question (with its index, as for ACTION_SUGGEST), and the button
+# that opens the "Ask a question" modal, whose submission has ASK_CALLBACK.
+ACTION_HOME_ASK = "briefbot_home_ask"
+ACTION_OPEN_ASK = "briefbot_open_ask"
+ASK_CALLBACK = "briefbot_ask"
+ASK_CHARS = 500
+HOME_SUGGESTIONS = 3
 
 MAX_SUGGESTIONS = 3
 # Slack's limits, from the Block Kit reference.
@@ -316,6 +329,7 @@ def home_view(kb: KnowledgeBase, latest: int = 5) -> dict[str, Any]:
     blocks: list[Block] = [
         _header("briefbot: NATO–Japan briefings"),
         _section(escape(_GUIDE.format(notes_end=kb.notes_end.human()))),
+        *_home_questions(kb),
         _section(escape(_HOW_TO)),
         {"type": "divider"},
         _header("Latest milestones"),
@@ -330,6 +344,53 @@ def home_view(kb: KnowledgeBase, latest: int = 5) -> dict[str, Any]:
     if citations:
         blocks.append(_context(escape("Source: " + "; ".join(citations))))
     return {"type": "home", "blocks": blocks}
+
+
+def _home_questions(kb: KnowledgeBase) -> list[Block]:
+    """Questions to try (the newest milestones' own), each a button that asks it, and the
+    button that opens the "Ask a question" modal. The answer arrives in the Messages tab."""
+    newest = list(reversed(kb.milestones()))[:HOME_SUGGESTIONS]
+    buttons: list[Block] = [
+        {
+            "type": "button",
+            "action_id": ACTION_OPEN_ASK,
+            "style": "primary",
+            "text": {"type": "plain_text", "text": "Ask a question", "emoji": True},
+            "value": "ask",
+        }
+    ]
+    buttons += [
+        {
+            "type": "button",
+            "action_id": f"{ACTION_HOME_ASK}_{index}",
+            "text": {"type": "plain_text", "text": _shorten(_one_line(e.questions[0]), _BUTTON_CHARS)},
+            "value": e.id[:_VALUE_CHARS],
+        }
+        for index, e in enumerate(newest)
+    ]
+    return [
+        _section("*Try asking* (the answer arrives in the Messages tab)"),
+        {"type": "actions", "block_id": "briefbot_home_questions", "elements": buttons},
+    ]
+
+
+def ask_modal() -> dict[str, Any]:
+    """The "Ask a question" modal opened from App Home."""
+    return {
+        "type": "modal",
+        "callback_id": ASK_CALLBACK,
+        "title": {"type": "plain_text", "text": "Ask briefbot"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "question",
+                "label": {"type": "plain_text", "text": "Your question on NATO–Japan relations"},
+                "element": {"type": "plain_text_input", "action_id": "question", "max_length": ASK_CHARS},
+            }
+        ],
+    }
 
 
 # -- text limits -----------------------------------------------------------------------

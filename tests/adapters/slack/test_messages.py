@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.messages import Reply, Request
-from tests.adapters.slack.emulator import BOT_ID, BOT_USER
+from tests.adapters.slack.emulator import BOT_ID, BOT_USER, TEAM
 from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, SlackHarness
 
 
@@ -135,3 +137,84 @@ async def test_wait_idle_covers_answers_already_acknowledged_but_unfinished(slac
     assert await slack.app.wait_idle(timeout=0.05) is False
     held.set()
     assert await slack.app.wait_idle(timeout=5) is True
+
+
+# -- App Home: suggested questions and "Ask a question" (#13) ------------------------------
+
+
+def home_buttons(publish: Any) -> list[dict[str, Any]]:
+    view = publish.args["view"]
+    blocks = (json.loads(view) if isinstance(view, str) else view)["blocks"]
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def ask_submission(value: object) -> dict[str, Any]:
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "emulated"},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0BRIEFBOT",
+        "token": "deprecated-verification-token",
+        "trigger_id": "trigger.submit",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "briefbot_ask",
+            "state": {"values": {"question": {"question": {"type": "plain_text_input", "value": value}}}},
+        },
+    }
+
+
+async def test_app_home_offers_questions_that_are_answered_in_direct_messages(slack: SlackHarness) -> None:
+    await slack.event({"type": "app_home_opened", "user": MEMBER, "channel": "D0HOME", "tab": "home"})
+    [publish] = await slack.emulator.wait_for("views.publish")
+    [ask, first, *_] = home_buttons(publish)
+    assert ask["action_id"] == "briefbot_open_ask"
+    assert first["action_id"] == "briefbot_home_ask_0"
+    await slack.click(first, user=MEMBER, message=None)
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    assert post.args["channel"] == MEMBER  # Slack delivers a post to a user id to their DM
+    assert "Stoltenberg" in post.args["text"]
+
+
+async def test_ask_a_question_opens_a_modal_whose_question_is_answered_in_direct_messages(
+    slack: SlackHarness,
+) -> None:
+    await slack.event({"type": "app_home_opened", "user": MEMBER, "channel": "D0HOME", "tab": "home"})
+    [publish] = await slack.emulator.wait_for("views.publish")
+    await slack.click(home_buttons(publish)[0], user=MEMBER, message=None)
+    [opened] = await slack.emulator.wait_for("views.open")
+    view = opened.args["view"]
+    assert (json.loads(view) if isinstance(view, str) else view)["callback_id"] == "briefbot_ask"
+    ack = await slack._deliver("interactive", ask_submission("what does ccdcoe stand for?"))
+    assert ack.status == 200
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    assert post.args["channel"] == MEMBER
+    assert "Cooperative Cyber Defence Centre of Excellence" in post.args["text"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        None,
+        "   \u200b ",
+        "x" * 50_000,
+        "who is kishida\n\x1b[31m\u202e\r",
+        "<!channel> who is <@U0ADMIN>?",
+    ],
+    ids=["empty", "missing", "invisible", "50kB", "control", "mentions"],
+)
+async def test_the_ask_modal_question_is_hostile_input(slack: SlackHarness, value: str | None) -> None:
+    ack = await slack._deliver("interactive", ask_submission(value))
+    assert ack.status == 200
+    await slack.app.wait_idle()
+    posts = slack.emulator.calls_to("chat.postMessage")
+    if value is None or not value.strip(" \u200b"):
+        assert "Type a question first." in ack.body
+        assert posts == []
+        return
+    [post] = posts
+    assert len(post.args["text"]) <= 3000
+    assert "\x1b" not in post.text() and "\u202e" not in post.text()
+    # The harness checks that nothing sent pings anyone (<!channel> comes back escaped).
