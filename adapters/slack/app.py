@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
+from adapters.slack.assistant import build_assistant
 from adapters.slack.channels import ChannelAccess
 from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
 from adapters.slack.feedback import REASON_CALLBACK, VOTE_MEMORY, read_reason, reason_modal, vote_key
@@ -44,6 +45,7 @@ from adapters.slack.rendering import (
     ACTION_SUGGEST,
     ASK_CALLBACK,
     ASK_CHARS,
+    HOME_SUGGESTIONS,
     ask_modal,
     decode_feedback,
     decode_share,
@@ -138,6 +140,14 @@ class SlackApp:
     def _register(self) -> None:
         app = self.bolt
         app.middleware(self._drop_duplicates)
+        app.assistant(
+            build_assistant(
+                prompts=self._suggested_prompts,
+                answer=self._answer_in_pane,
+                wrap=self._counted,
+                begin=self._begin,
+            )
+        )
         # Each listener is counted from its listener middleware, which bolt runs before it
         # acknowledges the request, to the listener's end: wait_idle() then knows about
         # work Slack has already been told was received but that has not started yet.
@@ -348,6 +358,20 @@ class SlackApp:
 
         outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
         await self.lifecycle.answer(what, outlet, ask)
+
+    # -- the assistant pane ----------------------------------------------------------------
+
+    def _suggested_prompts(self) -> list[str]:
+        newest = list(reversed(self.bot.engine.kb.milestones()))[:HOME_SUGGESTIONS]
+        return [e.questions[0] for e in newest]
+
+    async def _answer_in_pane(self, event: dict[str, Any], body: dict[str, Any], thread_ts: str) -> None:
+        # No bot mention to strip: the pane's messages are addressed to the bot already.
+        asker = Asker.of_message(event, body)
+        text = from_slack(str(event.get("text", "")))
+        outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
+        request = asker.request(text, is_command=text.startswith("/"), thread=thread_ts)
+        await self.lifecycle.answer("assistant message", outlet, lambda: self._dispatch(request))
 
     # -- App Home --------------------------------------------------------------------------
 

@@ -325,6 +325,8 @@ class SlackEmulator:
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + n}.{n:06d}"}
+        if method.startswith("assistant.threads."):
+            return {"ok": True}
         if method == "views.open":
             return {"ok": True, "view": {"id": f"V{n}", **(args.get("view") or {})}}
         if method == "views.publish":

@@ -21,6 +21,10 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "conversations.replies": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "users.info": "users:read",
+    "views.open": None,
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setTitle": "assistant:write",
     "views.publish": None,
 }
 # The events the adapter listens to, with the scope each subscription needs.
@@ -30,6 +34,8 @@ EVENT_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "app_home_opened": None,
+    "assistant_thread_started": "assistant:write",
+    "assistant_thread_context_changed": "assistant:write",
 }
 
 
