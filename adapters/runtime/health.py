@@ -1,14 +1,19 @@
 """The runtime's web server: ``GET /healthz`` and ``GET /metrics`` (and, in Slack's HTTP
 mode, ``POST /slack/events``, which the Slack adapter mounts on the same server).
 
-``/metrics`` is open unless ``BRIEFBOT_METRICS_TOKEN`` is set; then it wants
-``Authorization: Bearer <token>`` (Prometheus: ``authorization: {credentials: ...}``), so
-the counters need not be public when Slack's HTTP mode puts this server on the internet.
+The server binds loopback unless told otherwise (``health.host``; the runtime widens it only
+for Slack's HTTP mode, and logs that it did), so neither route is public by default.
+
+``/metrics`` wants ``Authorization: Bearer <token>`` when ``BRIEFBOT_METRICS_TOKEN`` is set
+(Prometheus: ``authorization: {credentials: ...}``). Without a token it answers only
+requests from this machine (a loopback peer): a server that listens more widely must not
+hand its counters to anyone who asks, so scraping from elsewhere means setting the token.
 
 ``/healthz`` answers 200 only while every started adapter is connected and the process is
-not shutting down, else 503; its JSON body says each adapter's state, the knowledge
-base's version and size, and the last reload's result, so an operator (or ``briefbot kb
-reload``) can read what happened. Neither route shows a secret, a user or a question.
+not shutting down, else 503. Its body says only ok / not ok per component; with the
+metrics token it also says the knowledge base's version and size and the last reload's
+problems (file paths, entry ids), for an operator or ``briefbot kb reload``. Neither route
+shows a secret, a user or a question.
 """
 
 from __future__ import annotations
@@ -24,13 +29,20 @@ from adapters.healthcheck import HEALTH_PATH  # one route for the server and its
 from bot.errors import ConfigError
 from bot.ops.metrics import CONTENT_TYPE, Metrics
 
-__all__ = ["HEALTH_PATH", "METRICS_PATH", "HealthServer"]
+__all__ = ["HEALTH_PATH", "METRICS_PATH", "HealthServer", "is_loopback"]
 
 _log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 
-Status = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+# (detail) -> (healthy, body); with detail False the body says only ok / not ok per component.
+Status = Callable[[bool], Awaitable[tuple[bool, dict[str, Any]]]]
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps the server to this machine."""
+    return host in _LOOPBACK or host.startswith("127.")
 
 
 class HealthServer:
@@ -72,20 +84,29 @@ class HealthServer:
         if runner is not None:
             await runner.cleanup()
 
+    def _authorized(self, request: web.Request) -> bool:
+        if self._expected_auth is None:
+            return False
+        given = request.headers.get("Authorization", "").encode()
+        return hmac.compare_digest(given, self._expected_auth)  # constant time
+
     async def _health(self, request: web.Request) -> web.Response:
-        ok, body = await self._status()
+        ok, body = await self._status(self._authorized(request))
         return web.json_response(body, status=200 if ok else 503)
 
     async def _metrics_page(self, request: web.Request) -> web.Response:
-        if self._expected_auth is not None:
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, self._expected_auth):  # constant time
-                return web.Response(
-                    status=401,
-                    text="/metrics needs the bearer token set in BRIEFBOT_METRICS_TOKEN\n",
-                    headers={"WWW-Authenticate": 'Bearer realm="briefbot metrics"'},
-                )
-        await self._status()  # refreshes the connection gauges
+        if self._expected_auth is not None and not self._authorized(request):
+            return web.Response(
+                status=401,
+                text="/metrics needs the bearer token set in BRIEFBOT_METRICS_TOKEN\n",
+                headers={"WWW-Authenticate": 'Bearer realm="briefbot metrics"'},
+            )
+        if self._expected_auth is None and not is_loopback(request.remote or ""):
+            return web.Response(
+                status=403,
+                text="/metrics answers other machines only with a token: set BRIEFBOT_METRICS_TOKEN\n",
+            )
+        await self._status(False)  # refreshes the connection gauges
         response = web.Response(body=self._metrics.render())
         response.headers["Content-Type"] = CONTENT_TYPE
         return response

@@ -86,7 +86,10 @@ class Runtime:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def status(self) -> tuple[bool, dict[str, Any]]:
+    async def status(self, detail: bool = True) -> tuple[bool, dict[str, Any]]:
+        """Whether every part is well; the body says so per component, and with ``detail``
+        (the metrics token was shown) also versions and a failed reload's problems, which
+        name files and entries and so are not for whoever can reach the port."""
         adapters: dict[str, str] = {}
         for service in self.services:
             up = await service.connected()
@@ -98,16 +101,26 @@ class Runtime:
             "status": "stopping" if self.stopping else "ok" if ok else "degraded",
             "adapters": adapters,
         }
+        last = self.live.last_reload if self.live is not None else None
+        if not detail:
+            body["digests"] = {"ok": self.digests_given_up == 0}
+            body["knowledge"] = {"ok": self.live is not None}
+            # "at" tells `briefbot kb reload` a new result from the previous one.
+            body["last_reload"] = (
+                None if last is None else {"ok": last.ok, "at": last.at.isoformat(timespec="milliseconds")}
+            )
+            return ok, body
         # A count only: which channels lost a digest is for the log and the admins.
-        body["digests"] = {"given_up": self.digests_given_up}
+        body["digests"] = {"ok": self.digests_given_up == 0, "given_up": self.digests_given_up}
         if self.live is not None:
             edition = self.live.current
             body["knowledge"] = {
+                "ok": True,
                 "version": edition.version,
                 "entries": len(edition.kb),
                 "loaded_at": edition.loaded_at.isoformat(timespec="seconds"),
             }
-            body["last_reload"] = _reload_json(self.live.last_reload)
+            body["last_reload"] = _reload_json(last)
         return ok, body
 
     def _on_reload(self, result: ReloadResult) -> None:
@@ -171,7 +184,7 @@ class Runtime:
                 ", ".join(s.platform for s in self.services),
                 live.current.version,
                 len(self.kb),
-                self.config.health_host,
+                health.host,
                 health.port,
                 HEALTH_PATH,
                 METRICS_PATH,
@@ -249,8 +262,20 @@ class Runtime:
             self.metrics,
             metrics_token=os.environ.get("BRIEFBOT_METRICS_TOKEN") or None,
         )
+        routes = len(health.application.router.routes())
         for service in self.services:
             service.mount(health.application)
+        host_chosen = self.config.origins.get("health.host", "default") != "default"
+        if len(health.application.router.routes()) > routes and not host_chosen:
+            # A platform mounted a route (Slack's HTTP mode): its deliveries come from outside,
+            # so loopback would shut them out. Say so: /healthz and /metrics are reachable too.
+            health.host = "0.0.0.0"
+            _log.info(
+                "briefbot: listening on all interfaces (port %d), not loopback, because Slack's HTTP mode "
+                "receives its events there; /healthz and /metrics are reachable too (/metrics and "
+                "/healthz details only with BRIEFBOT_METRICS_TOKEN). Set health.host to choose.",
+                self.config.health_port,
+            )
         await health.start()
         return health
 

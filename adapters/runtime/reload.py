@@ -20,8 +20,11 @@ __all__ = ["reload_running"]
 
 
 def _read_health(url: str) -> dict[str, Any] | None:
+    # With the metrics token /healthz names a failed reload's problems; without it, only ok.
+    token = os.environ.get("BRIEFBOT_METRICS_TOKEN", "").strip()
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(request, timeout=3) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:  # 503 still carries the JSON body
         body = exc.read()
@@ -71,7 +74,10 @@ def reload_running(config: Config, out: Any = sys.stdout, wait: float = 15.0) ->
                 f"The reload failed; briefbot (pid {pid}) still serves version {result.get('version')}:",
                 file=out,
             )
-            for problem in result.get("problems") or []:
+            problems = result.get("problems")
+            if problems is None:  # /healthz keeps them for whoever holds the metrics token
+                print("  (its log names the problems; set BRIEFBOT_METRICS_TOKEN here to see them)", file=out)
+            for problem in problems or []:
                 print(f"  {problem}", file=out)
             return 1
     print(f"Asked briefbot (pid {pid}) to reload; no result within {wait:.0f}s, see its log.", file=out)

@@ -22,7 +22,7 @@ The file (every key optional)::
     level = "info"                               # BRIEFBOT_LOG_LEVEL
 
     [health]
-    host = "0.0.0.0"                             # BRIEFBOT_HEALTH_HOST
+    host = "127.0.0.1"                           # BRIEFBOT_HEALTH_HOST (loopback unless Slack HTTP mode)
     port = 3000                                  # BRIEFBOT_HEALTH_PORT
 
     [slack]
@@ -82,7 +82,9 @@ class Config:
     reload_poll_seconds: float = 5.0
     log_format: str = "plain"
     log_level: str = "info"
-    health_host: str = "0.0.0.0"
+    # Loopback: /healthz and /metrics are not public unless someone decides so. Slack's HTTP
+    # mode widens an unset host to every interface (the runtime logs it); see docs/deploy.md.
+    health_host: str = "127.0.0.1"
     health_port: int = 3000
     slack_digest_admins: frozenset[str] = frozenset()
     # key -> "default" | "file <path>" | "env <VARIABLE>" | "flag <--option>"

@@ -97,8 +97,11 @@ class BriefbotProcess:
         return self.process.pid
 
     async def health(self) -> tuple[int, dict[str, Any]]:
+        """/healthz, with the metrics token when the process was given one (then with details)."""
         assert self._session is not None
-        async with self._session.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+        token = self.env.get("BRIEFBOT_METRICS_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self._session.get(f"http://127.0.0.1:{self.port}/healthz", headers=headers) as response:
             return response.status, json.loads(await response.text())
 
     async def metrics(self, *, authorised: bool = True) -> str:

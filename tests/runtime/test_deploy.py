@@ -166,6 +166,7 @@ async def test_briefbot_run_from_the_wheel_serves_until_terminated(installed: Pa
             SLACK_APP_TOKEN=slack.app_token,
             SLACK_API_URL=slack.api_url,
             BRIEFBOT_DB=str(tmp_path / "data" / "briefbot.sqlite3"),
+            BRIEFBOT_METRICS_TOKEN="metrics-token-for-details",  # /healthz with the base's size
         )
         env.pop("PYTHONPATH", None)
         (tmp_path / "data").mkdir()

@@ -156,7 +156,11 @@ async def test_a_digest_given_up_is_told_to_the_admins_counted_and_shown_on_heal
             )
         slack.fail_next("chat.postMessage", error="channel_not_found")  # the digest's post
         env = slack_env(
-            slack, SLACK_DIGEST_ADMINS=ALLOWED, BRIEFBOT_KNOWLEDGE_DIR=str(KB_DIR), BRIEFBOT_DB=str(db)
+            slack,
+            SLACK_DIGEST_ADMINS=ALLOWED,
+            BRIEFBOT_KNOWLEDGE_DIR=str(KB_DIR),
+            BRIEFBOT_DB=str(db),
+            BRIEFBOT_METRICS_TOKEN="metrics-token-for-details",
         )
         async with BriefbotProcess(env, port=free_port()) as bot:
             [notice] = await slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ALLOWED)
@@ -164,7 +168,7 @@ async def test_a_digest_given_up_is_told_to_the_admins_counted_and_shown_on_heal
             assert "gave up" in text and "topic diplomacy" in text and CHANNEL in text
             assert "channel_not_found" in text
             body = await bot.wait_health(200)
-            assert body["digests"] == {"given_up": 1}
+            assert body["digests"] == {"ok": False, "given_up": 1}
             assert CHANNEL not in json.dumps(body)  # a count, never which channel
             assert 'briefbot_digests_given_up_total{platform="slack"} 1.0' in await bot.metrics()
             assert await bot.stop() == 0
@@ -183,6 +187,7 @@ async def test_sighup_and_kb_reload_swap_the_base_and_a_broken_edit_keeps_the_ol
             BRIEFBOT_KNOWLEDGE_DIR=str(kb_dir),
             BRIEFBOT_DB=str(tmp_path / "b.sqlite3"),
             BRIEFBOT_RELOAD_POLL_SECONDS="0",  # only signals reload here
+            BRIEFBOT_METRICS_TOKEN="metrics-token-for-details",  # /healthz names the problems
         )
         async with BriefbotProcess(env, port=free_port()) as bot:
             await bot.wait_health(200)
@@ -286,3 +291,35 @@ async def test_file_changes_health_metrics_logs_and_a_graceful_stop(tmp_path: Pa
     assert records[-1]["message"] == "briefbot: stopped."
     for secret_or_id in (slack.bot_token, slack.app_token, METRICS_TOKEN, MEMBER):
         assert secret_or_id not in bot.log
+
+
+# -- where /healthz and /metrics listen (#14.5) ------------------------------------------------
+
+
+async def test_health_listens_on_loopback_unless_slack_http_mode_needs_the_port(tmp_path: Path) -> None:
+    async with SlackEmulator(users=USERS) as slack:
+        port = free_port()
+        socket_mode = slack_env(
+            slack, BRIEFBOT_DB=str(tmp_path / "a.sqlite3"), BRIEFBOT_HEALTH_PORT=str(port)
+        )
+        async with BriefbotProcess(socket_mode, port=port, port_in_env=False) as bot:
+            body = await bot.wait_health(200)
+            assert set(body) == {"ok", "status", "adapters", "digests", "knowledge", "last_reload"}
+            assert "version" not in body["knowledge"]  # details are for the metrics token
+            assert f"health on http://127.0.0.1:{port}" in bot.log
+            assert "all interfaces" not in bot.log
+            assert await bot.stop() == 0
+
+        port = free_port()
+        http_mode = clean_env(
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET="signing-secret-for-the-test",
+            SLACK_API_URL=slack.api_url,
+            BRIEFBOT_DB=str(tmp_path / "b.sqlite3"),
+            BRIEFBOT_HEALTH_PORT=str(port),
+        )
+        async with BriefbotProcess(http_mode, port=port, port_in_env=False) as bot:
+            await bot.wait_health(200)
+            assert f"health on http://0.0.0.0:{port}" in bot.log
+            assert "listening on all interfaces" in bot.log and "Slack's HTTP mode" in bot.log
+            assert await bot.stop() == 0

@@ -51,7 +51,11 @@ async def test_two_replicas_post_every_due_digest_exactly_once_and_serve_one_ver
                 now=datetime.now(UTC) - timedelta(days=3),
             )
     async with SlackEmulator(users=USERS) as slack:
-        shared = {"BRIEFBOT_KNOWLEDGE_DIR": str(KB_DIR), "BRIEFBOT_DB": database_url}
+        shared = {
+            "BRIEFBOT_KNOWLEDGE_DIR": str(KB_DIR),
+            "BRIEFBOT_DB": database_url,
+            "BRIEFBOT_METRICS_TOKEN": "metrics-token-for-details",  # /healthz with versions
+        }
         replicas = [
             BriefbotProcess(
                 slack_env(slack, **shared, BRIEFBOT_PID_FILE=str(tmp_path / f"r{i}.pid")), port=free_port()
