@@ -77,8 +77,9 @@ def _cmd_kb(args: argparse.Namespace, engine: Engine) -> int:
 def _cmd_reload(args: argparse.Namespace, engine: Engine) -> int:
     # main() has just validated the same directory the running bot reads, so a broken edit
     # is reported here, in full, and the running bot is not even asked.
+    # adapters.runtime.reload needs only the standard library (the core install has no aiohttp).
     from adapters.cli.config import config_for
-    from adapters.runtime import reload_running
+    from adapters.runtime.reload import reload_running
 
     return reload_running(config_for(args))
 

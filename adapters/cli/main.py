@@ -29,6 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         before_engine: Callable[[argparse.Namespace], int] | None = getattr(args, "before_engine", None)
         if before_engine is not None:  # `config show`, `health`, `db copy`: no knowledge base
             return before_engine(args)
+        platform_command: str | None = getattr(args, "platform_command", None)
+        if platform_command is not None:  # run, slack, discord: the optional extras
+            from adapters.cli.extras import missing_extras
+
+            missing = missing_extras(platform_command, os.environ)
+            if missing is not None:
+                print(f"briefbot: {missing}", file=sys.stderr)
+                return 2
         if getattr(args, "uses_config", False):
             # The settings file and environment say where the knowledge is (--knowledge wins).
             knowledge = config_for(args).knowledge_dir

@@ -23,7 +23,24 @@ pid file and ``reload`` the `briefbot kb reload` client.
 
 from __future__ import annotations
 
-from adapters.runtime.process import Runtime, run
-from adapters.runtime.reload import reload_running
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adapters.runtime.process import Runtime, run
+    from adapters.runtime.reload import reload_running
 
 __all__ = ["Runtime", "reload_running", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported when first used: `briefbot kb reload` reaches adapters.runtime.reload through
+    # this package, and must not load the web server (aiohttp, not in the core install).
+    if name in ("Runtime", "run"):
+        from adapters.runtime import process
+
+        return getattr(process, name)
+    if name == "reload_running":
+        from adapters.runtime.reload import reload_running
+
+        return reload_running
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
