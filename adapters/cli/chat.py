@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from adapters.cli.options import Subcommands, at_threshold, database
+from adapters.cli.options import Subcommands, at_threshold, chosen_database, database
 from adapters.console import PLATFORM, ConsolePoster, run_chat
 from bot.dispatch import Bot
 from bot.qa.engine import Engine
@@ -29,14 +29,15 @@ def register(sub: Subcommands) -> None:
 def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
     prompt = sys.stdin.isatty() or args.prompt
-    if args.db is None:
+    location = chosen_database(args)  # --db, BRIEFBOT_DB or the file; none: nothing stored
+    if location is None:
         return run_chat(Bot(engine), sys.stdin, sys.stdout, prompt=prompt)
     # Feedback, unanswered questions and digest commands stored.
     from bot.digests.commands import DigestCommands
     from bot.store.opening import open_store
 
     kb = engine.kb
-    with open_store(args.db) as store:
+    with open_store(location) as store:
         commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
         bot = Bot(engine, store=store, digest_handler=commands)
         return run_chat(bot, sys.stdin, sys.stdout, prompt=prompt)

@@ -11,7 +11,15 @@ import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from adapters.cli.options import DB_GIVEN, Subcommands, database, iso_date, iso_instant
+from adapters.cli.options import (
+    DB_GIVEN,
+    Subcommands,
+    configured_database,
+    database,
+    existing,
+    iso_date,
+    iso_instant,
+)
 from bot.qa.engine import Engine
 
 __all__ = ["register"]
@@ -29,7 +37,7 @@ def register(sub: Subcommands) -> None:
     preview.add_argument("arg", nargs="*", help="the period or topic")
     preview.add_argument("--date", type=iso_date, default=None, help="compose as on this day (YYYY-MM-DD)")
     run_due = digest_sub.add_parser("run-due", help="one scheduler pass; console digests are printed")
-    run_due.add_argument("--db", type=database, required=True, help=DB_GIVEN)
+    run_due.add_argument("--db", type=database, default=None, help=DB_GIVEN)
     run_due.add_argument(
         "--now", type=iso_instant, default=None, help="act as at this ISO date-time (naive means UTC)"
     )
@@ -71,7 +79,8 @@ def _run_due(args: argparse.Namespace, engine: Engine) -> int:
 
     kb = engine.kb
     out = sys.stdout  # looked up per call: tests and pipes replace it
-    with open_store(args.db) as store:
+    # A scheduler pass on a mistyped path would create an empty database and report "nothing due".
+    with open_store(existing(configured_database(args))) as store:
         scheduler = Scheduler(store, lambda: kb, {PLATFORM: ConsolePoster(out)}, DatabaseClock(store))
         outcomes = asyncio.run(scheduler.run_due(args.now))
         elsewhere = Counter(s.platform for s in store.subscriptions() if s.platform != PLATFORM)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from adapters.cli.options import DB_GIVEN, Subcommands, database, existing
+from adapters.cli.options import DB_GIVEN, Subcommands, configured_database, database, existing
 from bot.knowledge.base import KINDS
 from bot.knowledge.citations import read_paragraphs, uncited_paragraphs, verify_evidence
 from bot.qa.engine import Engine
@@ -36,17 +36,17 @@ def register(sub: Subcommands) -> None:
     export = kb_sub.add_parser("export", help="every entry as JSON")
     export.add_argument("--json", action="store_true", default=True)
     unanswered = kb_sub.add_parser("unanswered", help="questions the bot abstained on, for curators")
-    unanswered.add_argument("--db", type=database, required=True, help=DB_GIVEN)
+    unanswered.add_argument("--db", type=database, default=None, help=DB_GIVEN)
     unanswered.add_argument("--limit", type=int, default=50)
     unanswered.set_defaults(handler=_cmd_unanswered)
     reload = kb_sub.add_parser("reload", help="validate, then make the running bot (briefbot run) reload")
-    reload.set_defaults(handler=_cmd_reload, uses_config=True)
+    reload.set_defaults(handler=_cmd_reload)
     kb.set_defaults(handler=_cmd_kb)
 
 
 def register_feedback(sub: Subcommands) -> None:
     feedback = sub.add_parser("feedback", help="what users said about answers (helpful / not)")
-    feedback.add_argument("--db", type=database, required=True, help=DB_GIVEN)
+    feedback.add_argument("--db", type=database, default=None, help=DB_GIVEN)
     feedback.add_argument("--limit", type=int, default=50)
     feedback.set_defaults(handler=_cmd_feedback)
 
@@ -96,7 +96,7 @@ def _print_recent(
     from bot.store.opening import open_store
 
     out = sys.stdout  # looked up per call: tests and pipes replace it
-    with open_store(existing(args.db)) as store:
+    with open_store(existing(configured_database(args))) as store:
         rows = read(store)
     out.write((heading(rows) if rows else none) + "\n")
     for row in rows:

@@ -37,9 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if missing is not None:
                 print(f"briefbot: {missing}", file=sys.stderr)
                 return 2
-        if getattr(args, "uses_config", False):
-            # The settings file and environment say where the knowledge is (--knowledge wins).
-            knowledge = config_for(args).knowledge_dir
+        # Every command that answers reads the one configuration, as `run` does: the file
+        # (rejected here if it is bad, never ignored), the environment, then the flags.
+        knowledge = config_for(args).knowledge_dir
     except BriefbotError as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1

@@ -19,6 +19,8 @@ __all__ = [
     "Handler",
     "Subcommands",
     "at_threshold",
+    "chosen_database",
+    "configured_database",
     "database",
     "existing",
     "iso_date",
@@ -26,7 +28,9 @@ __all__ = [
 ]
 
 DB_HELP = "database: a SQLite file (default: briefbot.sqlite3) or a postgresql:// URL"
-DB_GIVEN = "database: a SQLite file or a postgresql:// URL"
+DB_GIVEN = (
+    "database: a SQLite file or a postgresql:// URL (default: BRIEFBOT_DB, else `database` in briefbot.toml)"
+)
 
 # Every handler gets the prepared engine; ``engine.kb`` is the validated base.
 Handler: TypeAlias = Callable[[argparse.Namespace, Engine], int]
@@ -34,9 +38,27 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def at_threshold(engine: Engine, args: argparse.Namespace) -> Engine:
-    """The prepared engine (built at the default threshold) at the one ``--threshold`` asks for."""
-    threshold = getattr(args, "threshold", None)
-    return engine if threshold is None else engine.with_threshold(threshold)
+    """The prepared engine (built at the default threshold) at the configured threshold:
+    ``--threshold``, else BRIEFBOT_THRESHOLD, else the settings file's ``threshold``."""
+    from adapters.cli.config import config_for
+
+    threshold = config_for(args).threshold
+    return engine if threshold == engine.threshold else engine.with_threshold(threshold)
+
+
+def configured_database(args: argparse.Namespace) -> StoreLocation:
+    """``--db``, else BRIEFBOT_DB, else the settings file's ``database``, else the default file."""
+    from adapters.cli.config import config_for
+
+    return config_for(args).database
+
+
+def chosen_database(args: argparse.Namespace) -> StoreLocation | None:
+    """The database if one was named anywhere (flag, environment or file), else None."""
+    from adapters.cli.config import config_for
+
+    config = config_for(args)
+    return None if config.origins.get("database", "default") == "default" else config.database
 
 
 def existing(db: str | Path | StoreLocation) -> StoreLocation:

@@ -22,7 +22,13 @@ def register_run(sub: Subcommands) -> None:
     run = sub.add_parser("run", help="run on every platform whose credentials are set (Slack, Discord)")
     run.add_argument("--db", type=database, default=None, help=DB_HELP)
     run.add_argument("--threshold", type=float, default=None)
-    run.set_defaults(handler=_cmd_run, uses_config=True, platform_command="run")
+    run.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="/healthz, /metrics and Slack HTTP mode port (default 3000, or health.port)",
+    )
+    run.set_defaults(handler=_cmd_run, platform_command="run")
 
 
 def register_platforms(sub: Subcommands) -> None:
@@ -32,7 +38,7 @@ def register_platforms(sub: Subcommands) -> None:
     )
     slack.add_argument("--db", type=database, default=None, help=DB_HELP)
     slack.add_argument("--threshold", type=float, default=None)
-    slack.set_defaults(handler=_cmd_slack, uses_config=True, platform_command="slack")
+    slack.set_defaults(handler=_cmd_slack, platform_command="slack")
 
     discord = sub.add_parser("discord", help="run on Discord (DISCORD_TOKEN)")
     discord.add_argument("--db", type=database, default=None, help=DB_HELP)
@@ -40,7 +46,7 @@ def register_platforms(sub: Subcommands) -> None:
     discord_sub = discord.add_subparsers(dest="discord_command")
     discord_sync = discord_sub.add_parser("sync", help="register the /nato slash commands")
     discord_sync.add_argument("--guild", type=int, default=None, help="sync to one guild (instant)")
-    discord.set_defaults(handler=_cmd_discord, uses_config=True, platform_command="discord")
+    discord.set_defaults(handler=_cmd_discord, platform_command="discord")
 
 
 def _cmd_run(args: argparse.Namespace, engine: Engine) -> int:

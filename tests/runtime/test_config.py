@@ -192,3 +192,100 @@ def test_the_default_time_zone_applies_to_subscriptions_that_name_none(tmp_path:
         assert "Subscribed" in commands(manager, "subscribe topic cyber daily 09:00").text
         assert "Subscribed" in commands(manager, "subscribe topic cyber daily 10:00 Europe/Brussels").text
         assert [s.tz for s in store.subscriptions()] == ["Asia/Tokyo", "Europe/Brussels"]
+
+
+# -- every command reads the one configuration (#14.13, #14.14) -----------------------------
+
+
+def _seeded_db(path: Path) -> Path:
+    with SQLiteStore(path) as store:
+        store.record_feedback(
+            platform="console",
+            workspace="",
+            channel="C1",
+            user="U1",
+            question="who is kishida",
+            entry_ids=("person-kishida",),
+            helpful=True,
+        )
+    return path
+
+
+@pytest.mark.parametrize("where", ["env", "file"])
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["feedback"], "“who is kishida”"),
+        (["kb", "unanswered"], "No unanswered questions recorded."),
+        (["digest", "run-due"], "Nothing is due."),
+    ],
+)
+def test_the_database_setting_satisfies_every_command_that_reads_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    argv: list[str],
+    says: str,
+) -> None:
+    db = _seeded_db(tmp_path / "kept.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRIEFBOT_DB", raising=False)
+    monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
+    if where == "env":
+        monkeypatch.setenv("BRIEFBOT_DB", str(db))
+    else:
+        write(tmp_path, f'database = "{db}"\n')
+    assert main(argv) == 0, capsys.readouterr().err
+    assert says in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["feedback"], ["kb", "unanswered"], ["digest", "run-due"]])
+def test_a_missing_database_is_refused_by_name_and_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    typo = tmp_path / "brifbot.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--db", str(typo)]) == 1
+    assert f"there is no database at {typo}" in capsys.readouterr().err
+    assert not typo.exists()
+
+
+def _threshold(capsys: pytest.CaptureFixture[str]) -> str:
+    [line] = [line for line in capsys.readouterr().out.splitlines() if "threshold:" in line]
+    return line.split("threshold:")[1].split()[0]
+
+
+@pytest.mark.parametrize("where", ["env", "file"])
+def test_ask_reads_the_threshold_from_the_environment_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BRIEFBOT_THRESHOLD", raising=False)
+    monkeypatch.delenv("BRIEFBOT_CONFIG", raising=False)
+    question = ["ask", "--explain", "what is the ccdcoe"]
+    if where == "env":
+        monkeypatch.setenv("BRIEFBOT_THRESHOLD", "0.91")
+    else:
+        write(tmp_path, "threshold = 0.91\n")
+    assert main(question) == 0
+    assert _threshold(capsys) == "0.91"
+    assert main([*question, "--threshold", "0.3"]) == 0  # the flag still wins
+    assert _threshold(capsys) == "0.30"
+
+
+@pytest.mark.parametrize("argv", [["ask", "who is oana lungescu"], ["chat"], ["kb", "check"]])
+def test_a_bad_settings_file_is_refused_by_every_command_not_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    path = write(tmp_path, "treshold = 0.7\n")
+    assert main(["--config", str(path), *argv]) == 1
+    assert "unknown key 'treshold'" in capsys.readouterr().err
+
+
+def test_run_takes_the_port_it_documents() -> None:
+    from adapters.cli.config import config_for
+    from adapters.cli.parser import build_parser
+
+    args = build_parser().parse_args(["run", "--port", "8081"])
+    assert config_for(args).health_port == 8081
