@@ -33,8 +33,8 @@ def register(sub: Subcommands) -> None:
     check.add_argument(
         "--source", type=Path, default=None, help="also verify evidence spans against this source document"
     )
-    export = kb_sub.add_parser("export", help="every entry as JSON")
-    export.add_argument("--json", action="store_true", default=True)
+    export = kb_sub.add_parser("export", help="every entry: one line each (id, kind, title), or --json")
+    export.add_argument("--json", action="store_true", help="every entry in full, as one JSON array")
     unanswered = kb_sub.add_parser("unanswered", help="questions the bot abstained on, for curators")
     unanswered.add_argument("--db", type=database, default=None, help=DB_GIVEN)
     unanswered.add_argument("--limit", type=int, default=50)
@@ -54,7 +54,12 @@ def register_feedback(sub: Subcommands) -> None:
 def _cmd_kb(args: argparse.Namespace, engine: Engine) -> int:
     kb = engine.kb
     if args.kb_command == "export":
-        print(json.dumps([e.to_json() for e in kb.entries], ensure_ascii=False, indent=2))
+        if args.json:
+            print(json.dumps([e.to_json() for e in kb.entries], ensure_ascii=False, indent=2))
+            return 0
+        width = max(len(e.id) for e in kb.entries)
+        for e in kb.entries:
+            print(f"{e.id:<{width}}  {e.kind:<14}  {e.title}")
         return 0
     problems = []
     if args.source:

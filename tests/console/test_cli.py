@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import adapters.cli
 import adapters.cli.platforms
 from bot.qa.matcher import COVERAGE_SHARE, FUZZY_SHARE
@@ -198,3 +200,15 @@ def test_a_malformed_batch_line_gets_an_error_line_and_the_batch_goes_on() -> No
     assert "not valid JSON" in rows[0]["message"]
     assert "unknown field 'question'" in rows[1]["message"]
     assert "Kishida" in rows[-1]["answer"]
+
+
+def test_kb_export_lists_entries_and_json_gives_them_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    from adapters.cli import main
+
+    assert main(["kb", "export"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(" person " in line and "Lungescu" in line for line in lines)
+    assert not lines[0].startswith("[")
+    assert main(["kb", "export", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert len(entries) == len(lines) and {"id", "kind", "title"} <= set(entries[0])
