@@ -140,6 +140,23 @@ def test_the_installed_wheel_carries_the_code_and_the_knowledge(installed: Path,
     assert knowledge.name == "_knowledge" and sorted(knowledge.glob("*.yaml"))
 
 
+def test_briefbot_eval_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """The dev set ships beside the knowledge base in the wheel (#14.12): no checkout needed."""
+    env = {k: v for k, v in clean_env().items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(installed / "bin" / "briefbot"), "eval"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("dev set: ") and Path(first.split()[2]).is_relative_to(installed), first
+    assert "in-scope accuracy" in done.stdout and "Traceback" not in done.stderr
+
+
 def test_the_installed_wheel_carries_the_semantic_model(installed: Path, tmp_path: Path) -> None:
     probe = (
         "import bot.qa.semantic as s; m = s.default_model(); "
