@@ -39,7 +39,7 @@ from bot.grammar.intents import (
 from bot.knowledge.base import TOPICS
 from bot.messages import DigestHandler, FeedbackSink, Reply, Request, Suggestion
 from bot.qa.answer import Answer
-from bot.qa.engine import CONTEXT_TURNS, Engine
+from bot.qa.engine import CONTEXT_TURNS, SUGGESTION_FLOOR, Engine
 from bot.store.protocol import ChannelSettingsStore
 from bot.store.recent import RecentTurns
 from bot.store.values import ChannelSettings
@@ -236,7 +236,8 @@ class Bot:
         kind = "person" if isinstance(intent, Who) else "term"
         wanted = intent.name if isinstance(intent, Who) else intent.term
         if answer.abstained or not any(engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
-            close = engine.suggest(wanted, kinds=(kind,), limit=5)
+            # Below the floor a "closest" entry is noise (who Macron -> Maria Zakharova).
+            close = engine.suggest(wanted, kinds=(kind,), limit=5, floor=SUGGESTION_FLOOR)
             names = ", ".join(e.title for e in close) or "none"
             what = "no one called" if kind == "person" else "no term"
             return Reply(
