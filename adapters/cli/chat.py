@@ -7,6 +7,7 @@ import sys
 
 from adapters.cli.options import Subcommands, at_threshold, chosen_database, database
 from adapters.console import PLATFORM, ConsolePoster, run_chat
+from adapters.console.chat import PROMPT
 from bot.dispatch import Bot
 from bot.qa.engine import Engine
 
@@ -28,10 +29,9 @@ def register(sub: Subcommands) -> None:
 
 def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
-    prompt = sys.stdin.isatty() or args.prompt
     location = chosen_database(args)  # --db, BRIEFBOT_DB or the file; none: nothing stored
     if location is None:
-        return run_chat(Bot(engine), sys.stdin, sys.stdout, prompt=prompt)
+        return _chat(Bot(engine), args)
     # Feedback, unanswered questions and digest commands stored.
     from bot.digests.commands import DigestCommands
     from bot.store.opening import open_store
@@ -39,5 +39,14 @@ def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     kb = engine.kb
     with open_store(location) as store:
         commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
-        bot = Bot(engine, store=store, digest_handler=commands)
-        return run_chat(bot, sys.stdin, sys.stdout, prompt=prompt)
+        return _chat(Bot(engine, store=store, digest_handler=commands), args)
+
+
+def _chat(bot: Bot, args: argparse.Namespace) -> int:
+    """At a terminal: line editing and history; piped: the lines as they come, no history."""
+    if sys.stdin.isatty():
+        from adapters.console.line_editing import edited_lines, history_file
+
+        lines = edited_lines(PROMPT, history_file())
+        return run_chat(bot, lines, sys.stdout, prompt=True, lines_prompt=True)
+    return run_chat(bot, sys.stdin, sys.stdout, prompt=args.prompt)

@@ -21,7 +21,7 @@ from adapters.console.rendering import render_reply
 from bot.dispatch import Bot
 from bot.messages import Request
 
-__all__ = ["APOLOGY", "Console", "run_chat"]
+__all__ = ["APOLOGY", "PROMPT", "Console", "run_chat"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,15 +69,21 @@ class Console:
             return APOLOGY
 
 
-def run_chat(bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True) -> int:
-    """Answer each line until EOF or `quit`; `/nato …` lines are commands."""
+def run_chat(
+    bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True, *, lines_prompt: bool = False
+) -> int:
+    """Answer each line until EOF or `quit`; `/nato …` lines are commands.
+
+    ``lines_prompt``: ``lines`` shows the prompt itself as it reads each line (line editing,
+    ``line_editing.edited_lines``), so it is not written here."""
     console = Console(bot)
     if prompt:
         out.write(
             f"briefbot: NATO–Japan briefing notes (to {bot.engine.kb.notes_end.human()}). Ask a question, "
             "or type /nato help. Ctrl-D or 'quit' to leave.\n"
         )
-        out.write(PROMPT)
+        if not lines_prompt:
+            out.write(PROMPT)
         out.flush()
     for line in lines:
         text = line.rstrip("\n")
@@ -85,7 +91,7 @@ def run_chat(bot: Bot, lines: Iterable[str], out: TextIO, prompt: bool = True) -
             break
         if text.strip():
             out.write(console.reply_to(text) + "\n")
-        if prompt:
+        if prompt and not lines_prompt:
             out.write(PROMPT)
         out.flush()
     if prompt:
