@@ -51,8 +51,10 @@ _log = logging.getLogger(__name__)
 
 
 # Replies that abstain but leave nothing for a curator to add: an empty message, a
-# pleasantry, what the notes say of a plan's outcome or of a false premise.
-NOT_UNANSWERED = frozenset({"empty", "smalltalk", "after-notes", "false-premise", "help"})
+# pleasantry, what the notes say of a plan's outcome or of a false premise, and an empty
+# timeline, which answers with the years the notes cover ("what did japan do after July
+# 2023?" is told they stop then: a fact about the notes, not a gap in them).
+NOT_UNANSWERED = frozenset({"empty", "smalltalk", "after-notes", "false-premise", "help", "timeline"})
 
 
 def reply_from_answer(answer: Answer, question: str) -> Reply:
@@ -191,20 +193,8 @@ class Bot:
         # A follow-up is recorded as it was read ("who said it? → who said <the quote>"):
         # the words typed alone tell a curator nothing.
         asked = f"{question} → {answer.asked}" if answer.followup else question
-        if answer.abstained and answer.intent not in NOT_UNANSWERED and self.store is not None:
-            try:
-                self.store.record_unanswered(
-                    platform=request.platform,
-                    workspace=request.workspace,
-                    channel=request.channel,
-                    question=asked[:500],
-                    confidence=answer.confidence,
-                )
-            except StoreError:
-                # The curators' to-do list is not worth the user's answer: a locked,
-                # read-only or full database loses this one record, logged, and the user
-                # still hears that it is not in the notes.
-                _log.exception("could not record an unanswered question")
+        if answer.abstained and answer.intent not in NOT_UNANSWERED:
+            self._record_unanswered(request, asked, answer.confidence)
         return reply_from_answer(answer, asked if answer.followup else question)
 
     def _context(self, key: ThreadKey | None) -> tuple[Turn, ...]:
@@ -230,6 +220,24 @@ class Bot:
             # The answer stands; only a follow-up to it would go without context.
             _log.exception("could not remember the conversation's turn")
 
+    def _record_unanswered(self, request: Request, question: str, confidence: float) -> None:
+        """Put a question the notes could not answer on the curators' list (`briefbot curate`)."""
+        if self.store is None:
+            return
+        try:
+            self.store.record_unanswered(
+                platform=request.platform,
+                workspace=request.workspace,
+                channel=request.channel,
+                question=question[:500],
+                confidence=confidence,
+            )
+        except StoreError:
+            # The curators' to-do list is not worth the user's answer: a locked,
+            # read-only or full database loses this one record, logged, and the user
+            # still hears that it is not in the notes.
+            _log.exception("could not record an unanswered question")
+
     def _lookup(self, engine: Engine, request: Request, intent: Who | Define) -> Reply:
         answer = engine.answer(intent)
         self._remember(engine, request, replace(answer, asked=request.text))
@@ -238,6 +246,8 @@ class Bot:
         if answer.abstained or not any(engine.kb.by_id[e].kind == kind for e in answer.entry_ids):
             # Below the floor a "closest" entry is noise (who Macron -> Maria Zakharova).
             close = engine.suggest(wanted, kinds=(kind,), limit=5, floor=SUGGESTION_FLOOR)
+            # A name or term the notes lack is a gap for the curators, as a declined question is.
+            self._record_unanswered(request, request.text.strip(), answer.confidence)
             names = ", ".join(e.title for e in close) or "none"
             what = "no one called" if kind == "person" else "no term"
             return Reply(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from adapters.cli.options import Subcommands
+from adapters.cli.options import Subcommands, config_for
 from adapters.registry import PLATFORMS, configured_platforms
 
 if TYPE_CHECKING:  # imported when used: `briefbot ask` never reads a settings file
@@ -26,25 +26,6 @@ def register(sub: Subcommands) -> None:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("show", help="every setting, its value and where it came from; secrets redacted")
     config.set_defaults(before_engine=_cmd_show)
-
-
-def config_for(args: argparse.Namespace) -> Config:
-    """The effective configuration for a command line: its flags over the environment over
-    the file (``--config``, else BRIEFBOT_CONFIG, else ./briefbot.toml if present)."""
-    from bot.ops.config import Config, load_config
-
-    loaded = getattr(args, "loaded_config", None)
-    if isinstance(loaded, Config):
-        return loaded
-    flags = {
-        "database": getattr(args, "db", None),
-        "threshold": getattr(args, "threshold", None),
-        "health_port": getattr(args, "port", None),
-        "knowledge_dir": getattr(args, "knowledge", None),
-    }
-    config = load_config(getattr(args, "config", None), os.environ, flags)
-    args.loaded_config = config
-    return config
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

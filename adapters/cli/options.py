@@ -4,14 +4,18 @@ signature every command handler has."""
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from bot.errors import StoreError
 from bot.qa.engine import Engine
 from bot.store.location import StoreLocation, parse_location
+
+if TYPE_CHECKING:  # imported when used: `briefbot ask` loads no settings machinery early
+    from bot.ops.config import Config
 
 __all__ = [
     "DB_GIVEN",
@@ -20,6 +24,7 @@ __all__ = [
     "Subcommands",
     "at_threshold",
     "chosen_database",
+    "config_for",
     "configured_database",
     "database",
     "existing",
@@ -37,10 +42,28 @@ Handler: TypeAlias = Callable[[argparse.Namespace, Engine], int]
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
+def config_for(args: argparse.Namespace) -> Config:
+    """The effective configuration for a command line: its flags over the environment over
+    the file (``--config``, else BRIEFBOT_CONFIG, else ./briefbot.toml if present)."""
+    from bot.ops.config import Config, load_config
+
+    loaded = getattr(args, "loaded_config", None)
+    if isinstance(loaded, Config):
+        return loaded
+    flags = {
+        "database": getattr(args, "db", None),
+        "threshold": getattr(args, "threshold", None),
+        "health_port": getattr(args, "port", None),
+        "knowledge_dir": getattr(args, "knowledge", None),
+    }
+    config = load_config(getattr(args, "config", None), os.environ, flags)
+    args.loaded_config = config
+    return config
+
+
 def at_threshold(engine: Engine, args: argparse.Namespace) -> Engine:
     """The prepared engine (built at the default threshold) at the configured threshold:
     ``--threshold``, else BRIEFBOT_THRESHOLD, else the settings file's ``threshold``."""
-    from adapters.cli.config import config_for
 
     threshold = config_for(args).threshold
     return engine if threshold == engine.threshold else engine.with_threshold(threshold)
@@ -48,14 +71,12 @@ def at_threshold(engine: Engine, args: argparse.Namespace) -> Engine:
 
 def configured_database(args: argparse.Namespace) -> StoreLocation:
     """``--db``, else BRIEFBOT_DB, else the settings file's ``database``, else the default file."""
-    from adapters.cli.config import config_for
 
     return config_for(args).database
 
 
 def chosen_database(args: argparse.Namespace) -> StoreLocation | None:
     """The database if one was named anywhere (flag, environment or file), else None."""
-    from adapters.cli.config import config_for
 
     config = config_for(args)
     return None if config.origins.get("database", "default") == "default" else config.database

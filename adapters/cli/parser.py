@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from adapters.cli import ask, chat, config, db, digests, health, kb, platforms
+from adapters.cli import ask, chat, config, curate, db, digests, health, kb, platforms
 
 __all__ = ["build_parser"]
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         digests.register,
         db.register,
         kb.register_feedback,
+        curate.register,
     ):
         register(sub)
     return parser

@@ -206,6 +206,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        7,
+        "items of the curators' queue (briefbot curate) marked handled",
+        (
+            # One row per queue item (a group of similar questions, by its key); the item
+            # comes back when it is seen again after handled_at.
+            """CREATE TABLE curation_handled (
+                item_key TEXT PRIMARY KEY,
+                handled_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -435,6 +435,21 @@ class PostgresStore:
             for r in rows
         )
 
+    # -- the curators' queue --
+
+    def mark_handled(self, key: str, *, at: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO curation_handled (item_key, handled_at) VALUES (%s, %s)"
+                " ON CONFLICT (item_key) DO UPDATE SET handled_at = excluded.handled_at",
+                (key, ts(at)),
+            )
+
+    def handled(self) -> Mapping[str, datetime]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT item_key, handled_at FROM curation_handled").fetchall()
+        return {r["item_key"]: dt(r["handled_at"]) for r in rows}
+
     # -- platform deliveries already handled --
 
     def remember_event(self, namespace: str, key: str, ttl: timedelta) -> bool:

@@ -100,6 +100,14 @@ class Store(FeedbackSink, EventMemory, ThreadMemory, ChannelSettingsStore, Proto
         """The most recent questions the bot abstained on, newest first."""
         ...
 
+    def mark_handled(self, key: str, *, at: datetime) -> None:
+        """Record that the curators' queue item ``key`` was dealt with at ``at`` (again: later)."""
+        ...
+
+    def handled(self) -> Mapping[str, datetime]:
+        """Every queue item marked handled, and when it last was."""
+        ...
+
     def user_hash(self, platform: str, workspace: str, user: str) -> str:
         """The salted hash of a user id that the feedback table stores. Logs use it too, so an
         operator can match a log line to feedback without the raw id ever being written."""

@@ -154,7 +154,7 @@ def test_public_names_are_pinned() -> None:
 def test_the_command_lists_every_command_in_order() -> None:
     result = briefbot("--help")
     assert result.returncode == 0, result.stderr
-    assert "{run,config,health,chat,ask,eval,kb,slack,discord,digest,db,feedback}" in result.stdout
+    assert "{run,config,health,chat,ask,eval,kb,slack,discord,digest,db,feedback,curate}" in result.stdout
 
 
 def test_batch_mode_keeps_a_conversation_per_thread_id() -> None:

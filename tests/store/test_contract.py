@@ -317,3 +317,15 @@ def test_two_connections_adding_turns_to_one_thread_at_once_keep_every_turn(back
     for index in range(2):  # each connection's turns in the order it added them
         mine = [t.entry_ids[0] for t in kept if t.entry_ids[0].startswith(f"replica{index}")]
         assert mine == [f"replica{index}-{n}" for n in range(per_connection)]
+# -- the curators' queue (#13) ------------------------------------------------------------------
+
+
+def test_queue_items_marked_handled_are_remembered_with_the_latest_time(store: Store) -> None:
+    assert store.handled() == {}
+    store.mark_handled("declined:who macron", at=NOW)
+    store.mark_handled("thumbs-down:what is itpp", at=NOW)
+    store.mark_handled("declined:who macron", at=NOW + timedelta(days=2))  # handled again
+    assert store.handled() == {
+        "declined:who macron": NOW + timedelta(days=2),
+        "thumbs-down:what is itpp": NOW,
+    }

@@ -75,6 +75,7 @@ def fill(store: Store) -> None:
         Turn(("ccdcoe-2022",), "milestone", "when did japan join the cyber centre"),
         timedelta(days=1),
     )
+    store.mark_handled("0123456789", at=NOW)
 
 
 def contents(store: Store) -> dict[str, list[tuple[object, ...]]]:
