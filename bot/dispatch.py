@@ -57,6 +57,11 @@ _log = logging.getLogger(__name__)
 NOT_UNANSWERED = frozenset({"empty", "smalltalk", "after-notes", "false-premise", "help", "timeline"})
 
 
+def intent_word(kind: str) -> str:
+    """The `/nato` subcommand that looks up an entry of ``kind``."""
+    return "who" if kind == "person" else "define"
+
+
 def reply_from_answer(answer: Answer, question: str) -> Reply:
     """The reply that carries an engine answer to a question."""
     return Reply(
@@ -248,10 +253,17 @@ class Bot:
             close = engine.suggest(wanted, kinds=(kind,), limit=5, floor=SUGGESTION_FLOOR)
             # A name or term the notes lack is a gap for the curators, as a declined question is.
             self._record_unanswered(request, request.text.strip(), answer.confidence)
-            names = ", ".join(e.title for e in close) or "none"
             what = "no one called" if kind == "person" else "no term"
+            listing = "people" if kind == "person" else "terms"
+            # Nothing close is said as such, with where to look, not as "Closest: none".
+            where = f"`/nato {intent_word(kind)}` suggests {listing} as you type"
+            closest = (
+                f"Closest: {', '.join(e.title for e in close)}."
+                if close
+                else f"`/nato topics` shows what my notes cover; {where}."
+            )
             return Reply(
-                f"I have {what} “{quote_user_text(wanted)}” in my notes. Closest: {names}.",
+                f"I have {what} “{quote_user_text(wanted)}” in my notes. {closest}",
                 ephemeral=True,
                 kind="abstain",
                 suggestions=tuple(Suggestion(e.id, e.title, e.questions[0]) for e in close[:3]),
