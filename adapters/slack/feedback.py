@@ -1,22 +1,20 @@
 """Votes on answers (#13): one per user per answer, and the 👎 reasons modal.
 
-A vote's key is the answer (workspace, channel, message, question, entries) and the voter,
-remembered in the store's event memory for a year: atomic on both backends, so a double
-click, a second replica or a retry still counts one vote. The reasons modal's free text is
-hostile input: it is cleaned of control and invisible characters, cut to a few hundred
-characters, and never echoed back into Slack.
+A vote's key and the reasons are every platform's (``bot.votes``); remembered in the
+store's event memory for a year, a double click, a second replica or a retry still counts
+one vote. The reasons modal's free text is hostile input: it is cleaned of control and
+invisible characters, cut to a few hundred characters, and never echoed back into Slack.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot.text import clean_user_text
+from bot.votes import REASONS, VOTE_MEMORY, vote_key
 
 __all__ = [
     "REASONS",
@@ -28,24 +26,9 @@ __all__ = [
     "vote_key",
 ]
 
-VOTE_MEMORY = timedelta(days=365)
 REASON_CALLBACK = "briefbot_not_helpful_reason"
-REASONS = {
-    "wrong": "Wrong",
-    "outdated": "Outdated",
-    "not_asked": "Not what I asked",
-    "other": "Other",
-}
 _TEXT_CHARS = 300
 _METADATA_CHARS = 3000  # Slack's limit for a view's private_metadata
-
-
-def vote_key(
-    workspace: str, channel: str, message_ts: str | None, question: str, entry_ids: Sequence[str], user: str
-) -> str:
-    """One key per user and answer; hashed, so the store holds no question text or user id."""
-    parts = json.dumps([workspace, channel, message_ts or "", question, list(entry_ids), user])
-    return hashlib.sha256(parts.encode()).hexdigest()
 
 
 def reason_modal(question: str, entry_ids: Sequence[str], channel: str) -> dict[str, Any]:
