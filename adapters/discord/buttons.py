@@ -1,7 +1,8 @@
 """Persistent buttons: custom ids carry everything, so they work after a restart.
 
-A click is handed to the client (``ButtonAnswerer``): the suggestion's entry, or the vote
-with the entries it is about.
+A click is handed to the client (``ButtonAnswerer``): the suggestion's entry, the vote
+with the entries it is about, or the reason a 👎 chose (``ReasonSelect``, offered to the
+voter alone after the vote).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from adapters.discord.library import discord
 from adapters.discord.rendering import BUTTON_LABEL_LIMIT, CUSTOM_ID_LIMIT, ButtonSpec, Outgoing, clip
+from bot.votes import REASONS
 
 __all__ = [
     "SHARE_ID",
     "ButtonAnswerer",
     "FeedbackButton",
+    "ReasonSelect",
     "ShareButton",
     "SuggestionButton",
     "message_kwargs",
@@ -25,6 +28,7 @@ __all__ = [
 
 _FEEDBACK_PREFIX = "briefbot:fb:"
 _SUGGESTION_PREFIX = "briefbot:sg:"
+_REASON_PREFIX = "briefbot:why:"
 SHARE_ID = "briefbot:share"
 _ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
@@ -38,6 +42,7 @@ class ButtonAnswerer(Protocol):
         self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...], helpful: bool
     ) -> None: ...
     async def on_share(self, interaction: discord.Interaction[Any]) -> None: ...
+    async def on_reason(self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...]) -> None: ...
 
 
 def _ids_that_fit(prefix: str, entry_ids: Sequence[str]) -> str:
@@ -123,6 +128,40 @@ class FeedbackButton(
         await _client_of(interaction).on_feedback(interaction, self.entry_ids, self.helpful)
 
 
+class ReasonSelect(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]],
+    template=rf"^{_REASON_PREFIX}(?P<ids>{_ENTRY_ID}(?:,{_ENTRY_ID})*)$",
+):
+    """What was wrong with an answer voted 👎: one of ``bot.votes.REASONS``. The chosen
+    value arrives in the interaction's data, hostile like any input: the client checks it."""
+
+    def __init__(self, entry_ids: Sequence[str]) -> None:
+        super().__init__(
+            discord.ui.Select(
+                custom_id=_REASON_PREFIX + _ids_that_fit(_REASON_PREFIX, entry_ids),
+                placeholder="The answer was…",
+                options=[discord.SelectOption(label=label, value=value) for value, label in REASONS.items()],
+                min_values=1,
+                max_values=1,
+                row=0,
+            )
+        )
+        self.entry_ids = tuple(entry_ids)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ReasonSelect:
+        return cls(match["ids"].split(","))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _client_of(interaction).on_reason(interaction, self.entry_ids)
+
+
 class ShareButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"^{SHARE_ID}$"):
     """ "Share in channel" under a private answer: posts it for everyone, attributed to the
     sharer. Everything it shares is the message it sits on, so it needs no state."""
@@ -161,6 +200,8 @@ def _view(specs: Sequence[ButtonSpec]) -> discord.ui.View | None:
             view.add_item(SuggestionButton(spec.entry_ids[0], spec.label))
         elif spec.kind == "share":
             view.add_item(ShareButton())
+        elif spec.kind == "reasons":
+            view.add_item(ReasonSelect(spec.entry_ids))
         else:
             view.add_item(FeedbackButton(spec.kind == "helpful", spec.entry_ids))
     return view

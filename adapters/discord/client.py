@@ -13,22 +13,34 @@ import asyncio
 import logging
 import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from adapters.discord.buttons import FeedbackButton, ShareButton, SuggestionButton, question_from
+from adapters.discord.buttons import (
+    FeedbackButton,
+    ReasonSelect,
+    ShareButton,
+    SuggestionButton,
+    question_from,
+)
 from adapters.discord.commands import NatoCommands, choice_value
 from adapters.discord.library import app_commands, discord
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip
-from adapters.discord.replies import ChannelReply, InteractionReply, apologise
+from adapters.discord.replies import ChannelReply, InteractionReply, VoteReply, apologise
 from adapters.discord.threads import Threads, replied_to
 from adapters.lifecycle import Lifecycle
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
+from bot.errors import StoreError
 from bot.grammar.intents import Ask, Intent
 from bot.messages import Reply, Request
+from bot.store.protocol import EventMemory
+from bot.store.recent import RecentEvents
+from bot.text import clean_user_text
+from bot.votes import REASONS, VOTE_MEMORY, vote_key
 
-__all__ = ["DEFER_AFTER", "BriefbotClient", "BriefbotTree"]
+__all__ = ["ALREADY_VOTED", "DEFER_AFTER", "NOT_A_REASON", "BriefbotClient", "BriefbotTree"]
 
 # Failures at the boundary are logged on the platform's logger, the one the runtime counts
 # Discord's errors on (``adapters.registry``: each platform logs under ``adapters.<name>``).
@@ -45,6 +57,14 @@ MAX_RATELIMIT_WAIT = 30.0
 SCHEDULER_STOP_WAIT = 10.0
 
 PLATFORM = "discord"
+
+ALREADY_VOTED = "You already voted on this answer."
+ALREADY_GAVE_REASON = "You already said what was wrong with this answer."
+NOT_A_REASON = "That is not one of the reasons offered."
+# Seconds a click may wait for the store's verdict on a repeated vote: the answer to it
+# must still beat Discord's three-second deadline.
+_SEEN_WAIT = 1.0
+_QUESTION_CHARS = 500
 
 
 class BriefbotTree(app_commands.CommandTree["BriefbotClient"]):
@@ -85,6 +105,9 @@ class BriefbotClient(discord.Client):
         self.lifecycle = Lifecycle("Discord", _log)
         # Which conversation each answer in a channel belongs to (replies continue it).
         self.threads = Threads()
+        # Who voted on which answer: in the store when it remembers events (so a restart
+        # or a second process still counts one vote each), else in memory.
+        self._seen: EventMemory = core.store if isinstance(core.store, EventMemory) else RecentEvents()
 
     async def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait for the requests being answered to finish; False if some still were."""
@@ -93,7 +116,7 @@ class BriefbotClient(discord.Client):
     # -- lifecycle -------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(SuggestionButton, FeedbackButton, ShareButton)
+        self.add_dynamic_items(SuggestionButton, FeedbackButton, ShareButton, ReasonSelect)
         if self.scheduler is not None:
             self._scheduler_task = asyncio.create_task(
                 self._run_scheduler(self.scheduler), name="briefbot-digests"
@@ -241,13 +264,94 @@ class BriefbotClient(discord.Client):
     async def on_feedback(
         self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...], helpful: bool
     ) -> None:
+        """A vote: recorded once per user and answer; a second one is refused, unrecorded."""
+        question = question_from(interaction.message)
+        message = interaction.message
+        key = vote_key(
+            str(interaction.guild_id or ""),
+            str(interaction.channel_id or ""),
+            str(message.id) if message is not None else None,
+            question,
+            entry_ids,
+            str(interaction.user.id),
+        )
+
         async def ask() -> Reply:
             request = self.request_for(interaction, "")
-            question = question_from(interaction.message)
             return await self.lifecycle.core(self.core.feedback, request, entry_ids, question, helpful)
 
-        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
-        await self.lifecycle.answer("feedback button", outlet, ask)
+        async def vote() -> None:
+            if not await self._first_time("discord-vote", key, VOTE_MEMORY):
+                await self._tell(interaction, "repeated vote", ALREADY_VOTED)
+                return
+            outlet = VoteReply(
+                interaction,
+                patience=self.defer_after,
+                helpful=helpful,
+                question=question,
+                entry_ids=entry_ids,
+            )
+            await self.lifecycle.answer("feedback button", outlet, ask)
+
+        # A store that fails to say whether this user voted gets the same apology as one
+        # that fails to save the vote.
+        await self.lifecycle.guarded("feedback button", vote, lambda: apologise(interaction))
+
+    async def on_reason(self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...]) -> None:
+        """The reason a 👎 chose, logged for curators as Slack's are (``feedback_reason``).
+        The value is checked against the reasons offered; anything else is refused."""
+        data: Any = interaction.data or {}  # the raw payload: hostile until checked
+        values = data.get("values") if isinstance(data, dict) else None
+        reason = values[0] if isinstance(values, list) and len(values) == 1 else None
+        if not isinstance(reason, str) or reason not in REASONS:
+            _log.info("refused a reasons select without a valid reason")
+            await self._tell(interaction, "forged reason", NOT_A_REASON)
+            return
+        message = interaction.message
+        key = f"{message.id if message is not None else ''}:{interaction.user.id}"
+        try:
+            first = await self._first_time("discord-vote-reason", key, VOTE_MEMORY)
+        except Exception:
+            _log.exception("could not check whether this reason was given before; logging it")
+            first = True
+        if not first:
+            await self._tell(interaction, "repeated reason", ALREADY_GAVE_REASON)
+            return
+        question = clean_user_text(question_from(message)[: _QUESTION_CHARS * 4])[:_QUESTION_CHARS]
+        _log.info(
+            "not helpful, because: %s",
+            reason,
+            extra={
+                "event": "feedback_reason",
+                "reason": reason,
+                "note": "",
+                "question": question,
+                "entry_ids": entry_ids,
+                "channel": str(interaction.channel_id or ""),
+            },
+        )
+        await self._tell(interaction, "reason select", f"Thanks — noted: {REASONS[reason].lower()}.")
+
+    async def _tell(self, interaction: discord.Interaction[Any], what: str, text: str) -> None:
+        """A short notice for the clicker alone."""
+
+        async def send() -> None:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=_NOBODY)
+
+        await self.lifecycle.guarded(what, send, None)
+
+    async def _first_time(self, namespace: str, key: str, ttl: timedelta) -> bool:
+        """Is this the first time? A store that cannot say within a second (locked, full)
+        must not hold up Discord's three-second deadline: then it counts as the first time,
+        and that is logged."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._seen.remember_event, namespace, key, ttl), timeout=_SEEN_WAIT
+            )
+        except (StoreError, TimeoutError) as exc:
+            why = str(exc) or "no answer within a second"
+            _log.warning("could not check whether a %s was seen before (%s); taking it", namespace, why)
+            return True
 
     async def on_share(self, interaction: discord.Interaction[Any]) -> None:
         """Post the private answer the button sits on for the channel, attributed to the

@@ -103,7 +103,7 @@ def split_text(text: str, limit: int) -> list[str]:
 class ButtonSpec:
     """A button to attach; turned into a persistent ``DynamicItem`` when sent."""
 
-    kind: str  # "suggestion" | "helpful" | "not-helpful" | "share"
+    kind: str  # "suggestion" | "helpful" | "not-helpful" | "share" | "reasons" (a select)
     label: str
     entry_ids: tuple[str, ...]
 

@@ -16,16 +16,35 @@ import aiohttp
 
 from adapters.discord.buttons import message_kwargs
 from adapters.discord.library import discord
-from adapters.discord.rendering import ButtonSpec, Outgoing, render_reply
+from adapters.discord.rendering import (
+    COLOUR_QUIET,
+    EMBED_AUTHOR_LIMIT,
+    ButtonSpec,
+    Outgoing,
+    clip,
+    render_reply,
+)
 from adapters.lifecycle import Outlet
 from bot.messages import Reply
 
-__all__ = ["APOLOGY", "RESTARTING", "UNDELIVERABLE", "ChannelReply", "InteractionReply", "apologise"]
+__all__ = [
+    "APOLOGY",
+    "RESTARTING",
+    "THANKS_HELPFUL",
+    "THANKS_NOT_HELPFUL",
+    "UNDELIVERABLE",
+    "ChannelReply",
+    "InteractionReply",
+    "VoteReply",
+    "apologise",
+]
 
 _log = logging.getLogger("adapters.discord")
 
 APOLOGY = "Sorry, something went wrong on my side answering that. It has been logged."
 RESTARTING = "briefbot is restarting; please ask again in a minute."
+THANKS_HELPFUL = "Thanks — your 👍 is noted."
+THANKS_NOT_HELPFUL = "Thanks — noted; what was wrong?"
 # Which replies repeat the question above them (as the embed's author line).
 _ECHOED = ("answer", "abstain")
 # What a courtesy message (an apology, "restarting") may meet and must never let escape:
@@ -94,6 +113,37 @@ class InteractionReply(Outlet[list[Outgoing]]):
             )
         except UNDELIVERABLE as exc:
             _log.warning("could not tell a user briefbot is restarting (%s)", _why(exc))
+
+
+class VoteReply(InteractionReply):
+    """A vote's thanks, for the voter alone. After a 👎 it offers the reasons to choose
+    from, above the question it is about (read back from there when one is chosen, as the
+    vote buttons read theirs: nothing is kept in memory)."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        patience: float,
+        helpful: bool,
+        question: str,
+        entry_ids: tuple[str, ...],
+    ) -> None:
+        super().__init__(interaction, patience=patience, private=True)
+        self.helpful = helpful
+        self.question = question
+        self.entry_ids = entry_ids
+
+    def render(self, reply: Reply) -> list[Outgoing]:
+        # The core's reply says the vote was saved; what the voter reads is said here.
+        if self.helpful:
+            return [Outgoing(content=THANKS_HELPFUL)]
+        about = None
+        if self.question:
+            about = discord.Embed(colour=COLOUR_QUIET)
+            about.set_author(name=clip(f"“{self.question}”", EMBED_AUTHOR_LIMIT))
+        reasons = ButtonSpec("reasons", "", self.entry_ids)
+        return [Outgoing(content=THANKS_NOT_HELPFUL, embed=about, buttons=(reasons,))]
 
 
 class ChannelReply(Outlet[list[Outgoing]]):

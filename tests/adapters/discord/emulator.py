@@ -436,6 +436,22 @@ class DiscordEmulator:
         in_dm = message.channel_id in self.dm_channels.values()
         return await self._interact(3, data, user=user, manager=manager, in_dm=in_dm, message=message.payload)
 
+    async def select(
+        self,
+        message: Posted,
+        custom_id: str,
+        values: list[str],
+        *,
+        user: dict[str, Any] = ALICE,
+        manager: bool = False,
+    ) -> Interaction:
+        """Choose ``values`` in a select menu on a message the bot posted. Like a forging
+        client, the emulator does not check them against the menu's options."""
+        assert custom_id in message.custom_ids, f"{custom_id!r} is not on that message"
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        in_dm = message.channel_id in self.dm_channels.values()
+        return await self._interact(3, data, user=user, manager=manager, in_dm=in_dm, message=message.payload)
+
     async def mention(
         self, text: str, *, user: dict[str, Any] = ALICE, manager: bool = False, channel_id: str | None = None
     ) -> dict[str, Any]:

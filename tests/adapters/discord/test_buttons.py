@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.discord.client import ALREADY_VOTED, NOT_A_REASON
+from adapters.discord.replies import THANKS_HELPFUL, THANKS_NOT_HELPFUL
 from bot.dispatch import Bot
 from bot.store.sqlite import SQLiteStore
-from tests.adapters.discord.emulator import MODERATOR, DiscordEmulator, Posted
+from tests.adapters.discord.emulator import ALICE, MODERATOR, DiscordEmulator, Posted
 from tests.adapters.discord.harness import fixture_engine, running_bot
 
 QUESTION = "when did japan join the nato cyber centre?"
@@ -27,7 +29,7 @@ async def test_a_helpful_click_is_stored_with_the_question_and_entry(tmp_path: P
             [answer] = await emulator.wait_for_reply(asked)
             click = await emulator.click(answer, _button(answer, "Helpful"), user=MODERATOR)
             [thanks] = await emulator.wait_for_reply(click)
-        assert thanks.ephemeral and thanks.content == "Thanks, glad it helped."
+        assert thanks.ephemeral and thanks.content == THANKS_HELPFUL
         [record] = store.feedback()
         assert record.helpful is True
         assert record.question == QUESTION
@@ -47,7 +49,7 @@ async def test_a_not_helpful_click_on_a_mention_reply_is_stored(tmp_path: Path) 
             [answer] = await emulator.wait_for_message(emulator.channel_id)
             click = await emulator.click(answer, _button(answer, "Not helpful"))
             [thanks] = await emulator.wait_for_reply(click)
-        assert "a curator will look at it" in thanks.content
+        assert thanks.ephemeral and thanks.content == THANKS_NOT_HELPFUL
         [record] = store.feedback()
         assert (record.helpful, record.question, record.entry_ids) == (
             False,
@@ -82,7 +84,7 @@ async def test_buttons_keep_working_after_the_bot_restarts(tmp_path: Path) -> No
                 suggestion = next(cid for cid in answer.custom_ids if cid.startswith("briefbot:sg:"))
                 follow = await emulator.click(answer, suggestion)
                 [followup] = await emulator.wait_for_reply(follow)
-        assert thanks.content == "Thanks, glad it helped."
+        assert thanks.content == THANKS_HELPFUL
         assert len(store.feedback()) == 1
         assert followup.embeds
 
@@ -100,3 +102,97 @@ async def test_a_broken_store_gets_an_apology_not_silence(
             [apology] = await emulator.wait_for_reply(click)
     assert apology.ephemeral and apology.content.startswith("Sorry, something went wrong")
     assert any(r.exc_info for r in caplog.records if r.name == "adapters.discord")
+
+
+# -- one vote per user per answer, and the reasons a 👎 gives (#13) ---------------------
+
+
+async def test_a_second_vote_by_the_same_user_is_refused_and_not_recorded(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
+        core = Bot(fixture_engine(), store=store)
+        async with DiscordEmulator() as emulator, running_bot(emulator, core):
+            asked = await emulator.slash("ask", {"question": QUESTION})
+            [answer] = await emulator.wait_for_reply(asked)
+            first = await emulator.click(answer, _button(answer, "Helpful"))
+            [thanks] = await emulator.wait_for_reply(first)
+            # Changing one's mind is a second vote too.
+            again = await emulator.click(answer, _button(answer, "Not helpful"))
+            [refused] = await emulator.wait_for_reply(again)
+        assert thanks.ephemeral and thanks.content == THANKS_HELPFUL
+        assert refused.ephemeral and refused.content == ALREADY_VOTED
+        assert [r.helpful for r in store.feedback()] == [True]
+
+
+async def test_another_users_vote_on_the_same_answer_counts(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
+        core = Bot(fixture_engine(), store=store)
+        async with DiscordEmulator() as emulator, running_bot(emulator, core):
+            asked = await emulator.slash("ask", {"question": QUESTION})
+            [answer] = await emulator.wait_for_reply(asked)
+            mine = await emulator.click(answer, _button(answer, "Helpful"), user=ALICE)
+            await emulator.wait_for_reply(mine)
+            theirs = await emulator.click(answer, _button(answer, "Not helpful"), user=MODERATOR)
+            [thanks] = await emulator.wait_for_reply(theirs)
+        assert thanks.content == THANKS_NOT_HELPFUL
+        records = store.feedback()
+        assert sorted(r.helpful for r in records) == [False, True]
+        assert len({r.user_hash for r in records}) == 2  # two voters, one vote each
+
+
+async def test_without_a_store_a_repeated_vote_is_refused_from_memory() -> None:
+    async with DiscordEmulator() as emulator, running_bot(emulator, Bot(fixture_engine())):
+        asked = await emulator.slash("ask", {"question": QUESTION})
+        [answer] = await emulator.wait_for_reply(asked)
+        await emulator.wait_for_reply(await emulator.click(answer, _button(answer, "Helpful")))
+        [refused] = await emulator.wait_for_reply(await emulator.click(answer, _button(answer, "Helpful")))
+    assert refused.ephemeral and refused.content == ALREADY_VOTED
+
+
+def _reasons(message: Posted) -> str:
+    return next(cid for cid in message.custom_ids if cid.startswith("briefbot:why:"))
+
+
+async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
+        core = Bot(fixture_engine(), store=store)
+        async with DiscordEmulator() as emulator, running_bot(emulator, core):
+            asked = await emulator.slash("ask", {"question": QUESTION})
+            [answer] = await emulator.wait_for_reply(asked)
+            vote = await emulator.click(answer, _button(answer, "Not helpful"))
+            [offer] = await emulator.wait_for_reply(vote)
+            [menu] = [c for row in offer.payload["components"] for c in row["components"]]
+            with caplog.at_level(logging.INFO, logger="adapters.discord"):
+                chosen = await emulator.select(offer, _reasons(offer), ["outdated"])
+                [noted] = await emulator.wait_for_reply(chosen)
+                twice = await emulator.select(offer, _reasons(offer), ["wrong"])
+                [refused] = await emulator.wait_for_reply(twice)
+    assert offer.ephemeral and offer.content == THANKS_NOT_HELPFUL
+    assert menu["type"] == 3
+    assert [o["value"] for o in menu["options"]] == ["wrong", "outdated", "not_asked", "other"]
+    assert noted.ephemeral and "outdated" in noted.content
+    assert refused.ephemeral and "already" in refused.content
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
+    assert logged.__dict__["reason"] == "outdated"
+    assert logged.__dict__["question"] == QUESTION
+    assert logged.__dict__["entry_ids"] == ("japan-joins-nato-cyber-centre-2022",)
+    assert logged.__dict__["channel"] == emulator.channel_id
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["<@everyone> drop table"], ["wrong", "outdated"], [], ["wrong\u202e"]],
+)
+async def test_a_forged_reason_is_refused_and_not_logged(
+    values: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with DiscordEmulator() as emulator, running_bot(emulator, Bot(fixture_engine())):
+        asked = await emulator.slash("ask", {"question": QUESTION})
+        [answer] = await emulator.wait_for_reply(asked)
+        [offer] = await emulator.wait_for_reply(await emulator.click(answer, _button(answer, "Not helpful")))
+        with caplog.at_level(logging.INFO, logger="adapters.discord"):
+            forged = await emulator.select(offer, _reasons(offer), values)
+            [refused] = await emulator.wait_for_reply(forged)
+    assert refused.ephemeral and refused.content == NOT_A_REASON
+    assert not [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
