@@ -643,9 +643,9 @@ class Engine:
         # not which one it was).
         lexical_sure = best.lexical is not None and best.lexical.candidate.score >= LEXICAL_THRESHOLD
         rescuable = best.penalties < SHAPE_MISMATCH
-        if probability < (VETO if lexical_sure else self.threshold) or not (lexical_sure or rescuable):
-            return self._abstain(self.not_in_notes, scored, candidates, near=self._near_miss(retrieval))
         near = self._near_miss(retrieval)
+        if probability < (VETO if lexical_sure else self.threshold) or not (lexical_sure or rescuable):
+            return self._abstain(self.not_in_notes, scored, candidates, near=near)
         said_as_near_miss = near is not None and near[1] >= max(
             NEAR_MISS_SIMILARITY, best.semantic + NEAR_MISS_MARGIN
         )

@@ -27,7 +27,7 @@ from bot.knowledge.base import Entry, KnowledgeBase
 from bot.qa.answer import Candidate
 from bot.qa.fit import Fit, Shape
 from bot.qa.matcher import Matcher, Query
-from bot.qa.semantic import SemanticIndex, SemanticModel, Vectors
+from bot.qa.semantic import SemanticIndex, SemanticModel, Vectors, dot
 from bot.qa.vocabulary import content_terms
 from bot.text import normalise, tokens
 
@@ -363,7 +363,7 @@ class Retriever:
             return self.semantic_declined.scores(vector)
         # Training reads a near miss as a question: its own row must not answer for it.
         index = self.semantic_declined
-        rows = _dot_rows(index.matrix, vector)
+        rows = dot(index.matrix, vector)
         for position, text in enumerate(index.texts):
             if text == exclude:
                 rows[position] = -1.0
@@ -378,7 +378,7 @@ class Retriever:
         index = self.semantic_declined
         i = self._declined_position[entry_id]
         start = int(index.starts[i])
-        scores = _dot_rows(index.matrix[start : start + len(rows)], vector)
+        scores = dot(index.matrix[start : start + len(rows)], vector)
         best, best_score = None, -1.0
         for row, score in zip(rows, scores, strict=True):
             if row.text != exclude and float(score) > best_score:
@@ -398,12 +398,6 @@ def _gap(score: float, ranked: Sequence[float]) -> float:
 def _top(scores: Vectors, ids: Sequence[str], k: int) -> list[str]:
     order = sorted(range(len(ids)), key=lambda i: (-float(scores[i]), i))[:k]
     return [ids[i] for i in order]
-
-
-def _dot_rows(matrix: Vectors, vector: Vectors) -> Vectors:
-    """``matrix @ vector``, single-threaded (see bot.qa.semantic._dot for why)."""
-    rows: Vectors = np.einsum("ij,j->i", matrix, vector)
-    return rows
 
 
 def fuse(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:

@@ -38,6 +38,7 @@ __all__ = [
     "SemanticModel",
     "WordPiece",
     "default_model",
+    "dot",
 ]
 
 Vectors = npt.NDArray[np.float32]
@@ -311,7 +312,7 @@ class SemanticIndex:
         """Each entry's best cosine with ``vector``, in ``entry_ids`` order."""
         if not self.entry_ids:
             return np.zeros(0, dtype=np.float32)
-        best: Vectors = np.maximum.reduceat(_dot(self.matrix, vector), self.starts)
+        best: Vectors = np.maximum.reduceat(dot(self.matrix, vector), self.starts)
         return best
 
     def search(self, vector: Vectors, k: int = 10) -> tuple[SemanticHit, ...]:
@@ -334,12 +335,12 @@ class SemanticIndex:
         i = self.entry_ids.index(entry_id)
         start = int(self.starts[i])
         end = int(self.starts[i + 1]) if i + 1 < len(self.starts) else len(self.texts)
-        rows = _dot(self.matrix[start:end], vector)
+        rows = dot(self.matrix[start:end], vector)
         j = int(np.argmax(rows))
         return self.texts[start + j], float(rows[j])
 
 
-def _dot(matrix: Vectors, vector: Vectors) -> Vectors:
+def dot(matrix: Vectors, vector: Vectors) -> Vectors:
     """``matrix @ vector`` without BLAS: a multi-threaded BLAS wakes its threads for every
     product, and on a busy two-core machine that made the p99 of a 3,000-row search
     4-8 ms against 0.1 ms for einsum's single-threaded loop (benchmarks/bench_semantic.py)."""
