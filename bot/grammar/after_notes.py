@@ -12,11 +12,16 @@ import re
 from bot.grammar.lexer import YEARS
 from bot.knowledge.base import PartialDate
 
-__all__ = ["after_notes"]
+__all__ = ["PRESENT", "after_notes"]
+
+# The reason given for a question about the present rather than a later year: the notes
+# may still say how things stood when they end (see ``bot.qa.engine``).
+PRESENT = "asks about the present"
 
 _NOW = re.compile(
     r"\b(now|currently|current|today|nowadays|at present|these days|right now|"
-    r"as of today|latest|this year|this week|present day|present-day|"
+    r"as of today|latest|this year|this week|present day|present-day|still|anymore|any more|"
+    r"to this day|at the moment|presently|"
     # Asked today, "last year" is later than the notes' end.
     r"last year|past year|this month|last month)\b"
 )
@@ -28,5 +33,5 @@ def after_notes(norm: str, notes_end: PartialDate) -> str | None:
     if any(y > notes_end.year for y in years):
         return f"asks about {max(years)}"
     if _NOW.search(norm):
-        return "asks about the present"
+        return PRESENT
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.grammar.after_notes import PRESENT
 from bot.knowledge.base import MONTH_NAMES, PartialDate
 from bot.text import normalise
 
@@ -190,6 +191,11 @@ class AfterNotes(_Intent):
 
     reason: str
     question: str
+
+    @property
+    def present(self) -> bool:
+        """Asked about the present ("now", "these days"), not about a later year."""
+        return self.reason == PRESENT
 
 
 @dataclass(frozen=True)

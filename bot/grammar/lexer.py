@@ -57,9 +57,7 @@ BEFORE_YEAR = re.compile(rf"\b(?:before|until|till|up to|prior to|pre)\s+({YEAR}
 # "feb 2022", "September 2022".
 MONTH_YEAR = re.compile(rf"\b({MONTH})[a-z]*\.?\s+({YEAR})\b")
 # "since February 2022" / "before May 2022": a month, inclusive with since, exclusive with after.
-MONTH_BOUND = re.compile(
-    rf"\b(since|from|after|before|until|till|up to)\s+({MONTH})[a-z]*\.?\s+({YEAR})\b"
-)
+MONTH_BOUND = re.compile(rf"\b(since|from|after|before|until|till|up to)\s+({MONTH})[a-z]*\.?\s+({YEAR})\b")
 # "early 2022": the year's first, middle or last third.
 PART_OF_YEAR = re.compile(rf"\b(early|mid|middle of|late|end of|start of|beginning of)\s+({YEAR})\b")
 # The months each part lies strictly between; any other part ("late", "end of") is the last third.

@@ -98,4 +98,8 @@ class Lexicon:
     english_words: tuple[str, ...] = ()
     languages: tuple[Language, ...] = ()
     followups: FollowupWords = FollowupWords()
+    # Words that name the briefing's source ("per the *article*", "do the *authors* …"): a
+    # question that says whose view it asks for asks about the document's own present, so
+    # "now" in it is July 2023, not today.
+    document_words: tuple[str, ...] = ()
     file: str = ""

@@ -138,8 +138,9 @@ class LexiconModel(_Strict):
     english_words: list[_Phrase] = []
     languages: list[_LanguageModel] = []
     followups: _FollowupsModel = _FollowupsModel()
+    document_words: list[_Phrase] = []
 
-    _chatter = field_validator("chatter", "english_words")(_distinct)
+    _chatter = field_validator("chatter", "english_words", "document_words")(_distinct)
 
     @field_validator("languages")
     @classmethod
@@ -159,6 +160,7 @@ class LexiconModel(_Strict):
             english_words=tuple(self.english_words),
             languages=tuple(_language(lang) for lang in self.languages),
             followups=self.followups.freeze(),
+            document_words=tuple(self.document_words),
             file=file,
         )
 

@@ -110,6 +110,10 @@ FALSE_PREMISE_SIMILARITY = 0.85
 # nato" is near both "in what year did japan join nato" (a false premise) and "could the
 # office mean japan joins nato" (a real question about future membership).
 FALSE_PREMISE_MARGIN = 0.02
+# How sure an answer to a question about the present must be to be given as it stood in
+# July 2023 ("what stage is interoperability at now"): a vague one ("what is nato doing
+# now") gets the after-the-notes reply instead.
+AS_IT_STOOD = 0.5
 # How close (cosine) a planned entry must be for "did it happen" to be about it.
 PLAN_SIMILARITY = 0.75
 # How surely a few words must match a milestone to bound a timeline ("since Madrid").
@@ -120,12 +124,25 @@ _FATE = re.compile(
     r"\b(drop|dropped|cancel|cancell?ed|scrap|scrapped|shelve|shelved|abandon|abandoned|"
     r"go ahead|went ahead|gone ahead|materiali[sz]e|materiali[sz]ed)\b"
 )
+# Looking back from later than the notes: "has japan joined the cell yet", "did kishida
+# go in the end". What became of something, whether or not the notes planned it.
+_LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after all)\b")
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
     r"announce|announced|attend|attended|approve|approved|complete|completed|finish|finished)\b|"
     r"\b(outcome|result|results|what happened at)\b"
 )
+
+
+# Kinds of entry that say how the world stood (a person's office, a milestone, what
+# someone said, how a country reacted): asked about the present, the notes cannot know.
+_CHANGING_KINDS = frozenset({"person", "milestone", "quote", "reaction"})
+
+
+def _proposed(entry: Entry, fate: bool) -> bool:
+    """A plan of July 2023, or, asked what became of it, the authors' proposal."""
+    return entry.planned or (fate and entry.kind == "recommendation")
 
 
 class Engine:
@@ -155,6 +172,7 @@ class Engine:
         # the base's words ("year", "join", "nato").
         rarity = sorted(self.matcher.idf(term) for term in self.matcher.vocabulary)
         self._framing_idf = rarity[len(rarity) // 4] if rarity else 0.0
+        self._document_words = frozenset(kb.lexicon.document_words)
         self.reader = Reader(kb.lexicon, self.matcher.vocabulary, QueryTerms(self.matcher))
         self.followups = Followups(kb, self.matcher, self.fit)
         # Where the notes end comes from the sources (their latest as_of), never from code.
@@ -391,7 +409,8 @@ class Engine:
             case Compare():
                 return self._compare(intent)
             case AfterNotes():
-                return self._after_notes(self.matcher.analyse(_bounded(question or intent.question)))
+                query = self.matcher.analyse(_bounded(question or intent.question))
+                return self._as_it_stood(query) if intent.present else self._after_notes(query)
             case Who() | Define():
                 query = self.matcher.analyse(_bounded(question or intent.question))
                 direct = self._lookup(intent, query)
@@ -624,15 +643,21 @@ class Engine:
             return self._abstain(self.not_in_notes, scored, candidates)
         text = query.normalised
         # "did the plan go ahead" asks what became of it; "should it go ahead" asks for advice.
-        fate = _FATE.search(text) and not _MODAL.search(text)
+        later = _LATER.search(text) and not _MODAL.search(text)
+        fate = bool(_FATE.search(text) and not _MODAL.search(text)) or bool(later)
         asks_outcome = fate or (_OUTCOME.search(text) and not _PLAN_WORDS.search(text))
         if asks_outcome:
-            # What became of a plan: the plan must be the best candidate, or, when the
-            # question says outright that a plan was dropped or went ahead, among the best.
+            # What became of a plan (or of the authors' proposal): the plan must be the
+            # best candidate, or, when the question says outright that a plan was dropped
+            # or went ahead, among the best.
             reach = judged[:3] if fate else judged[:1]
-            plan = next((ev for _, ev in reach if ev.entry.planned and _close(ev)), None)
+            # A proposal of the authors' is only asked about so ("has japan joined the cell
+            # yet"): "what did the authors say about the cell" asks what they proposed.
+            plan = next((ev for _, ev in reach if _proposed(ev.entry, fate) and _close(ev)), None)
             if plan is not None:
                 return self._after_notes(query, scored or None, plan.entry)
+            if later:
+                return self._after_notes(query, scored or None)
         best_rank, best = judged[0]
         runner_up = judged[1][0] if len(judged) > 1 else 0.0
         probability = gate.probability(gate_row(best.features(), best_rank, runner_up))
@@ -698,6 +723,29 @@ class Engine:
         """Whether ``query`` and ``text`` differ only in words that frame a question."""
         asked, curated = set(query.terms), set(self.matcher.analyse(text).terms)
         return all(self.matcher.idf(term) < self._framing_idf for term in asked ^ curated)
+
+    def _as_it_stood(self, query: Query) -> Answer:
+        """A question about the present ("what stage is interoperability at now").
+
+        The authors' analysis is dated, not outdated: it is answered as it stood when the
+        notes end, and says so. What may have changed since — who holds an office, what
+        became of a plan, what someone said or how a country reacted — gets the
+        after-the-notes reply with what the notes said then, as does a vague question the
+        notes answer only loosely. A question that names the
+        document ("per the article", "do the authors …") asks about its present: answered
+        as any question.
+        """
+        answer = self._general(query)
+        if self._document_words & set(query.normalised.split()):
+            return answer
+        if answer.abstained:
+            return self._after_notes(query) if answer.intent == "abstain" else answer
+        entry = self.kb.by_id.get(answer.entry_ids[0]) if answer.entry_ids else None
+        if entry is None or entry.kind in _CHANGING_KINDS or entry.planned or answer.confidence < AS_IT_STOOD:
+            return self._after_notes(query, chosen=entry)
+        if as_of_phrase(entry.as_of).match(answer.text):
+            return answer
+        return replace(answer, text=f"As of {entry.as_of.human()}, when my notes end: {answer.text}")
 
     def _after_notes(
         self, query: Query, scored: list[Scored] | None = None, chosen: Entry | None = None

@@ -210,6 +210,16 @@ class Reader:
         if exact is not None or len(folded) > 40:
             return exact
         words = folded.split()
+        # "how are you doing today bot": a pleasantry of several words with chatter around it.
+        for start in range(len(words)):
+            for end in range(len(words), start, -1):
+                phrase = self._smalltalk.get(" ".join(words[start:end]))
+                if phrase is not None:
+                    return phrase
+                if words[end - 1] not in self._chatter:
+                    break
+            if words[start] not in self._chatter:
+                break
         # "thanks bot", "ok thanks!": every word is a pleasantry or chatter.
         if all(w in self._smalltalk or w in self._chatter for w in words):
             for word in words:

@@ -41,8 +41,13 @@ _COMPARE = (
         r"^(?:the\s+)?(?P<a>.+?) or (?:the\s+)?(?P<b>.+?) "
         r"(?:which|what) (?:came|happened|was) (?:first|earlier)$"
     ),
+    # "did the madrid summit come before the tokyo declaration"; without "come" or
+    # "happen", only two short names: "did france drop its objection after vilnius"
+    # asks what France did, not which came first.
+    re.compile(r"^(?:did|was) (?:the\s+)?(?P<a>.+?) (?:come|happen) (?:before|after) (?:the\s+)?(?P<b>.+)$"),
     re.compile(
-        r"^(?:did|was) (?:the\s+)?(?P<a>.+?) (?:come |happen )?(?:before|after) (?:the\s+)?(?P<b>.+)$"
+        r"^(?:did|was) (?:the\s+)?(?P<a>(?:\S+ ){0,3}\S+) (?:before|after) "
+        r"(?:the\s+)?(?P<b>(?:\S+ ){0,3}\S+)$"
     ),
 )
 

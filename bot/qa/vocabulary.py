@@ -37,7 +37,7 @@ STOP_WORDS: frozenset[str] = frozenset(
 # Words about the briefing itself rather than its subject ("according to the article",
 # "who is Putin in this article"): meaningless for matching, except "article 9".
 _META_WORDS = frozenset(
-    "article articles paper text piece notes briefing document documents analysis".split()
+    "article articles paper text piece notes briefing document documents doc docs analysis".split()
 )
 
 # Spelling and word-form variants folded to one form before stemming.

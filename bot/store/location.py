@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-
     pass
 
 __all__ = ["StoreLocation", "parse_location", "password_of", "redact"]

@@ -126,7 +126,7 @@ _DB_NOW = "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH2
 # The server's clock plus %s seconds, likewise.
 _DB_LATER = (
     "to_char((statement_timestamp() + make_interval(secs => %s)) AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    ' \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
 )
 
 
@@ -460,8 +460,7 @@ class PostgresStore:
             # duplicate answer, while this runs before every acknowledgement.
             conn.execute("SET LOCAL synchronous_commit = off")
             conn.execute(
-                'DELETE FROM remembered_events WHERE expires_at COLLATE "C" <= '
-                f"coalesce(%s, {_DB_NOW})",
+                f'DELETE FROM remembered_events WHERE expires_at COLLATE "C" <= coalesce(%s, {_DB_NOW})',
                 (stamp,),
             )
             # The primary key lets one insert of a key in; a racing one waits for it, then
