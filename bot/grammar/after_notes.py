@@ -12,7 +12,7 @@ import re
 from bot.grammar.lexer import YEARS
 from bot.knowledge.base import PartialDate
 
-__all__ = ["PRESENT", "after_notes"]
+__all__ = ["PRESENT", "after_notes", "without_present"]
 
 # The reason given for a question about the present rather than a later year: the notes
 # may still say how things stood when they end (see ``bot.qa.engine``).
@@ -35,3 +35,8 @@ def after_notes(norm: str, notes_end: PartialDate) -> str | None:
     if _NOW.search(norm):
         return PRESENT
     return None
+
+
+def without_present(norm: str) -> str:
+    """(normalised) ``norm`` without its words for the present: what it asks, undated."""
+    return " ".join(_NOW.sub(" ", norm).split())

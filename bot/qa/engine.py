@@ -16,8 +16,9 @@ from typing import assert_never
 from rapidfuzz import fuzz, process
 
 from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
+from bot.grammar.after_notes import without_present
 from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question, Timeline, TimelineQuery, Who
-from bot.knowledge.base import Entry, KnowledgeBase
+from bot.knowledge.base import Entry, KnowledgeBase, PartialDate
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
 from bot.qa.fit import BODIES, ROLE_WORDS, WHO_CHECK, Fit, Shape, as_of_phrase, role_word
@@ -136,8 +137,14 @@ _OUTCOME = re.compile(
 
 
 # Kinds of entry that say how the world stood (a person's office, a milestone, what
-# someone said, how a country reacted): asked about the present, the notes cannot know.
-_CHANGING_KINDS = frozenset({"person", "milestone", "quote", "reaction"})
+# someone said, how a country reacted, what a body is): asked about the present, the notes
+# cannot know. The authors' findings, obstacles and recommendations are theirs, dated.
+_CHANGING_KINDS = frozenset({"person", "milestone", "quote", "reaction", "term"})
+
+
+def _on(date: PartialDate) -> str:
+    """ "on 11 July 2023", "in February 2023", "in 2019"."""
+    return f"{'on' if date.day else 'in'} {date.human()}"
 
 
 def _proposed(entry: Entry, fate: bool) -> bool:
@@ -410,7 +417,10 @@ class Engine:
                 return self._compare(intent)
             case AfterNotes():
                 query = self.matcher.analyse(_bounded(question or intent.question))
-                return self._as_it_stood(query) if intent.present else self._after_notes(query)
+                if not intent.present:
+                    return self._after_notes(query)
+                undated = self.matcher.analyse(without_present(query.normalised))
+                return self._as_it_stood(query, undated)
             case Who() | Define():
                 query = self.matcher.analyse(_bounded(question or intent.question))
                 direct = self._lookup(intent, query)
@@ -488,8 +498,8 @@ class Engine:
         elif one.date.surely_before(other.date) or other.date.surely_before(one.date):
             early, late = (one, other) if one.date.surely_before(other.date) else (other, one)
             assert early.date is not None and late.date is not None
-            first = f"First, in {early.date.human()}: {early.title}."
-            text = f"{first}\nThen, in {late.date.human()}: {late.title}."
+            first = f"First, {_on(early.date)}: {early.title}."
+            text = f"{first}\nThen, {_on(late.date)}: {late.title}."
         else:
             text = (
                 "My notes give no order between these two:\n"
@@ -724,7 +734,7 @@ class Engine:
         asked, curated = set(query.terms), set(self.matcher.analyse(text).terms)
         return all(self.matcher.idf(term) < self._framing_idf for term in asked ^ curated)
 
-    def _as_it_stood(self, query: Query) -> Answer:
+    def _as_it_stood(self, query: Query, undated: Query) -> Answer:
         """A question about the present ("what stage is interoperability at now").
 
         The authors' analysis is dated, not outdated: it is answered as it stood when the
@@ -733,9 +743,9 @@ class Engine:
         after-the-notes reply with what the notes said then, as does a vague question the
         notes answer only loosely. A question that names the
         document ("per the article", "do the authors …") asks about its present: answered
-        as any question.
+        as any question. ``undated`` is the question without its words for the present.
         """
-        answer = self._general(query)
+        answer = self._general(undated)
         if self._document_words & set(query.normalised.split()):
             return answer
         if answer.abstained:

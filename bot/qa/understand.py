@@ -68,6 +68,7 @@ _TIMELINE_WORDS = re.compile(
     r"what did (?:nato|japan|they|the two|both)(?: and (?:nato|japan))? do|"
     r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
 )
+_AMOUNT = re.compile(r"(?:how much|how many)\b")
 # A year alone, or "in 2022": a timeline of that year.
 _JUST_A_YEAR = re.compile(rf"(?:in\s+)?{YEAR}s?")
 _WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?P<rest>.+)$")
@@ -116,7 +117,8 @@ def recognise(question: str, notes_end: PartialDate) -> Question:
         # "between 2013 and 2019", "since 2021": a span of years asks for a timeline.
         return Timeline(parse_timeline_args(norm, notes_end))
 
-    if _TIMELINE_WORDS.search(norm) or _JUST_A_YEAR.fullmatch(norm):
+    # "how much has japan committed so far" asks for an amount, not for a history.
+    if (_TIMELINE_WORDS.search(norm) and not _AMOUNT.match(norm)) or _JUST_A_YEAR.fullmatch(norm):
         query = parse_timeline_args(norm, notes_end)
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
