@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from adapters.registry import PLATFORMS, Losable, Platform, Service, ServiceFactory, configured_platforms
@@ -18,7 +19,7 @@ from bot.digests.compose import DigestSpec
 from bot.digests.scheduler import DatabaseClock, GivenUp, Scheduler
 from bot.errors import ConfigError
 from bot.knowledge.base import KnowledgeBase
-from bot.ops.config import SECRET_VARIABLES, Config
+from bot.ops.config import DIGEST_PACE_SECONDS, SECRET_VARIABLES, Config
 from bot.ops.live import LiveKnowledge, ReloadResult
 from bot.ops.logs import configure_logging
 from bot.ops.metrics import Metrics, PlatformErrorCounter
@@ -32,7 +33,8 @@ __all__ = ["Runtime", "nothing_configured", "run"]
 _log = logging.getLogger("briefbot")
 
 # How long shutdown waits for answers in flight, and for the digest post in progress
-# (the scheduler never cuts a post midway, and each post times out after 60 s anyway).
+# (the scheduler never cuts a post midway, and each post times out after
+# digest_post_timeout_seconds, 60 s unless configured, anyway).
 DRAIN_SECONDS = 20.0
 DIGEST_STOP_SECONDS = 30.0
 
@@ -286,6 +288,9 @@ class Runtime:
             live.kb,
             {s.platform: s.poster for s in self.services},
             DatabaseClock(store),  # leases by the database's clock, shared by every replica
+            lease=timedelta(seconds=self.config.digest_lease_seconds),
+            post_timeout=self.config.digest_post_timeout_seconds,
+            pace=DIGEST_PACE_SECONDS,
             on_outcome=self.metrics.record_outcome,
             on_given_up=self._on_given_up,
         )

@@ -129,9 +129,9 @@ class Scheduler:
         on_outcome: Callable[[str, Outcome], None] | None = None,
         on_given_up: Callable[[GivenUp], None] | None = None,
     ) -> None:
-        if post_timeout >= lease.total_seconds():
+        if post_timeout + pace >= lease.total_seconds():
             # A post still running when its lease ends could be taken over and repeated.
-            raise ValueError("post_timeout must be shorter than the lease")
+            raise ValueError("post_timeout plus the pace must be shorter than the lease")
         self.store = store
         self.kb_provider = kb_provider
         self.posters = dict(posters)

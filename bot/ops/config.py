@@ -16,6 +16,8 @@ The file (every key optional)::
     default_timezone = "Europe/Brussels"         # BRIEFBOT_TIMEZONE
     pid_file = "/data/briefbot.pid"              # BRIEFBOT_PID_FILE
     reload_poll_seconds = 5                      # BRIEFBOT_RELOAD_POLL_SECONDS (0: off)
+    digest_lease_seconds = 600                   # BRIEFBOT_DIGEST_LEASE_SECONDS
+    digest_post_timeout_seconds = 60             # BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS
 
     [log]
     format = "json"                              # BRIEFBOT_LOG_FORMAT: plain | json
@@ -47,6 +49,7 @@ from bot.store.location import StoreLocation, parse_location, redact
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
+    "DIGEST_PACE_SECONDS",
     "SECRET_VARIABLES",
     "Config",
     "config_path",
@@ -64,6 +67,8 @@ SECRET_VARIABLES = (
     "BRIEFBOT_METRICS_TOKEN",
 )
 LOG_FORMATS = ("plain", "json")
+# The scheduler's pause between two posts to one channel (Slack's one message a second).
+DIGEST_PACE_SECONDS = 1.0
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -80,6 +85,12 @@ class Config:
     default_timezone: str = "UTC"
     pid_file: Path | None = None  # None: briefbot.pid beside a SQLite database, else here
     reload_poll_seconds: float = 5.0
+    # How long a replica's claim on a digest period lasts without news from it: one killed
+    # mid-post holds its periods this long before another takes them over. It must outlast
+    # one post (the timeout, plus the pause between posts to a channel), or a slow post
+    # could be taken over and repeated while it is still running.
+    digest_lease_seconds: float = 600.0
+    digest_post_timeout_seconds: float = 60.0
     log_format: str = "plain"
     log_level: str = "info"
     # Loopback: /healthz and /metrics are not public unless someone decides so. Slack's HTTP
@@ -198,6 +209,13 @@ _SPECS = (
     _Spec("default_timezone", "default_timezone", "BRIEFBOT_TIMEZONE", _zone),
     _Spec("pid_file", "pid_file", "BRIEFBOT_PID_FILE", _path),
     _Spec("reload_poll_seconds", "reload_poll_seconds", "BRIEFBOT_RELOAD_POLL_SECONDS", _number(0, 3600)),
+    _Spec("digest_lease_seconds", "digest_lease_seconds", "BRIEFBOT_DIGEST_LEASE_SECONDS", _number(1, 86400)),
+    _Spec(
+        "digest_post_timeout_seconds",
+        "digest_post_timeout_seconds",
+        "BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS",
+        _number(0.1, 3600),
+    ),
     _Spec("log.format", "log_format", "BRIEFBOT_LOG_FORMAT", _choice(LOG_FORMATS)),
     _Spec("log.level", "log_level", "BRIEFBOT_LOG_LEVEL", _choice(LOG_LEVELS)),
     _Spec("health.host", "health_host", "BRIEFBOT_HEALTH_HOST", _text),
@@ -308,7 +326,26 @@ def load_config(
     for attr, (value, flag) in _flag_values(flags).items():
         values[attr] = value
         origins[_BY_ATTR[attr].key] = f"flag {flag}"
-    return replace(Config(), **values, origins=origins, file=chosen)  # type: ignore[arg-type]
+    config = replace(Config(), **values, origins=origins, file=chosen)  # type: ignore[arg-type]
+    _check_lease(config)
+    return config
+
+
+def _check_lease(config: Config) -> None:
+    """The lease outlasts one post, else a post still running could be taken over and repeated."""
+    lease, timeout = config.digest_lease_seconds, config.digest_post_timeout_seconds
+    if lease > timeout + DIGEST_PACE_SECONDS:
+        return
+    where = {
+        key: config.origins.get(key, "default")
+        for key in ("digest_lease_seconds", "digest_post_timeout_seconds")
+    }
+    raise ConfigError(
+        f"digest_lease_seconds ({lease:g}, {where['digest_lease_seconds']}) must be longer than "
+        f"digest_post_timeout_seconds ({timeout:g}, {where['digest_post_timeout_seconds']}) plus the "
+        f"{DIGEST_PACE_SECONDS:g} s pause between posts to one channel: a post still running when its "
+        "lease ran out could be taken over by another replica and posted twice"
+    )
 
 
 _FLAGS = {

@@ -289,3 +289,54 @@ def test_run_takes_the_port_it_documents() -> None:
 
     args = build_parser().parse_args(["run", "--port", "8081"])
     assert config_for(args).health_port == 8081
+
+
+# -- the digest lease (#15) ------------------------------------------------------------------
+
+
+def test_the_digest_lease_and_post_timeout_come_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (Config().digest_lease_seconds, Config().digest_post_timeout_seconds) == (600, 60)
+    path = write(tmp_path, "digest_lease_seconds = 120\ndigest_post_timeout_seconds = 30\n")
+    config = load_config(path, {"BRIEFBOT_DIGEST_LEASE_SECONDS": "45"})
+    assert (config.digest_lease_seconds, config.digest_post_timeout_seconds) == (45, 30)
+    assert config.origins["digest_lease_seconds"] == "env BRIEFBOT_DIGEST_LEASE_SECONDS"
+    assert config.origins["digest_post_timeout_seconds"] == f"file {path}"
+
+    monkeypatch.setenv("BRIEFBOT_DIGEST_LEASE_SECONDS", "45")
+    assert main(["--config", str(path), "config", "show"]) == 0
+    lines = {line.split("=")[0].strip(): line for line in capsys.readouterr().out.splitlines() if "=" in line}
+    assert (
+        "45" in lines["digest_lease_seconds"]
+        and "(env BRIEFBOT_DIGEST_LEASE_SECONDS)" in lines["digest_lease_seconds"]
+    )
+    assert (
+        "30" in lines["digest_post_timeout_seconds"]
+        and f"(file {path})" in lines["digest_post_timeout_seconds"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        ("", {"BRIEFBOT_DIGEST_LEASE_SECONDS": "30"}),  # shorter than the default 60 s post timeout
+        ("digest_lease_seconds = 10\ndigest_post_timeout_seconds = 9.5\n", {}),  # no room for the pause
+        ("digest_lease_seconds = 10\n", {"BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS": "20"}),
+    ],
+)
+def test_a_digest_lease_no_longer_than_one_post_is_refused_with_the_reason(
+    tmp_path: Path, text: str, env: dict[str, str]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, text), env)
+    message = str(raised.value)
+    assert "digest_lease_seconds" in message and "must be longer than digest_post_timeout_seconds" in message
+    assert "posted twice" in message
+
+
+def test_a_digest_lease_that_is_not_a_positive_number_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"BRIEFBOT_DIGEST_LEASE_SECONDS .* must be a number"):
+        load_config(None, {"BRIEFBOT_DIGEST_LEASE_SECONDS": "ten minutes"})
+    with pytest.raises(ConfigError, match="'digest_post_timeout_seconds' must be a number"):
+        load_config(write(tmp_path, "digest_post_timeout_seconds = 0\n"), {})

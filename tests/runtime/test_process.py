@@ -323,3 +323,47 @@ async def test_health_listens_on_loopback_unless_slack_http_mode_needs_the_port(
             assert f"health on http://0.0.0.0:{port}" in bot.log
             assert "listening on all interfaces" in bot.log and "Slack's HTTP mode" in bot.log
             assert await bot.stop() == 0
+
+
+# -- the digest lease and post timeout are settings (#15) ---------------------------------------
+
+
+async def test_run_claims_digests_for_the_configured_lease_and_times_posts_out_as_configured(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "briefbot.sqlite3"
+    with SQLiteStore(db) as store:
+        [sub] = [
+            store.add_subscription(
+                NewSubscription(
+                    "slack", "T0EMULATED", CHANNEL, "topic", "diplomacy", "daily 00:00", "UTC", ADMIN
+                ),
+                now=datetime.now(UTC) - timedelta(days=3),
+            )
+        ]
+    async with SlackEmulator(users=USERS) as slack:
+        slack.hold("chat.postMessage")  # Slack never answers: the post is in flight until it times out
+        env = slack_env(
+            slack,
+            BRIEFBOT_KNOWLEDGE_DIR=str(KB_DIR),
+            BRIEFBOT_DB=str(db),
+            BRIEFBOT_DIGEST_LEASE_SECONDS="9",
+            BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS="2",
+        )
+        async with BriefbotProcess(env, port=free_port()) as bot:
+            await bot.wait_health(200)
+            await slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == CHANNEL, timeout=15)
+            with SQLiteStore(db) as store:
+                claimed = store.last_delivery(sub.id)
+            assert claimed is not None and claimed.status == "claimed"
+            assert claimed.lease_until - claimed.claimed_at == timedelta(seconds=9)
+            # The post Slack never answers is given up after the configured 2 s, not 60 s.
+            async with asyncio.timeout(15):
+                while True:
+                    with SQLiteStore(db) as store:
+                        latest = store.last_delivery(sub.id)
+                    if latest is not None and latest.last_error:
+                        break
+                    await asyncio.sleep(0.2)
+            assert "TimeoutError" in latest.last_error and latest.retry_at is not None
+            assert await bot.stop() == 0
