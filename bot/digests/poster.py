@@ -3,17 +3,22 @@
 The scheduler knows no platform; it asks each adapter's ``Poster`` how long one part
 may be (``message_limit``), hands it a ``ChannelRef`` and a ``Reply`` per part and reads
 the outcome from the exception, if any.
+
+A poster that can also label its messages and find them again (``MarkingPoster``) makes a
+takeover exact: a process killed while a part was in flight may or may not have posted it,
+and the one taking the period over asks the channel before posting that part again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from bot.errors import BriefbotError
 from bot.messages import Reply
 
-__all__ = ["ChannelRef", "PostError", "Poster"]
+__all__ = ["ChannelRef", "MarkingPoster", "PartMark", "PostError", "Poster"]
 
 
 @dataclass(frozen=True)
@@ -46,4 +51,28 @@ class Poster(Protocol):
 
     async def post(self, channel: ChannelRef, reply: Reply) -> None:
         """Post one message; raise PostError on failure."""
+        ...
+
+
+@dataclass(frozen=True)
+class PartMark:
+    """Which part (0-based) of which subscription's period a digest message is."""
+
+    subscription_id: int
+    period_key: str
+    part: int
+
+
+@runtime_checkable
+class MarkingPoster(Poster, Protocol):
+    """A poster whose messages carry their ``PartMark``, and which can look for one."""
+
+    async def post_marked(self, channel: ChannelRef, reply: Reply, mark: PartMark) -> None:
+        """``post``, with the mark attached where the platform keeps it (not in the text)."""
+        ...
+
+    async def was_posted(self, channel: ChannelRef, mark: PartMark, since: datetime) -> bool | None:
+        """Is a message with ``mark``, posted at or after ``since``, in the channel? None when
+        the platform cannot say (no access to the channel's history, too many messages since):
+        the part is then posted again, and at worst repeated."""
         ...

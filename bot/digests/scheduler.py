@@ -12,7 +12,9 @@ For every subscription whose latest scheduled run is due and not yet delivered:
 
 A claim whose lease runs out without being done belonged to a process that died; it
 is taken over, and posting resumes after the last part recorded, so a crash never
-loses a period and repeats at most the one message that was in flight. A process shut
+loses a period. The one message that may have been in flight is posted again only if the
+platform's channel does not already hold it (a ``MarkingPoster`` labels each part and can
+look for it); a platform that cannot tell repeats at most that one message. A process shut
 down while posting gives its claim back (``Store.release``) rather than dying on it.
 Only a subscription's *latest* run is ever considered, so after downtime each
 subscription catches up at most one missed period.
@@ -35,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.digests.compose import DigestError, DigestSpec, compose
-from bot.digests.poster import ChannelRef, Poster, PostError
+from bot.digests.poster import ChannelRef, MarkingPoster, PartMark, Poster, PostError
 from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
 from bot.errors import BriefbotError, StoreError
 from bot.knowledge.base import KnowledgeBase
@@ -46,6 +48,10 @@ from bot.store.values import Delivery, Subscription
 __all__ = ["Clock", "DatabaseClock", "GivenUp", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 
 _log = logging.getLogger(__name__)
+
+# How far the platform's clock may run behind the database's when looking for a part
+# posted since a claim.
+_CLOCK_MARGIN = timedelta(minutes=5)
 
 
 class Clock(Protocol):
@@ -253,18 +259,42 @@ class Scheduler:
         if not delivery.parts:
             self.store.finish(sub.id, key, status="empty", now=self._now())
             return Outcome(sub.id, key, "empty")
-        return await self._post_parts(ref, sub, delivery)
+        # A period attempted before may have had its next part in flight when that attempt
+        # ended (its process killed, its post timed out): posted, or not, since its claim.
+        resumed_since = None if item.existing is None else item.existing.claimed_at
+        return await self._post_parts(ref, sub, delivery, resumed_since)
 
-    async def _post_parts(self, ref: ChannelRef, sub: Subscription, delivery: Delivery) -> Outcome:
+    async def _post_parts(
+        self, ref: ChannelRef, sub: Subscription, delivery: Delivery, resumed_since: datetime | None = None
+    ) -> Outcome:
         sub_id, key = delivery.subscription_id, delivery.period_key
         poster = self.posters[ref.platform]
         total = len(delivery.parts)
         try:
             for index in range(delivery.parts_done, total):
+                mark = PartMark(sub_id, key, index)
+                since = resumed_since if index == delivery.parts_done else None
+                if since is not None and await self._went_out(poster, ref, mark, since):
+                    _log.info(
+                        "digest %s part %d for subscription %d went out before its process stopped;"
+                        " not posting it again",
+                        key,
+                        index + 1,
+                        sub_id,
+                    )
+                    self.store.record_part(
+                        sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease
+                    )
+                    continue
                 await self._pace(ref)
                 reply = Reply(text=delivery.parts[index], title=delivery.title, kind="digest")
+                posting = (
+                    poster.post_marked(ref, reply, mark)
+                    if isinstance(poster, MarkingPoster)
+                    else poster.post(ref, reply)
+                )
                 try:
-                    await asyncio.wait_for(poster.post(ref, reply), timeout=self.post_timeout)
+                    await asyncio.wait_for(posting, timeout=self.post_timeout)
                 except PostError as exc:
                     if exc.permanent:
                         self.store.fail(sub_id, key, error=str(exc))
@@ -292,6 +322,25 @@ class Scheduler:
             raise
         self.store.finish(sub_id, key, status="done", now=self._now())
         return Outcome(sub_id, key, "posted", total - delivery.parts_done)
+
+    async def _went_out(self, poster: Poster, ref: ChannelRef, mark: PartMark, since: datetime) -> bool:
+        """Whether the part is in the channel already; when the poster cannot say, no."""
+        if not isinstance(poster, MarkingPoster):
+            return False
+        try:
+            # The platform stamps messages by its own clock: allow for it being behind ours.
+            found = await asyncio.wait_for(
+                poster.was_posted(ref, mark, since - _CLOCK_MARGIN), timeout=self.post_timeout
+            )
+        except Exception:  # not knowing is no reason to skip the part: post it, maybe twice
+            _log.warning(
+                "could not tell whether digest %s part %d went out",
+                mark.period_key,
+                mark.part + 1,
+                exc_info=True,
+            )
+            return False
+        return found is True
 
     def _given_up(self, sub: Subscription, key: str, reason: str) -> None:
         _log.error("digest %s for subscription %d given up: %s", key, sub.id, reason)

@@ -1,9 +1,13 @@
 """A local Slack on 127.0.0.1 for the adapter tests, and the Slack side of a conversation.
 
-``SlackEmulator`` serves what the app calls: the Web API methods (``/api/<method>``), the
-Socket Mode websocket (handed out by ``apps.connections.open``) and ``response_url``
-endpoints. It records every call, can fail or hold a method to order, and lets a test wait
-for a call with a timeout instead of sleeping.
+``SlackEmulator`` serves what the app calls: the Web API methods (``/api/<method>``, or
+``/via/<name>/api/<method>`` so that a test running several apps can tell whose call it
+was), the Socket Mode websocket (handed out by ``apps.connections.open``) and
+``response_url`` endpoints. It records every call, can fail, hold or slow a method to order,
+and lets a test wait for a call with a timeout instead of sleeping. A message posted with
+``chat.postMessage`` is in its channel from the moment the call arrives, as on Slack: an
+app that dies before reading the answer has still posted it (``conversations.history``
+shows it, with its metadata).
 
 ``SignedSender`` is Slack delivering to an HTTP-mode app: correctly signed requests (or
 deliberately badly signed ones). The payload builders produce what Slack sends for a slash
@@ -86,6 +90,7 @@ class Call:
     token: str | None
     at: float  # monotonic seconds
     status: int = 200  # what the emulator answered
+    via: str = ""  # the <name> of a /via/<name>/api/ base URL: which of several apps called
 
     def text(self) -> str:
         """Everything visible in the message, for assertions: fallback text plus blocks."""
@@ -160,6 +165,9 @@ class SlackEmulator:
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[_Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
+        self._delays: dict[str, float] = {}
+        # Every message posted with chat.postMessage, in order: what conversations.history reads.
+        self.messages: list[dict[str, Any]] = []
         self._sockets: list[_Socket] = []
         self._counter = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -171,6 +179,8 @@ class SlackEmulator:
         application = web.Application()
         application.router.add_post("/api/{method}", self._api)
         application.router.add_get("/api/{method}", self._api)
+        application.router.add_post("/via/{via}/api/{method}", self._api)
+        application.router.add_get("/via/{via}/api/{method}", self._api)
         application.router.add_get("/socket", self._socket)
         application.router.add_post("/response/{id}", self._response_url)
         self._runner = web.AppRunner(application, access_log=None, shutdown_timeout=2.0)
@@ -205,6 +215,10 @@ class SlackEmulator:
         """What the app's SLACK_API_URL (AsyncWebClient base_url) is set to."""
         return f"{self.base_url}/api/"
 
+    def api_url_for(self, name: str) -> str:
+        """A SLACK_API_URL whose calls are recorded with ``via=name``."""
+        return f"{self.base_url}/via/{name}/api/"
+
     def response_url(self) -> str:
         """A fresh response_url, as Slack puts in each slash command and button click."""
         return f"{self.base_url}/response/{next(self._counter)}"
@@ -229,6 +243,10 @@ class SlackEmulator:
         event = asyncio.Event()
         self._holds[method] = event
         return event
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer each call of ``method`` ``seconds`` after it arrives (it takes effect at once)."""
+        self._delays[method] = seconds
 
     # -- waiting -------------------------------------------------------------------------
 
@@ -281,19 +299,42 @@ class SlackEmulator:
 
         failure = self._take_failure(method)
         status = failure.status if failure else 200
-        await self._record(Call(method, args, token, time.monotonic(), status))
+        await self._record(
+            Call(method, args, token, time.monotonic(), status, request.match_info.get("via", ""))
+        )
+        expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
+        # Posted on arrival: however long the answer takes, or if nobody reads it.
+        posted = (
+            self._post(args)
+            if method == "chat.postMessage" and failure is None and token == expected
+            else None
+        )
         hold = self._holds.get(method)
         if hold is not None:
             await hold.wait()
+        if self._delays.get(method):
+            await asyncio.sleep(self._delays[method])
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
-        expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth" if token else "not_authed"})
+        if posted is not None:
+            return web.json_response(
+                {"ok": True, "channel": posted["channel"], "ts": posted["ts"], "message": posted}
+            )
         return web.json_response(self._answer(method, args))
+
+    def _post(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        n = next(self._counter)
+        ts = f"{int(time.time())}.{n:06d}"  # Slack's own clock, unique per message
+        message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts, **args}
+        if isinstance(message.get("metadata"), str):
+            message["metadata"] = json.loads(message["metadata"])
+        self.messages.append(message)
+        return message
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -319,10 +360,17 @@ class SlackEmulator:
             }
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket=t{n}"}
-        if method == "chat.postMessage":
-            ts = f"{1_700_000_000 + n}.{n:06d}"
-            message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": ts, **args}
-            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":
+            # The channel's messages newest first, after ``oldest``; metadata only when asked.
+            channel, oldest = str(args.get("channel")), float(args.get("oldest") or 0)
+            limit = int(args.get("limit") or 100)
+            with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+            found = [
+                {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+                for m in reversed(self.messages)
+                if m.get("channel") == channel and float(m["ts"]) > oldest
+            ]
+            return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_700_000_000 + n}.{n:06d}"}
         if method.startswith("assistant.threads."):

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.slack.poster import DIGEST_PART_EVENT
 from bot.digests.poster import ChannelRef, PostError
 from bot.digests.scheduler import Scheduler
 from bot.messages import Reply
+from bot.store.values import NewSubscription
 from tests.adapters.slack.emulator import TEAM
 from tests.adapters.slack.harness import ADMIN, CHANNEL, SlackHarness, fixture_kb
 
@@ -81,3 +83,44 @@ async def test_post_that_slack_fails_transiently_can_be_retried(slack: SlackHarn
         await slack.app.poster.post(ChannelRef("slack", TEAM, CHANNEL), Reply("A digest", kind="digest"))
     assert not raised.value.permanent
     assert raised.value.retry_after is None
+
+
+async def _post_times_out_after_reaching_slack(slack: SlackHarness) -> tuple[Scheduler, int, str]:
+    """A digest whose post reached Slack but whose answer never came back (as when the
+    posting process is killed mid-post): booked for a retry, and in the channel."""
+    sub = slack.store.add_subscription(
+        NewSubscription("slack", TEAM, CHANNEL, "topic", "cyber", "daily 00:00", "UTC", ADMIN),
+        now=datetime.now(UTC) - timedelta(days=3),
+    )
+    scheduler = Scheduler(
+        slack.store, fixture_kb, {"slack": slack.app.poster}, post_timeout=1.0, lease=timedelta(seconds=5)
+    )
+    answered = slack.emulator.hold("chat.postMessage")
+    [outcome] = await scheduler.run_due()
+    answered.set()
+    assert outcome.status == "retry" and "TimeoutError" in outcome.detail
+    assert [m["channel"] for m in slack.emulator.messages] == [CHANNEL]
+    return scheduler, sub.id, outcome.period_key
+
+
+async def test_a_part_that_went_out_before_its_post_failed_is_not_posted_again(slack: SlackHarness) -> None:
+    scheduler, sub_id, key = await _post_times_out_after_reaching_slack(slack)
+    [retried] = await scheduler.run_due(now=datetime.now(UTC) + timedelta(minutes=2))
+    assert retried.status == "posted"
+    [message] = slack.emulator.messages  # found in the channel's history by its metadata
+    assert message["metadata"] == {
+        "event_type": DIGEST_PART_EVENT,
+        "event_payload": {"subscription": sub_id, "period": key, "part": 0},
+    }
+    delivery = slack.store.delivery(sub_id, key)
+    assert delivery is not None and delivery.status == "done" and delivery.parts_done == 1
+
+
+async def test_a_part_is_posted_again_when_the_channel_history_cannot_be_read(slack: SlackHarness) -> None:
+    scheduler, sub_id, key = await _post_times_out_after_reaching_slack(slack)
+    slack.emulator.fail_next("conversations.history", error="not_in_channel")
+    [retried] = await scheduler.run_due(now=datetime.now(UTC) + timedelta(minutes=2))
+    assert retried.status == "posted"  # at worst a repeat, never a lost digest
+    assert [m["channel"] for m in slack.emulator.messages] == [CHANNEL, CHANNEL]
+    delivery = slack.store.delivery(sub_id, key)
+    assert delivery is not None and delivery.status == "done"

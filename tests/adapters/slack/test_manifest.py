@@ -19,6 +19,8 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     # One scope per kind of conversation it is asked about (a digest subscription's channel).
     # Is the bot part of a thread? (a reply without a mention)
     "conversations.replies": ("channels:history", "groups:history"),
+    # Did a digest part in flight when its process died reach the channel? (a takeover)
+    "conversations.history": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "users.info": "users:read",
     "views.open": None,
