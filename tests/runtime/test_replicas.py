@@ -1,13 +1,15 @@
 """Two real `briefbot run` replicas on one PostgreSQL database, against the Slack emulator.
 
 What several replicas promise: every due digest is posted exactly once, whichever replica
-gets to it; both serve the same knowledge version; and one stopping leaves the other
-serving. The server is the tests' own throwaway PostgreSQL (tests/store/postgres_server.py).
+gets to it, even when one is killed (``kill -9``) while its posts are in flight; both serve
+the same knowledge version; and one stopping leaves the other serving. The server is the
+tests' own throwaway PostgreSQL (tests/store/postgres_server.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,6 +35,17 @@ def database_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
+def subscribe_every_channel(url: str) -> None:
+    with open_store(url) as store:
+        for channel in CHANNELS:  # due since midnight, at both replicas' first pass
+            store.add_subscription(
+                NewSubscription(
+                    "slack", "T0EMULATED", channel, "topic", "diplomacy", "daily 00:00", "UTC", ADMIN
+                ),
+                now=datetime.now(UTC) - timedelta(days=3),
+            )
+
+
 def all_done(url: str) -> bool:
     with open_store(url) as store:
         latest = [store.last_delivery(s.id) for s in store.subscriptions()]
@@ -42,14 +55,7 @@ def all_done(url: str) -> bool:
 async def test_two_replicas_post_every_due_digest_exactly_once_and_serve_one_version(
     tmp_path: Path, postgres_server: PostgresServer, database_url: str
 ) -> None:
-    with open_store(database_url) as store:
-        for channel in CHANNELS:  # due since midnight, at both replicas' first pass
-            store.add_subscription(
-                NewSubscription(
-                    "slack", "T0EMULATED", channel, "topic", "diplomacy", "daily 00:00", "UTC", ADMIN
-                ),
-                now=datetime.now(UTC) - timedelta(days=3),
-            )
+    subscribe_every_channel(database_url)
     async with SlackEmulator(users=USERS) as slack:
         shared = {
             "BRIEFBOT_KNOWLEDGE_DIR": str(KB_DIR),
@@ -89,3 +95,58 @@ async def test_two_replicas_post_every_due_digest_exactly_once_and_serve_one_ver
             assert "Kishida" in await slash(slack, "who is fumio kishida")
             assert await second.stop() == 0
     assert postgres_server.password not in first.log + second.log
+
+
+async def test_every_due_digest_is_posted_exactly_once_while_a_replica_is_killed_mid_post(
+    tmp_path: Path, postgres_server: PostgresServer, database_url: str
+) -> None:
+    subscribe_every_channel(database_url)
+    async with SlackEmulator(users=USERS) as slack:
+        # Slack takes 1.5 s to answer each post, so posts are in flight when the kill lands;
+        # a post is in the channel from the moment Slack receives it, answered or not.
+        slack.slow("chat.postMessage", 1.5)
+        shared = {
+            "BRIEFBOT_KNOWLEDGE_DIR": str(KB_DIR),
+            "BRIEFBOT_DB": database_url,
+            # A dead replica's periods are taken over after 5 s, not 10 minutes.
+            "BRIEFBOT_DIGEST_LEASE_SECONDS": "5",
+            "BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS": "3",
+        }
+        names = ("a", "b")
+        replicas = {
+            name: BriefbotProcess(
+                slack_env(slack, **shared, BRIEFBOT_PID_FILE=str(tmp_path / f"{name}.pid"))
+                | {"SLACK_API_URL": slack.api_url_for(name)},  # whose calls are whose
+                port=free_port(),
+            )
+            for name in names
+        }
+        async with replicas["a"], replicas["b"]:
+            # The first replica seen posting is killed at once, its posts still unanswered.
+            [first, *_] = await slack.wait_for(
+                "chat.postMessage", lambda c: c.args.get("channel") in CHANNELS, timeout=60
+            )
+            victim = replicas[first.via]
+            survivor = replicas[next(n for n in names if n != first.via)]
+            victim.signal(signal.SIGKILL)
+            assert victim.process is not None and await victim.process.wait() == -signal.SIGKILL
+            in_flight = {c.args["channel"] for c in slack.calls_to("chat.postMessage") if c.via == first.via}
+            await survivor.wait_health(200)
+
+            async with asyncio.timeout(60):
+                while not all_done(database_url):
+                    await asyncio.sleep(0.2)
+            # Every period is done, so nothing more can be posted: count what reached the channels.
+            per_channel = Counter(str(m["channel"]) for m in slack.messages if m["channel"] in CHANNELS)
+            assert sorted(per_channel) == sorted(CHANNELS)
+            assert {c: n for c, n in per_channel.items() if n != 1} == {}
+            # The dead replica's claimed periods were the survivor's to finish.
+            with open_store(database_url) as store:
+                recovered = [store.last_delivery(s.id) for s in store.subscriptions()]
+            assert any(d is not None and d.recovered >= 1 for d in recovered)
+            assert in_flight and all(
+                c.via == first.via
+                for c in slack.calls_to("chat.postMessage")
+                if c.args["channel"] in in_flight
+            ), "a channel whose post was in flight at the kill was posted to again"
+            assert await survivor.stop() == 0
