@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapters.slack import EVENTS_PATH
 from bot.store.opening import open_store
 from bot.store.values import NewSubscription
-from tests.adapters.slack.emulator import SlackEmulator
-from tests.adapters.slack.harness import ADMIN, KB_DIR, USERS
-from tests.runtime.process import BriefbotProcess, free_port
+from tests.adapters.slack.emulator import BOT_USER, TEAM, SignedSender, SlackEmulator, event_callback
+from tests.adapters.slack.harness import ADMIN, CHANNEL, KB_DIR, MEMBER, USERS
+from tests.runtime.process import BriefbotProcess, clean_env, free_port
 from tests.runtime.test_process import slack_env, slash
 from tests.store.postgres_server import PostgresServer
 
@@ -150,3 +154,86 @@ async def test_every_due_digest_is_posted_exactly_once_while_a_replica_is_killed
                 if c.args["channel"] in in_flight
             ), "a channel whose post was in flight at the kill was posted to again"
             assert await survivor.stop() == 0
+
+
+# -- Slack's HTTP mode behind a load balancer: any request may reach either replica ----------
+
+SIGNING_SECRET = "signing-secret-shared-by-the-replicas"
+
+
+@asynccontextmanager
+async def http_replicas(
+    slack: SlackEmulator, tmp_path: Path, database_url: str, *, knowledge: Path | None = KB_DIR
+) -> AsyncIterator[tuple[BriefbotProcess, BriefbotProcess]]:
+    """Two replicas in Slack's HTTP mode, each on its own port, on one database; on the
+    small test knowledge base unless ``knowledge`` is None (the bundled one)."""
+    kb = {} if knowledge is None else {"BRIEFBOT_KNOWLEDGE_DIR": str(knowledge)}
+    replicas = [
+        BriefbotProcess(
+            clean_env(
+                **kb,
+                SLACK_BOT_TOKEN=slack.bot_token,
+                SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=slack.api_url_for(name),
+                BRIEFBOT_DB=database_url,
+                BRIEFBOT_PID_FILE=str(tmp_path / f"{name}.pid"),
+                BRIEFBOT_RELOAD_POLL_SECONDS="0",
+            ),
+            port=free_port(),
+        )
+        for name in ("a", "b")
+    ]
+    # One after the other: the second starts from the engine the first cached (bot.ops.prepared).
+    async with replicas[0] as a:
+        await a.wait_health(200, timeout=90)  # may build the engine (a cold cache)
+        async with replicas[1] as b:
+            await b.wait_health(200, timeout=90)
+            yield a, b
+            assert await a.stop() == 0
+            assert await b.stop() == 0
+
+
+def events_url(replica: BriefbotProcess) -> str:
+    return f"http://127.0.0.1:{replica.port}{EVENTS_PATH}"
+
+
+def channel_message(kind: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+    """An ``app_mention`` or a ``message`` in CHANNEL from MEMBER, as Slack delivers it."""
+    event: dict[str, Any] = {
+        "type": kind,
+        "user": MEMBER,
+        "text": f"<@{BOT_USER}> {text}" if kind == "app_mention" else text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel": CHANNEL,
+        "channel_type": "channel",
+        "team": TEAM,
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+async def test_a_slack_retry_delivered_to_the_other_replica_is_answered_once(
+    tmp_path: Path, postgres_server: PostgresServer, database_url: str
+) -> None:
+    async with SlackEmulator(users=USERS) as slack, http_replicas(slack, tmp_path, database_url) as (a, b):
+        payload = event_callback(
+            channel_message("app_mention", "who is fumio kishida", "1690000000.000100"), event_id="Ev0RETRIED"
+        )
+        async with (
+            SignedSender(events_url(a), SIGNING_SECRET) as to_a,
+            SignedSender(events_url(b), SIGNING_SECRET) as to_b,
+        ):
+            assert (await to_a.json(payload)).status == 200
+            # Slack did not see that acknowledgement in time: it retries, later, and the load
+            # balancer sends the retry to the other replica.
+            retried = await to_b.json(payload, timestamp=int(time.time()) + 1, retry_num=1)
+            assert retried.status == 200
+        [answer] = await slack.wait_for(
+            "chat.postMessage", lambda c: c.args.get("channel") == CHANNEL, timeout=15
+        )
+        assert answer.via == "a" and "Kishida" in answer.text()
+        # b decided before acknowledging that it had been answered: nothing more can come.
+        assert "event Ev0RETRIED delivered again (retry 1); already answered" in b.log
+        assert len(slack.calls_to("chat.postMessage", lambda c: c.args.get("channel") == CHANNEL)) == 1
