@@ -237,3 +237,33 @@ async def test_a_slack_retry_delivered_to_the_other_replica_is_answered_once(
         # b decided before acknowledging that it had been answered: nothing more can come.
         assert "event Ev0RETRIED delivered again (retry 1); already answered" in b.log
         assert len(slack.calls_to("chat.postMessage", lambda c: c.args.get("channel") == CHANNEL)) == 1
+
+
+async def test_a_thread_started_on_one_replica_continues_in_context_on_the_other(
+    tmp_path: Path, postgres_server: PostgresServer, database_url: str
+) -> None:
+    # The bundled knowledge base: the small test one has no follow-up vocabulary.
+    async with (
+        SlackEmulator(users=USERS) as slack,
+        http_replicas(slack, tmp_path, database_url, knowledge=None) as (a, b),
+    ):
+        asked = "1690000000.000200"
+        async with SignedSender(events_url(a), SIGNING_SECRET) as to_a:
+            mention = channel_message("app_mention", "stoltenbergs visit to tokio", asked)
+            assert (await to_a.json(event_callback(mention, event_id="Ev0THREAD1"))).status == 200
+        [first] = await slack.wait_for(
+            "chat.postMessage", lambda c: c.args.get("thread_ts") == asked, timeout=15
+        )
+        assert first.via == "a" and "Stoltenberg" in first.text()
+
+        async with SignedSender(events_url(b), SIGNING_SECRET) as to_b:
+            follow_up = channel_message("message", "and when was that?", "1690000000.000300", thread_ts=asked)
+            assert (await to_b.json(event_callback(follow_up, event_id="Ev0THREAD2"))).status == 200
+        answers = await slack.wait_for(
+            "chat.postMessage", lambda c: c.args.get("thread_ts") == asked, count=2, timeout=15
+        )
+        second = answers[1]
+        assert second.via == "b"
+        # Read with the thread's first question: when the visit was, not "when was what?".
+        assert "February" in second.text() and "2023" in second.text(), second.text()
+        assert len(answers) == 2
