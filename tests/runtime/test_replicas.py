@@ -23,7 +23,14 @@ import pytest
 from adapters.slack import EVENTS_PATH
 from bot.store.opening import open_store
 from bot.store.values import NewSubscription
-from tests.adapters.slack.emulator import BOT_USER, TEAM, SignedSender, SlackEmulator, event_callback
+from tests.adapters.slack.emulator import (
+    BOT_USER,
+    TEAM,
+    SignedSender,
+    SlackEmulator,
+    event_callback,
+    slash_command,
+)
 from tests.adapters.slack.harness import ADMIN, CHANNEL, KB_DIR, MEMBER, USERS
 from tests.runtime.process import BriefbotProcess, clean_env, free_port
 from tests.runtime.test_process import slack_env, slash
@@ -267,3 +274,41 @@ async def test_a_thread_started_on_one_replica_continues_in_context_on_the_other
         # Read with the thread's first question: when the visit was, not "when was what?".
         assert "February" in second.text() and "2023" in second.text(), second.text()
         assert len(answers) == 2
+
+
+COMMANDS = 1000
+CONCURRENCY = 50
+QUESTIONS = ("who is fumio kishida", "define ITPP", "timeline 2023", "topics")
+
+
+async def test_a_thousand_slash_commands_over_both_replicas_are_acknowledged_within_3_s_and_answered_once(
+    tmp_path: Path, postgres_server: PostgresServer, database_url: str
+) -> None:
+    async with SlackEmulator(users=USERS) as slack:
+        urls = [slack.response_url() for _ in range(COMMANDS)]
+        acks: list[float] = []
+        async with http_replicas(slack, tmp_path, database_url) as (a, b):
+            in_flight = asyncio.Semaphore(CONCURRENCY)
+            async with (
+                SignedSender(events_url(a), SIGNING_SECRET) as to_a,
+                SignedSender(events_url(b), SIGNING_SECRET) as to_b,
+            ):
+
+                async def command(i: int) -> None:
+                    fields = slash_command(
+                        QUESTIONS[i % len(QUESTIONS)], user=MEMBER, channel=CHANNEL, response_url=urls[i]
+                    )
+                    async with in_flight:
+                        sent = time.monotonic()
+                        delivered = await (to_a, to_b)[i % 2].form(fields)  # alternately, as a balancer
+                        acks.append(time.monotonic() - sent)
+                    assert delivered.status == 200, delivered
+
+                await asyncio.gather(*(command(i) for i in range(COMMANDS)))
+            # Slack shows the user an error for a command not acknowledged within 3 s.
+            assert len(acks) == COMMANDS and max(acks) <= 3.0, sorted(acks)[-10:]
+            await slack.wait_for("response_url", count=COMMANDS, timeout=120)
+        # Both replicas have stopped, having finished every answer: nothing more can come.
+        answered = Counter(str(c.args["url"]) for c in slack.calls_to("response_url"))
+        assert answered == dict.fromkeys(urls, 1)
+        assert not slack.calls_to("chat.postMessage")  # each answer went to its response_url
