@@ -218,6 +218,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    # settings helper: renumber at merge (assigned 10; 8 and 9 are another branch's)
+    Migration(
+        8,
+        "auto-answer per channel, and each workspace's list of channels the bot answers in",
+        (
+            # 1: questions posted without a mention are answered when the answer is confident.
+            "ALTER TABLE channel_settings ADD COLUMN auto_answer INTEGER NOT NULL DEFAULT 0"
+            " CHECK (auto_answer IN (0, 1))",
+            # One row per allowed channel; a workspace without rows: every channel. The name
+            # is only a label for showing the list, as the channel was called when allowed.
+            """CREATE TABLE answer_channels (
+                platform TEXT NOT NULL,
+                workspace TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                name TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (platform, workspace, channel)
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -63,6 +63,8 @@ from bot.store.encoding import (
 from bot.store.location import password_of, redact
 from bot.store.migrations import SCHEMA_VERSION, pending
 from bot.store.values import (
+    AllowedChannel,
+    AnswerChannels,
     ChannelSettings,
     Delivery,
     FeedbackRecord,
@@ -526,23 +528,55 @@ class PostgresStore:
     def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
         with self._read() as conn:
             row = conn.execute(
-                "SELECT private_answers FROM channel_settings WHERE platform = %s AND channel = %s",
+                "SELECT private_answers, auto_answer FROM channel_settings"
+                " WHERE platform = %s AND channel = %s",
                 (platform, channel),
             ).fetchone()
         if row is None:
             return ChannelSettings()
-        return ChannelSettings(private_answers=bool(row["private_answers"]))
+        return ChannelSettings(
+            private_answers=bool(row["private_answers"]), auto_answer=bool(row["auto_answer"])
+        )
 
     def set_channel_settings(
         self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
     ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO channel_settings (platform, channel, private_answers, updated_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (platform, channel) DO UPDATE SET"
-                " private_answers = excluded.private_answers, updated_at = excluded.updated_at",
-                (platform, channel, int(settings.private_answers), ts(now)),
+                "INSERT INTO channel_settings (platform, channel, private_answers, auto_answer, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " private_answers = excluded.private_answers, auto_answer = excluded.auto_answer,"
+                " updated_at = excluded.updated_at",
+                (platform, channel, int(settings.private_answers), int(settings.auto_answer), ts(now)),
             )
+
+    def answer_channels(self, platform: str, workspace: str) -> AnswerChannels:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT channel, name FROM answer_channels WHERE platform = %s AND workspace = %s"
+                " ORDER BY position",
+                (platform, workspace),
+            ).fetchall()
+        return AnswerChannels(tuple(AllowedChannel(row["channel"], row["name"]) for row in rows))
+
+    def set_answer_channels(
+        self, platform: str, workspace: str, channels: AnswerChannels, *, now: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM answer_channels WHERE platform = %s AND workspace = %s", (platform, workspace)
+            )
+            # A channel given twice is allowed once, where it was first given.
+            seen: set[str] = set()
+            for position, allowed in enumerate(channels.channels):
+                if allowed.id in seen:
+                    continue
+                seen.add(allowed.id)
+                conn.execute(
+                    "INSERT INTO answer_channels (platform, workspace, channel, name, position, updated_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (platform, workspace, allowed.id, allowed.name, position, ts(now)),
+                )
 
     # -- subscriptions --
 

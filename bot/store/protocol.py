@@ -29,6 +29,7 @@ from typing import Literal, Protocol, Self, runtime_checkable
 from bot.conversation import ThreadMemory
 from bot.messages import FeedbackSink
 from bot.store.values import (
+    AnswerChannels,
     ChannelSettings,
     Delivery,
     FeedbackRecord,
@@ -42,7 +43,8 @@ __all__ = ["ChannelSettingsStore", "EventMemory", "Store"]
 
 @runtime_checkable
 class ChannelSettingsStore(Protocol):
-    """Each channel's settings, per platform; a channel nobody configured has the defaults."""
+    """Each channel's settings, per platform, and each workspace's list of the channels the
+    bot answers in; a channel or workspace nobody configured has the defaults."""
 
     def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
         """The channel's settings (``ChannelSettings()`` if none were saved)."""
@@ -52,6 +54,17 @@ class ChannelSettingsStore(Protocol):
         self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
     ) -> None:
         """Save the channel's settings, replacing any saved before."""
+        ...
+
+    def answer_channels(self, platform: str, workspace: str) -> AnswerChannels:
+        """The channels of the workspace the bot answers in, in the order they were given
+        (``AnswerChannels()``, every channel, if none were)."""
+        ...
+
+    def set_answer_channels(
+        self, platform: str, workspace: str, channels: AnswerChannels, *, now: datetime
+    ) -> None:
+        """Replace the workspace's list whole; an empty one means every channel again."""
         ...
 
 

@@ -35,6 +35,8 @@ from bot.store.encoding import subscription_from_row as _subscription
 from bot.store.encoding import ts as _ts
 from bot.store.migrations import SCHEMA_VERSION, pending
 from bot.store.values import (
+    AllowedChannel,
+    AnswerChannels,
     ChannelSettings,
     Delivery,
     FeedbackRecord,
@@ -462,21 +464,53 @@ class SQLiteStore:
     def channel_settings(self, platform: str, channel: str) -> ChannelSettings:
         with self._read() as conn:
             row = conn.execute(
-                "SELECT private_answers FROM channel_settings WHERE platform = ? AND channel = ?",
+                "SELECT private_answers, auto_answer FROM channel_settings"
+                " WHERE platform = ? AND channel = ?",
                 (platform, channel),
             ).fetchone()
-        return ChannelSettings() if row is None else ChannelSettings(private_answers=bool(row[0]))
+        if row is None:
+            return ChannelSettings()
+        return ChannelSettings(private_answers=bool(row[0]), auto_answer=bool(row[1]))
 
     def set_channel_settings(
         self, platform: str, channel: str, settings: ChannelSettings, *, now: datetime
     ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO channel_settings (platform, channel, private_answers, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (platform, channel) DO UPDATE SET"
-                " private_answers = excluded.private_answers, updated_at = excluded.updated_at",
-                (platform, channel, int(settings.private_answers), _ts(now)),
+                "INSERT INTO channel_settings (platform, channel, private_answers, auto_answer, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, channel) DO UPDATE SET"
+                " private_answers = excluded.private_answers, auto_answer = excluded.auto_answer,"
+                " updated_at = excluded.updated_at",
+                (platform, channel, int(settings.private_answers), int(settings.auto_answer), _ts(now)),
             )
+
+    def answer_channels(self, platform: str, workspace: str) -> AnswerChannels:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT channel, name FROM answer_channels WHERE platform = ? AND workspace = ?"
+                " ORDER BY position",
+                (platform, workspace),
+            ).fetchall()
+        return AnswerChannels(tuple(AllowedChannel(row[0], row[1]) for row in rows))
+
+    def set_answer_channels(
+        self, platform: str, workspace: str, channels: AnswerChannels, *, now: datetime
+    ) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM answer_channels WHERE platform = ? AND workspace = ?", (platform, workspace)
+            )
+            # A channel given twice is allowed once, where it was first given.
+            seen: set[str] = set()
+            for position, allowed in enumerate(channels.channels):
+                if allowed.id in seen:
+                    continue
+                seen.add(allowed.id)
+                conn.execute(
+                    "INSERT INTO answer_channels (platform, workspace, channel, name, position, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (platform, workspace, allowed.id, allowed.name, position, _ts(now)),
+                )
 
     # -- subscriptions --
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Literal
 
 __all__ = [
+    "AllowedChannel",
+    "AnswerChannels",
     "ChannelSettings",
     "Delivery",
     "DeliveryStatus",
@@ -108,3 +110,34 @@ class ChannelSettings:
     # Answers to slash commands are shown only to the asker, with a button to share them;
     # False: posted in the channel for everyone. Declines are private either way.
     private_answers: bool = True
+    # Questions posted in the channel without a mention are answered (in a thread), but
+    # only with a confident answer; anything else gets silence. Off unless a manager asks.
+    auto_answer: bool = False
+
+
+@dataclass(frozen=True)
+class AllowedChannel:
+    """One channel on a workspace's allow-list: its id, and its name when it was allowed
+    (for showing the list; the id is what counts, so a rename changes nothing but the label)."""
+
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerChannels:
+    """The channels of one workspace (a Slack team, a Discord server) the bot answers in.
+
+    Empty, the default: every channel it is in. Direct messages are never on the list and
+    never refused by it.
+    """
+
+    channels: tuple[AllowedChannel, ...] = ()
+
+    @property
+    def everywhere(self) -> bool:
+        return not self.channels
+
+    def admits(self, channel: str) -> bool:
+        """Whether the bot answers in ``channel`` (a channel id)."""
+        return self.everywhere or any(c.id == channel for c in self.channels)

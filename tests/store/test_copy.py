@@ -13,7 +13,7 @@ from bot.conversation import ThreadKey, Turn
 from bot.store.copying import TableAccess
 from bot.store.opening import open_store
 from bot.store.protocol import Store
-from bot.store.values import ChannelSettings, NewSubscription
+from bot.store.values import AllowedChannel, AnswerChannels, ChannelSettings, NewSubscription
 from tests.digest.support import utc
 from tests.store.postgres_server import PostgresServer
 
@@ -55,6 +55,7 @@ def fill(store: Store) -> None:
     store.claim(a.id, "2024-02-29T09:00", now=NOW, lease_until=NOW, title="T", parts=("p",))
     store.retry_later(a.id, "2024-02-29T09:00", retry_at=NOW + LEASE, error="ratelimited")
     store.set_channel_settings("discord", "C-a", ChannelSettings(private_answers=False), now=NOW)
+    store.set_answer_channels("discord", "G1", AnswerChannels((AllowedChannel("C-a", "general"),)), now=NOW)
     store.remove_subscription(gone.id)  # its id (3) must never be handed out again
     for helpful in (True, False):
         store.record_feedback(
