@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
+from bot.channel_settings import change_settings, elsewhere
 from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
 from bot.errors import StoreError
 from bot.grammar.commands import command_help, parse_command
@@ -31,6 +32,7 @@ from bot.grammar.intents import (
     Digest,
     Help,
     Intent,
+    Settings,
     Timeline,
     Topics,
     Usage,
@@ -42,7 +44,7 @@ from bot.qa.answer import Answer
 from bot.qa.engine import CONTEXT_TURNS, SUGGESTION_FLOOR, Engine
 from bot.store.protocol import ChannelSettingsStore
 from bot.store.recent import RecentTurns
-from bot.store.values import ChannelSettings
+from bot.store.values import AnswerChannels, ChannelSettings
 from bot.text import quote_user_text
 
 __all__ = ["Bot", "reply_from_answer"]
@@ -113,22 +115,26 @@ class Bot:
             return store.channel_settings(platform, channel)
         return ChannelSettings()
 
-    def set_answers_private(self, request: Request, private: bool) -> Reply:
-        """A channel manager's choice: answers private (with a share button) or public by default."""
-        if not request.user_is_manager:
-            return _notice("Only someone who can manage this channel can change its settings.")
+    def answer_channels(self, request: Request) -> AnswerChannels:
+        """The channels of the request's workspace the bot answers in. Every channel without
+        a store that keeps the list, and, logged, when the store cannot say: the list keeps
+        a workspace's channels quiet, and a failing database should not also silence them."""
         store = self.store
-        if not isinstance(store, ChannelSettingsStore):
-            return _notice("Settings aren't kept on this bot (it has no database).")
-        store.set_channel_settings(
-            request.platform, request.channel, ChannelSettings(private_answers=private), now=datetime.now(UTC)
-        )
-        said = (
-            "private: each answer is shown only to the asker, who can share it"
-            if private
-            else "public: answers are posted in the channel (declines stay private)"
-        )
-        return _notice(f"Answers in this channel are now {said}.")
+        if not isinstance(store, ChannelSettingsStore) or request.direct or not request.workspace:
+            return AnswerChannels()
+        try:
+            return store.answer_channels(request.platform, request.workspace)
+        except StoreError:
+            _log.exception("could not read the channels this workspace allows; answering")
+            return AnswerChannels()
+
+    def outside(self, request: Request) -> Reply | None:
+        """The polite private line for a request in a channel the workspace's allow-list
+        leaves out (None where the bot answers). Direct messages are never left out."""
+        if request.direct:
+            return None
+        allowed = self.answer_channels(request)
+        return None if allowed.admits(request.channel) else elsewhere(allowed)
 
     def feedback(self, request: Request, entry_ids: tuple[str, ...], question: str, helpful: bool) -> Reply:
         """Record a helpful / not-helpful click; the reply is shown only to the clicker."""
@@ -158,7 +164,14 @@ class Bot:
     def dispatch(self, request: Request) -> Reply:
         engine = self.engine
         intent = request.intent if request.intent is not None else _intent_of(request, engine)
+        # `/nato settings` works even where the allow-list leaves the channel out: it is how
+        # a manager undoes it.
+        if not isinstance(intent, Settings) and (refusal := self.outside(request)) is not None:
+            return refusal
         match intent:
+            case Settings():
+                store = self.store if isinstance(self.store, ChannelSettingsStore) else None
+                return change_settings(store, request, intent, now=datetime.now(UTC))
             case Ask(question=question):
                 return self._ask(engine, request, question)
             case Usage(message=message):
@@ -283,8 +296,3 @@ def _intent_of(request: Request, engine: Engine) -> Intent:
     if request.is_command:
         return parse_command(request.text, engine.kb.notes_end)
     return Ask(request.text)
-
-
-def _notice(text: str) -> Reply:
-    """A short private notice for whoever asked."""
-    return Reply(text, ephemeral=True, kind="info")

@@ -46,6 +46,8 @@ class Request:
     # console session): with one, a follow-up is read against the thread's recent turns
     # and the answer becomes its newest. None: the message stands alone.
     thread: str | None = None
+    # A direct message with the bot, not a channel: no channel settings or allow-list apply.
+    direct: bool = False
 
     @property
     def thread_key(self) -> ThreadKey | None:
@@ -63,7 +65,9 @@ class Reply:
     source_line: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
     ephemeral: bool = False
-    kind: str = "answer"  # answer | abstain | usage | help | refusal | digest | info
+    # answer | abstain | usage | help | refusal | digest | info | elsewhere (the channel is
+    # not on the workspace's allow-list: said privately to a slash command, else not at all)
+    kind: str = "answer"
     entry_ids: tuple[str, ...] = ()
     question: str = ""
     feedback: bool = False  # offer helpful / not helpful buttons

@@ -33,14 +33,21 @@ from adapters.lifecycle import Lifecycle
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
 from bot.errors import StoreError
-from bot.grammar.intents import Ask, Intent
+from bot.grammar.intents import Ask, ChannelRef, Intent, Settings
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 from bot.text import clean_user_text
 from bot.votes import REASONS, VOTE_MEMORY, vote_key
 
-__all__ = ["ALREADY_VOTED", "DEFER_AFTER", "NOT_A_REASON", "BriefbotClient", "BriefbotTree"]
+__all__ = [
+    "ALREADY_VOTED",
+    "AUTO_ANSWER_NEEDS_CONTENT",
+    "DEFER_AFTER",
+    "NOT_A_REASON",
+    "BriefbotClient",
+    "BriefbotTree",
+]
 
 # Failures at the boundary are logged on the platform's logger, the one the runtime counts
 # Discord's errors on (``adapters.registry``: each platform logs under ``adapters.<name>``).
@@ -59,6 +66,12 @@ SCHEDULER_STOP_WAIT = 10.0
 PLATFORM = "discord"
 
 ALREADY_VOTED = "You already voted on this answer."
+AUTO_ANSWER_NEEDS_CONTENT = (
+    "Auto-answer needs to read messages that don't mention me, which Discord allows only with the "
+    "message content intent, and this bot runs without it. Its operator can turn it on "
+    "(`discord_message_content = true`, and the intent in the developer portal; see docs/discord.md). "
+    "Nothing was changed."
+)
 ALREADY_GAVE_REASON = "You already said what was wrong with this answer."
 NOT_A_REASON = "That is not one of the reasons offered."
 # Seconds a click may wait for the store's verdict on a repeated vote: the answer to it
@@ -85,14 +98,18 @@ class BriefbotTree(app_commands.CommandTree["BriefbotClient"]):
 class BriefbotClient(discord.Client):
     """discord.py client translating between Discord and one ``Bot``."""
 
-    def __init__(self, core: Bot, *, defer_after: float = DEFER_AFTER, **options: Any) -> None:
+    def __init__(
+        self, core: Bot, *, defer_after: float = DEFER_AFTER, message_content: bool = False, **options: Any
+    ) -> None:
         options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
-        super().__init__(
-            intents=discord.Intents.default(),
-            allowed_mentions=discord.AllowedMentions.none(),
-            **options,
-        )
+        intents = discord.Intents.default()
+        # Privileged: only when the operator enabled it (the portal refuses the login
+        # otherwise). Without it, a message that does not mention the bot arrives without
+        # its text, so auto-answer cannot work (docs/discord.md).
+        intents.message_content = message_content
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.core = core
+        self.message_content = message_content
         self.tree = BriefbotTree(self)
         self.tree.add_command(NatoCommands(self))
         self.poster = DiscordPoster(self)
@@ -181,6 +198,7 @@ class BriefbotClient(discord.Client):
             workspace=str(guild) if guild is not None else "",
             user_is_manager=manager,
             thread=thread,
+            direct=guild is None,
         )
 
     async def answer_command(
@@ -208,11 +226,27 @@ class BriefbotClient(discord.Client):
             echo=echo,
             shareable=shareable,
         )
-        await self.lifecycle.answer(
-            "slash command",
-            outlet,
-            lambda: self.lifecycle.core(self.core.dispatch, self.request_for(interaction, text, intent)),
-        )
+
+
+        async def ask() -> Reply:
+            ready = self._settings_ready(interaction, intent) if isinstance(intent, Settings) else intent
+            if isinstance(ready, Reply):
+                return ready
+            return await self.lifecycle.core(self.core.dispatch, self.request_for(interaction, text, ready))
+
+        await self.lifecycle.answer("slash command", outlet, ask)
+
+    def _settings_ready(self, interaction: discord.Interaction[Any], intent: Settings) -> Settings | Reply:
+        """The settings command with the channels it names found in this server, or why it
+        cannot be applied here; only a manager learns either (the core refuses the rest)."""
+        if not _may_manage(interaction.permissions) or interaction.guild_id is None:
+            return intent
+        if intent.auto_answer and not self.message_content:
+            return Reply(AUTO_ANSWER_NEEDS_CONTENT, ephemeral=True, kind="refusal")
+        if not intent.allow:
+            return intent
+        guild = interaction.guild
+        return replace(intent, allow=tuple(_find_channel(guild, ref) for ref in intent.allow))
 
     async def _answers_private(self, interaction: discord.Interaction[Any]) -> bool:
         """The channel's default; private when the store cannot say (the safe side)."""
@@ -224,18 +258,6 @@ class BriefbotClient(discord.Client):
             _log.warning("could not read the channel's settings; answering privately", exc_info=True)
             return True
         return settings.private_answers
-
-    async def change_settings(self, interaction: discord.Interaction[Any], *, private_answers: bool) -> None:
-        """`/nato settings`: a channel manager's choice, saved through the core."""
-        text = f"settings answers {'private' if private_answers else 'public'}"
-        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
-        await self.lifecycle.answer(
-            "settings command",
-            outlet,
-            lambda: self.lifecycle.core(
-                self.core.set_answers_private, self.request_for(interaction, text), private_answers
-            ),
-        )
 
     async def suggest(self, current: str, kinds: tuple[str, ...]) -> list[app_commands.Choice[str]]:
         """Autocomplete choices, ranked by the engine; a failure offers none rather than an error."""
@@ -413,6 +435,21 @@ class BriefbotClient(discord.Client):
 
 _CONVERSATION = (discord.MessageType.default, discord.MessageType.reply)
 _NOBODY = discord.AllowedMentions.none()
+
+
+def _find_channel(guild: discord.Guild | None, ref: ChannelRef) -> ChannelRef:
+    """``ref`` with the id and name of the server's channel it names; its id left empty when
+    the server has no such channel (the core then says so, and nothing is changed)."""
+    found: Any = None
+    if guild is not None:
+        if ref.id.isdigit():
+            found = guild.get_channel_or_thread(int(ref.id))
+        elif ref.name:
+            folded = ref.name.casefold()
+            found = next((c for c in guild.channels if c.name.casefold() == folded), None)
+    if found is None or isinstance(found, discord.CategoryChannel):
+        return ChannelRef(id="", name=ref.name or ref.id)
+    return ChannelRef(id=str(found.id), name=found.name)
 
 
 def _may_manage(permissions: discord.Permissions) -> bool:

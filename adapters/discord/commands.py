@@ -26,6 +26,7 @@ __all__ = [
     "DIGEST_KIND_CHOICES",
     "HELP_CHOICES",
     "PART_CHOICES",
+    "SWITCH_CHOICES",
     "TOPIC_CHOICES",
     "CommandAnswerer",
     "NatoCommands",
@@ -50,14 +51,12 @@ class CommandAnswerer(Protocol):
         echo: str | None = None,
         private: bool | None = None,
     ) -> None: ...
-    async def change_settings(
-        self, interaction: discord.Interaction[Any], *, private_answers: bool
-    ) -> None: ...
     async def suggest(self, current: str, kinds: tuple[str, ...]) -> list[app_commands.Choice[str]]: ...
 
 
 TOPIC_CHOICES = [app_commands.Choice(name=topic.replace("-", " "), value=topic) for topic in TOPICS]
 ANSWERS_CHOICES = [app_commands.Choice(name=v, value=v) for v in ("private", "public")]
+SWITCH_CHOICES = [app_commands.Choice(name=v, value=v) for v in ("on", "off")]
 PART_CHOICES = [app_commands.Choice(name=part, value=part) for part in ("early", "mid", "late")]
 HELP_CHOICES = [app_commands.Choice(name=name, value=name) for name in grammar.SUBCOMMANDS]
 
@@ -153,13 +152,33 @@ class NatoCommands(app_commands.Group, name="nato"):
         )
 
     @app_commands.command()
-    @app_commands.describe(answers="Answers to /nato ask: private (with a share button) or public")
-    @app_commands.choices(answers=ANSWERS_CHOICES)
+    @app_commands.describe(
+        answers="Answers to /nato ask: private (with a share button) or public",
+        auto_answer="Answer questions posted here without a mention (confident answers only)",
+        allow="The only channels I answer in on this server: #channel #channel…, or all",
+    )
+    @app_commands.rename(auto_answer="auto-answer")
+    @app_commands.choices(answers=ANSWERS_CHOICES, auto_answer=SWITCH_CHOICES)
     async def settings(
-        self, interaction: discord.Interaction[Any], answers: app_commands.Choice[str]
+        self,
+        interaction: discord.Interaction[Any],
+        answers: app_commands.Choice[str] | None = None,
+        auto_answer: app_commands.Choice[str] | None = None,
+        allow: app_commands.Range[str, 1, 2000] | None = None,
     ) -> None:
-        """This channel's settings (needs Manage Channels)."""
-        await self.adapter.change_settings(interaction, private_answers=answers.value == "private")
+        """This channel's settings: shown, or changed with the options (needs Manage Channels)."""
+        # Written out as the words `/nato settings …` takes, and read by the same grammar.
+        words = [
+            f"{name} {value}"
+            for name, value in (
+                ("answers", answers.value if answers else None),
+                ("auto-answer", auto_answer.value if auto_answer else None),
+                ("allow", allow),
+            )
+            if value is not None
+        ]
+        text = " ".join(["settings", *words])
+        await self.adapter.answer_command(interaction, grammar.settings(" ".join(words)), text)
 
     @app_commands.command()
     @app_commands.describe(

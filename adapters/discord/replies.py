@@ -165,6 +165,11 @@ class ChannelReply(Outlet[list[Outgoing]]):
         return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
 
     async def send(self, message: list[Outgoing], reply: Reply) -> None:
+        if reply.kind == "elsewhere":
+            # A channel the server's allow-list leaves out: a message cannot be answered
+            # privately on Discord, and a public "not here" is the noise the list prevents.
+            _log.debug("not answering in channel %s: not on the server's allow-list", self.message.channel.id)
+            return
         asked = self.message
         reference = asked.to_reference(fail_if_not_exists=False) if asked.guild else None
         for index, outgoing in enumerate(message):

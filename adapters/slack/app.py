@@ -30,7 +30,7 @@ from adapters.lifecycle import Lifecycle
 from adapters.slack.api_errors import error_code
 from adapters.slack.assistant import build_assistant
 from adapters.slack.channels import ChannelAccess
-from adapters.slack.events import DM_CHANNEL, ActionPlace, Asker
+from adapters.slack.events import DM_CHANNEL, PLATFORM, ActionPlace, Asker
 from adapters.slack.feedback import REASON_CALLBACK, VOTE_MEMORY, read_reason, reason_modal, vote_key
 from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
@@ -47,6 +47,7 @@ from adapters.slack.rendering import (
     ASK_CHARS,
     HOME_SUGGESTIONS,
     ask_modal,
+    channel_entities,
     decode_feedback,
     decode_share,
     decode_vote,
@@ -58,7 +59,7 @@ from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
-from bot.grammar.intents import Digest
+from bot.grammar.intents import Digest, Settings
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
@@ -265,25 +266,51 @@ class SlackApp:
             return request
         return replace(request, user_is_manager=await self._managers.is_manager(request.user))
 
-    async def _dispatch(self, request: Request) -> Reply:
+    async def _dispatch(self, request: Request, linked: Mapping[str, str] | None = None) -> Reply:
         """``Bot.dispatch`` on the core thread, once the manager check is done; a manager
-        subscribing a channel the bot cannot post to is told so now (#14.17)."""
+        subscribing a channel the bot cannot post to is told so now (#14.17), and the
+        channels a manager's `/nato settings allow …` names are found in the workspace
+        (``linked``: the ids of those Slack linked in the command)."""
         request = await self._with_manager(request)
         if request.user_is_manager and _subscribes(request):
             refusal = await self._channels.digest_refusal(request.channel)
             if refusal is not None:
                 return refusal
+        intent = request.intent
+        if request.user_is_manager and isinstance(intent, Settings) and intent.allow:
+            found = [await self._channels.find(ref, linked or {}) for ref in intent.allow]
+            request = replace(request, intent=replace(intent, allow=tuple(found)))
         return await self.lifecycle.core(self.bot.dispatch, request)
+
+    async def _answers_public(self, channel: str) -> bool:
+        """Whether the channel's managers made `/nato` answers public; private (the safe
+        side) when the store cannot say."""
+        try:
+            settings = await self.lifecycle.core(self.bot.channel_settings, PLATFORM, channel)
+        except Exception:
+            _log.warning("could not read the channel's settings; answering privately", exc_info=True)
+            return False
+        return not settings.private_answers
 
     # -- /nato -----------------------------------------------------------------------------
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # first, always: Slack shows an error if this takes over 3 seconds
         asker = Asker.of_command(body)
-        text = from_slack(str(body.get("text", "")))
-        outlet = CommandReply(respond, asked_by=asker.user, asked=f"/nato {text}".strip(), command_text=text)
+        raw = str(body.get("text", ""))
+        text = from_slack(raw)
+        public = not DM_CHANNEL.match(asker.channel) and await self._answers_public(asker.channel)
+        outlet = CommandReply(
+            respond,
+            asked_by=asker.user,
+            asked=f"/nato {text}".strip(),
+            command_text=text,
+            public_answers=public,
+        )
         await self.lifecycle.answer(
-            "slash command", outlet, lambda: self._dispatch(asker.request(text, is_command=True))
+            "slash command",
+            outlet,
+            lambda: self._dispatch(asker.request(text, is_command=True), channel_entities(raw)),
         )
 
     # -- mentions and direct messages ----------------------------------------------------
@@ -354,7 +381,7 @@ class SlackApp:
             text = from_slack(str(event.get("text", "")), bot_user_id=context.bot_user_id)
             # As in the console, a message starting with "/" uses the command grammar.
             request = asker.request(text, is_command=text.startswith("/"), thread=thread)
-            return await self._dispatch(request)
+            return await self._dispatch(request, channel_entities(str(event.get("text", ""))))
 
         outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
         await self.lifecycle.answer(what, outlet, ask)

@@ -4,15 +4,25 @@ first digest fails days later (#14.17)."""
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.api_errors import error_code
+from bot.grammar.intents import ChannelRef
 from bot.messages import Reply
 
 __all__ = ["ChannelAccess"]
+
+# A Slack conversation id typed or linked without a name: public (C) or private (G) channel.
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+# conversations.list pages looked through for a channel named by its name alone.
+_LIST_PAGES = 5
+_LIST_LIMIT = 200
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +65,61 @@ class ChannelAccess:
         if (info.get("is_private") or info.get("is_mpim")) and not info.get("is_member"):
             return _refused(NOT_A_MEMBER)
         return None
+
+
+    async def find(self, ref: ChannelRef, linked: Mapping[str, str]) -> ChannelRef:
+        """The channel ``ref`` names, with its id and current name; the id left empty when
+        the workspace has no such channel the bot can see (the core then says so).
+
+        ``linked`` maps the words of channels Slack linked in the command to their ids
+        (``rendering.channel_entities``); a name typed as plain text is looked up.
+        """
+        channel_id = ref.id or linked.get(ref.name, "")
+        if not channel_id and _CHANNEL_ID.match(ref.name):
+            channel_id = ref.name
+        if channel_id:
+            return await self._by_id(channel_id, ref.name)
+        return await self._by_name(ref.name)
+
+    async def _by_id(self, channel_id: str, label: str) -> ChannelRef:
+        try:
+            response = await self._client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            if error_code(exc) == "channel_not_found":
+                return ChannelRef(id="", name=label or channel_id)
+            # Slack linked it, so it exists; only its name is unknown for now.
+            _log.warning("conversations.info failed (%s); allowing the channel as linked", error_code(exc))
+            return ChannelRef(id=channel_id, name=label)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.warning("conversations.info failed (%s); allowing the channel as linked", type(exc).__name__)
+            return ChannelRef(id=channel_id, name=label)
+        info: Mapping[str, Any] = response.get("channel") or {}
+        if info.get("is_im") or info.get("is_mpim"):
+            return ChannelRef(id="", name=label or channel_id)  # not a channel of the workspace
+        return ChannelRef(id=channel_id, name=str(info.get("name") or label))
+
+    async def _by_name(self, name: str) -> ChannelRef:
+        wanted = name.casefold()
+        cursor = ""
+        try:
+            for _ in range(_LIST_PAGES):
+                response = await self._client.conversations_list(
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=_LIST_LIMIT,
+                    cursor=cursor or None,
+                )
+                for channel in response.get("channels") or []:
+                    if str(channel.get("name", "")).casefold() == wanted:
+                        return ChannelRef(id=str(channel["id"]), name=str(channel["name"]))
+                cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    break
+        except SlackApiError as exc:
+            _log.warning("conversations.list failed (%s); cannot find #%s", error_code(exc), name[:80])
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.warning("conversations.list failed (%s); cannot find #%s", type(exc).__name__, name[:80])
+        return ChannelRef(id="", name=name)
 
 
 def _refused(text: str) -> Reply:

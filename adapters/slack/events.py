@@ -54,6 +54,7 @@ class Asker:
             is_command=is_command,
             workspace=self.workspace,
             thread=thread,
+            direct=bool(DM_CHANNEL.match(self.channel)),
         )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "HOME_SUGGESTIONS",
     "SlackMessage",
     "ask_modal",
+    "channel_entities",
     "decode_feedback",
     "decode_share",
     "decode_vote",
@@ -126,6 +127,18 @@ def from_slack(text: str, bot_user_id: str | None = None) -> str:
     # Bidi overrides and zero-width characters go too (clean_user_text), as for every
     # platform: echoed into "<@U> asked: …" they could make it show other words (#14.8).
     return clean_user_text(_unescape(_ENTITY.sub(entity, text)))
+
+
+def channel_entities(text: str) -> dict[str, str]:
+    """The channels Slack linked in ``text``, by the word ``from_slack`` leaves for each
+    (``<#C123|general>`` reads "#general": "general" -> "C123"; ``<#C123>``: "C123" -> "C123"),
+    so a command naming channels keeps the ids Slack gave."""
+    found: dict[str, str] = {}
+    for match in _ENTITY.finditer(text):
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("#") and len(target) > 1:
+            found.setdefault(clean_user_text(_unescape(label)) or target[1:], target[1:])
+    return found
 
 
 # -- replies ---------------------------------------------------------------------------

@@ -24,24 +24,37 @@ SORRY = "Sorry, something went wrong answering that. It has been logged."
 
 class CommandReply(Outlet[SlackMessage]):
     """A `/nato` command's reply, through its response_url. An answer is shown only to the
-    asker, with a "Share in channel" button (#13); a decline only to the asker, unshareable."""
+    asker, with a "Share in channel" button (#13), unless the channel's managers made
+    answers ``public``; a decline only to the asker, unshareable."""
 
-    def __init__(self, respond: AsyncRespond, *, asked_by: str, asked: str, command_text: str) -> None:
+    def __init__(
+        self,
+        respond: AsyncRespond,
+        *,
+        asked_by: str,
+        asked: str,
+        command_text: str,
+        public_answers: bool = False,
+    ) -> None:
         self.respond = respond
         self.asked_by = asked_by
         self.asked = asked
         self.command_text = command_text
+        self.public_answers = public_answers
 
     def render(self, reply: Reply) -> SlackMessage:
         if reply.ephemeral or reply.kind == "abstain":
             return render_reply(reply)
-        if reply.kind == "answer":
+        if reply.kind == "answer" and not self.public_answers:
             return render_reply(reply, share=self.command_text)
-        # What the channel should see as done in it (a digest subscribed), said publicly.
+        # What the channel should see (a digest subscribed, an answer where answers are
+        # public), said publicly with who asked.
         return render_reply(reply, asked_by=self.asked_by, asked=self.asked)
 
     async def send(self, message: SlackMessage, reply: Reply) -> None:
-        private = reply.ephemeral or reply.kind in ("answer", "abstain")
+        private = reply.ephemeral or reply.kind == "abstain" or (
+            reply.kind == "answer" and not self.public_answers
+        )
         await _respond(self.respond, message, ephemeral=private)
 
     async def apologise(self) -> None:

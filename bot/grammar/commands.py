@@ -20,6 +20,7 @@ from bot.grammar.intents import (
     Digest,
     Help,
     Intent,
+    Settings,
     Timeline,
     TimelineQuery,
     Topics,
@@ -27,6 +28,7 @@ from bot.grammar.intents import (
     Who,
 )
 from bot.grammar.lexer import YEAR, YEAR_IN_TEXT, topic_named
+from bot.grammar.settings import parse_settings, settings_help
 from bot.grammar.timeline import parse_timeline_args
 from bot.knowledge.base import TOPICS, PartialDate
 from bot.text import clean_user_text, normalise, quote_user_text
@@ -38,13 +40,14 @@ __all__ = [
     "define",
     "digest",
     "parse_command",
+    "settings",
     "subcommand_like",
     "timeline_options",
     "timeline_usage",
     "who",
 ]
 
-SUBCOMMANDS = ("ask", "timeline", "who", "define", "topics", "help", "digest")
+SUBCOMMANDS = ("ask", "timeline", "who", "define", "topics", "help", "digest", "settings")
 # A first word this close to a subcommand is taken as a typo of it ("timline"), not as the
 # start of a question. Only the long subcommands: a near miss of "who", "ask" or "help" is
 # too often a word of a question ("whos kishida", "asks", "helps").
@@ -77,6 +80,7 @@ def command_help(notes_end: PartialDate, command: str = "") -> str:
         "• `/nato define <term>`: an organisation, programme or acronym\n"
         "• `/nato topics`: the topics I can brief on\n"
         "• `/nato digest subscribe|list|unsubscribe|now …`: scheduled milestone digests\n"
+        "• `/nato settings [answers …] [auto-answer …] [allow …]`: this channel's settings (managers)\n"
         "• `/nato help [command]`: this list, or one command explained with examples\n"
         f"My notes come from one analysis written in early {end}, "
         "so I can't say what has happened since then."
@@ -115,6 +119,7 @@ def _one_command_help(command: str, notes_end: PartialDate) -> str:
             "topic cyber weekly mon 09:00 Europe/Brussels`, `/nato digest list`, "
             "`/nato digest unsubscribe 3`, `/nato digest now month`"
         ),
+        "settings": settings_help(),
     }
     name = command.casefold().strip().removeprefix("/").removeprefix("nato").strip()
     if name in texts:
@@ -167,7 +172,14 @@ def parse_command(text: str, notes_end: PartialDate) -> Intent:
         return Topics() if not rest else Usage("`/nato topics` takes no arguments.")
     if sub == "help":
         return Help(rest.split()[0].casefold()[:40] if rest else "")
+    if sub == "settings":
+        return settings(rest)
     return digest(rest)
+
+
+def settings(args: str) -> Settings | Usage:
+    """`/nato settings …` (``bot.grammar.settings``); Discord writes its typed options as these words."""
+    return parse_settings(args)
 
 
 def digest(args: str) -> Digest:

@@ -20,12 +20,14 @@ from bot.text import normalise
 __all__ = [
     "AfterNotes",
     "Ask",
+    "ChannelRef",
     "Compare",
     "Define",
     "Digest",
     "Help",
     "Intent",
     "Question",
+    "Settings",
     "Timeline",
     "TimelineQuery",
     "Topics",
@@ -240,6 +242,44 @@ class Digest(_Intent):
 
 
 @dataclass(frozen=True)
+class ChannelRef:
+    """A channel named in a command: its ``id`` when the platform gave one (``<#C123|name>``
+    on Slack, ``<#123>`` on Discord), else only the ``name`` as typed (``#general``), for the
+    adapter to look up. An adapter that cannot find it leaves ``id`` empty."""
+
+    id: str = ""
+    name: str = ""
+
+    def shown(self) -> str:
+        return f"#{self.name or self.id}"
+
+
+@dataclass(frozen=True)
+class Settings(_Intent):
+    """``/nato settings``: this channel's settings shown (nothing to change given) or changed.
+
+    ``None`` leaves a setting as it is; ``allow`` is the workspace's list of the channels the
+    bot answers in, replaced whole (``()``: every channel). Managers only, shown only to them.
+    """
+
+    private_answers: bool | None = None
+    auto_answer: bool | None = None
+    allow: tuple[ChannelRef, ...] | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.private_answers is not None or self.auto_answer is not None or self.allow is not None
+
+    @property
+    def private(self) -> bool:
+        return True
+
+    @property
+    def needs_manager(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
 class Usage(_Intent):
     """A malformed command: the message says what was wrong and what is valid."""
 
@@ -250,7 +290,7 @@ class Usage(_Intent):
         return True
 
 
-Intent = Ask | Timeline | Who | Define | Compare | AfterNotes | Topics | Help | Digest | Usage
+Intent = Ask | Timeline | Who | Define | Compare | AfterNotes | Topics | Help | Digest | Settings | Usage
 # What the engine answers: the intents that are questions about the notes.
 Question = Ask | Timeline | Who | Define | Compare | AfterNotes | Help
 

@@ -402,8 +402,10 @@ class DiscordEmulator:
         manager: bool = False,
         in_dm: bool = False,
         focused: str | None = None,
+        channel_id: str | None = None,
     ) -> Interaction:
-        """Invoke ``/nato <command>`` with ``options`` ("digest subscribe" for a subcommand)."""
+        """Invoke ``/nato <command>`` with ``options`` ("digest subscribe" for a subcommand),
+        in the server's ``channel_id`` (default: #general)."""
         leaf_options = [
             {
                 "type": _option_type(value),
@@ -419,7 +421,9 @@ class DiscordEmulator:
             tree = [{"type": 2, "name": names[0], "options": tree}]
         data = {"id": snowflake(), "name": "nato", "type": 1, "options": tree}
         kind = 4 if focused else 2
-        return await self._interact(kind, data, user=user, manager=manager, in_dm=in_dm)
+        return await self._interact(
+            kind, data, user=user, manager=manager, in_dm=in_dm, channel_id=channel_id
+        )
 
     async def autocomplete(
         self, command: str, option: str, typed: str, others: Mapping[str, Any] | None = None
@@ -559,6 +563,7 @@ class DiscordEmulator:
         manager: bool,
         in_dm: bool,
         message: dict[str, Any] | None = None,
+        channel_id: str | None = None,
     ) -> Interaction:
         interaction_id, token = snowflake(), f"interaction-token-{snowflake()}"
         payload: dict[str, Any] = {
@@ -585,13 +590,14 @@ class DiscordEmulator:
         else:
             member = self.member(user, manager=manager)
             member["permissions"] = str(MEMBER_PERMISSIONS | (MANAGE_CHANNELS if manager else 0))
+            where = channel_id or self.channel_id
             payload.update(
                 guild_id=self.guild_id,
                 guild={"id": self.guild_id, "locale": "en-GB", "features": []},
                 guild_locale="en-GB",
                 member=member,
-                channel_id=self.channel_id,
-                channel=self._channel(self.channel_id, "general"),
+                channel_id=where,
+                channel=self._channel(where, "general" if where == self.channel_id else "briefings"),
                 context=0,
                 authorizing_integration_owners={"0": self.guild_id},
             )

@@ -66,7 +66,10 @@ def test_sync_registers_the_nato_command_tree(
     assert set(timeline) == {"year", "from", "to", "topic", "firsts", "since", "before", "part", "recent"}
     assert [c["value"] for c in timeline["part"]["choices"]] == ["early", "mid", "late"]
     help_command = {o["name"]: o for o in subcommands["help"]["options"]}
-    assert {c["value"] for c in help_command["command"]["choices"]} == set(subcommands) - {"settings"}
+    assert {c["value"] for c in help_command["command"]["choices"]} == set(subcommands)
+    settings = {o["name"]: o for o in subcommands["settings"]["options"]}
+    assert set(settings) == {"answers", "auto-answer", "allow"}
+    assert not any(o.get("required") for o in settings.values())
     assert (
         len(timeline["topic"]["choices"]) <= 25
         and {"name": "maritime", "value": "maritime"} in (timeline["topic"]["choices"])

@@ -399,6 +399,14 @@ class SlackEmulator:
             if info is None:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel_id, **info}}
+        if method == "conversations.list":
+            # The channels the test gave (with a name), one page; archived ones left out.
+            listed = [
+                {"id": channel_id, **info}
+                for channel_id, info in self.channels.items()
+                if info.get("is_channel") and info.get("name") and not info.get("is_archived")
+            ]
+            return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             if user is None:

@@ -40,6 +40,7 @@ from tests.adapters.slack.emulator import (
 __all__ = [
     "ADMIN",
     "ALLOWED",
+    "BRIEFINGS",
     "CHANNEL",
     "DM",
     "MEMBER",
@@ -52,6 +53,7 @@ __all__ = [
 KB_DIR = Path(__file__).parent / "kb"
 SIGNING_SECRET = "emulated-signing-secret"
 CHANNEL = "C0GENERAL"
+BRIEFINGS = "C0BRIEFINGS"  # another public channel the bot is in
 DM = "D0MEMBER"
 ADMIN = "U0ADMIN"  # a workspace admin according to users.info
 MEMBER = "U0MEMBER"  # an ordinary member
@@ -65,8 +67,9 @@ USERS: dict[str, dict[str, Any]] = {
 PRIVATE = "G0PRIVATE"  # a private channel the bot was invited to
 HIDDEN = "G0HIDDEN"  # a private channel the bot is not in: Slack does not show it to the bot
 CHANNELS: dict[str, dict[str, Any]] = {
-    CHANNEL: {"is_channel": True, "is_private": False, "is_member": True},
-    PRIVATE: {"is_channel": True, "is_private": True, "is_member": True},
+    CHANNEL: {"name": "general", "is_channel": True, "is_private": False, "is_member": True},
+    BRIEFINGS: {"name": "briefings", "is_channel": True, "is_private": False, "is_member": True},
+    PRIVATE: {"name": "secret-plans", "is_channel": True, "is_private": True, "is_member": True},
     DM: {"is_im": True, "user": MEMBER},
 }
 
