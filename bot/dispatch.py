@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
+from bot.auto_answer import confident, looks_like_question
 from bot.channel_settings import change_settings, elsewhere
 from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
 from bot.errors import StoreError
@@ -127,6 +128,33 @@ class Bot:
         except StoreError:
             _log.exception("could not read the channels this workspace allows; answering")
             return AnswerChannels()
+
+    def auto_answer(self, request: Request) -> Reply | None:
+        """A message posted in a channel without a mention: its reply when the channel's
+        managers turned auto-answer on, the channel is on the workspace's allow-list, the
+        message reads as a question and the notes answer it with confidence; None (stay
+        silent) otherwise. Nothing else is recorded: a declined chatter message is not a
+        question anyone asked, so it never reaches the curators' queue."""
+        if request.direct or not request.workspace or not looks_like_question(request.text):
+            return None
+        store = self.store
+        if not isinstance(store, ChannelSettingsStore):
+            return None
+        try:
+            if not store.channel_settings(request.platform, request.channel).auto_answer:
+                return None
+        except StoreError:
+            _log.exception("could not read the channel's settings; not auto-answering")
+            return None
+        if self.outside(request) is not None:
+            return None
+        engine = self.engine
+        answer = engine.ask(request.text)  # a new question: no thread's context
+        reply = reply_from_answer(answer, request.text)
+        if not confident(reply):
+            return None
+        self._remember(engine, request, answer)  # so the thread it starts can follow up
+        return reply
 
     def outside(self, request: Request) -> Reply | None:
         """The polite private line for a request in a channel the workspace's allow-list

@@ -67,6 +67,7 @@ class Reply:
     ephemeral: bool = False
     # answer | abstain | usage | help | refusal | digest | info | elsewhere (the channel is
     # not on the workspace's allow-list: said privately to a slash command, else not at all)
+    # | silence (nothing to say: an auto-answer the notes could not give with confidence)
     kind: str = "answer"
     entry_ids: tuple[str, ...] = ()
     question: str = ""

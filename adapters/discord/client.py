@@ -30,6 +30,7 @@ from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip
 from adapters.discord.replies import ChannelReply, InteractionReply, VoteReply, apologise
 from adapters.discord.threads import Threads, replied_to
 from adapters.lifecycle import Lifecycle
+from bot.auto_answer import looks_like_question
 from bot.digests.scheduler import Scheduler
 from bot.dispatch import Bot
 from bot.errors import StoreError
@@ -402,6 +403,7 @@ class BriefbotClient(discord.Client):
             return
         text = self.addressed_text(message)
         if text is None:
+            await self._auto_answer(message)
             return
         thread = self.threads.of(message, self.user.id)
         await self.lifecycle.answer(
@@ -409,6 +411,27 @@ class BriefbotClient(discord.Client):
             ChannelReply(message, echo=text, on_sent=lambda sent: self.threads.answered(sent, thread)),
             lambda: self.lifecycle.core(self.core.dispatch, self.request_for(message, text, thread=thread)),
         )
+
+    async def _auto_answer(self, message: discord.Message) -> None:
+        """A server message not addressed to the bot: answered in a reply only where the
+        channel's managers turned auto-answer on and the notes answer it with confidence
+        (``Bot.auto_answer``). Only with the message-content intent does it carry text."""
+        if not self.message_content or message.guild is None or message.type != discord.MessageType.default:
+            return
+        text = clean_user_text(message.content)
+        if not looks_like_question(text):
+            return  # most of a channel's messages: no trip to the core thread
+        thread = str(message.id)  # a new question starts a conversation of its own
+        request = self.request_for(message, text, thread=thread)
+
+        async def ask() -> Reply:
+            reply = await self.lifecycle.core(self.core.auto_answer, request)
+            return reply if reply is not None else Reply("", kind="silence")
+
+        outlet = ChannelReply(
+            message, echo=text, on_sent=lambda sent: self.threads.answered(sent, thread), unasked=True
+        )
+        await self.lifecycle.answer(f"auto-answer in channel {message.channel.id}", outlet, ask)
 
     def addressed_text(self, message: discord.Message) -> str | None:
         """The text meant for the bot: any DM, a channel message that mentions it, or a

@@ -156,10 +156,14 @@ class ChannelReply(Outlet[list[Outgoing]]):
         *,
         echo: str,
         on_sent: Callable[[discord.Message], None] | None = None,
+        unasked: bool = False,
     ) -> None:
         self.message = message
         self.echo = echo
         self.on_sent = on_sent  # told of each message sent (the conversation's threads)
+        # An auto-answer: nobody addressed the bot, so only an answer is sent; silence
+        # covers the rest, failures included (they are logged).
+        self.unasked = unasked
 
     def render(self, reply: Reply) -> list[Outgoing]:
         return render_reply(reply, echo=self.echo if reply.kind in _ECHOED else None)
@@ -169,6 +173,8 @@ class ChannelReply(Outlet[list[Outgoing]]):
             # A channel the server's allow-list leaves out: a message cannot be answered
             # privately on Discord, and a public "not here" is the noise the list prevents.
             _log.debug("not answering in channel %s: not on the server's allow-list", self.message.channel.id)
+            return
+        if self.unasked and reply.kind != "answer":
             return
         asked = self.message
         reference = asked.to_reference(fail_if_not_exists=False) if asked.guild else None
@@ -182,6 +188,8 @@ class ChannelReply(Outlet[list[Outgoing]]):
                 self.on_sent(sent)
 
     async def apologise(self) -> None:
+        if self.unasked:
+            return
         try:
             await self.message.channel.send(
                 APOLOGY,

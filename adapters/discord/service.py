@@ -26,9 +26,16 @@ class DiscordService:
 
     platform = "discord"
 
-    def __init__(self, core: Bot, settings: DiscordSettings, *, ready_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        core: Bot,
+        settings: DiscordSettings,
+        *,
+        ready_timeout: float = 30.0,
+        message_content: bool = False,
+    ) -> None:
         self.settings = settings
-        self.client = BriefbotClient(core)
+        self.client = BriefbotClient(core, message_content=message_content)
         self.poster = self.client.poster
         self.ready_timeout = ready_timeout
         self._endpoints = contextlib.ExitStack()
@@ -116,4 +123,5 @@ def service_factory(config: Config, env: Mapping[str, str]) -> Callable[[Bot], D
     """Discord's entry in ``adapters.registry``: the settings are read and checked now, before
     anything is opened (a missing or malformed one raises ConfigError naming it)."""
     settings = DiscordSettings.from_env(env)
-    return lambda bot: DiscordService(bot, settings)
+    content = config.discord_message_content
+    return lambda bot: DiscordService(bot, settings, message_content=content)

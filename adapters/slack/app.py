@@ -54,9 +54,10 @@ from adapters.slack.rendering import (
     from_slack,
     home_view,
 )
-from adapters.slack.replies import ClickReply, CommandReply, PostedReply, SharedReply
+from adapters.slack.replies import AutoReply, ClickReply, CommandReply, PostedReply, SharedReply
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
+from bot.auto_answer import looks_like_question
 from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.grammar.intents import Digest, Settings
@@ -351,19 +352,48 @@ class SlackApp:
     async def _on_thread_reply(
         self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        """A channel message: answered only as a reply in a thread the bot is part of."""
+        """A channel message: answered as a reply in a thread the bot is part of, or, outside
+        threads, as a question where the channel's managers turned auto-answer on."""
         channel = str(event.get("channel", ""))
         thread_ts = str(event.get("thread_ts") or "")
-        if not thread_ts or thread_ts == event.get("ts"):
-            return  # not in a thread: never every channel message
         bot_user_id = context.bot_user_id
         if bot_user_id and f"<@{bot_user_id}>" in str(event.get("text", "")):
             return  # a mention: app_mention delivers it too, and it is answered there
+        if not thread_ts or thread_ts == event.get("ts"):
+            await self._auto_answer(event, body, context)
+            return
         if not await self._threads.includes_bot(channel, thread_ts, bot_user_id):
             return
         await self._answer_message(
             event, body, context, thread_ts=thread_ts, thread=thread_ts, what="thread reply"
         )
+
+    async def _auto_answer(
+        self, event: Mapping[str, Any], body: Mapping[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A channel message outside any thread: answered in a thread under it only where
+        auto-answer is on and the notes answer it with confidence (``Bot.auto_answer``);
+        every other message, most of a channel's, costs no more than this look."""
+        text = from_slack(str(event.get("text", "")), bot_user_id=context.bot_user_id)
+        ts = str(event.get("ts") or "")
+        if not ts or not looks_like_question(text):
+            return
+        asker = Asker.of_message(event, body)
+
+        async def ask() -> Reply:
+            reply = await self.lifecycle.core(
+                self.bot.auto_answer, asker.request(text, is_command=False, thread=ts)
+            )
+            return reply if reply is not None else Reply("", kind="silence")
+
+        outlet = AutoReply(
+            self.client,
+            channel=asker.channel,
+            user=asker.user,
+            thread_ts=ts,
+            on_sent=lambda: self._threads.joined(asker.channel, ts),
+        )
+        await self.lifecycle.answer("auto-answer", outlet, ask)
 
     async def _answer_message(
         self,

@@ -7,6 +7,7 @@ message. Plain answers are shown to the channel, errors and previews only to the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
@@ -17,7 +18,7 @@ from adapters.slack.events import DM_CHANNEL, ActionPlace
 from adapters.slack.rendering import SlackMessage, render_reply
 from bot.messages import Reply
 
-__all__ = ["SORRY", "ClickReply", "CommandReply", "PostedReply", "SharedReply"]
+__all__ = ["SORRY", "AutoReply", "ClickReply", "CommandReply", "PostedReply", "SharedReply"]
 
 SORRY = "Sorry, something went wrong answering that. It has been logged."
 
@@ -101,6 +102,33 @@ class PostedReply(Outlet[SlackMessage]):
 
     async def apologise(self) -> None:
         await self.client.chat_postMessage(channel=self.channel, text=SORRY, thread_ts=self.thread_ts)
+
+
+class AutoReply(PostedReply):
+    """An auto-answer, in a thread under the question: sent only when the core found a
+    confident answer. Nobody addressed the bot, so silence (not a "sorry") covers the rest,
+    failures included (they are logged)."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        user: str,
+        thread_ts: str,
+        on_sent: Callable[[], None],
+    ) -> None:
+        super().__init__(client, channel=channel, user=user, thread_ts=thread_ts)
+        self.on_sent = on_sent
+
+    async def send(self, message: SlackMessage, reply: Reply) -> None:
+        if reply.kind != "answer":
+            return
+        await super().send(message, reply)
+        self.on_sent()
+
+    async def apologise(self) -> None:
+        return None
 
 
 class ClickReply(Outlet[SlackMessage]):

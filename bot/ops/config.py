@@ -29,6 +29,9 @@ The file (every key optional)::
 
     [slack]
     digest_admins = ["U0123", "U0456"]           # SLACK_DIGEST_ADMINS (comma-separated)
+
+    [discord]
+    message_content = true                       # DISCORD_MESSAGE_CONTENT: the privileged intent
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ class Config:
     health_host: str = "127.0.0.1"
     health_port: int = 3000
     slack_digest_admins: frozenset[str] = frozenset()
+    # Discord's privileged message-content intent, which auto-answer needs: off unless the
+    # operator enabled it in the developer portal too (Discord refuses the login otherwise).
+    discord_message_content: bool = False
     # key -> "default" | "file <path>" | "env <VARIABLE>" | "flag <--option>"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     file: Path | None = field(default=None, compare=False)
@@ -194,6 +200,15 @@ def _ids(value: object, from_env: bool) -> frozenset[str]:
     return frozenset(str(item).strip() for item in items)
 
 
+def _switch(value: object, from_env: bool) -> bool:
+    if from_env and isinstance(value, str):
+        words = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False}
+        value = words.get(value.strip().casefold(), value)
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 @dataclass(frozen=True)
 class _Spec:
     key: str  # as written in the toml file ("log.format")
@@ -221,6 +236,7 @@ _SPECS = (
     _Spec("health.host", "health_host", "BRIEFBOT_HEALTH_HOST", _text),
     _Spec("health.port", "health_port", "BRIEFBOT_HEALTH_PORT", _number(0, 65535, integer=True)),
     _Spec("slack.digest_admins", "slack_digest_admins", "SLACK_DIGEST_ADMINS", _ids),
+    _Spec("discord.message_content", "discord_message_content", "DISCORD_MESSAGE_CONTENT", _switch),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 _BY_ATTR = {spec.attr: spec for spec in _SPECS}

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
+from adapters.discord.service import service_factory
 from bot.digests.commands import DigestCommands
 from bot.errors import ConfigError
 from bot.messages import Request
 from bot.ops.config import Config, load_config
 from bot.store.sqlite import SQLiteStore
+from tests.adapters.discord.harness import fixture_core
 from tests.adapters.slack.harness import fixture_kb
 
 FULL = """
@@ -340,3 +342,20 @@ def test_a_digest_lease_that_is_not_a_positive_number_is_refused_by_name(tmp_pat
         load_config(None, {"BRIEFBOT_DIGEST_LEASE_SECONDS": "ten minutes"})
     with pytest.raises(ConfigError, match="'digest_post_timeout_seconds' must be a number"):
         load_config(write(tmp_path, "digest_post_timeout_seconds = 0\n"), {})
+
+
+def test_discord_message_content_is_off_unless_the_operator_turns_it_on(tmp_path: Path) -> None:
+    assert load_config(None, {}).discord_message_content is False
+    on = load_config(write(tmp_path, "[discord]\nmessage_content = true\n"), {})
+    assert on.discord_message_content is True and on.origins["discord.message_content"].startswith("file")
+    assert load_config(None, {"DISCORD_MESSAGE_CONTENT": "yes"}).discord_message_content is True
+    assert load_config(None, {"DISCORD_MESSAGE_CONTENT": "0"}).discord_message_content is False
+    with pytest.raises(ConfigError, match=r"'discord\.message_content' must be true or false"):
+        load_config(write(tmp_path, '[discord]\nmessage_content = "maybe"\n'), {})
+    with pytest.raises(ConfigError, match="DISCORD_MESSAGE_CONTENT"):
+        load_config(None, {"DISCORD_MESSAGE_CONTENT": "maybe"})
+    # The service hands it to the client, which asks Discord for the intent.
+    service = service_factory(on, {"DISCORD_TOKEN": "t.not-a-secret"})(fixture_core())
+    assert service.client.message_content and service.client.intents.message_content
+    plain = service_factory(Config(), {"DISCORD_TOKEN": "t.not-a-secret"})(fixture_core())
+    assert not plain.client.intents.message_content

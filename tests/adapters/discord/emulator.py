@@ -56,6 +56,8 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
 MANAGE_CHANNELS = 1 << 4
+# Gateway intents: the privileged one that delivers the text of every message.
+MESSAGE_CONTENT_INTENT = 1 << 15
 MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 
 EPHEMERAL = 1 << 6
@@ -464,6 +466,13 @@ class DiscordEmulator:
             f"<@{self.application_id}> {text}", user=user, manager=manager, channel_id=channel_id
         )
 
+    @property
+    def message_content_intent(self) -> bool:
+        """Whether the bot identified with the privileged message-content intent."""
+        identified = [f for f in self.gateway_frames if f.get("op") == 2]
+        intents = int(identified[-1]["d"].get("intents") or 0) if identified else 0
+        return bool(intents & MESSAGE_CONTENT_INTENT)
+
     async def say(
         self,
         content: str,
@@ -472,10 +481,11 @@ class DiscordEmulator:
         manager: bool = False,
         channel_id: str | None = None,
     ) -> dict[str, Any]:
-        """A guild channel message, delivered as Discord does without the content intent."""
+        """A guild channel message, delivered as Discord does: without the message-content
+        intent only a message that mentions the bot carries its text."""
         mentioned = f"<@{self.application_id}>" in content or f"<@!{self.application_id}>" in content
         message = self._incoming(
-            content if mentioned else "",  # no message-content intent: only mentions carry text
+            content if mentioned or self.message_content_intent else "",
             user=user,
             channel_id=channel_id or self.channel_id,
             guild=True,
@@ -499,7 +509,8 @@ class DiscordEmulator:
         replied = to.payload
         channel_id = str(replied["channel_id"])
         in_guild = channel_id not in self.dm_channels.values()
-        delivered = ping or not in_guild  # DMs always carry their text
+        # DMs always carry their text; so does everything with the message-content intent.
+        delivered = ping or not in_guild or self.message_content_intent
         message = self._incoming(
             content if delivered else "",
             user=user,
