@@ -365,7 +365,13 @@ class SlackApp:
         if not await self._threads.includes_bot(channel, thread_ts, bot_user_id):
             return
         await self._answer_message(
-            event, body, context, thread_ts=thread_ts, thread=thread_ts, what="thread reply"
+            event,
+            body,
+            context,
+            thread_ts=thread_ts,
+            thread=thread_ts,
+            what="thread reply",
+            quiet_elsewhere=True,
         )
 
     async def _auto_answer(
@@ -404,6 +410,7 @@ class SlackApp:
         thread_ts: str | None,
         thread: str | None,
         what: str,
+        quiet_elsewhere: bool = False,
     ) -> None:
         asker = Asker.of_message(event, body)
 
@@ -413,7 +420,13 @@ class SlackApp:
             request = asker.request(text, is_command=text.startswith("/"), thread=thread)
             return await self._dispatch(request, channel_entities(str(event.get("text", ""))))
 
-        outlet = PostedReply(self.client, channel=asker.channel, user=asker.user, thread_ts=thread_ts)
+        outlet = PostedReply(
+            self.client,
+            channel=asker.channel,
+            user=asker.user,
+            thread_ts=thread_ts,
+            quiet_elsewhere=quiet_elsewhere,
+        )
         await self.lifecycle.answer(what, outlet, ask)
 
     # -- the assistant pane ----------------------------------------------------------------

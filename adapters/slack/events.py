@@ -54,7 +54,8 @@ class Asker:
             is_command=is_command,
             workspace=self.workspace,
             thread=thread,
-            direct=bool(DM_CHANNEL.match(self.channel)),
+            # A DM channel, or the user's own id: App Home's questions answered in their DMs.
+            direct=bool(DM_CHANNEL.match(self.channel)) or self.channel == self.user,
         )
 
 

@@ -84,18 +84,31 @@ class SharedReply(Outlet[SlackMessage]):
 
 
 class PostedReply(Outlet[SlackMessage]):
-    """A mention's or a direct message's reply, posted in the channel or thread."""
+    """A mention's or a direct message's reply, posted in the channel or thread. Where the
+    workspace's allow-list leaves the channel out, a mention hears so privately; a thread
+    reply (``quiet_elsewhere``), which did not address the bot, hears nothing."""
 
-    def __init__(self, client: AsyncWebClient, *, channel: str, user: str, thread_ts: str | None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        user: str,
+        thread_ts: str | None,
+        quiet_elsewhere: bool = False,
+    ) -> None:
         self.client = client
         self.channel = channel
         self.user = user
         self.thread_ts = thread_ts
+        self.quiet_elsewhere = quiet_elsewhere
 
     def render(self, reply: Reply) -> SlackMessage:
         return render_reply(reply)
 
     async def send(self, message: SlackMessage, reply: Reply) -> None:
+        if reply.kind == "elsewhere" and self.quiet_elsewhere:
+            return
         await post(
             self.client, self.channel, self.user, message, ephemeral=reply.ephemeral, thread_ts=self.thread_ts
         )
