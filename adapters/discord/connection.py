@@ -1,7 +1,9 @@
 """Reaching Discord: the endpoints, logging in, registering the commands, serving.
 
 Running needs only the default gateway intents: Discord delivers the content of DMs and of
-messages that mention the bot without the privileged message-content intent.
+messages that mention the bot without the privileged message-content intent. Only
+auto-answer needs that one, asked for when the operator configures it
+(``discord.message_content``; ``BriefbotClient(message_content=True)``).
 """
 
 from __future__ import annotations
