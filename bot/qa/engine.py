@@ -730,9 +730,14 @@ class Engine:
         return None
 
     def _same_words(self, query: Query, text: str) -> bool:
-        """Whether ``query`` and ``text`` differ only in words that frame a question."""
+        """Whether ``query`` says everything the curated premise ``text`` says, adding at
+        most a modifier ("a *full* nato member"), never another subject (a country, a
+        body, a year). Words that only frame a question ("year", "long") do not count."""
         asked, curated = set(query.terms), set(self.matcher.analyse(text).terms)
-        return all(self.matcher.idf(term) < self._framing_idf for term in asked ^ curated)
+        framing = {term for term in asked | curated if self.matcher.idf(term) < self._framing_idf}
+        if curated - asked - framing:
+            return False
+        return not any(t in COUNTRIES or t in BODIES or t.isdigit() for t in asked - curated - framing)
 
     def _as_it_stood(self, query: Query, undated: Query) -> Answer:
         """A question about the present ("what stage is interoperability at now").

@@ -94,3 +94,17 @@ def test_a_pleasantry_wrapped_in_chatter_is_a_pleasantry(engine: Engine, message
     answer = engine.ask(message)
     assert answer.intent == "smalltalk" and answer.abstained
     assert not answer.entry_ids
+
+
+def test_a_false_premise_with_a_modifier_is_still_corrected(engine: Engine) -> None:
+    answer = engine.ask("when did japan become a full nato member")
+    assert answer.intent == "false-premise" and answer.abstained
+    assert answer.text.startswith("Japan is not a NATO member")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["when did japan and south korea become nato members", "when did sweden join nato"],
+)
+def test_a_premise_about_another_subject_is_not_corrected_as_japans(engine: Engine, question: str) -> None:
+    assert engine.ask(question).intent != "false-premise"
