@@ -47,8 +47,9 @@ from bot.store.protocol import ChannelSettingsStore
 from bot.store.recent import RecentTurns
 from bot.store.values import AnswerChannels, ChannelSettings
 from bot.text import quote_user_text
+from bot.votes import REASONS, clean_note
 
-__all__ = ["Bot", "reply_from_answer"]
+__all__ = ["NOT_A_REASON", "NO_VOTE_FOR_REASON", "Bot", "reply_from_answer"]
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ _log = logging.getLogger(__name__)
 # timeline, which answers with the years the notes cover ("what did japan do after July
 # 2023?" is told they stop then: a fact about the notes, not a gap in them).
 NOT_UNANSWERED = frozenset({"empty", "smalltalk", "after-notes", "false-premise", "help", "timeline"})
+
+NOT_A_REASON = "That is not one of the reasons offered."
+NO_VOTE_FOR_REASON = "I have no 👎 of yours on that answer waiting for a reason, so it was not kept."
 
 
 def intent_word(kind: str) -> str:
@@ -180,6 +184,51 @@ class Bot:
             )
         thanks = "Thanks, glad it helped." if helpful else "Thanks, noted: a curator will look at it."
         return Reply(thanks, ephemeral=True, kind="info")
+
+    def feedback_reason(
+        self, request: Request, entry_ids: tuple[str, ...], reason: str, note: str = ""
+    ) -> Reply:
+        """What the user's 👎 on the answer with ``entry_ids`` said was wrong: one of
+        ``bot.votes.REASONS`` and an optional note, kept on that vote for the curators'
+        queue. The reply is for the voter alone; it never repeats the note.
+
+        The log line says a reason was given, which, and whether it was kept, but neither
+        the note nor the question: a note is free text that may hold anything (names, an
+        address, what the user thinks of a colleague), and logs travel further and live
+        longer than the database the curators read (the question is not logged for the same
+        reason, ``bot.ops.observed``).
+        """
+        if reason not in REASONS:
+            return _notice(NOT_A_REASON)
+        note = clean_note(note)
+        kept = False
+        if self.store is not None:
+            # No try, as for the vote: a store failure reaches the adapter's apology.
+            kept = self.store.record_feedback_reason(
+                platform=request.platform,
+                workspace=request.workspace,
+                channel=request.channel,
+                user=request.user,
+                entry_ids=entry_ids,
+                reason=reason,
+                note=note,
+            )
+        _log.info(
+            "not helpful, because: %s",
+            reason,
+            extra={
+                "event": "feedback_reason",
+                "platform": request.platform,
+                "reason": reason,
+                "with_note": bool(note),
+                "entry_ids": entry_ids,
+                "channel": request.channel,
+                "kept": kept,
+            },
+        )
+        if self.store is not None and not kept:
+            return _notice(NO_VOTE_FOR_REASON)
+        return _notice(f"Thanks — noted: {REASONS[reason].lower()}.")
 
     def read(self, request: Request) -> Request:
         """``request`` with its intent read, for an adapter that must know it before

@@ -94,6 +94,24 @@ class FeedbackSink(Protocol):
         helpful: bool,
     ) -> None: ...
 
+    def record_feedback_reason(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        entry_ids: tuple[str, ...],
+        reason: str,
+        note: str,
+    ) -> bool:
+        """Give the user's 👎 on the answer with ``entry_ids`` in ``channel`` its reason (a
+        key of ``bot.votes.REASONS``; any other is a ``ValueError``) and note (kept cleaned
+        and bounded, ``bot.votes.clean_note``). False if there is no such vote still
+        without a reason: none was recorded, it was a 👍, or it has its reason already
+        (the first one given stays)."""
+        ...
+
     def record_unanswered(
         self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
     ) -> None: ...

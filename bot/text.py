@@ -11,7 +11,14 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["clean_user_text", "fold_typography", "normalise", "quote_user_text", "tokens"]
+__all__ = [
+    "clean_user_text",
+    "defuse_mentions",
+    "fold_typography",
+    "normalise",
+    "quote_user_text",
+    "tokens",
+]
 
 # Typographic characters that people and word processors use interchangeably with
 # their ASCII forms; the source document uses the curly ones.
@@ -59,6 +66,11 @@ _PREFIXED = re.compile(r"\b(non|anti|post)(?=(?:[a-z]{5,}|war)\b)")
 # but can hide inside otherwise ordinary words.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a chat platform reads as a mention or a link: Slack's <!channel>, <@U…>, <#C…>,
+# <http…|…>, Discord's <@id>, <@&role>; and a bare @everyone, @here (Discord) or @channel
+# (Slack, with link_names). Look-alikes keep it readable and make it inert.
+_DEFUSED = str.maketrans({"<": "\u2039", ">": "\u203a"})
+_AT_WORD = re.compile(r"@(?=\w)")
 
 
 def fold_typography(text: str) -> str:
@@ -121,3 +133,11 @@ def quote_user_text(text: str, limit: int = 60) -> str:
     """A short, single-line echo of what a user typed, for error messages."""
     text = clean_user_text(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def defuse_mentions(text: str) -> str:
+    """User text as it may be shown to people anywhere, pasted into a chat included: no
+    ``<…>`` (a Slack or Discord mention or link) and no ``@word`` (``@everyone``,
+    ``@channel``) left to ping anyone. ``<`` and ``>`` become ‹ and ›, ``@`` before a word
+    the full-width ＠; everything else, and so what was meant, reads the same."""
+    return _AT_WORD.sub("\uff20", text.translate(_DEFUSED))

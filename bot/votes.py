@@ -5,6 +5,10 @@ A vote's key is the answer (workspace, channel, message, question, entries) and 
 remembered in an ``EventMemory`` (the store's, else ``RecentEvents``) for ``VOTE_MEMORY``:
 atomic on both store backends, so a double click, a second replica or a retry still counts
 one vote.
+
+A 👎's reason is one of ``REASONS`` and an optional note, which is hostile input: it is
+kept cleaned and bounded (``clean_note``), and whoever shows it to people defuses the
+mentions it may hold (``bot.text.defuse_mentions``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import json
 from collections.abc import Sequence
 from datetime import timedelta
 
-__all__ = ["REASONS", "VOTE_MEMORY", "vote_key"]
+from bot.text import clean_user_text
+
+__all__ = ["NOTE_CHARS", "REASONS", "VOTE_MEMORY", "clean_note", "vote_key"]
 
 VOTE_MEMORY = timedelta(days=365)
 # What a 👎 may say was wrong: value -> label. Anything else a platform receives is forged.
@@ -24,6 +30,8 @@ REASONS = {
     "not_asked": "Not what I asked",
     "other": "Other",
 }
+# The longest note a 👎 keeps: a sentence or two for a curator, not an essay.
+NOTE_CHARS = 300
 
 
 def vote_key(
@@ -32,3 +40,10 @@ def vote_key(
     """One key per user and answer; hashed, so the store holds no question text or user id."""
     parts = json.dumps([workspace, channel, message_id or "", question, list(entry_ids), user])
     return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def clean_note(raw: str) -> str:
+    """A 👎's note as it is kept: control and invisible characters gone, whitespace runs
+    made one space, at most ``NOTE_CHARS`` characters. Only a bounded prefix is cleaned, so
+    50 kB pasted into the box cost no more than a short note."""
+    return clean_user_text(raw[: NOTE_CHARS * 4])[:NOTE_CHARS].rstrip()

@@ -32,13 +32,12 @@ from adapters.discord.threads import Threads, replied_to
 from adapters.lifecycle import Lifecycle
 from bot.auto_answer import looks_like_question
 from bot.digests.scheduler import Scheduler
-from bot.dispatch import Bot
+from bot.dispatch import NOT_A_REASON, Bot
 from bot.errors import StoreError
 from bot.grammar.intents import Ask, ChannelRef, Intent, Settings
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
-from bot.text import clean_user_text
 from bot.votes import REASONS, VOTE_MEMORY, vote_key
 
 __all__ = [
@@ -74,11 +73,9 @@ AUTO_ANSWER_NEEDS_CONTENT = (
     "Nothing was changed."
 )
 ALREADY_GAVE_REASON = "You already said what was wrong with this answer."
-NOT_A_REASON = "That is not one of the reasons offered."
 # Seconds a click may wait for the store's verdict on a repeated vote: the answer to it
 # must still beat Discord's three-second deadline.
 _SEEN_WAIT = 1.0
-_QUESTION_CHARS = 500
 
 
 class BriefbotTree(app_commands.CommandTree["BriefbotClient"]):
@@ -321,8 +318,9 @@ class BriefbotClient(discord.Client):
         await self.lifecycle.guarded("feedback button", vote, lambda: apologise(interaction))
 
     async def on_reason(self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...]) -> None:
-        """The reason a 👎 chose, logged for curators as Slack's are (``feedback_reason``).
-        The value is checked against the reasons offered; anything else is refused."""
+        """The reason a 👎 chose, kept on the voter's vote for the curators' queue, as Slack's
+        are (``Bot.feedback_reason``). The value is checked against the reasons offered;
+        anything else is refused."""
         data: Any = interaction.data or {}  # the raw payload: hostile until checked
         values = data.get("values") if isinstance(data, dict) else None
         reason = values[0] if isinstance(values, list) and len(values) == 1 else None
@@ -335,25 +333,18 @@ class BriefbotClient(discord.Client):
         try:
             first = await self._first_time("discord-vote-reason", key, VOTE_MEMORY)
         except Exception:
-            _log.exception("could not check whether this reason was given before; logging it")
+            _log.exception("could not check whether this reason was given before; taking it")
             first = True
         if not first:
             await self._tell(interaction, "repeated reason", ALREADY_GAVE_REASON)
             return
-        question = clean_user_text(question_from(message)[: _QUESTION_CHARS * 4])[:_QUESTION_CHARS]
-        _log.info(
-            "not helpful, because: %s",
-            reason,
-            extra={
-                "event": "feedback_reason",
-                "reason": reason,
-                "note": "",
-                "question": question,
-                "entry_ids": entry_ids,
-                "channel": str(interaction.channel_id or ""),
-            },
-        )
-        await self._tell(interaction, "reason select", f"Thanks — noted: {REASONS[reason].lower()}.")
+
+        async def keep() -> Reply:
+            request = self.request_for(interaction, "")
+            return await self.lifecycle.core(self.core.feedback_reason, request, entry_ids, reason)
+
+        outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
+        await self.lifecycle.answer("reason select", outlet, keep)
 
     async def _tell(self, interaction: discord.Interaction[Any], what: str, text: str) -> None:
         """A short notice for the clicker alone."""

@@ -58,7 +58,7 @@ from adapters.slack.replies import AutoReply, ClickReply, CommandReply, PostedRe
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
 from bot.auto_answer import looks_like_question
-from bot.dispatch import Bot
+from bot.dispatch import NO_VOTE_FOR_REASON, Bot
 from bot.errors import ConfigError, StoreError
 from bot.grammar.intents import Digest, Settings
 from bot.knowledge.base import KnowledgeBase
@@ -571,25 +571,31 @@ class SlackApp:
         await self.lifecycle.answer("feedback button", outlet, ask)
 
     async def _on_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """The 👎 modal submitted: the reason is logged for curators (the vote itself was
-        recorded on the click). Nothing of it is echoed back into Slack."""
+        """The 👎 modal submitted: the reason and note are kept on the voter's vote for the
+        curators' queue (the vote itself was recorded on the click). The voter is the one
+        Slack says submitted it, so a forged submission can only annotate one's own 👎.
+        Nothing of the note is echoed back into Slack."""
         await ack()
         reason = read_reason(view)
         if reason is None:
             _log.info("ignored a reasons modal without a valid reason")
             return
-        _log.info(
-            "not helpful, because: %s",
-            reason.reason,
-            extra={
-                "event": "feedback_reason",
-                "reason": reason.reason,
-                "note": reason.note,
-                "question": reason.question,
-                "entry_ids": reason.entry_ids,
-                "channel": reason.channel,
-            },
+        user = body.get("user") or {}
+        voter = Asker(
+            user=str(user.get("id", "")),
+            channel=reason.channel,
+            workspace=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
         )
+        request = voter.request("", is_command=False)
+
+        async def keep() -> None:
+            reply = await self.lifecycle.core(
+                self.bot.feedback_reason, request, reason.entry_ids, reason.reason, reason.note
+            )
+            if reply.text == NO_VOTE_FOR_REASON:
+                _log.info("a reasons modal found no 👎 of its voter's to keep it on")
+
+        await self.lifecycle.guarded("reasons modal", keep, None)
 
 
 def _subscribes(request: Request) -> bool:

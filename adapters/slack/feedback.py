@@ -3,7 +3,8 @@
 A vote's key and the reasons are every platform's (``bot.votes``); remembered in the
 store's event memory for a year, a double click, a second replica or a retry still counts
 one vote. The reasons modal's free text is hostile input: it is cleaned of control and
-invisible characters, cut to a few hundred characters, and never echoed back into Slack.
+invisible characters, cut to a few hundred characters (``bot.votes.clean_note``), kept on
+the vote for curators, and never echoed back into Slack.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.text import clean_user_text
-from bot.votes import REASONS, VOTE_MEMORY, vote_key
+from bot.votes import NOTE_CHARS, REASONS, VOTE_MEMORY, clean_note, vote_key
 
 __all__ = [
     "REASONS",
@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 REASON_CALLBACK = "briefbot_not_helpful_reason"
-_TEXT_CHARS = 300
 _METADATA_CHARS = 3000  # Slack's limit for a view's private_metadata
 
 
@@ -56,7 +55,7 @@ def reason_modal(question: str, entry_ids: Sequence[str], channel: str) -> dict[
                 "block_id": "note",
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Anything a curator should know? (optional)"},
-                "element": {"type": "plain_text_input", "action_id": "note", "max_length": _TEXT_CHARS},
+                "element": {"type": "plain_text_input", "action_id": "note", "max_length": NOTE_CHARS},
             },
         ],
     }
@@ -65,7 +64,7 @@ def reason_modal(question: str, entry_ids: Sequence[str], channel: str) -> dict[
 @dataclass(frozen=True)
 class Reason:
     reason: str  # a key of REASONS
-    note: str  # cleaned, at most _TEXT_CHARS
+    note: str  # cleaned, at most NOTE_CHARS
     question: str
     entry_ids: tuple[str, ...]
     channel: str
@@ -81,7 +80,7 @@ def read_reason(view: Mapping[str, Any]) -> Reason | None:
     if reason not in REASONS:
         return None
     raw_note = ((values.get("note") or {}).get("note") or {}).get("value")
-    note = clean_user_text(raw_note[: _TEXT_CHARS * 4]) if isinstance(raw_note, str) else ""
+    note = clean_note(raw_note) if isinstance(raw_note, str) else ""
     try:
         metadata = json.loads(str(view.get("private_metadata") or "{}"))
     except ValueError:
@@ -93,7 +92,7 @@ def read_reason(view: Mapping[str, Any]) -> Reason | None:
     channel = metadata.get("c")
     return Reason(
         reason=str(reason),
-        note=note[:_TEXT_CHARS],
+        note=note,
         question=question[:500] if isinstance(question, str) else "",
         entry_ids=tuple(str(i) for i in ids[:10]) if isinstance(ids, list) else (),
         channel=channel if isinstance(channel, str) else "",

@@ -15,10 +15,13 @@ from typing import Any
 
 from bot.conversation import MAX_QUESTION_CHARS, Turn
 from bot.store.values import Delivery, Subscription
+from bot.votes import REASONS, clean_note
 
 __all__ = [
     "DELIVERY_COLUMNS",
     "SUBSCRIPTION_COLUMNS",
+    "attach_reason_sql",
+    "checked_reason",
     "delivery_from_row",
     "dt",
     "encode_turn",
@@ -39,6 +42,31 @@ DELIVERY_COLUMNS = (
     "subscription_id, period_key, status, claimed_at, posted_at, attempts, lease_until, retry_at, "
     "recovered, title, parts, parts_done, last_error"
 )
+
+
+def checked_reason(reason: str, note: str) -> tuple[str, str]:
+    """A 👎's reason and note as a store keeps them; a code not offered is a caller's bug
+    (the adapters refuse forged ones before they get here), so it is refused loudly."""
+    if reason not in REASONS:
+        raise ValueError(f"not a reason briefbot offers: {reason[:40]!r}")
+    return reason, clean_note(note)
+
+
+def attach_reason_sql(mark: str) -> str:
+    """The statement that gives a reason to its vote (``mark``: the driver's placeholder).
+
+    The vote is the voter's newest 👎 on an answer with these entries, in this channel,
+    that has no reason yet: so two answers voted down each keep their own, and a reason
+    is never replaced. ``reason IS NULL`` is checked again outside the subquery, where a
+    concurrent writer's change is seen (PostgreSQL re-reads a row it waited for), so of
+    two reasons given at once exactly one is kept.
+    """
+    return (
+        f"UPDATE feedback SET reason = {mark}, note = {mark} WHERE reason IS NULL AND id = ("
+        " SELECT max(id) FROM feedback"
+        f" WHERE user_hash = {mark} AND platform = {mark} AND workspace = {mark} AND channel = {mark}"
+        f" AND entry_ids = {mark} AND helpful = 0 AND reason IS NULL)"
+    )
 
 
 def ts(moment: datetime) -> str:

@@ -218,7 +218,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # settings helper: renumber at merge (assigned 10; 8 and 9 are another branch's)
     Migration(
         8,
         "auto-answer per channel, and each workspace's list of channels the bot answers in",
@@ -239,6 +238,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        9,
+        "the reason a 👎 gave (a code and a short note), kept on its vote",
+        (
+            # NULL: no reason given (yet). No CHECK on the codes: SQLite cannot change one
+            # later, and the store admits only bot.votes.REASONS anyway.
+            "ALTER TABLE feedback ADD COLUMN reason TEXT",
+            "ALTER TABLE feedback ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+            # A reason finds its vote by the voter, where and on what (Store.record_feedback_reason).
+            "CREATE INDEX feedback_by_voter ON feedback (user_hash, channel)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -254,4 +265,6 @@ def pending(current: int, target: int = SCHEMA_VERSION) -> tuple[Migration, ...]
             f"the database has schema version {current}, newer than this briefbot understands "
             f"({SCHEMA_VERSION}); upgrade briefbot rather than risk the data"
         )
-    return MIGRATIONS[current:target]
+    # By version, not position: numbers are handed out per branch, so one may be missing
+    # until the branches meet.
+    return tuple(m for m in MIGRATIONS if current < m.version <= target)

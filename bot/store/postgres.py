@@ -51,6 +51,8 @@ from bot.store.copying import TableRows
 from bot.store.encoding import (
     DELIVERY_COLUMNS,
     SUBSCRIPTION_COLUMNS,
+    attach_reason_sql,
+    checked_reason,
     delivery_from_row,
     dt,
     encode_turn,
@@ -119,6 +121,8 @@ _SPELLING: Mapping[tuple[int, int], str] = {
                 confidence DOUBLE PRECISION NOT NULL
             )""",
 }
+
+_ATTACH_REASON = attach_reason_sql("%s")
 
 # How often a turn is numbered again when replicas add turns to one thread at once.
 _TURN_ATTEMPTS = 5
@@ -395,6 +399,26 @@ class PostgresStore:
                 ),
             )
 
+    def record_feedback_reason(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        entry_ids: tuple[str, ...],
+        reason: str,
+        note: str,
+    ) -> bool:
+        reason, note = checked_reason(reason, note)
+        user_hash = self.user_hash(platform, workspace, user)
+        with self._write() as conn:
+            cursor = conn.execute(
+                _ATTACH_REASON,
+                (reason, note, user_hash, platform, workspace, channel, json.dumps(list(entry_ids))),
+            )
+            return cursor.rowcount == 1
+
     def record_unanswered(
         self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
     ) -> None:
@@ -418,6 +442,8 @@ class PostgresStore:
                 question=r["question"],
                 entry_ids=tuple(json.loads(r["entry_ids"])),
                 helpful=bool(r["helpful"]),
+                reason=r["reason"],
+                note=r["note"],
             )
             for r in rows
         )

@@ -94,12 +94,12 @@ class EventMemory(Protocol):
 class Store(FeedbackSink, EventMemory, ThreadMemory, ChannelSettingsStore, Protocol):
     """What the bot, the digest commands, the scheduler and the console need from a database.
 
-    The two writers the bot calls (``record_feedback``, ``record_unanswered``) come from
-    ``bot.messages.FeedbackSink``, so their signatures are declared once; ``remember_event``
-    comes from ``EventMemory``; ``remember_turn`` and ``recent_turns``, a conversation
-    thread's context, from ``bot.conversation.ThreadMemory`` (kept in the database, they
-    survive a restart and every replica reads the same thread). A user id is
-    never stored: feedback keeps ``user_hash`` of it, salted per database, and a thread's
+    The writers the bot calls (``record_feedback``, ``record_feedback_reason``,
+    ``record_unanswered``) come from ``bot.messages.FeedbackSink``, so their signatures are
+    declared once; ``remember_event`` comes from ``EventMemory``; ``remember_turn`` and
+    ``recent_turns``, a conversation thread's context, from ``bot.conversation.ThreadMemory``
+    (kept in the database, they survive a restart and every replica reads the same thread).
+    A user id is never stored: feedback keeps ``user_hash`` of it, salted per database, and a thread's
     turns keep no user at all.
     """
 

@@ -26,9 +26,9 @@ from bot.errors import StoreError
 from bot.store.copying import TableRows
 from bot.store.encoding import DELIVERY_COLUMNS as _DELIVERY_COLUMNS
 from bot.store.encoding import SUBSCRIPTION_COLUMNS as _SUBSCRIPTION_COLUMNS
+from bot.store.encoding import attach_reason_sql, checked_reason, encode_turn, turn_from_row
 from bot.store.encoding import delivery_from_row as _delivery
 from bot.store.encoding import dt as _dt
-from bot.store.encoding import encode_turn, turn_from_row
 from bot.store.encoding import json_map as _json_map
 from bot.store.encoding import opt_dt as _opt_dt
 from bot.store.encoding import subscription_from_row as _subscription
@@ -48,6 +48,8 @@ from bot.store.values import (
 __all__ = ["SQLiteStore", "migrate"]
 
 _log = logging.getLogger(__name__)
+
+_ATTACH_REASON = attach_reason_sql("?")
 
 
 def _current_version(conn: sqlite3.Connection) -> int:
@@ -349,6 +351,26 @@ class SQLiteStore:
                 ),
             )
 
+    def record_feedback_reason(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        user: str,
+        entry_ids: tuple[str, ...],
+        reason: str,
+        note: str,
+    ) -> bool:
+        reason, note = checked_reason(reason, note)
+        with self._write() as conn:
+            user_hash = self._user_hash(conn, platform, workspace, user)
+            cursor = conn.execute(
+                _ATTACH_REASON,
+                (reason, note, user_hash, platform, workspace, channel, json.dumps(list(entry_ids))),
+            )
+            return cursor.rowcount == 1
+
     def record_unanswered(
         self, *, platform: str, workspace: str, channel: str, question: str, confidence: float
     ) -> None:
@@ -372,6 +394,8 @@ class SQLiteStore:
                 question=r["question"],
                 entry_ids=tuple(json.loads(r["entry_ids"])),
                 helpful=bool(r["helpful"]),
+                reason=r["reason"],
+                note=r["note"],
             )
             for r in rows
         )

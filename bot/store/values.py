@@ -91,6 +91,11 @@ class FeedbackRecord:
     question: str
     entry_ids: tuple[str, ...]
     helpful: bool
+    # What a 👎 said was wrong (a key of ``bot.votes.REASONS``; None: no reason given) and
+    # the voter's note, cleaned and bounded (``bot.votes.clean_note``) but not defused:
+    # whoever shows it defuses its mentions (``bot.text.defuse_mentions``).
+    reason: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)

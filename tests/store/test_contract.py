@@ -317,6 +317,8 @@ def test_two_connections_adding_turns_to_one_thread_at_once_keep_every_turn(back
     for index in range(2):  # each connection's turns in the order it added them
         mine = [t.entry_ids[0] for t in kept if t.entry_ids[0].startswith(f"replica{index}")]
         assert mine == [f"replica{index}-{n}" for n in range(per_connection)]
+
+
 # -- the curators' queue (#13) ------------------------------------------------------------------
 
 
@@ -329,3 +331,127 @@ def test_queue_items_marked_handled_are_remembered_with_the_latest_time(store: S
         "declined:who macron": NOW + timedelta(days=2),
         "thumbs-down:what is itpp": NOW,
     }
+
+
+# -- what a 👎 said was wrong (#13) -------------------------------------------------------------
+
+CYBER = ("ccdcoe-2022",)
+
+
+def _vote(store: Store, *, user: str = "U1", helpful: bool = False, entries: tuple[str, ...] = CYBER) -> None:
+    store.record_feedback(
+        platform="slack",
+        workspace="T1",
+        channel="C1",
+        user=user,
+        question="when did japan join the cyber centre?",
+        entry_ids=entries,
+        helpful=helpful,
+    )
+
+
+def _reason(
+    store: Store,
+    reason: str = "outdated",
+    note: str = "",
+    *,
+    user: str = "U1",
+    platform: str = "slack",
+    workspace: str = "T1",
+    channel: str = "C1",
+) -> bool:
+    return store.record_feedback_reason(
+        platform=platform,
+        workspace=workspace,
+        channel=channel,
+        user=user,
+        entry_ids=CYBER,
+        reason=reason,
+        note=note,
+    )
+
+
+def test_a_thumbs_down_keeps_its_reason_and_note_on_the_vote(store: Store) -> None:
+    _vote(store, user="U1", helpful=True)
+    _vote(store, user="U2")
+    assert _reason(store, "wrong", "It was 2022, not 2021.", user="U2")
+    helpful, unhelpful = reversed(store.feedback())
+    assert (unhelpful.reason, unhelpful.note) == ("wrong", "It was 2022, not 2021.")
+    assert (helpful.reason, helpful.note) == (None, "")  # a 👍 has none
+    assert len(store.feedback()) == 2  # no new row: the reason is the vote's
+
+
+def test_a_reason_needs_the_voters_own_thumbs_down_on_that_answer(store: Store) -> None:
+    _vote(store, user="U1", helpful=True)
+    _vote(store, user="U2")
+    assert not _reason(store, user="U1")  # a 👍 takes no reason
+    assert not _reason(store, user="U3")  # no vote at all
+    assert not _reason(store, user="U2", channel="C2")  # a vote elsewhere
+    assert not _reason(store, user="U2", workspace="T2")
+    assert not _reason(store, user="U2", platform="discord")
+    assert not store.record_feedback_reason(
+        platform="slack",
+        workspace="T1",
+        channel="C1",
+        user="U2",
+        entry_ids=("other",),
+        reason="wrong",
+        note="",
+    )
+    assert [f.reason for f in store.feedback()] == [None, None]
+
+
+def test_the_first_reason_given_stays_and_each_voted_down_answer_keeps_its_own(store: Store) -> None:
+    _vote(store)
+    assert _reason(store, "wrong", "first")
+    assert not _reason(store, "other", "second thoughts")  # not replaced
+    _vote(store)  # a later answer with the same entries, voted down too
+    assert _reason(store, "not_asked", "later")
+    assert [(f.reason, f.note) for f in store.feedback()] == [("not_asked", "later"), ("wrong", "first")]
+
+
+def test_a_reason_given_twice_at_once_is_kept_once(backend: Backend) -> None:
+    with backend.open() as store:
+        _vote(store)
+    barrier = threading.Barrier(2, timeout=30)
+    kept: list[bool] = []
+
+    def give(note: str) -> None:
+        with backend.open() as store:
+            barrier.wait()
+            kept.append(_reason(store, "other", note))
+
+    threads = [threading.Thread(target=give, args=(note,)) for note in ("one", "two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(kept) == [False, True]
+    with backend.open() as store:
+        [record] = store.feedback()
+    assert record.note in ("one", "two")
+
+
+@pytest.mark.parametrize(
+    ("note", "kept"),
+    [
+        ("x" * 50_000, "x" * 300),
+        ("line one\nERROR forged line\r\x1b[31m\u202e end", "line one ERROR forged line [31m end"),
+        ("<!channel> @everyone <@U0ADMIN>", "<!channel> @everyone <@U0ADMIN>"),  # defused when shown
+        ("   ", ""),
+    ],
+    ids=["50kB", "control", "mentions", "blank"],
+)
+def test_a_note_is_kept_cleaned_and_bounded(store: Store, note: str, kept: str) -> None:
+    _vote(store)
+    assert _reason(store, "other", note)
+    [record] = store.feedback()
+    assert record.note == kept
+    assert record.note.isprintable() and len(record.note) <= 300
+
+
+def test_a_reason_briefbot_does_not_offer_is_refused(store: Store) -> None:
+    _vote(store)
+    with pytest.raises(ValueError, match="not a reason"):
+        _reason(store, "dropped-table")
+    assert store.feedback()[0].reason is None

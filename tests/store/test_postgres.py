@@ -24,7 +24,7 @@ import psycopg
 import pytest
 
 from bot.errors import StoreError
-from bot.store.migrations import SCHEMA_VERSION
+from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.postgres import PostgresStore, migrate
 from bot.store.values import NewSubscription
 from tests.digest.support import utc
@@ -127,7 +127,7 @@ def test_replicas_starting_together_migrate_the_database_exactly_once(
     with postgres_server.admin(database) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
         salts = conn.execute("SELECT count(*) FROM meta WHERE key = 'user_salt'").fetchone()
-    assert versions == list(range(1, SCHEMA_VERSION + 1)) and salts == (1,)
+    assert versions == [m.version for m in MIGRATIONS] and salts == (1,)
 
 
 def test_a_version_1_database_is_upgraded_with_its_data_kept(

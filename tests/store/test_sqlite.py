@@ -28,7 +28,7 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.schema_version() == SCHEMA_VERSION == 9
         assert store.journal_mode() == "wal"
     expected = {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered", "thread_turns"}
     assert expected | {"channel_settings"} <= tables(path)
@@ -75,6 +75,7 @@ def test_a_version_1_database_is_upgraded_with_its_data_kept(tmp_path: Path) -> 
         # A version-1 claim holds no text to re-post: it is closed, visibly, not re-posted blind.
         assert unfinished.status == "failed" and "upgraded" in (unfinished.last_error or "")
         assert store.feedback()[0].question == "q?"
+        assert (store.feedback()[0].reason, store.feedback()[0].note) == (None, "")  # no reason yet
         claimed = store.claim(sub.id, "2024-01-04T09:00", now=NOW, lease_until=NOW, title="t", parts=())
         assert claimed is not None
         store.finish(sub.id, "2024-01-04T09:00", status="empty", now=NOW)

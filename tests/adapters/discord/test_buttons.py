@@ -152,7 +152,7 @@ def _reasons(message: Posted) -> str:
     return next(cid for cid in message.custom_ids if cid.startswith("briefbot:why:"))
 
 
-async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_logged(
+async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_kept_on_the_vote(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
@@ -163,21 +163,25 @@ async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_logged(
             vote = await emulator.click(answer, _button(answer, "Not helpful"))
             [offer] = await emulator.wait_for_reply(vote)
             [menu] = [c for row in offer.payload["components"] for c in row["components"]]
-            with caplog.at_level(logging.INFO, logger="adapters.discord"):
+            with caplog.at_level(logging.INFO):
                 chosen = await emulator.select(offer, _reasons(offer), ["outdated"])
                 [noted] = await emulator.wait_for_reply(chosen)
                 twice = await emulator.select(offer, _reasons(offer), ["wrong"])
                 [refused] = await emulator.wait_for_reply(twice)
+        [record] = store.feedback()
     assert offer.ephemeral and offer.content == THANKS_NOT_HELPFUL
     assert menu["type"] == 3
     assert [o["value"] for o in menu["options"]] == ["wrong", "outdated", "not_asked", "other"]
-    assert noted.ephemeral and "outdated" in noted.content
+    assert noted.ephemeral and "outdated" in noted.text
     assert refused.ephemeral and "already" in refused.content
+    # Kept on the vote for the curators' queue; a second choice changes nothing.
+    assert (record.helpful, record.reason, record.note) == (False, "outdated", "")
+    assert record.entry_ids == ("japan-joins-nato-cyber-centre-2022",)
     [logged] = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
-    assert logged.__dict__["reason"] == "outdated"
-    assert logged.__dict__["question"] == QUESTION
+    assert logged.__dict__["reason"] == "outdated" and logged.__dict__["kept"] is True
     assert logged.__dict__["entry_ids"] == ("japan-joins-nato-cyber-centre-2022",)
     assert logged.__dict__["channel"] == emulator.channel_id
+    assert "question" not in logged.__dict__  # the question's text is never logged
 
 
 @pytest.mark.parametrize(
@@ -191,7 +195,7 @@ async def test_a_forged_reason_is_refused_and_not_logged(
         asked = await emulator.slash("ask", {"question": QUESTION})
         [answer] = await emulator.wait_for_reply(asked)
         [offer] = await emulator.wait_for_reply(await emulator.click(answer, _button(answer, "Not helpful")))
-        with caplog.at_level(logging.INFO, logger="adapters.discord"):
+        with caplog.at_level(logging.INFO):
             forged = await emulator.select(offer, _reasons(offer), values)
             [refused] = await emulator.wait_for_reply(forged)
     assert refused.ephemeral and refused.content == NOT_A_REASON

@@ -166,7 +166,11 @@ async def test_not_helpful_opens_the_reasons_modal(slack: SlackHarness) -> None:
 
 
 def submission(
-    reason: object, note: object, metadata: str = '{"q": "q", "e": ["term-ccdcoe"], "c": "C0GENERAL"}'
+    reason: object,
+    note: object,
+    metadata: str = '{"q": "q", "e": ["term-ccdcoe"], "c": "C0GENERAL"}',
+    *,
+    user: str = MEMBER,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         "reason": {"reason": {"type": "radio_buttons", "selected_option": {"value": reason}}},
@@ -175,7 +179,7 @@ def submission(
     return {
         "type": "view_submission",
         "team": {"id": "T0EMULATED", "domain": "emulated"},
-        "user": {"id": MEMBER, "team_id": "T0EMULATED"},
+        "user": {"id": user, "team_id": "T0EMULATED"},
         "api_app_id": "A0BRIEFBOT",
         "token": "deprecated-verification-token",
         "trigger_id": "trigger.submit",
@@ -189,44 +193,92 @@ def submission(
     }
 
 
-@pytest.mark.parametrize(
-    "note",
-    [
-        "",
-        None,
-        "x" * 50_000,
-        "line one\nERROR forged line\r\x1b[31m\u202e",
-        "<!channel> <@U0ADMIN> &lt;!here&gt;",
-    ],
-    ids=["empty", "missing", "50kB", "control", "mentions"],
-)
+async def vote_down(slack: SlackHarness, *, user: str) -> str:
+    """An answer voted 👎 by ``user``; the private_metadata of the reasons modal it opened."""
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    await response(
+        slack, await slack.click(answer.feedback(False), user=user, message=as_message(slack, answer))
+    )
+    [opened] = [
+        c
+        for c in slack.emulator.calls_to("views.open")
+        if c.args["trigger_id"].startswith(f"trigger.{user}.")
+    ]
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    return str(view["private_metadata"])
+
+
+HOSTILE_NOTES = [
+    "",
+    None,
+    "x" * 50_000,
+    "line one\nERROR forged line\r\x1b[31m\u202e",
+    "<!channel> <@U0ADMIN> &lt;!here&gt;",
+]
+
+
+@pytest.mark.parametrize("note", HOSTILE_NOTES, ids=["empty", "missing", "50kB", "control", "mentions"])
 async def test_a_reason_note_is_hostile_input(
     slack: SlackHarness, caplog: pytest.LogCaptureFixture, note: str | None
 ) -> None:
+    metadata = await vote_down(slack, user=MEMBER)
+    slack.emulator.calls.clear()
     caplog.set_level(logging.INFO)
-    ack = await slack._deliver("interactive", submission("outdated", note))
+    ack = await slack._deliver("interactive", submission("outdated", note, metadata))
     assert ack.status == 200
     await slack.app.wait_idle()
+    [record] = slack.store.feedback()
+    assert record.reason == "outdated"
+    assert len(record.note) <= 300 and record.note.isprintable()
+    if note:
+        assert record.note[:8] == note[:8]  # what the curator reads is what was typed, cleaned
     [logged] = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
     assert logged.reason == "outdated"  # type: ignore[attr-defined]
-    text: str = logged.note  # type: ignore[attr-defined]
-    assert len(text) <= 300
-    assert text.isprintable()
+    assert logged.kept is True  # type: ignore[attr-defined]
+    # The note is the curators' (in the store), never the log's: it may hold anything.
+    assert not hasattr(logged, "note") and not hasattr(logged, "question")
+    if note:
+        assert not any(note[:20] in r.getMessage() or note[:20] in str(r.__dict__) for r in caplog.records)
     # Nothing of it goes back to Slack (where a mention would ping).
     sent = {"chat.postMessage", "chat.postEphemeral", "response_url", "views.open", "views.update"}
     assert [c for c in slack.emulator.calls if c.method in sent] == []
+
+
+async def test_a_reason_is_kept_on_the_submitters_own_vote_only(slack: SlackHarness) -> None:
+    # ADMIN voted 👎, MEMBER voted 👍; MEMBER submits ADMIN's modal (a forged submission).
+    metadata = await vote_down(slack, user=ADMIN)
+    answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
+    await response(
+        slack, await slack.click(answer.feedback(True), user=MEMBER, message=as_message(slack, answer))
+    )
+    await slack._deliver("interactive", submission("wrong", "not mine to say", metadata, user=MEMBER))
+    await slack.app.wait_idle()
+    assert [(f.helpful, f.reason) for f in slack.store.feedback()] == [(True, None), (False, None)]
+    # ADMIN's own submission is kept on ADMIN's vote.
+    await slack._deliver("interactive", submission("wrong", "it was 2022", metadata, user=ADMIN))
+    await slack.app.wait_idle()
+    assert [(f.helpful, f.reason, f.note) for f in slack.store.feedback()] == [
+        (True, None, ""),
+        (False, "wrong", "it was 2022"),
+    ]
 
 
 @pytest.mark.parametrize("reason", ["", "dropped-table", None, 7])
 async def test_a_forged_reason_is_ignored(
     slack: SlackHarness, caplog: pytest.LogCaptureFixture, reason: object
 ) -> None:
+    metadata = await vote_down(slack, user=MEMBER)
     caplog.set_level(logging.INFO)
-    ack = await slack._deliver("interactive", submission(reason, "hi", metadata="not json"))
+    ack = await slack._deliver("interactive", submission(reason, "hi", metadata))
+    assert ack.status == 200
+    ack = await slack._deliver("interactive", submission("wrong", "hi", metadata="not json"))
     assert ack.status == 200
     await slack.app.wait_idle()
-    assert not [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
+    reasons = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
+    assert not [r for r in reasons if getattr(r, "kept", None)]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [f.reason for f in slack.store.feedback()] == [None]
 
 
 async def test_the_ordinary_feedback_buttons_of_earlier_answers_still_count(slack: SlackHarness) -> None:
