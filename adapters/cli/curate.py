@@ -1,5 +1,6 @@
 """`briefbot curate`: the curators' queue (``bot.ops.curation``), or `--handled KEY` to mark
-an item dealt with; `--json` for tooling (one object per item, one per line)."""
+an item dealt with; `--json` for tooling (one object per item, one per line). A 👎 item says
+what its voters gave as reasons, and their latest notes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from adapters.cli.options import (
     iso_date,
 )
 from bot.qa.engine import Engine
+from bot.votes import REASONS
 
 __all__ = ["register"]
 
@@ -92,5 +94,10 @@ def _cmd_curate(args: argparse.Namespace, engine: Engine) -> int:
             out.write("    also: " + " | ".join(f"“{v}”" for v in item.variants) + "\n")
         if item.entry_ids:
             out.write("    entries: " + ", ".join(item.entry_ids[:5]) + "\n")
+        if item.reasons:
+            said = ", ".join(f"{REASONS.get(code, code)} {n}" for code, n in item.reasons.items())
+            out.write(f"    👎 because: {said}\n")
+        if item.notes:
+            out.write("    notes: " + " | ".join(f"“{note}”" for note in item.notes) + "\n")
     out.write("Mark one handled: briefbot curate --handled KEY\n")
     return 0

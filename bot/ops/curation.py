@@ -6,6 +6,9 @@ July 2023" replies are never recorded there, see ``bot.dispatch.NOT_UNANSWERED``
 miss (declined, though the best entry came within reach of the threshold: the notes may
 hold it under other words), and a 👎 on an answer. Similar questions (rapidfuzz) are one
 item, with counts per kind, when last seen and the entries involved; most frequent first.
+A 👎 brings what its voter said was wrong: an item counts its reasons per code and shows
+the latest few notes, their mentions defused (a note is user text, and a curator may paste
+the queue into a chat).
 
 An item marked handled (``Store.mark_handled``, by its ``key``) stays out of the queue until
 it is seen again after that.
@@ -16,13 +19,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapidfuzz import fuzz
 
 from bot.store.protocol import Store
-from bot.text import normalise
+from bot.text import defuse_mentions, normalise
 
 __all__ = ["DECLINED", "NEAR_MISS", "THUMBS_DOWN", "Occurrence", "QueueItem", "build_queue", "group"]
 
@@ -39,6 +42,8 @@ SIMILAR = 85.0
 NEAR_SHARE = 1.0
 # The store is read in full for the queue (its lists are bounded by what users typed).
 _READ_ALL = 1_000_000
+# Notes shown per item: the latest few say what is wrong; the counts say how often.
+NOTES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Occurrence:
     question: str
     at: datetime
     entry_ids: tuple[str, ...] = ()
+    reason: str | None = None  # a 👎's reason code, if its voter gave one
+    note: str = ""  # and its note, as stored (cleaned, bounded, not yet defused)
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,9 @@ class QueueItem:
     last_seen: datetime
     entry_ids: tuple[str, ...]  # most often involved first
     variants: tuple[str, ...]  # other wordings, most frequent first
+    # 👎 reason code -> how many gave it, most frequent first (votes with none not counted)
+    reasons: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # the latest NOTES_SHOWN notes, newest first, mentions defused
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,6 +80,8 @@ class QueueItem:
             "last_seen": self.last_seen.isoformat(timespec="seconds"),
             "entry_ids": list(self.entry_ids),
             "variants": list(self.variants),
+            "reasons": dict(self.reasons),
+            "notes": list(self.notes),
         }
 
 
@@ -92,6 +104,8 @@ def group(occurrences: Iterable[Occurrence]) -> list[QueueItem]:
     for _, members in groups:
         wordings = Counter(m.question for m in members)
         entries = Counter(e for m in members for e in m.entry_ids)
+        reasons = Counter(m.reason for m in members if m.reason)
+        notes = [defuse_mentions(m.note) for m in reversed(members) if m.note]  # newest first
         first = members[0]
         items.append(
             QueueItem(
@@ -103,6 +117,8 @@ def group(occurrences: Iterable[Occurrence]) -> list[QueueItem]:
                 last_seen=max(m.at for m in members),
                 entry_ids=tuple(e for e, _ in entries.most_common()),
                 variants=tuple(q for q, _ in wordings.most_common() if q != first.question)[:5],
+                reasons=dict(reasons.most_common()),
+                notes=tuple(notes[:NOTES_SHOWN]),
             )
         )
     items.sort(key=lambda i: (-i.count, -i.last_seen.timestamp()))
@@ -126,7 +142,7 @@ def build_queue(
             occurrences.append(Occurrence(kind, q.question, q.at, involved(q.question)))
     for f in reversed(store.feedback(limit=_READ_ALL)):
         if not f.helpful and (since is None or f.at >= since):
-            occurrences.append(Occurrence(THUMBS_DOWN, f.question, f.at, f.entry_ids))
+            occurrences.append(Occurrence(THUMBS_DOWN, f.question, f.at, f.entry_ids, f.reason, f.note))
     items = group(occurrences)
     if include_handled:
         return items

@@ -12,6 +12,7 @@ import pytest
 from adapters.cli import main
 from adapters.console import Console
 from bot.dispatch import Bot
+from bot.messages import Request
 from bot.ops.prepared import prepare
 from bot.store.sqlite import SQLiteStore
 
@@ -103,3 +104,68 @@ def test_the_console_listing_names_keys_counts_and_entries(
     out = capsys.readouterr().out
     assert "×3 “who won the 2022 world cup”" in out and "entries: term-itpp" in out
     assert "briefbot curate --handled KEY" in out
+
+
+# -- 👎 with their reasons ----------------------------------------------------------------------
+
+
+def _voted_down(db: Path, votes: list[tuple[str, str, str | None, str]]) -> None:
+    """(user, question, reason, note) votes down on the ITPP answer, through the core as
+    every platform records them, a minute apart."""
+    for minute, (user, question, reason, note) in enumerate(votes):
+        at = datetime(2024, 3, 2, 9, minute, tzinfo=UTC)
+        with SQLiteStore(db, clock=lambda at=at: at) as store:  # type: ignore[misc]
+            bot = Bot(prepare(None), store=store)
+            request = Request("slack", user, "C1", "", workspace="T1")
+            bot.feedback(request, ("term-itpp",), question, helpful=False)
+            if reason is not None:
+                bot.feedback_reason(request, ("term-itpp",), reason, note)
+
+
+HOSTILE = "<!channel> @everyone look\x1b[31m\u202e here"
+
+
+@pytest.fixture
+def reasons_db(tmp_path: Path) -> Path:
+    path = tmp_path / "r.sqlite3"
+    _voted_down(
+        path,
+        [
+            ("U1", "what is the itpp", "wrong", "It is a partnership programme, not a treaty."),
+            ("U2", "what is the itpp?", "outdated", ""),
+            ("U3", "what is the ITPP", None, ""),  # voted down, gave no reason
+            ("U4", "what is the itpp", "wrong", "Signed 2023, not 2022."),
+            ("U5", "what is the itpp", "not_asked", HOSTILE),
+            ("U6", "what is the itpp", "wrong", "latest"),
+        ],
+    )
+    return path
+
+
+def test_a_thumbs_down_item_counts_its_reasons_and_shows_the_latest_notes(
+    reasons_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [item] = _queue(capsys, "--db", str(reasons_db))
+    assert item["kinds"] == {"thumbs down": 6}  # similar wordings are one item, as before
+    assert item["reasons"] == {"wrong": 3, "outdated": 1, "not_asked": 1}  # most frequent first
+    assert list(item["reasons"]) == ["wrong", "outdated", "not_asked"]
+    notes = item["notes"]
+    assert notes == ["latest", "‹!channel› ＠everyone look [31m here", "Signed 2023, not 2022."]
+
+
+def test_the_console_listing_says_why_and_defuses_what_voters_typed(
+    reasons_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["curate", "--db", str(reasons_db)]) == 0
+    out = capsys.readouterr().out
+    assert "👎 because: Wrong 3, Outdated 1, Not what I asked 1" in out
+    assert "notes: “latest” | “‹!channel› ＠everyone look [31m here” | “Signed 2023, not 2022.”" in out
+    # Nothing a chat would read as a mention, and no terminal escape, whatever was typed.
+    assert "<!channel>" not in out and "@everyone" not in out
+    assert "\x1b" not in out and "\u202e" not in out
+
+
+def test_the_json_queue_defuses_notes_too(reasons_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["curate", "--db", str(reasons_db), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "<!channel>" not in out and "@everyone" not in out and "\\u001b" not in out
