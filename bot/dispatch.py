@@ -293,8 +293,9 @@ class Bot:
         return reply_from_answer(answer, asked if answer.followup else question)
 
     def _context(self, key: ThreadKey | None) -> tuple[Turn, ...]:
-        """The recent turns of the request's thread; none without a thread."""
-        if key is None:
+        """The recent turns of the request's thread; none without a thread, or when
+        conversations are kept for no time at all (``context_ttl`` 0)."""
+        if key is None or self.context_ttl <= timedelta(0):
             return ()
         try:
             return self.threads.recent_turns(key, limit=CONTEXT_TURNS)
@@ -306,8 +307,10 @@ class Bot:
     def _remember(self, engine: Engine, request: Request, answer: Answer) -> None:
         """Make what ``answer`` gave the newest turn of the request's thread."""
         key = request.thread_key
-        turn = engine.turn(answer) if key is not None else None
-        if key is None or turn is None:
+        if key is None or self.context_ttl <= timedelta(0):
+            return  # nothing to remember it in, or nothing to remember it for
+        turn = engine.turn(answer)
+        if turn is None:
             return
         try:
             self.threads.remember_turn(key, turn, self.context_ttl)

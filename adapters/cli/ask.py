@@ -6,10 +6,11 @@ import argparse
 import json
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from adapters.cli.batch import BATCH, BatchLineError, batch_line
-from adapters.cli.options import Subcommands, at_threshold
+from adapters.cli.options import Subcommands, at_threshold, config_for
 from adapters.console import render_reply
 from bot.conversation import ThreadKey
 from bot.dispatch import reply_from_answer
@@ -104,11 +105,13 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
     if args.json:
         source = sys.stdin if args.question in (None, "-") else [args.question]
-        # Conversations by thread id, for this run: {"thread": "t1", "q": "and when was that?"}.
+        # Conversations by thread id, for this run: {"thread": "t1", "q": "and when was that?"},
+        # each kept as long as the configured context_ttl_hours says, as the bot would.
         memory = RecentTurns()
+        ttl = config_for(args).context_ttl
         for number, line in enumerate(source, start=1):
             sys.stdout.write(
-                json.dumps(_batch_answer(engine, memory, line, number), ensure_ascii=False) + "\n"
+                json.dumps(_batch_answer(engine, memory, ttl, line, number), ensure_ascii=False) + "\n"
             )
             sys.stdout.flush()
         return 0
@@ -125,7 +128,9 @@ def _cmd_ask(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _batch_answer(engine: Engine, memory: RecentTurns, line: str, number: int) -> dict[str, object]:
+def _batch_answer(
+    engine: Engine, memory: RecentTurns, ttl: timedelta, line: str, number: int
+) -> dict[str, object]:
     """One batch line answered: a plain question, or ``{"thread": id, "q": text}``, whose
     question is read in the context of the earlier lines of the same thread."""
     try:
@@ -136,7 +141,8 @@ def _batch_answer(engine: Engine, memory: RecentTurns, line: str, number: int) -
         if request.thread is None:
             return _answer_json(engine.ask(request.question))
         key = ThreadKey(BATCH, BATCH, request.thread)
-        return {**_answer_json(engine.ask_in_thread(request.question, memory, key)), "thread": request.thread}
+        answer = engine.ask_in_thread(request.question, memory, key, ttl)
+        return {**_answer_json(answer), "thread": request.thread}
     except Exception as exc:  # one bad line must not break the one-line-per-input contract
         _log.exception("failed to answer a batch line")
         return _error_json(type(exc).__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from adapters.cli.options import Subcommands, at_threshold, chosen_database, database
+from adapters.cli.options import Subcommands, at_threshold, chosen_database, config_for, database
 from adapters.console import PLATFORM, ConsolePoster, run_chat
 from adapters.console.chat import PROMPT
 from bot.dispatch import Bot
@@ -30,8 +30,9 @@ def register(sub: Subcommands) -> None:
 def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     engine = at_threshold(engine, args)
     location = chosen_database(args)  # --db, BRIEFBOT_DB or the file; none: nothing stored
+    ttl = config_for(args).context_ttl  # how long the session's context is kept
     if location is None:
-        return _chat(Bot(engine), args)
+        return _chat(Bot(engine, context_ttl=ttl), args)
     # Feedback, unanswered questions and digest commands stored.
     from bot.digests.commands import DigestCommands
     from bot.store.opening import open_store
@@ -39,7 +40,7 @@ def _cmd_chat(args: argparse.Namespace, engine: Engine) -> int:
     kb = engine.kb
     with open_store(location) as store:
         commands = DigestCommands(store, lambda: kb, message_limits={PLATFORM: ConsolePoster.message_limit})
-        return _chat(Bot(engine, store=store, digest_handler=commands), args)
+        return _chat(Bot(engine, store=store, digest_handler=commands, context_ttl=ttl), args)
 
 
 def _chat(bot: Bot, args: argparse.Namespace) -> int:

@@ -241,6 +241,7 @@ class Runtime:
             digest_handler=digest_commands,
             user_hash=lambda r: store.user_hash(r.platform, r.workspace, r.user),
             on_question=self.metrics.record_question,
+            context_ttl=self.config.context_ttl,
         )
 
     async def _start_services(self, bot: ObservedBot) -> None:

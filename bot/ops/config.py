@@ -18,6 +18,7 @@ The file (every key optional)::
     reload_poll_seconds = 5                      # BRIEFBOT_RELOAD_POLL_SECONDS (0: off)
     digest_lease_seconds = 600                   # BRIEFBOT_DIGEST_LEASE_SECONDS
     digest_post_timeout_seconds = 60             # BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS
+    context_ttl_hours = 24                       # BRIEFBOT_CONTEXT_TTL_HOURS (0: no follow-ups)
 
     [log]
     format = "json"                              # BRIEFBOT_LOG_FORMAT: plain | json
@@ -41,9 +42,11 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.conversation import DEFAULT_CONTEXT_TTL
 from bot.digests.schedule import ScheduleError, parse_zone
 from bot.errors import ConfigError
 from bot.qa.engine import DEFAULT_THRESHOLD
@@ -73,6 +76,9 @@ LOG_FORMATS = ("plain", "json")
 # The scheduler's pause between two posts to one channel (Slack's one message a second).
 DIGEST_PACE_SECONDS = 1.0
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# A thread's context is kept at most a month after its last turn: longer is no longer a
+# conversation, and the store should hold no more than follow-ups need.
+MAX_CONTEXT_TTL_HOURS = 24 * 30
 
 
 _DEFAULT_DATABASE = StoreLocation.sqlite("briefbot.sqlite3")
@@ -94,6 +100,9 @@ class Config:
     # could be taken over and repeated while it is still running.
     digest_lease_seconds: float = 600.0
     digest_post_timeout_seconds: float = 60.0
+    # How long a conversation thread's context is remembered after its last turn; 0: not
+    # at all (every message stands alone, and no turn is written).
+    context_ttl_hours: float = DEFAULT_CONTEXT_TTL / timedelta(hours=1)
     log_format: str = "plain"
     log_level: str = "info"
     # Loopback: /healthz and /metrics are not public unless someone decides so. Slack's HTTP
@@ -115,6 +124,11 @@ class Config:
         if self.database.path is not None:
             return self.database.path.parent / "briefbot.pid"
         return Path("briefbot.pid")  # a database server has no directory of ours
+
+    @property
+    def context_ttl(self) -> timedelta:
+        """``context_ttl_hours`` as the ``Bot`` takes it."""
+        return timedelta(hours=self.context_ttl_hours)
 
     def items(self) -> list[tuple[str, object, str]]:
         """(key, value, origin) for every setting, in the order the file documents them."""
@@ -230,6 +244,12 @@ _SPECS = (
         "digest_post_timeout_seconds",
         "BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS",
         _number(0.1, 3600),
+    ),
+    _Spec(
+        "context_ttl_hours",
+        "context_ttl_hours",
+        "BRIEFBOT_CONTEXT_TTL_HOURS",
+        _number(0, MAX_CONTEXT_TTL_HOURS),
     ),
     _Spec("log.format", "log_format", "BRIEFBOT_LOG_FORMAT", _choice(LOG_FORMATS)),
     _Spec("log.level", "log_level", "BRIEFBOT_LOG_LEVEL", _choice(LOG_LEVELS)),

@@ -13,7 +13,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
+from bot.conversation import DEFAULT_CONTEXT_TTL
 from bot.dispatch import Bot
 from bot.messages import DigestHandler, FeedbackSink, Reply, Request
 from bot.qa.engine import Engine
@@ -35,8 +37,9 @@ class ObservedBot(Bot):
         *,
         user_hash: UserHasher,
         on_question: QuestionListener | None = None,
+        context_ttl: timedelta = DEFAULT_CONTEXT_TTL,
     ) -> None:
-        super().__init__(engine, store, digest_handler)
+        super().__init__(engine, store, digest_handler, context_ttl=context_ttl)
         self._user_hash = user_hash
         self._on_question = on_question
 

@@ -233,6 +233,8 @@ class Engine:
         """``question`` asked in the thread ``key``: read against its recent turns, and
         remembered as its newest (what batch mode and the conversation evaluation do;
         ``bot.dispatch.Bot`` does the same around a store that may fail)."""
+        if ttl <= timedelta(0):  # conversations kept for no time: it stands alone
+            return self.ask(question)
         answer = self.ask(question, memory.recent_turns(key, limit=CONTEXT_TURNS))
         turn = self.turn(answer)
         if turn is not None:

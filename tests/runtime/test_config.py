@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ database = "/data/b.sqlite3"
 threshold = 0.7
 default_timezone = "europe/brussels"
 reload_poll_seconds = 2
+context_ttl_hours = 6
 
 [log]
 format = "json"
@@ -60,6 +62,7 @@ def test_the_file_sets_every_key_and_says_so(tmp_path: Path) -> None:
         2,
     )
     assert (config.log_format, config.log_level) == ("json", "debug")
+    assert config.context_ttl_hours == 6 and config.context_ttl == timedelta(hours=6)
     assert (config.health_host, config.health_port) == ("127.0.0.1", 8080)
     assert config.slack_digest_admins == {"U1", "U2"}
     assert config.effective_pid_file == Path("/data/briefbot.pid")
@@ -102,6 +105,11 @@ def test_unknown_keys_are_named_with_the_file(tmp_path: Path) -> None:
         ('[log]\nformat = "xml"', "'log.format' must be one of plain, json"),
         ('default_timezone = "Mars/Olympus"', "'default_timezone' must be an IANA time zone"),
         ('[slack]\ndigest_admins = "U1"', "'slack.digest_admins' must be a list of user ids"),
+        ("context_ttl_hours = -1", "'context_ttl_hours' must be a number from 0 to 720"),
+        ("context_ttl_hours = 1000", "'context_ttl_hours' must be a number from 0 to 720"),
+        ('context_ttl_hours = "a day"', "'context_ttl_hours' must be a number"),
+        ("context_ttl_hours = true", "'context_ttl_hours' must be a number"),
+        ("context_ttl_hours = nan", "'context_ttl_hours' must be a number"),
         ("threshold = ", "is not valid TOML"),
     ],
 )
@@ -112,8 +120,16 @@ def test_bad_values_in_the_file_name_the_key(tmp_path: Path, text: str, key: str
 
 def test_bad_values_in_the_environment_name_the_variable() -> None:
     with pytest.raises(ConfigError) as raised:
-        load_config(None, {"BRIEFBOT_HEALTH_PORT": "eighty", "BRIEFBOT_LOG_LEVEL": "loud"})
+        load_config(
+            None,
+            {
+                "BRIEFBOT_HEALTH_PORT": "eighty",
+                "BRIEFBOT_LOG_LEVEL": "loud",
+                "BRIEFBOT_CONTEXT_TTL_HOURS": "1d",
+            },
+        )
     message = str(raised.value)
+    assert "BRIEFBOT_CONTEXT_TTL_HOURS (the 'context_ttl_hours' setting) must be a number" in message
     assert "BRIEFBOT_HEALTH_PORT (the 'health.port' setting) must be a whole number" in message
     assert "BRIEFBOT_LOG_LEVEL (the 'log.level' setting) must be one of" in message
 
@@ -144,6 +160,7 @@ def test_config_show_gives_origins_and_never_a_secret(
     assert "0.7" in lines["threshold"] and f"(file {path})" in lines["threshold"]
     assert "(env BRIEFBOT_DB)" in lines["database"]
     assert "(default)" in lines["log.format"]
+    assert "24" in lines["context_ttl_hours"] and "(default)" in lines["context_ttl_hours"]
     assert "set (redacted)" in lines["SLACK_BOT_TOKEN"]
     assert "not set" in lines["DISCORD_TOKEN"]
     assert "would start: slack" in out
