@@ -47,7 +47,7 @@ from bot.store.protocol import ChannelSettingsStore
 from bot.store.recent import RecentTurns
 from bot.store.values import AnswerChannels, ChannelSettings
 from bot.text import quote_user_text
-from bot.votes import REASONS, clean_note
+from bot.votes import REASONS, VOTE_RECORDED, clean_note
 
 __all__ = ["NOT_A_REASON", "NO_VOTE_FOR_REASON", "Bot", "reply_from_answer"]
 
@@ -182,8 +182,7 @@ class Bot:
                 entry_ids=entry_ids,
                 helpful=helpful,
             )
-        thanks = "Thanks, glad it helped." if helpful else "Thanks, noted: a curator will look at it."
-        return Reply(thanks, ephemeral=True, kind="info")
+        return Reply(VOTE_RECORDED[helpful], ephemeral=True, kind="info")
 
     def feedback_reason(
         self, request: Request, entry_ids: tuple[str, ...], reason: str, note: str = ""

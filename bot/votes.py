@@ -20,9 +20,15 @@ from datetime import timedelta
 
 from bot.text import clean_user_text
 
-__all__ = ["NOTE_CHARS", "REASONS", "VOTE_MEMORY", "clean_note", "vote_key"]
+__all__ = ["ALREADY_VOTED", "NOTE_CHARS", "REASONS", "VOTE_MEMORY", "VOTE_RECORDED", "clean_note", "vote_key"]
 
 VOTE_MEMORY = timedelta(days=365)
+# What the voter alone is told, on every platform. Said in words because a platform's own
+# vote display is not enough: Slack's native feedback buttons are a per-viewer toggle that
+# a second click clears or switches while the first vote stands, and some clients do not
+# draw them at all.
+VOTE_RECORDED = {True: "Thanks — your 👍 was recorded.", False: "Thanks — your 👎 was recorded."}
+ALREADY_VOTED = "You already voted on this answer."
 # What a 👎 may say was wrong: value -> label. Anything else a platform receives is forged.
 REASONS = {
     "wrong": "Wrong",

@@ -38,7 +38,7 @@ from bot.grammar.intents import Ask, ChannelRef, Intent, Settings
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
-from bot.votes import REASONS, VOTE_MEMORY, vote_key
+from bot.votes import ALREADY_VOTED, REASONS, VOTE_MEMORY, vote_key
 
 __all__ = [
     "ALREADY_VOTED",
@@ -65,7 +65,6 @@ SCHEDULER_STOP_WAIT = 10.0
 
 PLATFORM = "discord"
 
-ALREADY_VOTED = "You already voted on this answer."
 AUTO_ANSWER_NEEDS_CONTENT = (
     "Auto-answer needs to read messages that don't mention me, which Discord allows only with the "
     "message content intent, and this bot runs without it. Its operator can turn it on "

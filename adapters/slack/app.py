@@ -65,6 +65,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
+from bot.votes import ALREADY_VOTED
 
 __all__ = ["EVENTS_PATH", "SlackApp", "build_app"]
 
@@ -91,7 +92,6 @@ class _TokenFromEnvironment(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_TokenFromEnvironment())
 
-ALREADY_VOTED = "You have already rated this answer: one vote each."
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 _P = ParamSpec("_P")
@@ -546,12 +546,13 @@ class SlackApp:
         else:
             helpful = action.get("action_id") == ACTION_HELPFUL
         key = vote_key(place.workspace, place.channel, place.message_ts, question, entry_ids, place.user)
+        # The voter alone is told, in words, whether the vote counted: the native buttons
+        # are a toggle each viewer sees their own way (a second click clears or switches
+        # them while the first vote stands), and not every client draws them. Through the
+        # click's response_url, else chat.postEphemeral (ClickReply).
+        outlet = ClickReply(self.client, respond, place, private=True)
         if not await self._first_time("slack-vote", key, VOTE_MEMORY):
-
-            async def again() -> None:
-                await respond(text=ALREADY_VOTED, response_type="ephemeral", replace_original=False)
-
-            await self.lifecycle.guarded("repeated vote", again, None)
+            await self.lifecycle.answer("repeated vote", outlet, _notice(ALREADY_VOTED))
             return
         trigger_id = body.get("trigger_id")
         if not helpful and isinstance(trigger_id, str):
@@ -567,7 +568,6 @@ class SlackApp:
             request = place.asker.request(question, is_command=False)
             return await self.lifecycle.core(self.bot.feedback, request, entry_ids, question, helpful=helpful)
 
-        outlet = ClickReply(self.client, respond, place, private=True)
         await self.lifecycle.answer("feedback button", outlet, ask)
 
     async def _on_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -596,6 +596,15 @@ class SlackApp:
                 _log.info("a reasons modal found no 👎 of its voter's to keep it on")
 
         await self.lifecycle.guarded("reasons modal", keep, None)
+
+
+def _notice(text: str) -> Callable[[], Awaitable[Reply]]:
+    """A fixed private notice, as the lifecycle's ``ask`` takes one."""
+
+    async def said() -> Reply:
+        return Reply(text, ephemeral=True, kind="info")
+
+    return said
 
 
 def _subscribes(request: Request) -> bool:

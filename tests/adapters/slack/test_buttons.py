@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.adapters.slack.emulator import Call
+from adapters.cli import main
+from tests.adapters.slack.emulator import Call, block_actions
 from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, SlackHarness
 
 
@@ -97,9 +98,9 @@ async def test_feedback_buttons_are_recorded_in_the_store(slack: SlackHarness) -
 
     thanks = await response(slack, await slack.click(answer.feedback(True), user=MEMBER, message=message))
     assert thanks.args["response_type"] == "ephemeral"
-    assert thanks.args["text"] == "Thanks, glad it helped."
+    assert thanks.args["text"] == "Thanks — your 👍 was recorded."
     noted = await response(slack, await slack.click(answer.feedback(False), user=ADMIN, message=message))
-    assert noted.args["text"] == "Thanks, noted: a curator will look at it."
+    assert noted.args["text"] == "Thanks — your 👎 was recorded."
 
     not_helpful, helpful = slack.store.feedback()  # newest first
     assert (helpful.helpful, not_helpful.helpful) == (True, False)
@@ -131,13 +132,13 @@ async def test_one_vote_per_user_per_answer(slack: SlackHarness) -> None:
     answer = await response(slack, await slack.command("when did japan join the nato cyber centre?"))
     message = as_message(slack, answer)
     first = await response(slack, await slack.click(answer.feedback(True), user=MEMBER, message=message))
-    assert first.args["text"] == "Thanks, glad it helped."
+    assert first.args["text"] == "Thanks — your 👍 was recorded."
     for helpful in (True, False):
         again = await response(
             slack, await slack.click(answer.feedback(helpful), user=MEMBER, message=message)
         )
         assert again.args["response_type"] == "ephemeral"
-        assert again.args["text"] == "You have already rated this answer: one vote each."
+        assert again.args["text"] == "You already voted on this answer."
     # Someone other than the asker may vote too, once.
     await response(slack, await slack.click(answer.feedback(False), user=ADMIN, message=message))
     assert [f.helpful for f in slack.store.feedback()] == [False, True]
@@ -285,6 +286,75 @@ async def test_the_ordinary_feedback_buttons_of_earlier_answers_still_count(slac
     value = '{"q":"what is the ccdcoe","e":["term-ccdcoe"]}'
     button = {"type": "button", "action_id": "briefbot_helpful", "text": {"type": "plain_text", "text": "👍"}}
     thanks = await response(slack, await slack.click(button | {"value": value}, user=MEMBER, message=None))
-    assert thanks.args["text"] == "Thanks, glad it helped."
+    assert thanks.args["text"] == "Thanks — your 👍 was recorded."
     [record] = slack.store.feedback()
     assert (record.helpful, record.entry_ids) == (True, ("term-ccdcoe",))
+
+
+# -- the voter is told, in words, whether the vote counted (#13) -----------------------------
+
+
+async def test_a_vote_by_someone_other_than_the_asker_is_confirmed_to_them_alone(
+    slack: SlackHarness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = slack.mention_event("when did japan join the nato cyber centre?", user=MEMBER)
+    await slack.event(question)
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    message = as_message(slack, post, thread_ts=question["ts"])
+
+    # ADMIN did not ask; their 👍 counts and only they are told.
+    thanks = await response(slack, await slack.click(post.feedback(True), user=ADMIN, message=message))
+    assert thanks.args["response_type"] == "ephemeral" and thanks.args["replace_original"] is False
+    assert thanks.args["text"] == "Thanks — your 👍 was recorded."
+    # Clicking 👍 again clears Slack's toggle, 👎 switches it: the first vote stands, and
+    # ADMIN is told so in words (no reasons form for a vote that did not count).
+    for helpful in (True, False):
+        again = await response(slack, await slack.click(post.feedback(helpful), user=ADMIN, message=message))
+        assert again.args["response_type"] == "ephemeral"
+        assert again.args["text"] == "You already voted on this answer."
+    assert slack.emulator.calls_to("views.open") == []
+
+    # The asker's own 👎: thanked, and the form asks why; a hostile note is kept cleaned.
+    noted = await response(slack, await slack.click(post.feedback(False), user=MEMBER, message=message))
+    assert noted.args["response_type"] == "ephemeral"
+    assert noted.args["text"] == "Thanks — your 👎 was recorded."
+    [opened] = slack.emulator.calls_to("views.open")
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    hostile = "<!channel> @everyone it was 2022\x1b[2J\u202e" + "!" * 5_000
+    await slack._deliver("interactive", submission("wrong", hostile, str(view["private_metadata"])))
+    await slack.app.wait_idle()
+
+    down, up = slack.store.feedback()
+    assert (up.helpful, up.reason) == (True, None)
+    assert (down.helpful, down.reason) == (False, "wrong")
+    assert down.note.startswith("<!channel> @everyone it was 2022") and len(down.note) <= 300
+    assert down.note.isprintable()
+    # Nothing typed went back to Slack; the curators' queue shows it defused.
+    assert not [c for c in slack.emulator.calls if "everyone it was" in json.dumps(c.args)]
+    assert main(["curate", "--db", str(slack.store.path), "--json"]) == 0
+    [item] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert item["reasons"] == {"wrong": 1}
+    [note] = item["notes"]
+    assert note.startswith("‹!channel› ＠everyone it was 2022") and "<!" not in note
+
+
+def saying(text: str) -> Callable[[Call], bool]:
+    return lambda call: call.args.get("text") == text
+
+
+async def test_a_vote_without_a_response_url_is_confirmed_by_an_ephemeral_message(
+    slack: SlackHarness,
+) -> None:
+    await slack.event(slack.mention_event("who is kishida", user=MEMBER))
+    [post] = await slack.emulator.wait_for("chat.postMessage")
+    message = as_message(slack, post)
+    for expected in ("Thanks — your 👍 was recorded.", "You already voted on this answer."):
+        payload = block_actions(
+            post.feedback(True), user=ADMIN, channel=CHANNEL, response_url="", message=message
+        )
+        del payload["response_url"]
+        assert (await slack._deliver("interactive", payload)).status == 200
+        [told] = await slack.emulator.wait_for("chat.postEphemeral", saying(expected))
+        assert told.args["user"] == ADMIN and told.args["channel"] == CHANNEL
+    assert [f.helpful for f in slack.store.feedback()] == [True]
