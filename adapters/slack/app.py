@@ -58,7 +58,7 @@ from adapters.slack.replies import AutoReply, ClickReply, CommandReply, PostedRe
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
 from bot.auto_answer import looks_like_question
-from bot.dispatch import NO_VOTE_FOR_REASON, Bot
+from bot.dispatch import Bot
 from bot.errors import ConfigError, StoreError
 from bot.grammar.intents import Digest, Settings
 from bot.knowledge.base import KnowledgeBase
@@ -589,11 +589,11 @@ class SlackApp:
         request = voter.request("", is_command=False)
 
         async def keep() -> None:
-            reply = await self.lifecycle.core(
+            # The core logs whether it found the vote (``kept``); the modal has closed, and
+            # nothing of the note goes back into Slack either way.
+            await self.lifecycle.core(
                 self.bot.feedback_reason, request, reason.entry_ids, reason.reason, reason.note
             )
-            if reply.text == NO_VOTE_FOR_REASON:
-                _log.info("a reasons modal found no 👎 of its voter's to keep it on")
 
         await self.lifecycle.guarded("reasons modal", keep, None)
 
