@@ -375,3 +375,8 @@ def _intent_of(request: Request, engine: Engine) -> Intent:
     if request.is_command:
         return parse_command(request.text, engine.kb.notes_end)
     return Ask(request.text)
+
+
+def _notice(text: str) -> Reply:
+    """A short private notice for whoever asked."""
+    return Reply(text, ephemeral=True, kind="info")

@@ -38,6 +38,7 @@ from bot.grammar.intents import Ask, ChannelRef, Intent, Settings
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
+from bot.text import clean_user_text
 from bot.votes import ALREADY_VOTED, REASONS, VOTE_MEMORY, vote_key
 
 __all__ = [
