@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint postgres-binaries eval bench bench-load constraints clean
+.PHONY: run test lint postgres-binaries eval bench bench-replicas bench-load constraints clean
 
 # Every install takes the exact versions in constraints.txt (`make constraints` writes it),
 # so a checkout installs today what CI and the Docker image installed, not the newest.
@@ -49,8 +49,15 @@ postgres-binaries:
 eval: $(VENV)/.installed-run
 	$(BIN)/briefbot eval
 
+# The engine, then Slack HTTP mode with SQLite, PostgreSQL and two PostgreSQL replicas
+# (real `briefbot run` processes and a throwaway PostgreSQL server; about a minute).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_replicas.py
+
+# The replicas part alone; e.g. make bench-replicas ARGS="--requests 5000 --json"
+bench-replicas: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_replicas.py $(ARGS)
 
 # Slack HTTP mode under 1,000 signed commands, the engine under 100,000 questions; takes
 # minutes, so it is not part of `bench`. Smaller: make bench-load ARGS="--questions 10000"
