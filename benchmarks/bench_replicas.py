@@ -22,7 +22,10 @@ the benchmark imports them, so it measures what the replica tests exercise.
    "all done" is from launching the replicas until the store says every period is done
    (polled every 0.5 s from a thread of its own). Posts are counted on the emulator: each
    channel must get exactly one. With two replicas, "by replica" is what each one's
-   /metrics says it posted.
+   /metrics says it posted. Meanwhile one command every 0.25 s goes to each replica (from
+   its launch, once it listens, until every digest is done): "posting: ack max" is the
+   longest a user waited for an ack while the digests were being posted, "late" how many
+   waited longer than 3 s.
 2. Acknowledgements. ``--requests`` correctly signed ``/nato`` slash commands (dev-set
    questions and other commands, cycled) from ``--concurrency`` concurrent clients; with two
    replicas, request *i* goes to replica *i* mod 2, as a round-robin load balancer sends
@@ -67,7 +70,7 @@ from adapters.slack import EVENTS_PATH  # noqa: E402
 from bot.qa.devset import default_dev_set, load_dev_set  # noqa: E402
 from bot.store.opening import open_store  # noqa: E402
 from bot.store.values import NewSubscription  # noqa: E402
-from tests.adapters.slack.emulator import TEAM, SlackEmulator, sign, slash_command  # noqa: E402
+from tests.adapters.slack.emulator import TEAM, Call, SlackEmulator, sign, slash_command  # noqa: E402
 from tests.runtime.process import BriefbotProcess, clean_env, free_port  # noqa: E402
 from tests.store.postgres_server import PostgresServer, PostgresUnavailable, start_server  # noqa: E402
 
@@ -79,6 +82,7 @@ ACK_DEADLINE = 3.0  # seconds: Slack shows the user an error after this
 DELIVERY_TIMEOUT = 300.0  # seconds to wait for the last answer or digest before calling it lost
 START_TIMEOUT = 180.0  # seconds for a replica's /healthz to say 200 on a busy machine
 POLL_SECONDS = 0.5
+PROBE_SECONDS = 0.25  # between one replica's probe commands while the digests are posted
 DIGEST = ("topic", "cyber")  # one message on Slack, so no channel pacing inside a digest
 USERS = [f"U0BENCH{i:02d}" for i in range(20)]
 CHANNELS = [f"C0BENCH{i:02d}" for i in range(5)]
@@ -121,6 +125,9 @@ class Result:
     digest_window_s: float  # first claim to last post, by the store's clock
     digests_all_done_s: float  # launch to the store saying every period is done
     posted_by_replica: tuple[int, ...]  # from each replica's /metrics
+    posting_probes: int  # commands acknowledged from launch until every digest was done
+    posting_ack_max_ms: float  # the longest of their acks
+    posting_acks_late: int  # how many of them took longer than ACK_DEADLINE
     exit_codes: tuple[int, ...]
 
     @property
@@ -200,10 +207,50 @@ def wait_until_digests_done(location: str, timeout: float, stop: threading.Event
 
 
 @dataclass(frozen=True)
+class Command:
+    """One signed ``/nato`` slash command, as Slack delivers it, and where its answer goes."""
+
+    body: bytes
+    headers: dict[str, str]
+    response_url: str
+
+
+def signed_command(emulator: SlackEmulator, index: int, text: str) -> Command:
+    response_url = emulator.response_url()
+    fields = slash_command(
+        text,
+        user=USERS[index % len(USERS)],
+        channel=CHANNELS[index % len(CHANNELS)],
+        response_url=response_url,
+    )
+    body = urllib.parse.urlencode(fields).encode()
+    stamp = str(int(time.time()))  # signed when sent: Slack's requests are at most 5 minutes old
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sign(SIGNING_SECRET, stamp, body),
+    }
+    return Command(body, headers, response_url)
+
+
+async def deliver(session: aiohttp.ClientSession, url: str, command: Command) -> tuple[int, float]:
+    """POST the command; its HTTP status (0: no answer) and the seconds until the ack was read."""
+    started = time.perf_counter()
+    try:
+        async with session.post(url, data=command.body, headers=command.headers) as response:
+            await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError):
+        status = 0
+    return status, time.perf_counter() - started
+
+
+@dataclass(frozen=True)
 class AckRound:
     latencies: tuple[float, ...]
     statuses: tuple[int, ...]
     send_s: float
+    response_urls: frozenset[str]
 
 
 async def send_commands(
@@ -212,31 +259,15 @@ async def send_commands(
     """Each text as a signed slash command; command ``i`` to ``urls[i % len(urls)]``."""
     latencies: list[float] = []
     statuses: list[int] = []
+    response_urls: set[str] = set()
     queue: Iterator[tuple[int, str]] = iter(enumerate(texts))
 
     async def client(session: aiohttp.ClientSession) -> None:
         for index, text in queue:  # the shared iterator hands each command to one client
-            fields = slash_command(
-                text,
-                user=USERS[index % len(USERS)],
-                channel=CHANNELS[index % len(CHANNELS)],
-                response_url=emulator.response_url(),
-            )
-            body = urllib.parse.urlencode(fields).encode()
-            stamp = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": sign(SIGNING_SECRET, stamp, body),
-            }
-            started = time.perf_counter()
-            try:
-                async with session.post(urls[index % len(urls)], data=body, headers=headers) as response:
-                    await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError):
-                status = 0
-            latencies.append(time.perf_counter() - started)
+            command = signed_command(emulator, index, text)
+            response_urls.add(command.response_url)
+            status, seconds = await deliver(session, urls[index % len(urls)], command)
+            latencies.append(seconds)
             statuses.append(status)
 
     start = time.perf_counter()
@@ -244,7 +275,36 @@ async def send_commands(
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
-    return AckRound(tuple(latencies), tuple(statuses), time.perf_counter() - start)
+    return AckRound(tuple(latencies), tuple(statuses), time.perf_counter() - start, frozenset(response_urls))
+
+
+async def probe_while_posting(emulator: SlackEmulator, url: str, done: asyncio.Event) -> list[float]:
+    """One command every PROBE_SECONDS to ``url`` from its launch until ``done`` (and at least
+    one acknowledged): how long a user waits for an ack while the digests are being posted.
+    A refused connection (the replica not listening yet) is not a wait, and is not counted."""
+    waits: list[float] = []
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for index in itertools.count():
+            if done.is_set() and waits:
+                break
+            command = signed_command(emulator, index, "who kishida")
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=command.body, headers=command.headers) as response:
+                    await response.read()
+            except aiohttp.ClientConnectorError:
+                await asyncio.sleep(0.05)
+                continue
+            except (aiohttp.ClientError, TimeoutError):
+                pass  # no ack at all: still a wait, as long as it lasted
+            waits.append(time.perf_counter() - started)
+            await asyncio.sleep(PROBE_SECONDS)
+    return waits
+
+
+def events_url(replica: BriefbotProcess) -> str:
+    return f"http://127.0.0.1:{replica.port}{EVENTS_PATH}"
 
 
 async def posted_by(replica: BriefbotProcess) -> int:
@@ -277,16 +337,21 @@ async def run_setup(
         ledger_task = asyncio.create_task(
             asyncio.to_thread(wait_until_digests_done, location, DELIVERY_TIMEOUT, stop_polling)
         )
+        digests_done = asyncio.Event()
+        probes = [
+            asyncio.create_task(probe_while_posting(emulator, events_url(r), digests_done)) for r in replicas
+        ]
         try:
             for replica in replicas:
                 await replica.wait_health(200, timeout=START_TIMEOUT)
-        except BaseException:
+            ready = time.perf_counter() - launched
+            ledger = await ledger_task
+            all_done = time.perf_counter() - launched
+        finally:
             stop_polling.set()
-            await asyncio.gather(ledger_task, return_exceptions=True)
-            raise
-        ready = time.perf_counter() - launched
-        ledger = await ledger_task
-        all_done = time.perf_counter() - launched
+            digests_done.set()
+            waits = await asyncio.gather(*probes, ledger_task, return_exceptions=True)
+        posting_waits = [w for found in waits[:-1] if isinstance(found, list) for w in found]
         posts = Counter(
             str(c.args.get("channel"))
             for c in emulator.calls_to("chat.postMessage")
@@ -294,11 +359,15 @@ async def run_setup(
         )
         by_replica = tuple([await posted_by(r) for r in replicas])
 
-        urls = [f"http://127.0.0.1:{r.port}{EVENTS_PATH}" for r in replicas]
+        urls = [events_url(r) for r in replicas]
         acks = await send_commands(emulator, urls, command_texts(requests), concurrency)
+
+        def answer(call: Call) -> bool:
+            return call.args.get("url") in acks.response_urls
+
         with contextlib.suppress(AssertionError):  # a timeout: what is missing is counted below
-            await emulator.wait_for("response_url", count=requests, timeout=DELIVERY_TIMEOUT)
-        answered = len(emulator.calls_to("response_url"))
+            await emulator.wait_for("response_url", answer, count=requests, timeout=DELIVERY_TIMEOUT)
+        answered = len(emulator.calls_to("response_url", answer))
         exit_codes = tuple([await r.stop() for r in replicas])
         for replica, code in zip(replicas, exit_codes, strict=True):
             if code != 0:
@@ -327,6 +396,9 @@ async def run_setup(
         digest_window_s=ledger.window_s,
         digests_all_done_s=all_done,
         posted_by_replica=by_replica,
+        posting_probes=len(posting_waits),
+        posting_ack_max_ms=max(posting_waits, default=float("nan")) * 1000,
+        posting_acks_late=sum(w > ACK_DEADLINE for w in posting_waits),
         exit_codes=exit_codes,
     )
 
@@ -384,9 +456,10 @@ COLUMNS = (
     ("answered", 11),
     ("digests", 9),
     ("dig/s", 6),
-    ("window s", 8),
     ("done s", 7),
     ("by replica", 10),
+    ("posting: ack max ms", 19),
+    ("late", 4),
 )
 
 
@@ -404,9 +477,10 @@ def row(result: Result) -> list[str]:
         f"{result.answered}/{n}",
         f"{result.channels_posted_once}/{result.digests}",
         f"{result.digests_per_s:.1f}",
-        f"{result.digest_window_s:.2f}",
         f"{result.digests_all_done_s:.1f}",
         "+".join(str(p) for p in result.posted_by_replica),
+        f"{result.posting_ack_max_ms:.1f}",
+        str(result.posting_acks_late),
     ]
 
 
@@ -453,10 +527,12 @@ def report(
             "Slack's deadline;",
             "p50/p99/max ms: ack latency; req/s: commands sent per second; answered: answers on the "
             "response_url;",
-            "digests: channels posted exactly once; dig/s: digests over the window (first claim to last "
-            "post, store clock);",
+            "digests: channels posted exactly once; dig/s: digests over the window from the first claim "
+            "to the last post (store clock; --json has it);",
             "done s: launch to every period done (start-up included); by replica: what each replica's "
-            "/metrics says it posted",
+            "/metrics says it posted;",
+            f"posting: one command every {PROBE_SECONDS:g} s to each replica from launch until every "
+            f"digest was done: its longest ack, and how many took over {ACK_DEADLINE:g} s",
         ]
     )
 

@@ -54,7 +54,17 @@ def test_bench_replicas_prints_the_three_setups_side_by_side_with_numbers() -> N
         assert row["digests"] == "5/5", row
         by_replica = [int(n) for n in row["by replica"].split("+")]
         assert len(by_replica) == SETUPS[name] and sum(by_replica) == 5, row
-        for title in ("ready s", "p50 ms", "p99 ms", "max ms", "req/s", "dig/s", "window s", "done s"):
+        for title in (
+            "ready s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "req/s",
+            "dig/s",
+            "done s",
+            "posting: ack max ms",
+        ):
             assert math.isfinite(float(row[title])) and float(row[title]) >= 0, (title, row)
+        assert int(row["late"]) >= 0, row
     assert sum("load average at start: " in line for line in lines) == 1
     assert sum("load average at end: " in line for line in lines) == 1
