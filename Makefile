@@ -50,7 +50,7 @@ eval: $(VENV)/.installed-run
 	$(BIN)/briefbot eval
 
 # The engine, then Slack HTTP mode with SQLite, PostgreSQL and two PostgreSQL replicas
-# (real `briefbot run` processes and a throwaway PostgreSQL server; about a minute).
+# (real `briefbot run` processes and a throwaway PostgreSQL server; a minute or two).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_replicas.py

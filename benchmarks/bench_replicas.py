@@ -19,7 +19,7 @@ the benchmark imports them, so it measures what the replica tests exercise.
    channel each so the one-post-a-second channel pacing never waits) are inserted, due
    since midnight, before the replicas start. "digests/s" is their number over the posting
    window the store records (the first claim to the last post, by the store's clock);
-   "all done" is from launching the replicas until the store says every period is done
+   "done s" is from launching the replicas until the store says every period is done
    (polled every 0.5 s from a thread of its own). Posts are counted on the emulator: each
    channel must get exactly one. With two replicas, "by replica" is what each one's
    /metrics says it posted. Meanwhile one command every 0.25 s goes to each replica (from
@@ -34,8 +34,10 @@ the benchmark imports them, so it measures what the replica tests exercise.
    Throughput is requests over the time to send them all.
 
 The client, the emulator and the store poller share this process (one event loop and a
-thread), and everything shares the machine, so the numbers are a floor, not a ceiling. The
-load average is printed at the start and the end: on a busy machine the numbers say so.
+thread), and everything shares the machine: the latencies are upper bounds and the rates
+lower bounds of what the replicas would do alone. The load average is printed at the start
+and the end: on a busy machine the numbers say so. One ``briefbot ask`` runs first, so the
+prepared-base cache is warm and no setup pays for writing it.
 """
 
 from __future__ import annotations
