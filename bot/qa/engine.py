@@ -678,7 +678,11 @@ class Engine:
         # cannot when the shape checks found that it lacks what is asked: another country
         # as the subject, another speaker, no date for a "when" (the gate weighs their sum,
         # not which one it was).
-        lexical_sure = best.lexical is not None and best.lexical.candidate.score >= LEXICAL_THRESHOLD
+        lexical_sure = (
+            best.lexical is not None
+            and best.lexical.candidate.score >= LEXICAL_THRESHOLD
+            and not self.fit.about_another(best.entry, self.fit.shape(query))
+        )
         rescuable = best.penalties < SHAPE_MISMATCH
         near = self._near_miss(retrieval)
         if probability < (VETO if lexical_sure else self.threshold) or not (lexical_sure or rescuable):

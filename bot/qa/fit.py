@@ -382,6 +382,14 @@ class Fit:
         terms = content_terms([match.group(1)])
         return terms[0] if terms and terms[0] in self._entity_words & COUNTRIES else None
 
+    def about_another(self, entry: Entry, shape: Shape) -> bool:
+        """Whether the question is about another subject than ``entry`` ("when did
+        *finland* become an sto partner" of Japan's entry, "how did *russia* react" where
+        China reacts): a lexical match, however close, does not make it the entry's."""
+        if shape.subject is not None and shape.subject not in self._title_terms[entry.id]:
+            return True
+        return bool(shape.reactors) and shape.reactors.isdisjoint(self._actors[entry.id])
+
     def shape(self, query: Query) -> Shape:
         """What the question asks for, worked out once for all its candidates."""
         text = query.normalised

@@ -37,7 +37,6 @@ def engine() -> Engine:
         # A country reacting, where the notes have another country (or nobody) reacting.
         "how did russia react to the 2022 strategic concept",
         "what did russia say about the shangri-la dialogue",
-        "how did beijing respond to the nato office opening in tokyo",
         # A count the notes never give.
         "how many tanks did japan send to air defender",
         "how many experts does japan have at ccdcoe",  # years in the answer are not counts
@@ -48,6 +47,14 @@ def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, qu
     answer = engine.ask(question)
     assert answer.abstained, answer.text
     assert "isn't in my briefing notes" in answer.text
+
+
+def test_a_reaction_to_an_office_that_never_opened_is_corrected(engine: Engine) -> None:
+    # It rests on a false premise: as of July 2023 the Tokyo office was only a plan, which
+    # the correction says, rather than a bare "not in my notes".
+    answer = engine.ask("how did beijing respond to the nato office opening in tokyo")
+    assert answer.abstained and answer.intent == "false-premise"
+    assert "only a plan" in answer.text
 
 
 @pytest.mark.parametrize(
