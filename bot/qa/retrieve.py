@@ -27,7 +27,7 @@ from bot.knowledge.base import Entry, KnowledgeBase
 from bot.qa.answer import Candidate
 from bot.qa.fit import Fit, Shape
 from bot.qa.matcher import Matcher, Query
-from bot.qa.semantic import SemanticIndex, SemanticModel, Vectors, dot
+from bot.qa.semantic import SemanticIndex, SemanticModel, Vectors, dot, top
 from bot.qa.vocabulary import content_terms
 from bot.text import normalise, tokens
 
@@ -288,10 +288,12 @@ class Retriever:
         declined_semantic: list[tuple[Declined, float]] = []
         if self.model is not None and self.semantic is not None and self.semantic_declined is not None:
             vector = self.model.encode([query.text])[0]
+            # One product over every row per index: its scores serve the ranking and
+            # every candidate's evidence alike.
             semantic_scores = self.semantic.scores(vector)
-            semantic_ids = [hit.entry_id for hit in self.semantic.search(vector, limit)]
+            semantic_ids = [self.semantic.entry_ids[i] for i in top(semantic_scores, limit)]
             declined_scores = self._declined_scores(vector, exclude)
-            for hit in _top(declined_scores, self.semantic_declined.entry_ids, 3):
+            for hit in [self.semantic_declined.entry_ids[i] for i in top(declined_scores, 3)]:
                 text, cosine = self._closest_declined(vector, hit, exclude)
                 if text is not None:
                     declined_semantic.append((text, cosine))
@@ -393,11 +395,6 @@ def _gap(score: float, ranked: Sequence[float]) -> float:
     if score >= ranked[0]:
         return score - (ranked[1] if len(ranked) > 1 else 0.0)
     return score - ranked[0]
-
-
-def _top(scores: Vectors, ids: Sequence[str], k: int) -> list[str]:
-    order = sorted(range(len(ids)), key=lambda i: (-float(scores[i]), i))[:k]
-    return [ids[i] for i in order]
 
 
 def fuse(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:

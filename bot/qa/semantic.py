@@ -39,6 +39,7 @@ __all__ = [
     "WordPiece",
     "default_model",
     "dot",
+    "top",
 ]
 
 Vectors = npt.NDArray[np.float32]
@@ -318,17 +319,7 @@ class SemanticIndex:
     def search(self, vector: Vectors, k: int = 10) -> tuple[SemanticHit, ...]:
         """The ``k`` best entries for a question vector, best first (ties in base order)."""
         best = self.scores(vector)
-        k = min(k, len(best))
-        if k <= 0:
-            return ()
-        candidates = np.arange(len(best))
-        if k < len(best):
-            # Everything scoring at least the k-th best, ties included, so that the order
-            # below (score, then position in the base) decides ties, not argpartition.
-            kth = best[np.argpartition(-best, k - 1)[k - 1]]
-            candidates = np.flatnonzero(best >= kth)
-        order = candidates[np.lexsort((candidates, -best[candidates]))][:k]
-        return tuple(SemanticHit(self.entry_ids[i], float(best[i])) for i in order)
+        return tuple(SemanticHit(self.entry_ids[i], float(best[i])) for i in top(best, k))
 
     def closest_text(self, vector: Vectors, entry_id: str) -> tuple[str, float]:
         """The row of ``entry_id`` closest to ``vector`` and its cosine (for --explain)."""
@@ -338,6 +329,21 @@ class SemanticIndex:
         rows = dot(self.matrix[start:end], vector)
         j = int(np.argmax(rows))
         return self.texts[start + j], float(rows[j])
+
+
+def top(scores: Vectors, k: int) -> list[int]:
+    """Positions of the ``k`` highest ``scores``, best first, ties in position order."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    candidates = np.arange(len(scores))
+    if k < len(scores):
+        # Everything scoring at least the k-th best, ties included, so that the order
+        # below (score, then position) decides ties, not argpartition.
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        candidates = np.flatnonzero(scores >= kth)
+    order: list[int] = candidates[np.lexsort((candidates, -scores[candidates]))][:k].tolist()
+    return order
 
 
 def dot(matrix: Vectors, vector: Vectors) -> Vectors:
