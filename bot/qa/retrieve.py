@@ -20,14 +20,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.qa.answer import Candidate
 from bot.qa.fit import Fit, Shape
 from bot.qa.matcher import Matcher, Query
-from bot.qa.semantic import SemanticIndex, SemanticModel, Vectors, dot, top
+from bot.qa.semantic import EntryScores, SemanticIndex, SemanticModel, Vectors, dot
 from bot.qa.vocabulary import content_terms
 from bot.text import normalise, tokens
 
@@ -262,6 +261,7 @@ class Retriever:
         self.semantic: SemanticIndex | None = None
         self.semantic_declined: SemanticIndex | None = None
         self._declined_rows: dict[str, list[Declined]] = {}
+        self._declined_text_rows: dict[str, list[int]] | None = None
         if model is not None:
             self.semantic = semantic if semantic is not None else SemanticIndex.build(model, kb)
             for row in self.declined.rows:
@@ -282,18 +282,18 @@ class Retriever:
         lexical_rank = {s.entry.id: rank for rank, s in enumerate(lexical, start=1)}
         lexical_scores = sorted((s.candidate.score for s in lexical), reverse=True)
         by_id = {s.entry.id: s for s in lexical}
-        semantic_scores: Vectors | None = None
-        declined_scores: Vectors | None = None
+        semantic_scores: EntryScores | None = None
+        declined_scores: EntryScores | None = None
         semantic_ids: list[str] = []
         declined_semantic: list[tuple[Declined, float]] = []
         if self.model is not None and self.semantic is not None and self.semantic_declined is not None:
             vector = self.model.encode([query.text])[0]
-            # One product over every row per index: its scores serve the ranking and
-            # every candidate's evidence alike.
-            semantic_scores = self.semantic.scores(vector)
-            semantic_ids = [self.semantic.entry_ids[i] for i in top(semantic_scores, limit)]
-            declined_scores = self._declined_scores(vector, exclude)
-            for hit in [self.semantic_declined.entry_ids[i] for i in top(declined_scores, 3)]:
+            # Each index's scores are worked out once per question and serve the ranking
+            # and every candidate's evidence alike.
+            semantic_scores = self.semantic.scorer(vector)
+            semantic_ids = [self.semantic.entry_ids[i] for i in semantic_scores.top(limit)]
+            declined_scores = self.semantic_declined.scorer(vector, self._declined_excluded(exclude))
+            for hit in [self.semantic_declined.entry_ids[i] for i in declined_scores.top(3)]:
                 text, cosine = self._closest_declined(vector, hit, exclude)
                 if text is not None:
                     declined_semantic.append((text, cosine))
@@ -305,7 +305,7 @@ class Retriever:
             lexical_near.setdefault(row.declined.entry_id, row.similarity)
         unknown = len(query.unknown) / len(query.terms) if query.terms else 1.0
         best_semantic = (
-            sorted((float(semantic_scores[self._semantic_position[e]]) for e in fused), reverse=True)
+            sorted((semantic_scores.best(self._semantic_position[e]) for e in fused), reverse=True)
             if semantic_scores is not None
             else []
         )
@@ -314,14 +314,14 @@ class Retriever:
             entry = self.kb.by_id[entry_id]
             scored = by_id.get(entry_id)
             cosine = (
-                float(semantic_scores[self._semantic_position[entry_id]])
+                semantic_scores.best(self._semantic_position[entry_id])
                 if semantic_scores is not None
                 else 0.0
             )
             others = [s for s in best_semantic if s != cosine] or [0.0]
             near = 0.0
             if declined_scores is not None and entry_id in self._declined_position:
-                near = float(declined_scores[self._declined_position[entry_id]])
+                near = declined_scores.best(self._declined_position[entry_id])
             penalties = (
                 sum(-amount for reason, amount in scored.candidate.adjustments if amount < 0)
                 if scored is not None
@@ -359,18 +359,16 @@ class Retriever:
         lacking = [w for w, held in weights if not held]
         return sum(lacking) / total, max(lacking, default=0.0) / self._rarest
 
-    def _declined_scores(self, vector: Vectors, exclude: str) -> Vectors:
-        assert self.semantic_declined is not None
-        if not exclude:
-            return self.semantic_declined.scores(vector)
-        # Training reads a near miss as a question: its own row must not answer for it.
-        index = self.semantic_declined
-        rows = dot(index.matrix, vector)
-        for position, text in enumerate(index.texts):
-            if text == exclude:
-                rows[position] = -1.0
-        best: Vectors = np.maximum.reduceat(rows, index.starts)
-        return best
+    def _declined_excluded(self, exclude: str) -> list[int]:
+        """The declined index's rows holding ``exclude``: training reads a near miss as a
+        question, and its own row must not answer for it."""
+        if not exclude or self.semantic_declined is None:
+            return []
+        if self._declined_text_rows is None:  # training's first such question
+            self._declined_text_rows = {}
+            for position, text in enumerate(self.semantic_declined.texts):
+                self._declined_text_rows.setdefault(text, []).append(position)
+        return self._declined_text_rows.get(exclude, [])
 
     def _closest_declined(
         self, vector: Vectors, entry_id: str, exclude: str

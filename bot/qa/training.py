@@ -159,13 +159,14 @@ def _without(index: SemanticIndex | None, rows: set[tuple[str, str]]) -> Semanti
         dtype=bool,
     )
     kept_owners = owners[keep]
-    starts = np.searchsorted(kept_owners, np.arange(len(index.entry_ids)))
+    starts = np.searchsorted(kept_owners, np.arange(len(index.entry_ids))).astype(np.intp)
     return SemanticIndex(
         index.entry_ids,
-        starts.astype(np.intp),
+        starts,
         index.matrix[keep],
         tuple(text for text, kept in zip(index.texts, keep, strict=True) if kept),
         index.model_fingerprint,
+        index.projection.subset(keep, starts) if index.projection is not None else None,
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from bot.qa.semantic import MODEL_DIR, SemanticIndex, SemanticModel, WordPiece, default_model
+import bot.qa.semantic
+from bot.qa.semantic import MODEL_DIR, Projection, SemanticIndex, SemanticModel, WordPiece, default_model
 from tests.fixtures import bundled_kb
 
 # Printed by scripts/build_semantic_model.py as "fingerprint": the sha256 of model.json,
@@ -152,6 +153,61 @@ def test_search_breaks_ties_in_base_order_and_never_returns_more_than_there_is()
     assert index.search(vector, k=0) == ()
     empty = SemanticIndex.from_texts(model, [])
     assert empty.search(vector, k=5) == () and len(empty) == 0
+
+
+def test_a_large_index_searches_a_few_rows_and_finds_exactly_what_a_full_scan_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bundled base is below the size at which searches prune rows; made "large", its
+    # projected search must give the same entries, order and cosines (to the bit) as one
+    # product over every row, also with rows excluded as training excludes them, and it
+    # must have skipped rows to do so.
+    model = default_model()
+    full = bundled_index()
+    assert full.projection is None
+    monkeypatch.setattr(bot.qa.semantic, "PRUNE_ROWS", 100)
+    projection = Projection.of(full.matrix, full.starts)
+    assert projection is not None
+    pruned = SemanticIndex(
+        full.entry_ids, full.starts, full.matrix, full.texts, full.model_fingerprint, projection
+    )
+    computed: list[int] = []
+    real_dot = bot.qa.semantic.dot
+
+    def counting_dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        if matrix.shape[1] == model.dim:  # exact cosines, not the projection's bounds
+            computed.append(len(matrix))
+        return real_dot(matrix, vector)
+
+    monkeypatch.setattr(bot.qa.semantic, "dot", counting_dot)
+    kb = bundled_kb()
+    questions = [
+        "why are nato and japan getting closer",
+        "when did japan join the nato cyber centre",
+        "what did china say about the tokyo office",
+        "thanks!",
+        "",
+        *(e.questions[-1] for e in kb.entries[::25]),
+    ]
+    rows = len(full.texts)
+    skipped: list[bool] = []
+    for question, excluded in zip(questions, [(), (0, 1, 2), (rows - 1,)] * len(questions), strict=False):
+        vector = model.encode([question])[0]
+        exact = real_dot(full.matrix, vector)
+        exact[list(excluded)] = -1.0
+        best = np.maximum.reduceat(exact, full.starts)
+        expected = bot.qa.semantic.top(best, 8)
+        computed.clear()
+        scores = pruned.scorer(vector, excluded)
+        assert scores.top(8) == expected, question
+        assert [scores.best(i) for i in expected] == [float(best[i]) for i in expected]
+        assert scores.best(5) == float(best[5])
+        skipped.append(sum(computed) < rows)
+    # Most questions skip rows (one close to nothing, "thanks!", may not).
+    assert sum(skipped) >= 0.75 * len(questions), skipped
+    assert pruned.search(model.encode(["who is kishida"])[0], k=5) == full.search(
+        model.encode(["who is kishida"])[0], k=5
+    )
 
 
 def test_an_entry_given_twice_is_refused() -> None:
