@@ -248,9 +248,12 @@ class Retriever:
         fit: Fit,
         model: SemanticModel | None,
         semantic: SemanticIndex | None = None,
+        semantic_declined: SemanticIndex | None = None,
     ) -> None:
         """``semantic``, when given, is the index of ``kb`` already built (training builds
-        the folds' indexes from the whole base's, without encoding anything again)."""
+        the folds' indexes from the whole base's, without encoding anything again);
+        ``semantic_declined`` likewise for its near misses and false premises, used when
+        it holds exactly the texts ``kb``'s would (a fold leaves them all in)."""
         self.kb = kb
         self.matcher = matcher
         self.fit = fit
@@ -266,8 +269,16 @@ class Retriever:
             self.semantic = semantic if semantic is not None else SemanticIndex.build(model, kb)
             for row in self.declined.rows:
                 self._declined_rows.setdefault(row.entry_id, []).append(row)
-            self.semantic_declined = SemanticIndex.from_texts(
-                model, ((entry_id, [r.text for r in rows]) for entry_id, rows in self._declined_rows.items())
+            texts = [(entry_id, [r.text for r in rows]) for entry_id, rows in self._declined_rows.items()]
+            reusable = semantic_declined is not None and (
+                semantic_declined.entry_ids == tuple(entry_id for entry_id, _ in texts)
+                and semantic_declined.texts == tuple(text for _, rows in texts for text in rows)
+                and semantic_declined.matches(model)
+            )
+            self.semantic_declined = (
+                semantic_declined
+                if reusable and semantic_declined is not None
+                else SemanticIndex.from_texts(model, texts)
             )
         self._semantic_position = (
             {e: i for i, e in enumerate(self.semantic.entry_ids)} if self.semantic else {}

@@ -125,7 +125,9 @@ def examples(
         )
         matcher = Matcher(thinned)
         index = _without(retriever.semantic, {(e, text) for e, text in asked.items() if text})
-        fold_retriever = Retriever(thinned, matcher, Fit(thinned, matcher), model, index)
+        fold_retriever = Retriever(
+            thinned, matcher, Fit(thinned, matcher), model, index, retriever.semantic_declined
+        )
         for entry in kb.entries:
             phrasing = asked[entry.id]
             if phrasing is not None:
