@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.base import Entry, KnowledgeBase
@@ -199,32 +200,45 @@ class DeclinedIndex:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.rows: list[Declined] = []
-        self._choices: list[str] = []
+        # Each distinct string of sorted content terms once, and which one each row has:
+        # the same near miss is often curated for several entries (at 100k phrasings
+        # 28,428 rows had 980 distinct strings), and each string is scored once.
+        choice_of: dict[str, int] = {}
+        row_choice: list[int] = []
         for entry in kb.entries:
-            for text in entry.near_misses:
-                self._add(Declined(entry.id, text, False))
-            for text in entry.false_premises:
-                self._add(Declined(entry.id, text, True))
-
-    def _add(self, row: Declined) -> None:
-        terms = content_terms(tokens(normalise(row.text)))
-        if terms:
-            self.rows.append(row)
-            self._choices.append(" ".join(sorted(terms)))
+            for text, false_premise in (
+                *((t, False) for t in entry.near_misses),
+                *((t, True) for t in entry.false_premises),
+            ):
+                terms = content_terms(tokens(normalise(text)))
+                if terms:
+                    self.rows.append(Declined(entry.id, text, false_premise))
+                    row_choice.append(choice_of.setdefault(" ".join(sorted(terms)), len(choice_of)))
+        self._choices: list[str] = list(choice_of)
+        self._row_choice = np.asarray(row_choice, dtype=np.intp)
 
     def nearest(self, query: Query, limit: int = 8, exclude: str = "") -> list[NearestDeclined]:
         """The closest rows, best first; ``exclude`` leaves out a row's own text (training)."""
         if not query.terms or not self._choices:
             return []
-        found = process.extract(
-            query.sorted_terms,
+        # What process.extract over every row's string gave, scoring each string once:
+        # rows at or above the cutoff by score, then by position (extract's order), the
+        # scores in float64 as extract returns them.
+        scores = process.cdist(
+            [query.sorted_terms],
             self._choices,
             scorer=fuzz.ratio,
             processor=None,
-            limit=limit + 1,
             score_cutoff=40,
-        )
-        rows = [NearestDeclined(self.rows[index], score / 100.0) for _, score, index in found]
+            dtype=np.float64,
+            workers=1,
+        )[0][self._row_choice]
+        found = np.flatnonzero(scores >= 40)
+        if len(found) > limit + 1:
+            kth = np.partition(scores[found], len(found) - limit - 1)[len(found) - limit - 1]
+            found = found[scores[found] >= kth]
+        order = found[np.lexsort((found, -scores[found]))][: limit + 1].tolist()
+        rows = [NearestDeclined(self.rows[index], float(scores[index]) / 100.0) for index in order]
         return [r for r in rows if r.declined.text != exclude][:limit]
 
 
