@@ -401,6 +401,8 @@ class EntryScores:
         floor = -np.inf
         for step in _FLOOR_STEPS:
             near = np.flatnonzero(bound >= ceiling - step)
+            if len(near) * _PRUNED_SHARE > len(bound):
+                return self._full_top(k)  # close to nothing (chit-chat): nothing to prune
             best, entries = self._exact(near)
             if len(entries) >= k:
                 floor = float(np.partition(best, len(best) - k)[len(best) - k])
