@@ -153,3 +153,41 @@ def test_pleasantries_are_not_recorded_as_unanswered(tmp_path: Path) -> None:
             bot.dispatch(Request(platform="console", user="u", channel="c", text=text))
         recorded = [item.question for item in store.unanswered()]
     assert recorded == ["what is the weather in oslo"]
+
+
+def test_near_misses_curated_for_several_entries_are_found_as_a_scan_of_every_row_finds_them() -> None:
+    # The declined index scores each distinct near-miss string once; which rows come
+    # back, their order (score, then position, ties included) and their similarity must
+    # be what scoring every row with process.extract gave, also with a row excluded.
+    from dataclasses import replace
+
+    from rapidfuzz import fuzz, process
+
+    from bot.knowledge.base import KnowledgeBase
+    from bot.qa.matcher import Matcher
+    from bot.qa.retrieve import DeclinedIndex
+    from bot.qa.vocabulary import content_terms
+    from bot.text import normalise, tokens
+
+    kb = bundled_kb()
+    # Every entry with near misses three times over, as a copied base has them.
+    with_near_misses = [e for e in kb.entries if e.near_misses]
+    copies = tuple(
+        replace(e, id=f"{e.id}-{n}", related=(), aliases=()) for n in range(3) for e in with_near_misses
+    )
+    base = KnowledgeBase(copies, kb.documents, kb.directory, kb.lexicon)
+    index = DeclinedIndex(base)
+    matcher = Matcher(kb)
+    strings = [" ".join(sorted(content_terms(tokens(normalise(row.text))))) for row in index.rows]
+    assert len(set(strings)) < len(strings) / 2  # the copies repeat every string
+    questions = [row.text for row in index.rows[::40]] + ["what did the dutch say about chips", "thanks"]
+    for question in questions:
+        query = matcher.analyse(question)
+        for exclude in ("", question):
+            found = process.extract(
+                query.sorted_terms, strings, scorer=fuzz.ratio, processor=None, limit=9, score_cutoff=40
+            )
+            expected = [(index.rows[i], score / 100.0) for _, score, i in found]
+            expected = [(row, s) for row, s in expected if row.text != exclude][:8]
+            got = [(n.declined, n.similarity) for n in index.nearest(query, exclude=exclude)]
+            assert got == expected, question
