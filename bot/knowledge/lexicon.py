@@ -77,6 +77,15 @@ class FollowupWords:
     more: tuple[str, ...] = ()  # "tell me more": what is related to the previous answer
     before: tuple[str, ...] = ()  # "and before that?": the milestone before the previous
     after: tuple[str, ...] = ()  # "what happened next?": the milestone after it
+    # Words that place a message before (``earlier``) or after (``later``) the previous
+    # subject: a message of one of these and nothing of its own ("what came the year
+    # *after*?") asks for the milestone on that side, as ``before`` and ``after`` do.
+    earlier: tuple[str, ...] = ()
+    later: tuple[str, ...] = ()
+    # Phrases asking a date more precise than a year: its ``day`` ("what day?") or at
+    # least its ``month`` ("the exact date?"); an entry dated less precisely does not hold it.
+    day: tuple[str, ...] = ()
+    month: tuple[str, ...] = ()
     swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else
     # Words that ask something of a subject without naming one ("the *reaction* to it",
     # "their *stance*"): a message of these and a pointing word is still a follow-up.

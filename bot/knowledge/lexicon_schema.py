@@ -87,6 +87,10 @@ class _FollowupsModel(_Strict):
     more: list[_Phrase] = []
     before: list[_Phrase] = []
     after: list[_Phrase] = []
+    earlier: list[_Phrase] = []
+    later: list[_Phrase] = []
+    day: list[_Phrase] = []
+    month: list[_Phrase] = []
     swap: list[_Phrase] = []
     frame_words: list[_Phrase] = []
     joiners: list[_Phrase] = []
@@ -95,7 +99,19 @@ class _FollowupsModel(_Strict):
     asides: list[_Phrase] = []
 
     _lists = field_validator(
-        "more", "before", "after", "swap", "frame_words", "joiners", "standalone", "dangling", "asides"
+        "more",
+        "before",
+        "after",
+        "earlier",
+        "later",
+        "day",
+        "month",
+        "swap",
+        "frame_words",
+        "joiners",
+        "standalone",
+        "dangling",
+        "asides",
     )(_distinct)
 
     @field_validator("asks")
@@ -123,6 +139,10 @@ class _FollowupsModel(_Strict):
             more=tuple(self.more),
             before=tuple(self.before),
             after=tuple(self.after),
+            earlier=tuple(self.earlier),
+            later=tuple(self.later),
+            day=tuple(self.day),
+            month=tuple(self.month),
             swap=tuple(self.swap),
             frame_words=tuple(self.frame_words),
             joiners=tuple(self.joiners),

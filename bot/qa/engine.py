@@ -265,7 +265,7 @@ class Engine:
         rewrites = self.followups.rewrites(reading, context)
         if not rewrites:
             return None
-        wanted = self._wanted(reading)
+        wanted = self._wanted(reading, text)
         previous = context.previous
         if wanted is not None and previous is not None and wanted.given_by(previous, self.fit):
             # The previous entry holds what is asked of it: "and when was that?" of the visit.
@@ -287,16 +287,20 @@ class Engine:
         # correction or "my notes stop in July 2023" is an answer too.
         return next((a for a in answers if a.intent != "abstain"), answers[0])
 
-    def _wanted(self, reading: Reading) -> _Wanted | None:
-        """What a follow-up asks for that the shape checks can verify (a date, a person,
-        someone's words, a count), read from the message's own words; None otherwise."""
+    def _wanted(self, reading: Reading, text: str) -> _Wanted | None:
+        """What a follow-up asks for that the shape checks can verify (a date, as precise
+        as ``text`` asks it, a person, someone's words, a count), read from the message's
+        own words; None otherwise."""
         if reading.kind not in ("ask", "refer", "people"):
             return None
         query = self.matcher.analyse(_bounded(reading.text))
         shape = self.fit.shape(query)
+        precision = self.followups.precision(text)
+        if precision:
+            shape = replace(shape, asks_when=True)  # "what exact date did he say it?"
         if not (shape.asks_when or shape.asks_who or shape.asks_said or shape.asks_how_many):
             return None
-        return _Wanted(query, shape, bare=not query.terms)
+        return _Wanted(query, shape, bare=not query.terms, precision=precision)
 
     def _lacks_own_words(self, reading: Reading, answer: Answer) -> bool:
         """Whether the answer's entry lacks most of what the follow-up itself adds to its
@@ -858,6 +862,7 @@ class _Wanted:
     query: Query
     shape: Shape
     bare: bool  # nothing but the question words ("how many?"): any number will do
+    precision: str = ""  # "day" or "month": a date that precise ("what exact date?")
 
     def given_by(self, entry: Entry, fit: Fit) -> bool:
         """Whether ``entry`` holds it: a date for "when", someone named for "who", someone's
@@ -866,7 +871,10 @@ class _Wanted:
         shape = self.shape
         penalties = fit.penalties(entry, self.query, shape)
         if shape.asks_when:
-            holds = entry.date is not None
+            date = entry.date
+            holds = date is not None and bool(
+                (self.precision != "day" or date.day) and (self.precision != "month" or date.month)
+            )
         elif shape.asks_who:
             holds = bool(fit.named(entry.id) - {entry.id}) or entry.kind == "person"
             if entry.speaker is not None:

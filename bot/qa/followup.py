@@ -70,6 +70,12 @@ _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+# A question this short of frame words alone asks them of the previous subject.
+FRAME_ONLY_WORDS = 6
+# Words addressing the bot: "what can you do?" asks about it, not the previous subject.
+_ADDRESSEE = frozenset({"you", "your", "u", "yourself"})
+# Frame words too slight to ask anything of a subject by themselves ("what did it do").
+_WEAK_FRAME = "do did done make made get got know known tell told come came say says"
 # Title decorations that say nothing about the subject ("Planned: …", "… (planned)"), and
 # words for a plan, which would make "what was agreed there" ask about plans rather than
 # what became of them.
@@ -132,6 +138,15 @@ class Followups:
             for kind, phrases in (("more", words.more), ("before", words.before), ("after", words.after))
             for phrase in phrases
         }
+        self._weak_frame = frozenset(content_terms(_WEAK_FRAME.split()))
+        self._earlier = frozenset(normalise(w) for w in words.earlier)
+        self._later = frozenset(normalise(w) for w in words.later)
+        self._side_terms = frozenset(content_terms(sorted(self._earlier | self._later)))
+        self._precise = [
+            (tuple(normalise(p).split()), precision)
+            for precision, phrases in (("day", words.day), ("month", words.month))
+            for p in phrases
+        ]
         self._swap = [tuple(p.split()) for p, _ in _phrases_by_length((s, "") for s in words.swap)]
         self._joiners = [tuple(p.split()) for p, _ in _phrases_by_length((j, "") for j in words.joiners)]
         self._standalone = frozenset(normalise(phrase) for phrase in words.standalone)
@@ -182,10 +197,16 @@ class Followups:
         for text in (" ".join(words), " ".join(core), " ".join(bare)):
             if text in self._whole:
                 return Reading(self._whole[text], text)
-        if " ".join(core) in self._asks:
-            return Reading("ask", self._asks[" ".join(core)])
+        for text in (" ".join(words), " ".join(self._without_joiners(words, chatter=False)), " ".join(core)):
+            # "with whom?": whole, before the chatter "with" is trimmed from it.
+            if text in self._asks:
+                return Reading("ask", self._asks[text])
         if not core:
             return None
+        side = self._side(core)
+        if side is not None:
+            # "what came the year after?": nothing of its own but a side of the subject.
+            return Reading(side, " ".join(core))
         for opener in self._swap:
             if tuple(core[: len(opener)]) == opener and len(core) > len(opener):
                 rest = core[len(opener) :]
@@ -209,10 +230,32 @@ class Followups:
         if people:
             # "when did he visit tokyo": a subject of its own, and someone from the thread.
             return Reading("people", " ".join(core))
-        if self._elliptical(core):
-            # "at which summit?", "which ones?": too short to be a question of its own.
+        if self._elliptical(core) or self._frame_only(core):
+            # "at which summit?", "which ones?": too short to be a question of its own;
+            # "what was the exact date?": asks something of a subject it does not name.
             return Reading("ask", " ".join(core))
         return None
+
+    def _frame_only(self, words: Sequence[str]) -> bool:
+        """A short question whose only words of content are frame words ("what was the
+        exact date?", "what was the outcome?"), asked of no one ("what can you do?")."""
+        if not words or len(words) > FRAME_ONLY_WORDS or words[0] not in _WH | _AUXILIARIES | _BE:
+            return False
+        if any(w in _ADDRESSEE for w in words):
+            return False
+        terms = content_terms(list(words))
+        return bool(terms) and all(t in self._frame for t in terms) and bool(set(terms) - self._weak_frame)
+
+    def precision(self, message: str) -> str:
+        """How precise a date ``message`` asks for: "day" ("what day?"), "month" ("the
+        exact date?"), or "" when a year will do."""
+        words = normalise(message).split()
+        found = {
+            precision
+            for phrase, precision in self._precise
+            if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
+        }
+        return "day" if "day" in found else "month" if found else ""
 
     def _elliptical(self, words: Sequence[str]) -> bool:
         """A question word and a noun or two, without a verb: "which summit?", "at which
@@ -228,12 +271,26 @@ class Followups:
             and not any(w in self._people_words for w in words)
         )
 
-    def _without_joiners(self, words: list[str]) -> list[str]:
-        """``words`` without the "and", "so", "ok" a follow-up opens with."""
+    def _side(self, words: Sequence[str]) -> str | None:
+        """ "before" or "after" for a message that only places itself on one side of the
+        previous subject ("what came the year after?", "and the following year?"), else None:
+        a subject of its own ("what did japan do after"), someone pointed at ("who came
+        before him?") or both sides make it something else."""
+        sides = {"before" for w in words if w in self._earlier} | {"after" for w in words if w in self._later}
+        if len(sides) != 1:
+            return None
+        if any(role in ("person", "group", "place") for _, _, role in self._pointing(words)):
+            return None
+        own = [t for t in content_terms(list(words)) if t not in self._frame and t not in self._side_terms]
+        return None if own else sides.pop()
+
+    def _without_joiners(self, words: list[str], chatter: bool = True) -> list[str]:
+        """``words`` without the "and", "so", "ok" a follow-up opens with (and, with
+        ``chatter``, without the chatter it opens with)."""
         changed = True
         while changed and words:
             changed = False
-            if len(words) > 1 and words[0] in self._chatter:
+            if chatter and len(words) > 1 and words[0] in self._chatter:
                 words = words[1:]
                 changed = True
                 continue
@@ -267,8 +324,11 @@ class Followups:
                 pass  # "this article", "that office": a determiner, its noun names the subject
             elif role == "place" and (after in _BE or (before and before[-1] in _BE)):
                 pass  # "are there", "there is": not a place
-            elif self._stands_for(before, role) or (
-                word in _POSSESSIVES and after and _is_content(after) and self._owner_before(before, role)
+            elif not self._object_at_end(words, position, length, role) and (
+                self._stands_for(before, role)
+                or (
+                    word in _POSSESSIVES and after and _is_content(after) and self._owner_before(before, role)
+                )
             ):
                 pass  # what it points at is earlier in the message: "nato marks *its* anniversary"
             else:
@@ -282,6 +342,21 @@ class Followups:
             # "and what was its policy before?": before what the thread was about.
             found.append((len(words), 0, "thing"))
         return found
+
+    @staticmethod
+    def _object_at_end(words: Sequence[str], position: int, length: int, role: str) -> bool:
+        """Whether a pointing word ends a question as the object of its verb or preposition
+        ("how many members were *in it*", "how much does japan *give it*"): what it points
+        at is then not the question's own subject, which an object never stands for. A
+        subject placed before the question ("the itpp, when will japan sign it") still is."""
+        return (
+            role == "thing"
+            and position + length == len(words)
+            and position > 1
+            and words[position - 1] not in _BE | _AUXILIARIES
+            and words[0] in _WH | _AUXILIARIES
+            and not any(w in _WH or w == "and" for w in words[1:position])  # one question
+        )
 
     def _reference_at(self, words: Sequence[str], position: int) -> tuple[int, str] | None:
         for phrase, role in self._references:

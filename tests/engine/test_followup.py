@@ -59,6 +59,12 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("what else happened that year?", "refer"),
         ("where was it first based?", "refer"),
         ("which ones?", "ask"),
+        ("with whom?", "ask"),  # "with" is chatter, but not here
+        ("what came the year after?", "after"),
+        ("and the year before?", "before"),
+        ("what did japan do after?", "refer"),  # after the subject, but asked of Japan
+        ("how many nato members were in it?", "refer"),  # an object: not the members
+        ("how much funding does japan give it?", "refer"),
     ],
 )
 def test_a_message_without_a_subject_of_its_own_is_a_follow_up(
@@ -83,6 +89,8 @@ def test_a_message_without_a_subject_of_its_own_is_a_follow_up(
         "what did kishida say in his vilnius speech",
         "who wrote this",  # the notes' authors, whatever came before
         "what is marcom",
+        "what is ITPP and when will japan sign it",  # "it" is the ITPP
+        "the itpp, when will japan sign it",
         "who's kishida",
         "thanks!",
     ],
@@ -151,6 +159,32 @@ def test_before_that_is_the_milestone_before_the_previous_one(engine: Engine) ->
     assert not answer.abstained and "2021" in answer.text and "war game" in answer.text
     after = converse(engine, "what was the 2013 joint political declaration?", "what followed it?")
     assert not after.abstained and "IPCP" in after.text
+
+
+def test_with_whom_names_who_the_previous_subject_was_with(engine: Engine) -> None:
+    answer = converse(engine, "stoltenberg signed a joint declaration in tokyo?", "with whom?")
+    assert not answer.abstained and "Kishida" in answer.text
+
+
+def test_the_year_after_is_the_next_milestone(engine: Engine) -> None:
+    answer = converse(engine, "the 2013 joint political declaration", "what happened the following year?")
+    assert not answer.abstained and "2014" in answer.text and "IPCP" in answer.text
+
+
+def test_how_many_in_it_counts_in_the_previous_subject(engine: Engine) -> None:
+    answer = converse(engine, "did japan take part in air defender?", "how many nato members were in it?")
+    assert not answer.abstained and "23" in answer.text
+
+
+def test_an_exact_date_needs_an_entry_dated_that_precisely(engine: Engine) -> None:
+    # The visit is dated to its month: the exact date asked is as exact as the notes go.
+    visit = converse(engine, "stoltenbergs visit to tokio", "what was the exact date?")
+    assert not visit.abstained and "February 2023" in visit.text
+    # Hayashi's remark is dated only "recently" (its year): no exact date to give.
+    remark = converse(
+        engine, "hayashi's remark on europe and indo-pacific security", "on what day did he say it?"
+    )
+    assert remark.abstained and remark.text.startswith(engine.not_in_notes)
 
 
 def test_that_year_is_the_previous_entrys_year(engine: Engine) -> None:
