@@ -86,6 +86,12 @@ class FollowupWords:
     # least its ``month`` ("the exact date?"); an entry dated less precisely does not hold it.
     day: tuple[str, ...] = ()
     month: tuple[str, ...] = ()
+    # Words asking what something is called ("what was it *called*?"), and capitalised
+    # words that are not a name for it (regions, titles of office): an entry whose title
+    # and aliases hold no other capitalised word than these, countries, bodies and people
+    # gives no name ("the world's largest cyber defence war game").
+    naming: tuple[str, ...] = ()
+    not_names: tuple[str, ...] = ()
     swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else
     # Words that ask something of a subject without naming one ("the *reaction* to it",
     # "their *stance*"): a message of these and a pointing word is still a follow-up.

@@ -91,6 +91,8 @@ class _FollowupsModel(_Strict):
     later: list[_Phrase] = []
     day: list[_Phrase] = []
     month: list[_Phrase] = []
+    naming: list[_Phrase] = []
+    not_names: list[_Phrase] = []
     swap: list[_Phrase] = []
     frame_words: list[_Phrase] = []
     joiners: list[_Phrase] = []
@@ -106,6 +108,8 @@ class _FollowupsModel(_Strict):
         "later",
         "day",
         "month",
+        "naming",
+        "not_names",
         "swap",
         "frame_words",
         "joiners",
@@ -143,6 +147,8 @@ class _FollowupsModel(_Strict):
             later=tuple(self.later),
             day=tuple(self.day),
             month=tuple(self.month),
+            naming=tuple(self.naming),
+            not_names=tuple(self.not_names),
             swap=tuple(self.swap),
             frame_words=tuple(self.frame_words),
             joiners=tuple(self.joiners),

@@ -267,6 +267,14 @@ class Engine:
             return None
         wanted = self._wanted(reading, text)
         previous = context.previous
+        if (
+            reading.kind in ("ask", "refer")
+            and previous is not None
+            and self.followups.asks_name(text)
+            and not self.followups.gives_name(previous)
+        ):
+            # "what was it called?" of something the notes describe but never name.
+            return replace(self._abstain(self.not_in_notes, [], ()), asked=rewrites[0])
         if wanted is not None and previous is not None and wanted.given_by(previous, self.fit):
             # The previous entry holds what is asked of it: "and when was that?" of the visit.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)

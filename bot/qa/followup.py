@@ -170,6 +170,8 @@ class Followups:
             if (t := content_terms([w])) and t[0] in fit.entity_words
         )
         self._topics = self._topic_terms(kb, words)
+        self._naming = frozenset(normalise(w) for w in words.naming)
+        self._named = self._entries_with_names(kb, words)
 
     @property
     def frame(self) -> frozenset[str]:
@@ -256,6 +258,40 @@ class Followups:
             if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
         }
         return "day" if "day" in found else "month" if found else ""
+
+    def asks_name(self, message: str) -> bool:
+        """Whether ``message`` asks only what something is called ("what was it called?",
+        "its official name?"), not which things were named ("which countries were named?")."""
+        words = normalise(message).split()
+        if not any(w in self._naming for w in words):
+            return False
+        naming = set(content_terms(sorted(self._naming)))
+        return all(t in self._frame or t in naming for t in content_terms(words))
+
+    def gives_name(self, entry: Entry) -> bool:
+        """Whether ``entry`` names its subject: a person, or a capitalised word in its title
+        or aliases that is not a country, a body, a person, a region or a title of office."""
+        return entry.id in self._named
+
+    def _entries_with_names(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
+        not_names = set(content_terms(tokens(normalise(" ".join(words.not_names)))))
+        not_names |= COUNTRIES | BODIES | set(content_terms(sorted(self._people_words)))
+
+        def names(text: str) -> bool:
+            parts = re.findall(r"[A-Za-z][A-Za-z0-9'’-]*", _DECORATION.sub(" ", text))
+            for position, part in enumerate(parts):
+                if not part[0].isupper() or (position == 0 and not part.isupper()):
+                    continue  # a sentence's first word is capitalised whatever it is
+                terms = content_terms(tokens(normalise(part)))
+                if terms and not set(terms) <= not_names:
+                    return True
+            return False
+
+        return frozenset(
+            e.id
+            for e in kb.entries
+            if e.kind in _PEOPLE_KINDS or any(names(t) for t in (e.title, *e.aliases))
+        )
 
     def _elliptical(self, words: Sequence[str]) -> bool:
         """A question word and a noun or two, without a verb: "which summit?", "at which

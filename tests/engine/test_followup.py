@@ -187,6 +187,16 @@ def test_an_exact_date_needs_an_entry_dated_that_precisely(engine: Engine) -> No
     assert remark.abstained and remark.text.startswith(engine.not_in_notes)
 
 
+def test_what_it_was_called_needs_an_entry_that_names_it(engine: Engine) -> None:
+    named = converse(engine, "japan took part in a big air exercise in june 2023", "what was it called?")
+    assert not named.abstained and "Air Defender" in named.text
+    # The notes describe the 2021 war game ("the world's largest") but never name it.
+    unnamed = converse(engine, "tell me about the 2021 nato japan cyber defence war game", "what's its name?")
+    assert unnamed.abstained and unnamed.text.startswith(engine.not_in_notes)
+    # Asking which things were named is not asking a name.
+    assert not engine.followups.asks_name("which countries were named in it?")
+
+
 def test_that_year_is_the_previous_entrys_year(engine: Engine) -> None:
     answer = converse(
         engine,
