@@ -93,6 +93,9 @@ class FollowupWords:
     naming: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else
+    # Words around a name swapped in that say whose part is asked ("and on *nato's side*?",
+    # "from russia's *perspective*?"): left out, leaving the name.
+    sides: tuple[str, ...] = ()
     # Words that ask something of a subject without naming one ("the *reaction* to it",
     # "their *stance*"): a message of these and a pointing word is still a follow-up.
     frame_words: tuple[str, ...] = ()

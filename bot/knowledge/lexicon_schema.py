@@ -93,6 +93,7 @@ class _FollowupsModel(_Strict):
     month: list[_Phrase] = []
     naming: list[_Phrase] = []
     not_names: list[_Phrase] = []
+    sides: list[_Phrase] = []
     swap: list[_Phrase] = []
     frame_words: list[_Phrase] = []
     joiners: list[_Phrase] = []
@@ -110,6 +111,7 @@ class _FollowupsModel(_Strict):
         "month",
         "naming",
         "not_names",
+        "sides",
         "swap",
         "frame_words",
         "joiners",
@@ -149,6 +151,7 @@ class _FollowupsModel(_Strict):
             month=tuple(self.month),
             naming=tuple(self.naming),
             not_names=tuple(self.not_names),
+            sides=tuple(self.sides),
             swap=tuple(self.swap),
             frame_words=tuple(self.frame_words),
             joiners=tuple(self.joiners),

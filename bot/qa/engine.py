@@ -286,6 +286,7 @@ class Engine:
             if answer.intent != "abstain" and (
                 (wanted is not None and not self._gives(answer, wanted))
                 or self._lacks_own_words(reading, answer)
+                or self._repeats_without(reading, answer, context)
             ):
                 # An entry that lacks what the follow-up asks for ("how much will it cost?"
                 # answered by the office's entry, which has no cost): not an answer.
@@ -328,6 +329,24 @@ class Engine:
         weights = [(self.matcher.idf(t), t in key or t in body) for t in own]
         lacking = sum(w for w, held in weights if not held)
         return lacking >= OWN_WORDS_MISSING * sum(w for w, _ in weights)
+
+    def _repeats_without(self, reading: Reading, answer: Answer, context: Context) -> bool:
+        """Whether a swap ("what about france?") is answered by the previous answer's own
+        entry, which does not name what was swapped in: the same answer again, not France's."""
+        if (
+            reading.kind != "swap"
+            or not answer.entry_ids
+            or answer.entry_ids[0] not in {e.id for e in context.entries}
+        ):
+            return False
+        key, body = self.matcher.terms_of(answer.entry_ids[0])
+        # "nato", "japan": named in nearly every entry, so naming them says nothing of the swap.
+        new = [
+            t
+            for t in self.matcher.analyse(_bounded(reading.text)).terms
+            if t not in COUNTRIES | BODIES or self.matcher.idf(t) >= self._framing_idf
+        ]
+        return not any(t in key or t in body for t in new)
 
     def _gives(self, answer: Answer, wanted: _Wanted) -> bool:
         """Whether an answer's entry holds what the follow-up asks for."""

@@ -139,6 +139,7 @@ class Followups:
             for phrase in phrases
         }
         self._weak_frame = frozenset(content_terms(_WEAK_FRAME.split()))
+        self._sides = frozenset(w for phrase in words.sides for w in normalise(phrase).split())
         self._earlier = frozenset(normalise(w) for w in words.earlier)
         self._later = frozenset(normalise(w) for w in words.later)
         self._side_terms = frozenset(content_terms(sorted(self._earlier | self._later)))
@@ -216,12 +217,14 @@ class Followups:
                     break
                 if self._pointing(rest):
                     return Reading("refer", " ".join(rest))
-                return Reading("swap", " ".join(rest))
+                return Reading("swap", " ".join(self._named_side(rest) or rest))
         if core[0] == "and" or words[0] == "and":
-            # "and russia?": a name alone after "and" asks the previous question of it.
+            # "and russia?", "and on nato's side?": a name alone after "and" asks the
+            # previous question of it.
             rest = core[1:] if core[0] == "and" else core
-            if rest and len(rest) <= 3 and self._only_names(rest):
-                return Reading("swap", " ".join(rest))
+            named = self._named_side(rest)
+            if named:
+                return Reading("swap", " ".join(named))
         pointing = self._pointing(core)
         people = any(role in ("person", "group") for _, _, role in pointing)
         if any(role not in ("person", "group") for _, _, role in pointing) or (
@@ -436,9 +439,18 @@ class Followups:
         terms = content_terms(list(words))
         return any(t in COUNTRIES - {"japan"} for t in terms) or any(w in self._people_words for w in words)
 
+    def _named_side(self, words: Sequence[str]) -> list[str]:
+        """The name ``words`` asks of, without the words saying it is its side ("on
+        nato's side", "from russia's perspective"); [] when they are more than a name."""
+        rest = list(words)
+        while rest and rest[0] in _PREPOSITIONS:
+            rest = rest[1:]
+        rest = [w for w in rest if w not in self._sides]
+        return rest if rest and len(rest) <= 3 and self._only_names(rest) else []
+
     def _only_names(self, words: Sequence[str]) -> bool:
         terms = content_terms(list(words))
-        return bool(terms) and all(t in COUNTRIES or t in self._people_words for t in terms)
+        return bool(terms) and all(t in COUNTRIES | BODIES or t in self._people_words for t in terms)
 
     def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
         """Terms that name a thing: the names of the glossary's terms (their titles and
@@ -593,14 +605,21 @@ class Followups:
         else its question words followed by ``new``."""
         words = question.split()
         new_terms = content_terms(new.split())
-        if any(t in COUNTRIES for t in new_terms):
+        if any(t in COUNTRIES | BODIES for t in new_terms):
             places = [
                 i
                 for i, w in enumerate(words)
-                if (t := content_terms([w])) and t[0] in COUNTRIES and t[0] not in new_terms
+                if (t := content_terms([w])) and t[0] in COUNTRIES | BODIES and t[0] not in new_terms
             ]
-            # The country the question is about, rather than Japan, which is in most of them.
-            places.sort(key=lambda i: content_terms([words[i]])[0] == "japan")
+            # A name of the same kind (a country for a country, a body for a body), and the
+            # country the question is about rather than Japan, which is in most of them.
+            body = any(t in BODIES for t in new_terms)
+            places.sort(
+                key=lambda i: (
+                    (content_terms([words[i]])[0] in BODIES) != body,
+                    content_terms([words[i]])[0] == "japan",
+                )
+            )
             if places:
                 return " ".join([*words[: places[0]], new, *words[places[0] + 1 :]])
         new_people = self.fit.people_in(normalise(new))

@@ -65,6 +65,9 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("what did japan do after?", "refer"),  # after the subject, but asked of Japan
         ("how many nato members were in it?", "refer"),  # an object: not the members
         ("how much funding does japan give it?", "refer"),
+        ("and on russia's side?", "swap"),
+        ("what about from china's perspective?", "swap"),
+        ("and the eu?", "swap"),
     ],
 )
 def test_a_message_without_a_subject_of_its_own_is_a_follow_up(
@@ -129,6 +132,33 @@ def test_what_about_france_asks_the_previous_question_of_france(engine: Engine) 
     answer = converse(engine, "what did russia say about the nato office in tokyo?", "what about france?")
     assert not answer.abstained and "France" in answer.text
     assert "france" in answer.asked and "russia" not in answer.asked
+
+
+def test_a_swap_replaces_a_name_of_its_own_kind(engine: Engine) -> None:
+    context = engine.followups.context(
+        [
+            Turn(
+                ("japan-joins-nato-cyber-centre-2022",),
+                "milestone",
+                "when did japan join the nato cyber centre",
+            )
+        ]
+    )
+    assert context is not None
+    for message, asked in (
+        ("what about south korea?", "when did south korea join the nato cyber centre"),
+        ("and on the eu's side?", "when did japan join the eu cyber centre"),
+    ):
+        reading = engine.followups.read(message)
+        assert reading is not None and engine.followups.rewrites(reading, context) == (asked,)
+
+
+def test_a_swap_is_not_answered_by_the_previous_answer_again(engine: Engine) -> None:
+    first = converse(engine, "which article of japan's constitution limits the use of force abroad")
+    answer = converse(
+        engine, "which article of japan's constitution limits the use of force abroad", "and on nato's side?"
+    )
+    assert answer.entry_ids != first.entry_ids
 
 
 def test_how_many_takes_the_number_from_the_previous_subject(engine: Engine) -> None:
