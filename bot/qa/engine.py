@@ -259,8 +259,12 @@ class Engine:
             return self._more(context)
         if reading.kind in ("before", "after") and context.entries:
             return self._neighbour(context, later=reading.kind == "after")
-        if context.previous is None and reading.kind in ("ask", "more", "before", "after"):
-            # "why?" after a question the notes could not answer: they cannot answer this either.
+        if context.previous is None and (
+            reading.kind in ("ask", "more", "before", "after")
+            or (reading.kind in ("refer", "people") and not self.followups.adds_content(reading.text))
+        ):
+            # "why?", "why did they?" after a question the notes could not answer: they
+            # cannot answer this either.
             return replace(self._abstain(self.not_in_notes, [], ()), asked=text)
         rewrites = self.followups.rewrites(reading, context)
         if not rewrites:

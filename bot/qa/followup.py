@@ -262,6 +262,11 @@ class Followups:
         }
         return "day" if "day" in found else "month" if found else ""
 
+    def adds_content(self, message: str) -> bool:
+        """Whether ``message`` says anything beyond pointing back and frame words ("why
+        did they?" does not; "why would japan be useful there" does)."""
+        return self._content_count(normalise(message).split()) > 0
+
     def asks_name(self, message: str) -> bool:
         """Whether ``message`` asks only what something is called ("what was it called?",
         "its official name?"), not which things were named ("which countries were named?")."""

@@ -251,7 +251,14 @@ def test_a_follow_up_the_notes_cannot_answer_is_declined(engine: Engine) -> None
 
 
 def test_a_bare_follow_up_of_a_declined_question_is_declined(engine: Engine) -> None:
-    for follow_up in ("why?", "tell me more", "and before that?", "how many?"):
+    for follow_up in (
+        "why?",
+        "tell me more",
+        "and before that?",
+        "how many?",
+        "why did they?",
+        "when was that?",
+    ):
         answer = converse(engine, "when did sweden join nato?", follow_up)
         assert answer.abstained and answer.text.startswith(engine.not_in_notes), follow_up
 
