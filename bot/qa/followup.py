@@ -70,6 +70,8 @@ _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+# Which of the people the previous turn names "the first one", "the other one" is.
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "other": 1, "third": 2, "3rd": 2}
 # A question this short of frame words alone asks them of the previous subject.
 FRAME_ONLY_WORDS = 6
 # Words addressing the bot: "what can you do?" asks about it, not the previous subject.
@@ -555,7 +557,8 @@ class Followups:
     def _filler(self, role: str, context: Context, subject: str, phrase: str = "") -> str:
         """What a pointing word of ``role`` stands for in ``context``."""
         if role == "person":
-            return self._person(context) or subject
+            rank = next((_ORDINALS[w] for w in phrase.split() if w in _ORDINALS), 0)
+            return (self._nth_person(context, rank) if rank else self._person(context)) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
         if role == "time" and context.previous is not None and context.previous.date is not None:
@@ -583,6 +586,20 @@ class Followups:
             return self._name(self._first_named(named, normalise(previous.answer)))
         return ""
 
+    def _nth_person(self, context: Context, rank: int) -> str:
+        """The second (third, …) person the previous question, else the previous answer,
+        names: "the other one" after "who wrote this?"."""
+        for text, people in (
+            (context.question, self.fit.people_in(context.question)),
+            (normalise(context.previous.answer), self.fit.named(context.previous.id))
+            if context.previous is not None
+            else ("", frozenset[str]()),
+        ):
+            ordered = sorted(people, key=lambda p: (self._position(p, text), p))
+            if len(ordered) > rank:
+                return self._name(ordered[rank])
+        return ""
+
     def _group(self, context: Context) -> str:
         """The countries (and alliances) a "they" means: named in the previous question,
         else in the previous entry's title."""
@@ -594,13 +611,13 @@ class Followups:
 
     def _first_named(self, people: Iterable[str], text: str) -> str:
         """Of ``people`` (ids), the one ``text`` names first."""
+        return min(people, key=lambda p: (self._position(p, text), p))
+
+    def _position(self, person: str, text: str) -> int:
+        """Where ``text`` first names ``person`` (past its end when it does not)."""
         padded = f" {text} "
-
-        def position(person: str) -> int:
-            found = [padded.find(f" {n} ") for n in self.fit.person_names[person]]
-            return min((f for f in found if f >= 0), default=len(padded))
-
-        return min(people, key=lambda p: (position(p), p))
+        found = [padded.find(f" {n} ") for n in self.fit.person_names[person]]
+        return min((f for f in found if f >= 0), default=len(padded))
 
     def _name(self, person_id: str) -> str:
         return normalise(self.kb.by_id[person_id].title.split(",")[0])

@@ -173,6 +173,13 @@ def test_who_is_he_is_the_person_the_thread_named(engine: Engine) -> None:
     assert not who.abstained and "Zakharova" in who.text and "spokeswoman" in who.text
 
 
+def test_the_first_one_and_the_other_one_are_the_people_the_thread_named_in_order(engine: Engine) -> None:
+    first = converse(engine, "who wrote the document?", "where does the first author work?")
+    assert not first.abstained and "GRIPS" in first.text
+    other = converse(engine, "who wrote the document?", "and where is the other one based?")
+    assert not other.abstained and "NUPI" in other.text
+
+
 def test_tell_me_more_gives_a_related_entry_not_given_yet(engine: Engine) -> None:
     first = converse(engine, "what did lungescu say about japan?")
     more = converse(engine, "what did lungescu say about japan?", "tell me more")
