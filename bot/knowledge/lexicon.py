@@ -90,6 +90,9 @@ class FollowupWords:
     # words that are not a name for it (regions, titles of office): an entry whose title
     # and aliases hold no other capitalised word than these, countries, bodies and people
     # gives no name ("the world's largest cyber defence war game").
+    # Words asking what should be done ("should that change?", "what do they recommend?"):
+    # with nothing else of its own, the previous subject's recommendation answers it.
+    advice: tuple[str, ...] = ()
     naming: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else

@@ -91,6 +91,7 @@ class _FollowupsModel(_Strict):
     later: list[_Phrase] = []
     day: list[_Phrase] = []
     month: list[_Phrase] = []
+    advice: list[_Phrase] = []
     naming: list[_Phrase] = []
     not_names: list[_Phrase] = []
     sides: list[_Phrase] = []
@@ -109,6 +110,7 @@ class _FollowupsModel(_Strict):
         "later",
         "day",
         "month",
+        "advice",
         "naming",
         "not_names",
         "sides",
@@ -149,6 +151,7 @@ class _FollowupsModel(_Strict):
             later=tuple(self.later),
             day=tuple(self.day),
             month=tuple(self.month),
+            advice=tuple(self.advice),
             naming=tuple(self.naming),
             not_names=tuple(self.not_names),
             sides=tuple(self.sides),

@@ -271,6 +271,11 @@ class Engine:
             return None
         wanted = self._wanted(reading, text)
         previous = context.previous
+        advice = self.followups.advice(context) if reading.kind in ("ask", "refer") else None
+        if advice is not None and self.followups.asks_advice(text):
+            # "should that change?": what the authors recommend about the previous subject.
+            answer = self._answer(advice, FOLLOWUP_CONFIDENCE, intent=advice.kind)
+            return replace(answer, asked=f"what do the authors recommend about {normalise(context.question)}")
         if (
             reading.kind in ("ask", "refer")
             and previous is not None

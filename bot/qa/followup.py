@@ -173,6 +173,7 @@ class Followups:
             if (t := content_terms([w])) and t[0] in fit.entity_words
         )
         self._topics = self._topic_terms(kb, words)
+        self._advice = frozenset(w for phrase in words.advice for w in normalise(phrase).split())
         self._naming = frozenset(normalise(w) for w in words.naming)
         self._named = self._entries_with_names(kb, words)
 
@@ -268,6 +269,28 @@ class Followups:
         """Whether ``message`` says anything beyond pointing back and frame words ("why
         did they?" does not; "why would japan be useful there" does)."""
         return self._content_count(normalise(message).split()) > 0
+
+    def asks_advice(self, message: str) -> bool:
+        """Whether ``message`` only asks what should be done ("should that change?",
+        "what do the authors recommend?"), about nothing of its own."""
+        words = normalise(message).split()
+        if not any(w in self._advice for w in words):
+            return False
+        advice = set(content_terms(sorted(self._advice)))
+        return all(t in self._frame or t in advice for t in content_terms(words))
+
+    def advice(self, context: Context) -> Entry | None:
+        """The recommendation that answers "should that change?": the previous entry if
+        it is one, else the first recommendation the previous answer's entries relate to."""
+        for entry in context.entries[:1]:
+            if entry.kind == "recommendation":
+                return entry
+        for entry in context.entries:
+            for entry_id in entry.related:
+                related = self.kb.by_id.get(entry_id)
+                if related is not None and related.kind == "recommendation":
+                    return related
+        return None
 
     def asks_name(self, message: str) -> bool:
         """Whether ``message`` asks only what something is called ("what was it called?",

@@ -180,6 +180,15 @@ def test_the_first_one_and_the_other_one_are_the_people_the_thread_named_in_orde
     assert not other.abstained and "NUPI" in other.text
 
 
+def test_should_that_change_is_the_recommendation_on_the_previous_subject(engine: Engine) -> None:
+    answer = converse(
+        engine, "do nato and japan do much together in outer space?", "what should they do about it?"
+    )
+    assert not answer.abstained and answer.intent == "recommendation" and "expanded" in answer.text
+    # Words of its own make it a question of its own, not a request for advice.
+    assert not engine.followups.asks_advice("why should japan do it")
+
+
 def test_tell_me_more_gives_a_related_entry_not_given_yet(engine: Engine) -> None:
     first = converse(engine, "what did lungescu say about japan?")
     more = converse(engine, "what did lungescu say about japan?", "tell me more")
