@@ -59,7 +59,9 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("what else happened that year?", "refer"),
         ("where was it first based?", "refer"),
         ("which ones?", "ask"),
-        ("with whom?", "ask"),  # "with" is chatter, but not here
+        ("with whom?", "ask"),
+        ("in what capacity?", "ask"),
+        ("as what?", "ask"),  # "with" is chatter, but not here
         ("what came the year after?", "after"),
         ("and the year before?", "before"),
         ("what did japan do after?", "refer"),  # after the subject, but asked of Japan
@@ -187,6 +189,11 @@ def test_should_that_change_is_the_recommendation_on_the_previous_subject(engine
     assert not answer.abstained and answer.intent == "recommendation" and "expanded" in answer.text
     # Words of its own make it a question of its own, not a request for advice.
     assert not engine.followups.asks_advice("why should japan do it")
+
+
+def test_in_what_capacity_asks_how_of_the_previous_subject(engine: Engine) -> None:
+    answer = converse(engine, "should japan take part in the north atlantic council?", "as what?")
+    assert not answer.abstained and "observer" in answer.text
 
 
 def test_tell_me_more_gives_a_related_entry_not_given_yet(engine: Engine) -> None:
