@@ -71,6 +71,9 @@ class FollowupWords:
     group: tuple[str, ...] = ()
     place: tuple[str, ...] = ()
     time: tuple[str, ...] = ()
+    # The year after (before) the previous subject's: "what did he say *a year later*?"
+    year_after: tuple[str, ...] = ()
+    year_before: tuple[str, ...] = ()
     # Words that end a message with their object left out ("what was the policy *before*?").
     dangling: tuple[str, ...] = ()
     asks: tuple[FollowupAsk, ...] = ()

@@ -77,8 +77,12 @@ class _ReferencesModel(_Strict):
     group: list[_Phrase] = []
     place: list[_Phrase] = []
     time: list[_Phrase] = []
+    year_after: list[_Phrase] = []
+    year_before: list[_Phrase] = []
 
-    _words = field_validator("thing", "person", "group", "place", "time")(_distinct)
+    _words = field_validator("thing", "person", "group", "place", "time", "year_after", "year_before")(
+        _distinct
+    )
 
 
 class _FollowupsModel(_Strict):
@@ -142,6 +146,8 @@ class _FollowupsModel(_Strict):
             group=tuple(refs.group),
             place=tuple(refs.place),
             time=tuple(refs.time),
+            year_after=tuple(refs.year_after),
+            year_before=tuple(refs.year_before),
             dangling=tuple(self.dangling),
             asks=tuple(FollowupAsk(a.ask, tuple(a.phrases)) for a in self.asks),
             more=tuple(self.more),

@@ -290,12 +290,14 @@ class Engine:
             return replace(answer, asked=rewrites[0])
         answers = []
         skeleton = self.followups.skeleton(reading, context)
+        year = self.followups.shifted_year(reading, context)
         for question in rewrites:
             answer = replace(self._rewritten(question, skeleton), asked=question)
             if answer.intent != "abstain" and (
                 (wanted is not None and not self._gives(answer, wanted))
                 or self._lacks_own_words(reading, answer)
                 or self._repeats_without(reading, answer, context)
+                or (year is not None and not self._of_year(answer, year, question, context))
             ):
                 # An entry that lacks what the follow-up asks for ("how much will it cost?"
                 # answered by the office's entry, which has no cost): not an answer.
@@ -338,6 +340,17 @@ class Engine:
         weights = [(self.matcher.idf(t), t in key or t in body) for t in own]
         lacking = sum(w for w, held in weights if not held)
         return lacking >= OWN_WORDS_MISSING * sum(w for w, _ in weights)
+
+    def _of_year(self, answer: Answer, year: int, question: str, context: Context) -> bool:
+        """Whether an answer to "what did he say a year later?" is of that year: not the
+        previous answer's entry, an entry of that year (or undated), a timeline only when
+        asked of that year ("what did japan do in 2019")."""
+        if answer.intent == "timeline":
+            return str(year) in question.split()
+        entry = self.kb.by_id.get(answer.entry_ids[0]) if answer.entry_ids else None
+        if entry is None or entry.id in {e.id for e in context.entries}:
+            return entry is None
+        return entry.date is None or entry.date.year == year
 
     def _repeats_without(self, reading: Reading, answer: Answer, context: Context) -> bool:
         """Whether a swap ("what about france?") is answered by the previous answer's own

@@ -70,6 +70,8 @@ _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+# The years the lexicon's year_after and year_before references stand for, from the previous subject's.
+_YEAR_SHIFT = {"year_after": 1, "year_before": -1}
 # Which of the people the previous turn names "the first one", "the other one" is.
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "other": 1, "third": 2, "3rd": 2}
 # A question this short of frame words alone asks them of the previous subject.
@@ -131,6 +133,8 @@ class Followups:
                 ("group", words.group),
                 ("place", words.place),
                 ("time", words.time),
+                ("year_after", words.year_after),
+                ("year_before", words.year_before),
             )
             for phrase in phrases
         )
@@ -405,6 +409,7 @@ class Followups:
             position += length
         if (
             len(words) > 1
+            and not any(start + length == len(words) for start, length, _ in found)  # "a year later"
             and words[-1] in self._dangling
             and self._content_count(words[:-1]) < ANTECEDENT_WORDS
         ):
@@ -527,7 +532,14 @@ class Followups:
         elif reading.kind == "refer":
             words = reading.text.split()
             pointing = self._pointing(words)
-            found = [self._replaced(words, pointing, context, subject) for subject in subjects]
+            found = []
+            if any(role in _YEAR_SHIFT for _, _, role in pointing):
+                # "stoltenberg's echo a year later": the subject it is later than, first
+                # (the subject's words find the echo), then the year alone; the engine
+                # keeps only an answer of that year (``Engine._of_year``).
+                kept = [p for p in pointing if p[2] not in _YEAR_SHIFT]
+                found = [f"{self._replaced(words, kept, context, subject)} {subject}" for subject in subjects]
+            found += [self._replaced(words, pointing, context, subject) for subject in subjects]
             if self._names_something(words):
                 # "what has beijing said about it": Beijing alone may find what the
                 # subject's words, too many or too few, do not.
@@ -542,6 +554,16 @@ class Followups:
         elif reading.kind == "swap":
             found = [self._swapped(context.question, reading.text)]
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
+
+    def shifted_year(self, reading: Reading, context: Context) -> int | None:
+        """The year "a year later" ("the year before") in ``reading`` means, from the
+        previous subject's date; None when it says no such thing or there is no date."""
+        if reading.kind != "refer" or context.previous is None or context.previous.date is None:
+            return None
+        shifts = [
+            _YEAR_SHIFT[role] for _, _, role in self._pointing(reading.text.split()) if role in _YEAR_SHIFT
+        ]
+        return context.previous.date.year + shifts[0] if shifts else None
 
     def skeleton(self, reading: Reading, context: Context) -> str:
         """The follow-up rewritten without the previous subject's words: what the message
@@ -584,6 +606,8 @@ class Followups:
             return (self._nth_person(context, rank) if rank else self._person(context)) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
+        if role in _YEAR_SHIFT and context.previous is not None and context.previous.date is not None:
+            return f"in {context.previous.date.year + _YEAR_SHIFT[role]}"
         if role == "time" and context.previous is not None and context.previous.date is not None:
             date = context.previous.date
             when = str(date.year) if "year" in phrase.split() else date.human().casefold()

@@ -61,6 +61,7 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("which ones?", "ask"),
         ("with whom?", "ask"),
         ("in what capacity?", "ask"),
+        ("what did stoltenberg say a year later?", "refer"),
         ("as what?", "ask"),  # "with" is chatter, but not here
         ("what came the year after?", "after"),
         ("and the year before?", "before"),
@@ -248,6 +249,19 @@ def test_what_it_was_called_needs_an_entry_that_names_it(engine: Engine) -> None
     assert unnamed.abstained and unnamed.text.startswith(engine.not_in_notes)
     # Asking which things were named is not asking a name.
     assert not engine.followups.asks_name("which countries were named in it?")
+
+
+def test_a_year_later_is_the_year_after_the_previous_entrys(engine: Engine) -> None:
+    before = converse(
+        engine, "japan joined the cyber centre in estonia", "what did nato and japan hold the year before?"
+    )
+    assert not before.abstained and "2021" in before.text and "war game" in before.text
+    after = converse(
+        engine,
+        "when did japan post a liaison officer to nato's maritime command?",
+        "what did japan do the following year?",
+    )
+    assert not after.abstained and "2019" in after.text and "2018" not in after.text
 
 
 def test_that_year_is_the_previous_entrys_year(engine: Engine) -> None:
