@@ -671,7 +671,7 @@ class Followups:
 
     def _swapped(self, question: str, new: str) -> str:
         """``question`` asked of ``new``: its country or person replaced by ``new``'s kind,
-        else its question words followed by ``new``."""
+        else a name added to its subject, else its question words followed by ``new``."""
         words = question.split()
         new_terms = content_terms(new.split())
         if any(t in COUNTRIES | BODIES for t in new_terms):
@@ -701,6 +701,11 @@ class Followups:
         start = 0
         while start < len(words) and words[start] in STOP_WORDS:
             start += 1
+        if self._only_names(new.split()):
+            # Nothing of its kind to replace: a name asked of the same subject ("tell me
+            # about the tokyo office" -> "and russia?" is Russia and the office).
+            return " ".join([*words[:start], new, *words[start:]])
+        # "what about materials?": the question asked of something else.
         return " ".join([*words[:start], new])
 
     def related(self, context: Context) -> list[Entry]:

@@ -156,6 +156,11 @@ def test_a_swap_replaces_a_name_of_its_own_kind(engine: Engine) -> None:
         assert reading is not None and engine.followups.rewrites(reading, context) == (asked,)
 
 
+def test_a_name_swapped_into_a_question_without_one_is_asked_of_its_subject(engine: Engine) -> None:
+    answer = converse(engine, "tell me about the tokyo liaison office", "and russia's view?")
+    assert not answer.abstained and "Zakharova" in answer.text
+
+
 def test_a_swap_is_not_answered_by_the_previous_answer_again(engine: Engine) -> None:
     first = converse(engine, "which article of japan's constitution limits the use of force abroad")
     answer = converse(
