@@ -96,6 +96,9 @@ class FollowupWords:
     # Words asking what should be done ("should that change?", "what do they recommend?"):
     # with nothing else of its own, the previous subject's recommendation answers it.
     advice: tuple[str, ...] = ()
+    # Words asking what someone said or how they reacted ("how did japan *respond*?"):
+    # not answered by the words of someone else.
+    voice: tuple[str, ...] = ()
     naming: tuple[str, ...] = ()
     not_names: tuple[str, ...] = ()
     swap: tuple[str, ...] = ()  # "what about …": the previous question asked of something else

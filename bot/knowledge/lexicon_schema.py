@@ -96,6 +96,7 @@ class _FollowupsModel(_Strict):
     day: list[_Phrase] = []
     month: list[_Phrase] = []
     advice: list[_Phrase] = []
+    voice: list[_Phrase] = []
     naming: list[_Phrase] = []
     not_names: list[_Phrase] = []
     sides: list[_Phrase] = []
@@ -115,6 +116,7 @@ class _FollowupsModel(_Strict):
         "day",
         "month",
         "advice",
+        "voice",
         "naming",
         "not_names",
         "sides",
@@ -158,6 +160,7 @@ class _FollowupsModel(_Strict):
             day=tuple(self.day),
             month=tuple(self.month),
             advice=tuple(self.advice),
+            voice=tuple(self.voice),
             naming=tuple(self.naming),
             not_names=tuple(self.not_names),
             sides=tuple(self.sides),

@@ -152,6 +152,11 @@ def _proposed(entry: Entry, fate: bool) -> bool:
     return entry.planned or (fate and entry.kind == "recommendation")
 
 
+# Kinds of entry that give someone's words or deeds: "how did japan respond?" is not
+# answered by one of someone else's.
+_VOICED_KINDS = frozenset({"quote", "reaction", "milestone"})
+
+
 class Engine:
     """The question-answering core shared by every adapter."""
 
@@ -297,6 +302,7 @@ class Engine:
                 (wanted is not None and not self._gives(answer, wanted))
                 or self._lacks_own_words(reading, answer)
                 or self._repeats_without(reading, answer, context)
+                or self._someone_else(reading, answer, context)
                 or (year is not None and not self._of_year(answer, year, question, context))
             ):
                 # An entry that lacks what the follow-up asks for ("how much will it cost?"
@@ -351,6 +357,23 @@ class Engine:
         if entry is None or entry.id in {e.id for e in context.entries}:
             return entry is None
         return entry.date is None or entry.date.year == year
+
+    def _someone_else(self, reading: Reading, answer: Answer, context: Context) -> bool:
+        """Whether a follow-up asking about someone new ("how did japan respond?" after Li
+        Shangfu's attack) is answered by the previous answer's own words of someone else:
+        what Li Shangfu said is not how Japan responded."""
+        if reading.kind not in ("refer", "people") or not answer.entry_ids:
+            return False
+        if not self.followups.asks_voice(reading.text):
+            return False
+        entry = self.kb.by_id.get(answer.entry_ids[0])
+        if entry is None or entry.kind not in _VOICED_KINDS:
+            return False
+        actors = set(self.followups.actors(reading.text))
+        voices = set(self.followups.actors(entry.speaker or ""))
+        for person in self.fit.named(entry.id):
+            voices.update(self.followups.actors(self.kb.by_id[person].title))
+        return bool(actors and voices) and not actors & voices
 
     def _repeats_without(self, reading: Reading, answer: Answer, context: Context) -> bool:
         """Whether a swap ("what about france?") is answered by the previous answer's own

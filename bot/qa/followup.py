@@ -177,6 +177,7 @@ class Followups:
             if (t := content_terms([w])) and t[0] in fit.entity_words
         )
         self._topics = self._topic_terms(kb, words)
+        self._voice = frozenset(normalise(w) for w in words.voice)
         self._advice = frozenset(w for phrase in words.advice for w in normalise(phrase).split())
         self._naming = frozenset(normalise(w) for w in words.naming)
         self._named = self._entries_with_names(kb, words)
@@ -268,6 +269,17 @@ class Followups:
             if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
         }
         return "day" if "day" in found else "month" if found else ""
+
+    def asks_voice(self, message: str) -> bool:
+        """Whether ``message`` asks what someone said or how they reacted."""
+        return any(w in self._voice for w in normalise(message).split())
+
+    def actors(self, text: str) -> list[str]:
+        """The countries and people ``text`` names (terms of countries, words of names)."""
+        words = normalise(text).split()
+        return [t for t in content_terms(words) if t in COUNTRIES] + [
+            w for w in words if w in self._people_words
+        ]
 
     def adds_content(self, message: str) -> bool:
         """Whether ``message`` says anything beyond pointing back and frame words ("why

@@ -61,6 +61,8 @@ def converse(engine: Engine, *messages: str) -> Answer:
         ("which ones?", "ask"),
         ("with whom?", "ask"),
         ("in what capacity?", "ask"),
+        ("how did japan respond?", "refer"),  # respond to what the thread was about
+        ("how many countries took part?", "refer"),
         ("what did stoltenberg say a year later?", "refer"),
         ("as what?", "ask"),  # "with" is chatter, but not here
         ("what came the year after?", "after"),
@@ -290,6 +292,18 @@ def test_a_follow_up_the_notes_cannot_answer_is_declined(engine: Engine) -> None
         answer = converse(engine, *messages)
         assert answer.abstained, messages
         assert answer.text.startswith(engine.not_in_notes)
+
+
+def test_how_someone_responded_is_not_answered_by_someone_elses_words(engine: Engine) -> None:
+    for messages in (
+        ("li shangfu at the shangri-la dialogue", "how did japan respond?"),
+        ("what did russia say about the tokyo office?", "and how did japan react to that?"),
+    ):
+        answer = converse(engine, *messages)
+        assert answer.abstained and answer.text.startswith(engine.not_in_notes), messages
+    # Someone's own words still answer: Russia's on the office are Zakharova's.
+    answer = converse(engine, "tell me about the planned tokyo office", "how did russia react?")
+    assert not answer.abstained and "Zakharova" in answer.text
 
 
 def test_a_bare_follow_up_of_a_declined_question_is_declined(engine: Engine) -> None:
