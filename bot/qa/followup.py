@@ -70,6 +70,7 @@ _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+_YEAR = re.compile(r"(?:19|20)\d\d")
 # The years the lexicon's year_after and year_before references stand for, from the previous subject's.
 _YEAR_SHIFT = {"year_after": 1, "year_before": -1}
 # Which of the people the previous turn names "the first one", "the other one" is.
@@ -685,7 +686,16 @@ class Followups:
         """``question`` asked of ``new``: its country or person replaced by ``new``'s kind,
         else a name added to its subject, else its question words followed by ``new``."""
         words = question.split()
+        new_words = new.split()
+        if new_words and _YEAR.fullmatch(new_words[-1]) and all(w in _PREPOSITIONS for w in new_words[:-1]):
+            new = new_words[-1]  # "what about in 2019?"
         new_terms = content_terms(new.split())
+        if _YEAR.fullmatch(new):
+            # "what about 2018?": the question asked of that year instead.
+            years = [i for i, w in enumerate(words) if _YEAR.fullmatch(w)]
+            if years:
+                return " ".join([*words[: years[0]], new, *words[years[0] + 1 :]])
+            return f"{question} in {new}"
         if any(t in COUNTRIES | BODIES for t in new_terms):
             places = [
                 i

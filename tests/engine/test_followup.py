@@ -163,6 +163,13 @@ def test_a_name_swapped_into_a_question_without_one_is_asked_of_its_subject(engi
     assert not answer.abstained and "Zakharova" in answer.text
 
 
+def test_what_about_a_year_asks_the_previous_question_of_that_year(engine: Engine) -> None:
+    for message in ("what about 2018?", "and what about in 2018?"):
+        answer = converse(engine, "what did japan do in 2022", message)
+        assert answer.asked == "what did japan do in 2018", message
+        assert not answer.abstained and "Baltic" in answer.text
+
+
 def test_a_swap_is_not_answered_by_the_previous_answer_again(engine: Engine) -> None:
     first = converse(engine, "which article of japan's constitution limits the use of force abroad")
     answer = converse(
