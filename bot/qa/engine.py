@@ -364,12 +364,10 @@ class Engine:
         what Li Shangfu said is not how Japan responded."""
         if reading.kind not in ("refer", "people") or not answer.entry_ids:
             return False
-        if not self.followups.asks_voice(reading.text):
-            return False
+        actors = set(self.followups.voiced_by(reading.text))
         entry = self.kb.by_id.get(answer.entry_ids[0])
-        if entry is None or entry.kind not in _VOICED_KINDS:
+        if not actors or entry is None or entry.kind not in _VOICED_KINDS:
             return False
-        actors = set(self.followups.actors(reading.text))
         voices = set(self.followups.actors(entry.speaker or ""))
         for person in self.fit.named(entry.id):
             voices.update(self.followups.actors(self.kb.by_id[person].title))

@@ -271,9 +271,13 @@ class Followups:
         }
         return "day" if "day" in found else "month" if found else ""
 
-    def asks_voice(self, message: str) -> bool:
-        """Whether ``message`` asks what someone said or how they reacted."""
-        return any(w in self._voice for w in normalise(message).split())
+    def voiced_by(self, message: str) -> list[str]:
+        """Who ``message`` asks the words or reaction of: the countries and people named
+        before its first word of saying or reacting ("how did *japan* respond?"), not
+        after it ("what did she say about japan?" asks hers); [] when it asks no one's."""
+        words = normalise(message).split()
+        at = next((i for i, w in enumerate(words) if w in self._voice), None)
+        return [] if at is None else self.actors(" ".join(words[:at]))
 
     def actors(self, text: str) -> list[str]:
         """The countries and people ``text`` names (terms of countries, words of names)."""

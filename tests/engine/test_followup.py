@@ -308,6 +308,9 @@ def test_how_someone_responded_is_not_answered_by_someone_elses_words(engine: En
     ):
         answer = converse(engine, *messages)
         assert answer.abstained and answer.text.startswith(engine.not_in_notes), messages
+    # Whom the words are about is not whose they are: "what did she say about japan?" asks hers.
+    assert engine.followups.voiced_by("what did she say about japan?") == []
+    assert engine.followups.voiced_by("how did japan respond?") == ["japan"]
     # Someone's own words still answer: Russia's on the office are Zakharova's.
     answer = converse(engine, "tell me about the planned tokyo office", "how did russia react?")
     assert not answer.abstained and "Zakharova" in answer.text
