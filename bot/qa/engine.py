@@ -152,11 +152,6 @@ def _proposed(entry: Entry, fate: bool) -> bool:
     return entry.planned or (fate and entry.kind == "recommendation")
 
 
-# Kinds of entry that give someone's words or deeds: "how did japan respond?" is not
-# answered by one of someone else's.
-_VOICED_KINDS = frozenset({"quote", "reaction", "milestone"})
-
-
 class Engine:
     """The question-answering core shared by every adapter."""
 
@@ -359,14 +354,15 @@ class Engine:
         return entry.date is None or entry.date.year == year
 
     def _someone_else(self, reading: Reading, answer: Answer, context: Context) -> bool:
-        """Whether a follow-up asking about someone new ("how did japan respond?" after Li
-        Shangfu's attack) is answered by the previous answer's own words of someone else:
-        what Li Shangfu said is not how Japan responded."""
+        """Whether a follow-up asking what someone said or how they reacted ("how did japan
+        respond?" after Li Shangfu's attack) is answered by an entry voiced by others only
+        (its speaker, the people it names and their titles): what Li Shangfu said is not
+        how Japan responded. An entry that names no one may report anyone's stance."""
         if reading.kind not in ("refer", "people") or not answer.entry_ids:
             return False
         actors = set(self.followups.voiced_by(reading.text))
         entry = self.kb.by_id.get(answer.entry_ids[0])
-        if not actors or entry is None or entry.kind not in _VOICED_KINDS:
+        if not actors or entry is None:
             return False
         voices = set(self.followups.actors(entry.speaker or ""))
         for person in self.fit.named(entry.id):

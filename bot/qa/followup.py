@@ -427,6 +427,7 @@ class Followups:
         if (
             len(words) > 1
             and not any(start + length == len(words) for start, length, _ in found)  # "a year later"
+            and not any(role == "thing" for _, _, role in found)  # "where was *it* signed": its object
             and words[-1] in self._dangling
             and self._content_count(words[:-1]) < ANTECEDENT_WORDS
         ):

@@ -229,6 +229,16 @@ def test_before_that_is_the_milestone_before_the_previous_one(engine: Engine) ->
     assert not after.abstained and "IPCP" in after.text
 
 
+def test_a_verb_with_its_object_pointing_back_adds_the_subject_once(engine: Engine) -> None:
+    context = engine.followups.context(
+        [Turn(("nato-japan-joint-declaration-2023",), "milestone", "the 2023 joint declaration")]
+    )
+    reading = engine.followups.read("where was it signed?")
+    assert context is not None and reading is not None
+    for rewrite in engine.followups.rewrites(reading, context):
+        assert rewrite.count("declaration") == 1, rewrite
+
+
 def test_with_whom_names_who_the_previous_subject_was_with(engine: Engine) -> None:
     answer = converse(engine, "stoltenberg signed a joint declaration in tokyo?", "with whom?")
     assert not answer.abstained and "Kishida" in answer.text
@@ -305,6 +315,7 @@ def test_how_someone_responded_is_not_answered_by_someone_elses_words(engine: En
     for messages in (
         ("li shangfu at the shangri-la dialogue", "how did japan respond?"),
         ("what did russia say about the tokyo office?", "and how did japan react to that?"),
+        ("who is kishida?", "how did russia react to him?"),  # a biography is not Russia's reaction
     ):
         answer = converse(engine, *messages)
         assert answer.abstained and answer.text.startswith(engine.not_in_notes), messages
