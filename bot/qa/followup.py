@@ -33,6 +33,13 @@ what the shape checks can verify it holds (``bot.qa.fit``): "and when was that?"
 answered by the visit's entry, which has its date. "tell me more" gives the previous
 entry's related entries not yet given in the thread, and "and before that?" the milestone
 before it. Every word list is the lexicon's (``knowledge/lexicon.yaml``, ``followups:``).
+
+Some follow-ups are read for more than their subject (``docs/answering.md``): a side of
+it ("what came the year after?"), the n-th person it named ("the first one"), a year
+from its date ("a year later"), a name for it ("what was it called?": declined when its
+entry names nothing), the authors' advice on it ("should that change?"), a date as
+precise as asked ("the exact date?"), and whose words are asked ("how did japan
+respond?": not answered by someone else's).
 """
 
 from __future__ import annotations
