@@ -334,6 +334,8 @@ class Runtime:
                 await asyncio.wait({digests})
             elif digests.exception() is not None:
                 _log.error("the digest scheduler failed", exc_info=digests.exception())
+        if scheduler is not None:
+            scheduler.close()
         if watcher is not None:
             await asyncio.wait({watcher}, timeout=5)
             watcher.cancel()

@@ -25,16 +25,25 @@ died on it more than once after a growing pause too, in case the period itself i
 kills it. A period given up, superseded unposted or refused for good by the platform
 (the channel is gone), is logged at ERROR and handed to ``on_given_up``, which the
 runtime counts on /healthz and tells the platform's digest admins about.
+
+Every store call (and every reading of the clock, which is the database's in the runtime)
+runs on the scheduler's own worker thread, never on the event loop: the loop also
+acknowledges the platform's requests, and Slack gives up on one after 3 s. One thread
+keeps the scheduler's calls in order (a release at shutdown comes after the call it
+interrupted) and holds at most one of the store's connections; ``on_given_up`` and
+``on_outcome`` are called on the loop, so they may start tasks there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Literal, ParamSpec, Protocol, TypeVar
 
 from bot.digests.compose import DigestError, DigestSpec, compose
 from bot.digests.poster import ChannelRef, MarkingPoster, PartMark, Poster, PostError
@@ -48,6 +57,9 @@ from bot.store.values import Delivery, Subscription
 __all__ = ["Clock", "DatabaseClock", "GivenUp", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
 
 _log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 # How far the platform's clock may run behind the database's when looking for a part
 # posted since a claim.
@@ -116,6 +128,16 @@ class _Due:
     existing: Delivery | None
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """What claiming a period on the store's thread came to: a delivery to post, or the
+    outcome already; and the periods found given up on the way, to report on the loop."""
+
+    outcome: Outcome | None
+    delivery: Delivery | None = None
+    given_up: tuple[GivenUp, ...] = ()
+
+
 class Scheduler:
     """Runs due digests: ``run_due`` for one pass, ``run_forever`` until ``stop``."""
 
@@ -153,9 +175,20 @@ class Scheduler:
         self._offset = timedelta(0)
         self._last_post: dict[ChannelRef, datetime] = {}
         self._stopping = asyncio.Event()
+        # Threads start on first use; an idle one ends with the scheduler or at exit.
+        self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefbot-digests")
 
     def _now(self) -> datetime:
         return self.clock.now() + self._offset
+
+    async def _off_loop(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a synchronous store (or clock) call on the scheduler's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._store_thread, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Let the scheduler's thread end once the call in progress, if any, has finished."""
+        self._store_thread.shutdown(wait=False)
 
     # -- one pass --
 
@@ -163,9 +196,9 @@ class Scheduler:
         """Deliver everything due at ``now`` (default: the clock's now); one pass."""
         # A pass "at" another time (the console's --now) keeps that offset throughout,
         # so leases and timestamps stay consistent with the decisions.
-        self._offset = timedelta(0) if now is None else now - self.clock.now()
+        self._offset = timedelta(0) if now is None else now - await self._off_loop(self.clock.now)
         try:
-            due = self._due(self._now())
+            due = await self._off_loop(lambda: self._due(self._now()))
             if not due:
                 return ()
             kb = self.kb_provider()
@@ -216,8 +249,21 @@ class Scheduler:
         return outcomes
 
     async def _deliver(self, ref: ChannelRef, item: _Due, kb: KnowledgeBase) -> Outcome:
+        claimed = await self._off_loop(self._claim, ref, item, kb)
+        for given_up in claimed.given_up:
+            self._given_up(given_up.subscription, given_up.period_key, given_up.reason)
+        if claimed.outcome is not None or claimed.delivery is None:
+            return claimed.outcome or Outcome(item.subscription.id, item.slot.key, "busy")
+        # A period attempted before may have had its next part in flight when that attempt
+        # ended (its process killed, its post timed out): posted, or not, since its claim.
+        resumed_since = None if item.existing is None else item.existing.claimed_at
+        return await self._post_parts(ref, item.subscription, claimed.delivery, resumed_since)
+
+    def _claim(self, ref: ChannelRef, item: _Due, kb: KnowledgeBase) -> _Claimed:
+        """Compose and claim the period, or take it over (on the store's thread)."""
         sub, key = item.subscription, item.slot.key
         now = self._now()
+        given_up: list[GivenUp] = []
         if item.existing is None:
             try:
                 digest = compose(
@@ -229,14 +275,14 @@ class Scheduler:
                 )
             except DigestError as exc:  # e.g. a topic the curators have since removed
                 _log.warning("subscription %d cannot be composed: %s", sub.id, exc)
-                return Outcome(sub.id, key, "failed", detail=str(exc))
+                return _Claimed(Outcome(sub.id, key, "failed", detail=str(exc)))
             if not digest.empty:
                 parts = digest.split_for(self.posters[ref.platform].message_limit)
             else:
                 # Nothing new: nothing posted, unless the subscriber asked to hear so.
                 parts = (digest.nothing,) if sub.say_when_empty else ()
             for old_key in self.store.supersede(sub.id, key, now=now):
-                self._given_up(sub, old_key, f"still unposted when the next period ({key}) was due")
+                given_up.append(GivenUp(sub, old_key, f"still unposted when the next period ({key}) was due"))
             delivery = self.store.claim(
                 sub.id,
                 key,
@@ -253,16 +299,13 @@ class Scheduler:
                 if item.existing.retry_at is None and delivery.recovered > 1:
                     # Its process died holding it, and not for the first time: the period
                     # itself may be what kills it, so each death waits longer before a retry.
-                    return self._back_off_after_deaths(delivery)
+                    return _Claimed(self._back_off_after_deaths(delivery))
         if delivery is None:
-            return Outcome(sub.id, key, "busy")
+            return _Claimed(Outcome(sub.id, key, "busy"), given_up=tuple(given_up))
         if not delivery.parts:
             self.store.finish(sub.id, key, status="empty", now=self._now())
-            return Outcome(sub.id, key, "empty")
-        # A period attempted before may have had its next part in flight when that attempt
-        # ended (its process killed, its post timed out): posted, or not, since its claim.
-        resumed_since = None if item.existing is None else item.existing.claimed_at
-        return await self._post_parts(ref, sub, delivery, resumed_since)
+            return _Claimed(Outcome(sub.id, key, "empty"), given_up=tuple(given_up))
+        return _Claimed(None, delivery, tuple(given_up))
 
     async def _post_parts(
         self, ref: ChannelRef, sub: Subscription, delivery: Delivery, resumed_since: datetime | None = None
@@ -282,9 +325,7 @@ class Scheduler:
                         index + 1,
                         sub_id,
                     )
-                    self.store.record_part(
-                        sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease
-                    )
+                    await self._off_loop(self._record_part, sub_id, key, index + 1)
                     continue
                 await self._pace(ref)
                 reply = Reply(text=delivery.parts[index], title=delivery.title, kind="digest")
@@ -297,31 +338,34 @@ class Scheduler:
                     await asyncio.wait_for(posting, timeout=self.post_timeout)
                 except PostError as exc:
                     if exc.permanent:
-                        self.store.fail(sub_id, key, error=str(exc))
+                        await self._off_loop(self.store.fail, sub_id, key, error=str(exc))
                         self._given_up(sub, key, f"the platform refused it for good: {exc}")
                         return Outcome(sub_id, key, "failed", index, str(exc))
-                    return self._retry_later(delivery, index, exc.retry_after, str(exc))
+                    return await self._off_loop(self._retry_later, delivery, index, exc.retry_after, str(exc))
                 except Exception as exc:  # an adapter bug or a network error it did not wrap
                     _log.exception("posting digest %s for subscription %d raised", key, sub_id)
-                    return self._retry_later(delivery, index, None, f"{type(exc).__name__}: {exc}")
+                    error = f"{type(exc).__name__}: {exc}"
+                    return await self._off_loop(self._retry_later, delivery, index, None, error)
                 finally:
-                    self._last_post[ref] = self._now()
-                self.store.record_part(
-                    sub_id, key, parts_done=index + 1, lease_until=self._now() + self.lease
-                )
+                    self._last_post[ref] = await self._off_loop(self._now)
+                await self._off_loop(self._record_part, sub_id, key, index + 1)
         except asyncio.CancelledError:
             # A shutdown that could not wait for this post any longer. Giving the claim back
             # lets the next start post it at once, where dying on it would count against
             # it as an abandonment. (The part in flight may have gone out: as after a crash,
             # at most that one message repeats.)
             try:
-                self.store.release(sub_id, key, now=self._now())
+                # On the store's thread too, so after the call this cancellation interrupted.
+                await self._off_loop(lambda: self.store.release(sub_id, key, now=self._now()))
                 _log.info("digest %s for subscription %d released unfinished at shutdown", key, sub_id)
             except StoreError:
                 _log.exception("could not release digest %s for subscription %d", key, sub_id)
             raise
-        self.store.finish(sub_id, key, status="done", now=self._now())
+        await self._off_loop(lambda: self.store.finish(sub_id, key, status="done", now=self._now()))
         return Outcome(sub_id, key, "posted", total - delivery.parts_done)
+
+    def _record_part(self, sub_id: int, key: str, parts_done: int) -> None:
+        self.store.record_part(sub_id, key, parts_done=parts_done, lease_until=self._now() + self.lease)
 
     async def _went_out(self, poster: Poster, ref: ChannelRef, mark: PartMark, since: datetime) -> bool:
         """Whether the part is in the channel already; when the poster cannot say, no."""
@@ -343,6 +387,7 @@ class Scheduler:
         return found is True
 
     def _given_up(self, sub: Subscription, key: str, reason: str) -> None:
+        """Log and report a period given up; on the event loop (the report may post)."""
         _log.error("digest %s for subscription %d given up: %s", key, sub.id, reason)
         if self.on_given_up is not None:
             try:
@@ -379,7 +424,7 @@ class Scheduler:
         last = self._last_post.get(ref)
         if last is None:
             return
-        wait = (last + timedelta(seconds=self.pace) - self._now()).total_seconds()
+        wait = (last + timedelta(seconds=self.pace) - await self._off_loop(self._now)).total_seconds()
         if wait > 0:
             await self.clock.sleep(wait)
 
@@ -400,14 +445,17 @@ class Scheduler:
             wake = min(wake, max(expiry, now))
         return wake
 
+    def _seconds_to_wake(self) -> float:
+        now = self.clock.now()
+        return (self.next_wake(now) - now).total_seconds()
+
     async def run_forever(self) -> None:
         """Pass after pass until ``stop()``; a failing pass is logged, never fatal."""
         failures = 0
         while not self._stopping.is_set():
             try:
                 await self.run_due()
-                now = self.clock.now()
-                delay = (self.next_wake(now) - now).total_seconds()
+                delay = await self._off_loop(self._seconds_to_wake)
                 failures = 0
             except BriefbotError as exc:  # the database or the knowledge base is unusable
                 failures += 1
