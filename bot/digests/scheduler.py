@@ -19,6 +19,12 @@ down while posting gives its claim back (``Store.release``) rather than dying on
 Only a subscription's *latest* run is ever considered, so after downtime each
 subscription catches up at most one missed period.
 
+A pass claims in bounded batches: at most ``batch`` periods (``CLAIM_BATCH``, 25) are claimed
+and not yet done at any moment, each claimed just before it is posted, and the channels are
+served in a random order. So replicas sharing a database share a large run (each takes what
+the others have not claimed yet, rather than the first to start claiming all of it), and a
+replica that dies mid-run strands at most one batch until its leases run out.
+
 A period is retried until it is posted or the next period supersedes it: failed posts
 with backoff (or when the platform's ``retry_after`` says), and a period whose process
 died on it more than once after a growing pause too, in case the period itself is what
@@ -39,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,7 +61,16 @@ from bot.messages import Reply
 from bot.store.protocol import Store
 from bot.store.values import Delivery, Subscription
 
-__all__ = ["Clock", "DatabaseClock", "GivenUp", "Outcome", "Scheduler", "SystemClock", "schedule_of"]
+__all__ = [
+    "CLAIM_BATCH",
+    "Clock",
+    "DatabaseClock",
+    "GivenUp",
+    "Outcome",
+    "Scheduler",
+    "SystemClock",
+    "schedule_of",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -64,6 +80,11 @@ _T = TypeVar("_T")
 # How far the platform's clock may run behind the database's when looking for a part
 # posted since a claim.
 _CLOCK_MARGIN = timedelta(minutes=5)
+
+# Periods one pass holds claimed and unfinished at once: what a replica dying mid-run leaves
+# to wait for its leases, and how much of a run one replica takes before others may join in.
+# Posting 25 channels at a time still keeps a platform's rate limit the bottleneck.
+CLAIM_BATCH = 25
 
 
 class Clock(Protocol):
@@ -154,12 +175,15 @@ class Scheduler:
         pace: float = 1.0,
         post_timeout: float = 60.0,
         max_idle: float = 60.0,
+        batch: int = CLAIM_BATCH,
         on_outcome: Callable[[str, Outcome], None] | None = None,
         on_given_up: Callable[[GivenUp], None] | None = None,
     ) -> None:
         if post_timeout + pace >= lease.total_seconds():
             # A post still running when its lease ends could be taken over and repeated.
             raise ValueError("post_timeout plus the pace must be shorter than the lease")
+        if batch < 1:
+            raise ValueError("the claim batch must be at least 1")
         self.store = store
         self.kb_provider = kb_provider
         self.posters = dict(posters)
@@ -170,6 +194,7 @@ class Scheduler:
         self.pace = pace
         self.post_timeout = post_timeout
         self.max_idle = max_idle
+        self.batch = batch
         self.on_outcome = on_outcome  # e.g. metrics: (platform, outcome) for every period handled
         self.on_given_up = on_given_up  # e.g. the runtime: count it, tell the managers
         self._offset = timedelta(0)
@@ -206,9 +231,18 @@ class Scheduler:
             for item in due:
                 sub = item.subscription
                 by_channel.setdefault(ChannelRef(sub.platform, sub.workspace, sub.channel), []).append(item)
-            results = await asyncio.gather(
-                *(self._serve_channel(ref, items, kb) for ref, items in by_channel.items())
-            )
+            # A channel serves its periods one after the other, claiming each just before
+            # posting it, so serving at most `batch` channels at once bounds the claims held.
+            # In a random order: replicas that found the same periods due start apart.
+            channels = list(by_channel.items())
+            random.shuffle(channels)
+            slots = asyncio.Semaphore(self.batch)
+
+            async def serve(ref: ChannelRef, items: Sequence[_Due]) -> list[Outcome]:
+                async with slots:
+                    return await self._serve_channel(ref, items, kb)
+
+            results = await asyncio.gather(*(serve(ref, items) for ref, items in channels))
             return tuple(outcome for outcomes in results for outcome in outcomes)
         finally:
             self._offset = timedelta(0)
@@ -264,6 +298,10 @@ class Scheduler:
         sub, key = item.subscription, item.slot.key
         now = self._now()
         given_up: list[GivenUp] = []
+        if item.existing is None and self.store.delivery(sub.id, key) is not None:
+            # Claimed by another process since this pass found it due (the pass may have
+            # waited for a batch slot): not worth composing only to lose the claim.
+            return _Claimed(Outcome(sub.id, key, "busy"))
         if item.existing is None:
             try:
                 digest = compose(

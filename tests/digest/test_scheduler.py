@@ -420,3 +420,51 @@ class HangingPoster:
     async def post(self, channel: ChannelRef, reply: Reply) -> None:
         self.started.set()
         await asyncio.Event().wait()
+
+
+# -- claims in bounded batches (#15) ---------------------------------------------------------
+
+
+class HeldPoster:
+    """Posts that wait until ``release``: a process busy posting a large run."""
+
+    platform = "slack"
+    message_limit = 3000
+
+    def __init__(self) -> None:
+        self.posting: list[ChannelRef] = []
+        self.released = asyncio.Event()
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> None:
+        self.posting.append(channel)
+        await self.released.wait()
+
+
+async def test_a_pass_holds_one_batch_of_claims_so_another_process_posts_the_rest(
+    store: Store, kb: KnowledgeBase
+) -> None:
+    channels = [f"C{n:03d}" for n in range(40)]
+    subs = [subscribe(store, channel=c) for c in channels]
+    key = "2024-07-01T09:00"
+    held = HeldPoster()
+    first = Scheduler(store, lambda: kb, {"slack": held}, FakeClock(NINE), batch=5)
+    busy = asyncio.create_task(first.run_due())
+    async with asyncio.timeout(10):
+        while len(held.posting) < 5:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # room for claims beyond the batch, were any to be made
+    claimed = [s for s in subs if (d := store.delivery(s, key)) is not None and d.status == "claimed"]
+    # If this process died now, only these would wait for their leases to run out.
+    assert len(claimed) == 5 and len(held.posting) == 5
+
+    # Another replica's pass meanwhile takes everything not claimed, and nothing that is.
+    second, poster = rig(store, kb)
+    outcomes = await second.run_due()
+    assert sorted(o.subscription_id for o in outcomes if o.status == "posted") == sorted(
+        set(subs) - set(claimed)
+    )
+    held.released.set()
+    await asyncio.wait_for(busy, timeout=10)
+    posted = [p.channel.channel for p in poster.posted] + [c.channel for c in held.posting]
+    assert sorted(posted) == channels  # each period once, by one process or the other
+    assert all(store.delivery(s, key).status == "done" for s in subs)  # type: ignore[union-attr]
