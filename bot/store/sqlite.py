@@ -173,9 +173,9 @@ def _diagnose(exc: sqlite3.Error, busy_timeout: float, path: str) -> str:
 class SQLiteStore:
     """The default ``Store``: one SQLite file shared safely by several processes.
 
-    One connection, guarded by a lock so adapters that answer in worker threads and the
-    scheduler's event loop can share it; every statement is short, so holding the lock
-    (or blocking the loop) costs microseconds.
+    One connection, guarded by a lock so the adapters' core thread and the digest
+    scheduler's thread (and any other) can share it; every statement is short, so holding
+    the lock costs microseconds.
     """
 
     def __init__(
