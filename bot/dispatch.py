@@ -373,7 +373,7 @@ class Bot:
 def _intent_of(request: Request, engine: Engine) -> Intent:
     """`/nato …` text parsed into an intent; free text is a question for the engine to recognise."""
     if request.is_command:
-        return parse_command(request.text, engine.kb.notes_end)
+        return parse_command(request.text, engine.kb.notes_end, engine.kb.lexicon.topic_words)
     return Ask(request.text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from bot.qa.engine import Engine
 @cache
 def bundled_kb() -> KnowledgeBase:
     return load_knowledge()
+
+
+def bundled_topic_words() -> Mapping[str, str]:
+    """The bundled lexicon's words for topics, which the grammar reads beside the notes' end."""
+    return bundled_kb().lexicon.topic_words
 
 
 @cache

@@ -212,6 +212,7 @@ class NatoCommands(app_commands.Group, name="nato"):
         within = part.value if part else None
         intent = grammar.timeline_options(
             self._notes_end(),
+            self.adapter.core.engine.kb.lexicon.topic_words,
             year=year,
             start=start,
             end=end,

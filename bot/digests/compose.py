@@ -253,7 +253,7 @@ def parse_spec(kind: str, arg: str, kb: KnowledgeBase, *, today: date | None = N
     if not arg:
         raise DigestError(f"`topic` needs a topic. Topics: {listing}.")
     folded = arg.casefold()
-    topic = topic_named(folded)
+    topic = topic_named(folded, kb.lexicon.topic_words)
     if topic is None or topic not in valid:
         known = "has nothing to digest yet" if topic in TOPICS else "is not a topic I know"
         raise DigestError(f"“{arg[:30]}” {known}. Topics: {listing}.")

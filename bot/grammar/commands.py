@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.grammar.after_notes import after_notes
@@ -148,8 +149,9 @@ def timeline_usage(notes_end: PartialDate) -> str:
     )
 
 
-def parse_command(text: str, notes_end: PartialDate) -> Intent:
-    """Parse the text after ``/nato`` (with or without the leading ``/nato``)."""
+def parse_command(text: str, notes_end: PartialDate, topic_words: Mapping[str, str]) -> Intent:
+    """Parse the text after ``/nato`` (with or without the leading ``/nato``); ``notes_end``
+    and ``topic_words`` are the knowledge base's."""
     text = _NATO.sub("", clean_user_text(text))
     if not text:
         return Help()
@@ -163,7 +165,7 @@ def parse_command(text: str, notes_end: PartialDate) -> Intent:
     if sub == "ask":
         return ask(rest)
     if sub == "timeline":
-        return _timeline(rest, notes_end)
+        return _timeline(rest, notes_end, topic_words)
     if sub == "who":
         return who(rest, notes_end)
     if sub == "define":
@@ -219,6 +221,7 @@ def define(term: str, notes_end: PartialDate) -> Define | AfterNotes | Usage:
 
 def timeline_options(
     notes_end: PartialDate,
+    topic_words: Mapping[str, str],
     *,
     year: int | None = None,
     start: int | None = None,
@@ -237,18 +240,21 @@ def timeline_options(
         return Usage(_backwards(start, end))
     if year is not None and (start is not None or end is not None):
         return Usage(f"Give one year or one range. {timeline_usage(notes_end)}")
-    named = topic_named(topic.casefold()) if topic else None
+    named = topic_named(topic.casefold(), topic_words) if topic else None
     if topic and named is None:
         return _unreadable(topic, notes_end)
     since, before = clean_user_text(since or ""), clean_user_text(before or "")
     if since or before or part or recent:
-        return _bounded_options(notes_end, year, start, end, named, firsts, since, before, part, recent)
+        return _bounded_options(
+            notes_end, topic_words, year, start, end, named, firsts, since, before, part, recent
+        )
     first, last = (year, year) if year is not None else (start, end)
     return Timeline(TimelineQuery(first, last, named, firsts))
 
 
 def _bounded_options(
     notes_end: PartialDate,
+    topic_words: Mapping[str, str],
     year: int | None,
     start: int | None,
     end: int | None,
@@ -277,7 +283,7 @@ def _bounded_options(
         words = bounds or ["recent"]
     if firsts:
         words.insert(0, "firsts")
-    query = parse_timeline_args(" ".join(words), notes_end)
+    query = parse_timeline_args(" ".join(words), notes_end, topic_words)
     if not (query.since_event or query.until_event or query.period or query.start or query.end):
         return _unreadable(since or before, notes_end)
     if topic is not None:
@@ -285,28 +291,28 @@ def _bounded_options(
     return Timeline(query)
 
 
-def _timeline(rest: str, notes_end: PartialDate) -> Timeline | Usage:
+def _timeline(rest: str, notes_end: PartialDate, topic_words: Mapping[str, str]) -> Timeline | Usage:
     if not rest:
         return Timeline(TimelineQuery())
-    bounded = parse_timeline_args(rest, notes_end)
+    bounded = parse_timeline_args(rest, notes_end, topic_words)
     if bounded.since_event or bounded.until_event or bounded.period:
         # Bounded by an event ("since madrid"), a month or part of a year, or "recent":
         # the engine finds the event and says so when it cannot.
         return Timeline(bounded)
     folded = rest.casefold()
     words = folded.replace("–", "-").split()
-    topic_words = [w for w in words if topic_named(w) is not None]
-    leftovers = [w for w in words if w not in topic_words and not _TIMELINE_TOKEN.match(w)]
+    named = [w for w in words if topic_named(w, topic_words) is not None]
+    leftovers = [w for w in words if w not in named and not _TIMELINE_TOKEN.match(w)]
     if leftovers:
         return _unreadable(leftovers[0], notes_end)
-    if len(topic_words) > 1:
+    if len(named) > 1:
         return Usage(f"One topic at a time, please. {timeline_usage(notes_end)}")
     range_match = _RANGE.search(folded.replace("–", "-"))
     if range_match and int(range_match.group(1)) > int(range_match.group(2)):
         return Usage(_backwards(int(range_match.group(1)), int(range_match.group(2))))
-    query = parse_timeline_args(rest, notes_end)
-    if topic_words and query.topic is None:
-        query = TimelineQuery(query.start, query.end, topic_named(topic_words[0]), query.firsts)
+    query = parse_timeline_args(rest, notes_end, topic_words)
+    if named and query.topic is None:
+        query = TimelineQuery(query.start, query.end, topic_named(named[0], topic_words), query.firsts)
     # Every word is a keyword, a topic or a year (range) by now: the years are all there is.
     years = YEAR_IN_TEXT.findall(folded)
     if len(years) > 2 or (len(years) == 2 and range_match is None):

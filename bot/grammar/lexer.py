@@ -3,12 +3,15 @@
 The command parser, the question recogniser, timeline bounds, digest periods and the
 answer checks all read years, year ranges, months, parts of a year and topic words. Each
 pattern is written here once; ``YEAR`` is the only place a year's shape is spelled out, and
-every pattern with a year in it is built from it.
+every pattern with a year in it is built from it. The topic words are data, the knowledge
+base's (``knowledge/lexicon.yaml``, ``kb.lexicon.topic_words``), passed in by whoever
+holds the base, as its ``notes_end`` is.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from bot.knowledge.base import MONTH_NAMES, TOPICS, PartialDate
 
@@ -21,7 +24,6 @@ __all__ = [
     "MONTH_YEAR",
     "PART_OF_YEAR",
     "SINCE_YEAR",
-    "TOPIC_WORDS",
     "YEAR",
     "YEARS",
     "YEAR_DASH",
@@ -69,52 +71,6 @@ _LAST_THIRD = (8, 13)
 _ISO_DATE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
 ISO_PERIOD = re.compile(rf"^({_ISO_DATE})(?:\s*\.\.\s*({_ISO_DATE}))?$")
 
-# The words people use for a topic, each to the topic it names.
-TOPIC_WORDS: dict[str, str] = {
-    "maritime": "maritime",
-    "naval": "maritime",
-    "navy": "maritime",
-    "sea": "maritime",
-    "ships": "maritime",
-    "exercise": "exercises",
-    "exercises": "exercises",
-    "drills": "exercises",
-    "training": "exercises",
-    "military": "exercises",
-    "cyber": "cyber",
-    "cybersecurity": "cyber",
-    "technology": "technology",
-    "tech": "technology",
-    "science": "technology",
-    "space": "space",
-    "diplomacy": "diplomacy",
-    "diplomatic": "diplomacy",
-    "political": "diplomacy",
-    "summit": "summits",
-    "summits": "summits",
-    "institutions": "institutions",
-    "institutional": "institutions",
-    "ukraine": "ukraine",
-    "relief": "relief",
-    "humanitarian": "relief",
-    "disaster": "relief",
-    "china": "china",
-    "russia": "russia",
-    "economic": "economic-security",
-    "economic-security": "economic-security",
-    "semiconductors": "semiconductors",
-    "semiconductor": "semiconductors",
-    "chips": "semiconductors",
-    "subsea": "subsea-cables",
-    "undersea": "subsea-cables",
-    "cables": "subsea-cables",
-    "subsea-cables": "subsea-cables",
-    "peacekeeping": "peacekeeping",
-    "reconstruction": "reconstruction",
-    "nonproliferation": "nonproliferation",
-    "obstacles": "obstacles",
-}
-
 
 def is_year(word: str) -> bool:
     """Whether ``word`` is a year and nothing else: "2022", not "20x8" or "2022s"."""
@@ -138,24 +94,25 @@ def part_of_year(part: str, year: int) -> tuple[PartialDate | None, PartialDate 
     return (PartialDate(year, low) if low else None, PartialDate(year, high) if high <= 12 else None)
 
 
-def topic_word(word: str) -> str | None:
+def topic_word(word: str, topic_words: Mapping[str, str]) -> str | None:
     """The topic a word people use for one names ("naval": maritime); None if it names none.
 
-    Free text reads only these: "people" and "sources" are topics, but too common as words.
+    ``topic_words`` is the knowledge base's (``kb.lexicon.topic_words``). Free text reads
+    only these: "people" and "sources" are topics, but too common as words.
     """
-    return TOPIC_WORDS.get(word)
+    return topic_words.get(word)
 
 
-def topic_named(word: str) -> str | None:
+def topic_named(word: str, topic_words: Mapping[str, str]) -> str | None:
     """The topic a command argument names: a topic's own name, or a word for one."""
-    return word if word in TOPICS else TOPIC_WORDS.get(word)
+    return word if word in TOPICS else topic_words.get(word)
 
 
-def topics_in(text: str) -> list[str]:
+def topics_in(text: str, topic_words: Mapping[str, str]) -> list[str]:
     """The topics the words of (normalised) ``text`` name, once each, in order."""
     found: list[str] = []
     for word in text.split():
-        topic = TOPIC_WORDS.get(word)
+        topic = topic_words.get(word)
         if topic and topic not in found:
             found.append(topic)
     return found

@@ -7,6 +7,7 @@ history ("what happened since madrid", "maritime milestones in early 2022").
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.grammar.intents import TimelineQuery
@@ -84,18 +85,19 @@ def recent(query: TimelineQuery, notes_end: PartialDate) -> TimelineQuery:
     return replace(query, start=first, after=after, period=period)
 
 
-def parse_timeline_args(text: str, notes_end: PartialDate) -> TimelineQuery:
+def parse_timeline_args(text: str, notes_end: PartialDate, topic_words: Mapping[str, str]) -> TimelineQuery:
     """The filters of a timeline request: '2022', '2013-2019', 'since 2021', 'maritime',
-    'early 2022', 'since february 2022', 'since madrid', 'recent'."""
+    'early 2022', 'since february 2022', 'since madrid', 'recent'; ``notes_end`` and
+    ``topic_words`` are the knowledge base's."""
     norm = normalise(YEAR_DASH.sub(r"\1 to \2", text))
     if match := EVENT_BOUND.search(norm):
         words = tuple(w for w in match.group("event").split() if w not in TIMELINE_FILLER)
         if words:
-            rest = parse_timeline_args(norm[: match.start()], notes_end)
+            rest = parse_timeline_args(norm[: match.start()], notes_end, topic_words)
             if match.group("side") in _AFTER_SIDE:
                 return replace(rest, since_event=words)
             return replace(rest, until_event=words)
-    topics = topics_in(norm)
+    topics = topics_in(norm, topic_words)
     query = TimelineQuery(
         topic=topics[0] if topics else None, firsts=bool(_FIRSTS.search(norm)), also_topics=tuple(topics[1:])
     )

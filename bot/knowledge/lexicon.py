@@ -3,14 +3,16 @@
 ``knowledge/lexicon.yaml`` holds them beside the entries: pleasantries and their
 replies, the chatter people wrap a question in ("hey bot", "need it for a brief"),
 requests about the answer's form ("need month + year"), the languages the bot can
-recognise but not yet read, and the words that make a message a follow-up ("it", "tell
-me more", "what about …"). Adding a pleasantry, a phrase of chatter or a language is
-an edit there, validated like the rest of the knowledge base, never a new regex.
+recognise but not yet read, the words that make a message a follow-up ("it", "tell
+me more", "what about …"), and the words people use for a topic ("naval": maritime).
+Adding a pleasantry, a phrase of chatter or a language is an edit there, validated like
+the rest of the knowledge base, never a new regex.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 __all__ = ["FollowupAsk", "FollowupWords", "FormRequest", "Language", "Lexicon", "Smalltalk"]
 
@@ -129,4 +131,7 @@ class Lexicon:
     # question that says whose view it asks for asks about the document's own present, so
     # "now" in it is July 2023, not today.
     document_words: tuple[str, ...] = ()
+    # The words people use for a topic, each to the topic it names ("naval": maritime), read
+    # by the grammar (``bot.grammar.lexer``) in timelines, `/nato timeline` and digest topics.
+    topic_words: Mapping[str, str] = field(default_factory=dict)
     file: str = ""

@@ -5,10 +5,11 @@ Imported only while a knowledge base is validated, with the rest of the schema.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from bot.knowledge.base import TOPICS
 from bot.knowledge.lexicon import FollowupAsk, FollowupWords, FormRequest, Language, Lexicon, Smalltalk
 
 __all__ = ["LexiconModel"]
@@ -35,6 +36,36 @@ def _distinct(values: list[str]) -> list[str]:
             raise ValueError(f"lists “{value}” twice")
         seen.add(key)
     return values
+
+
+def _known_topic(value: str) -> str:
+    if value not in TOPICS:
+        raise ValueError(f"“{value[:40]}” is not a topic; the topics are {', '.join(TOPICS)}")
+    return value
+
+
+def _lowercase_word(value: str) -> str:
+    if value != value.casefold() or not value or any(c.isspace() for c in value):
+        raise ValueError(f"“{value[:40]}” must be one lower-case word, as questions are read")
+    return value
+
+
+# A topic's words, under the topic they name: read as word → topic once validated.
+_TopicWords = dict[
+    Annotated[str, AfterValidator(_known_topic)], list[Annotated[str, AfterValidator(_lowercase_word)]]
+]
+
+
+def _one_topic_each(value: _TopicWords) -> _TopicWords:
+    named: dict[str, str] = {}
+    for topic, words in value.items():
+        for word in words:
+            if word in named and named[word] == topic:
+                raise ValueError(f"{topic}: lists “{word}” twice")
+            if word in named:
+                raise ValueError(f"“{word}” is listed under both '{named[word]}' and '{topic}'")
+            named[word] = topic
+    return value
 
 
 class _SmalltalkModel(_Strict):
@@ -180,8 +211,10 @@ class LexiconModel(_Strict):
     languages: list[_LanguageModel] = []
     followups: _FollowupsModel = _FollowupsModel()
     document_words: list[_Phrase] = []
+    topic_words: _TopicWords = {}
 
     _chatter = field_validator("chatter", "english_words", "document_words")(_distinct)
+    _topic_words = field_validator("topic_words")(_one_topic_each)
 
     @field_validator("languages")
     @classmethod
@@ -202,6 +235,7 @@ class LexiconModel(_Strict):
             languages=tuple(_language(lang) for lang in self.languages),
             followups=self.followups.freeze(),
             document_words=tuple(self.document_words),
+            topic_words={word: topic for topic, words in self.topic_words.items() for word in words},
             file=file,
         )
 

@@ -280,7 +280,8 @@ def _pydantic_problems(
 ) -> list[Problem]:
     problems = []
     for item in error.errors():
-        loc = [part for part in item["loc"] if isinstance(part, str | int)]
+        # A mapping's key is checked at (…, key, "[key]"): the problem is the key's own.
+        loc = [part for part in item["loc"] if isinstance(part, str | int) and part != "[key]"]
         field_name = ".".join(str(p) for p in loc) or None
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

@@ -398,9 +398,9 @@ class Engine:
         """A rewritten follow-up through the pipeline. A structure its subject brings along
         ("… for the first time" reads as a timeline of firsts) is not what was asked unless
         the follow-up without the subject's words (``skeleton``) asks it too."""
-        intent = recognise(question, self.kb.notes_end)
+        intent = recognise(question, self.kb.notes_end, self.kb.lexicon.topic_words)
         if isinstance(intent, Timeline | Compare) and not isinstance(
-            recognise(normalise(skeleton), self.kb.notes_end), Timeline | Compare
+            recognise(normalise(skeleton), self.kb.notes_end, self.kb.lexicon.topic_words), Timeline | Compare
         ):
             return self.answer(Ask(question), question)
         return self.answer(intent, question)
@@ -446,7 +446,7 @@ class Engine:
         )
 
     def _question(self, text: str) -> Answer:
-        return self.answer(recognise(text, self.kb.notes_end), text)
+        return self.answer(recognise(text, self.kb.notes_end, self.kb.lexicon.topic_words), text)
 
     def _parts(self, parts: tuple[str, ...]) -> Answer:
         """Several questions in one message: each answered on its own, or a request to split."""

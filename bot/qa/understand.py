@@ -10,6 +10,7 @@ that `/nato …` commands parse into; the dates, ranges and topics are the gramm
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.grammar.after_notes import after_notes
@@ -85,13 +86,13 @@ _HELP = re.compile(
 )
 
 
-def _about(text: str) -> tuple[str, ...]:
+def _about(text: str, topic_words: Mapping[str, str]) -> tuple[str, ...]:
     """Words left once timeline words, topics, dates and filler are gone."""
     words = [
         w
         for w in text.split()
         if w not in TIMELINE_FILLER
-        and topic_word(w) is None
+        and topic_word(w, topic_words) is None
         and not YEARS.fullmatch(w)
         and not looks_like_a_month(w)
     ]
@@ -105,8 +106,9 @@ def _without_bounds(text: str) -> str:
     return text
 
 
-def recognise(question: str, notes_end: PartialDate) -> Question:
-    """The structured intent of a chat question; ``Ask(question)`` for an ordinary one."""
+def recognise(question: str, notes_end: PartialDate, topic_words: Mapping[str, str]) -> Question:
+    """The structured intent of a chat question; ``Ask(question)`` for an ordinary one.
+    ``notes_end`` and ``topic_words`` are the knowledge base's."""
     norm = normalise(YEAR_DASH.sub(r"\1 to \2", question))
     if not norm or _HELP.match(norm):
         return Help()
@@ -115,11 +117,11 @@ def recognise(question: str, notes_end: PartialDate) -> Question:
             return Compare(match.group("a"), match.group("b"))
     if YEAR_RANGE.search(norm) or SINCE_YEAR.search(norm):
         # "between 2013 and 2019", "since 2021": a span of years asks for a timeline.
-        return Timeline(parse_timeline_args(norm, notes_end))
+        return Timeline(parse_timeline_args(norm, notes_end, topic_words))
 
     # "how much has japan committed so far" asks for an amount, not for a history.
     if (_TIMELINE_WORDS.search(norm) and not _AMOUNT.match(norm)) or _JUST_A_YEAR.fullmatch(norm):
-        query = parse_timeline_args(norm, notes_end)
+        query = parse_timeline_args(norm, notes_end, topic_words)
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
         explicit = _EXPLICIT.search(norm)
@@ -128,7 +130,7 @@ def recognise(question: str, notes_end: PartialDate) -> Question:
             # A topic already narrows it; other words then only describe ("joint exercises").
             if query.topics:
                 return Timeline(query)
-            return Timeline(replace(query, about=_about(_without_bounds(norm))))
+            return Timeline(replace(query, about=_about(_without_bounds(norm), topic_words)))
 
     if reason := after_notes(norm, notes_end):
         return AfterNotes(reason, question)

@@ -15,6 +15,7 @@ from bot.digests.poster import ChannelRef, PostError
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
+from tests.fixtures import bundled_topic_words
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,10 +81,16 @@ MILESTONES: tuple[dict[str, object], ...] = (
 
 
 def make_kb_dir(tmp_path: Path, entries: Iterable[dict[str, object]] = MILESTONES, name: str = "kb") -> Path:
-    """A knowledge directory holding the real sources.yaml and ``entries``."""
+    """A knowledge directory holding the real sources.yaml, the real lexicon's words for
+    topics (a digest reads "naval" as maritime) and ``entries``."""
     root = tmp_path / name
     root.mkdir(exist_ok=True)
     shutil.copy(REPO / "knowledge" / "sources.yaml", root / "sources.yaml")
+    topic_words: dict[str, list[str]] = {}
+    for word, topic in bundled_topic_words().items():
+        topic_words.setdefault(topic, []).append(word)
+    lexicon = {"lexicon": {"topic_words": topic_words}}
+    (root / "lexicon.yaml").write_text(yaml.safe_dump(lexicon, sort_keys=False), encoding="utf-8")
     body = yaml.safe_dump({"entries": list(entries)}, allow_unicode=True, sort_keys=False)
     (root / "entries.yaml").write_text(body, encoding="utf-8")
     return root

@@ -202,7 +202,7 @@ def test_any_message_gets_a_reply_that_fits_slack_and_discord_and_pings_no_one(
 @FUZZ
 @given(anything)
 def test_the_nato_grammar_is_total_and_malformed_input_gets_usage_not_an_error(text: str) -> None:
-    command = parse_command(f"/nato {text}", bundled_kb().notes_end)
+    command = parse_command(f"/nato {text}", bundled_kb().notes_end, bundled_kb().lexicon.topic_words)
     assert isinstance(command, Ask | Timeline | Who | Define | AfterNotes | Topics | Help | Digest | Usage)
     if isinstance(command, Usage):
         # Fixed text plus at most a short, single-line quote of what was typed, however

@@ -8,7 +8,7 @@ from bot.grammar.intents import AfterNotes, Ask, Define, Help, Question, Timelin
 from bot.knowledge.base import PartialDate
 from bot.qa.engine import Engine
 from bot.qa.understand import recognise
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, bundled_topic_words
 
 JULY_2023 = PartialDate(2023, 7)
 
@@ -35,12 +35,12 @@ JULY_2023 = PartialDate(2023, 7)
     ],
 )
 def test_intent_is_recognised(question: str, intent: Question) -> None:
-    assert recognise(question, JULY_2023) == intent
+    assert recognise(question, JULY_2023, bundled_topic_words()) == intent
 
 
 def test_a_recognised_name_or_term_is_read_as_the_question_names_it() -> None:
-    who = recognise("who's jens stoltenberg", JULY_2023)
-    define = recognise("what does IUU stand for", JULY_2023)
+    who = recognise("who's jens stoltenberg", JULY_2023, bundled_topic_words())
+    define = recognise("what does IUU stand for", JULY_2023, bundled_topic_words())
     assert isinstance(who, Who) and who.key == "jens stoltenberg"
     assert isinstance(define, Define) and define.key == "iuu"
 

@@ -9,7 +9,7 @@ from bot.knowledge.base import PartialDate
 from bot.qa.engine import Engine
 from bot.qa.timeline import select_milestones
 from bot.qa.understand import recognise
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, bundled_topic_words
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +62,15 @@ def test_a_span_of_years_lists_the_milestones_in_it(
 
 def test_last_year_is_relative_to_today_so_past_the_notes() -> None:
     # The notes end in July 2023; "last year" asked today is later than that.
-    assert isinstance(recognise("what happened last year", PartialDate(2023, 7)), AfterNotes)
+    assert isinstance(
+        recognise("what happened last year", PartialDate(2023, 7), bundled_topic_words()), AfterNotes
+    )
 
 
 def test_what_happened_at_a_place_is_still_an_ordinary_question() -> None:
-    assert recognise("what happened in vilnius", PartialDate(2023, 7)) == Ask("what happened in vilnius")
+    assert recognise("what happened in vilnius", PartialDate(2023, 7), bundled_topic_words()) == Ask(
+        "what happened in vilnius"
+    )
 
 
 # -- bounded by an event or part of a year, and which came first ---------------------------

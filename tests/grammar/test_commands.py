@@ -21,13 +21,14 @@ from bot.grammar.intents import (
     Who,
 )
 from bot.knowledge.base import TOPICS, PartialDate
+from tests.fixtures import bundled_topic_words
 
 # The notes' end the expectations below are written for (the bundled base's).
 JULY_2023 = PartialDate(2023, 7)
 
 
 def parse(text: str) -> Intent:
-    return parse_command(text, JULY_2023)
+    return parse_command(text, JULY_2023, bundled_topic_words())
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_timeline_can_be_bounded_by_an_event_a_month_or_part_of_a_year(
 
 
 def test_recent_is_the_last_twelve_months_of_whatever_notes_there_are() -> None:
-    command = parse_command("timeline recent", PartialDate(2024, 3))
+    command = parse_command("timeline recent", PartialDate(2024, 3), bundled_topic_words())
     assert isinstance(command, Timeline)
     assert command.query.period == "March 2023 – March 2024"
     assert command.query.after == PartialDate(2023, 2) and command.query.start == 2023
@@ -154,9 +155,11 @@ def test_typed_timeline_options_build_the_intent_their_words_would(
     year: int | None, start: int | None, end: int | None
 ) -> None:
     for topic, firsts in [(None, False), ("maritime", True), *((t, False) for t in TOPICS)]:
-        typed = timeline_options(JULY_2023, year=year, start=start, end=end, topic=topic, firsts=firsts)
+        typed = timeline_options(
+            JULY_2023, bundled_topic_words(), year=year, start=start, end=end, topic=topic, firsts=firsts
+        )
         assert typed == parse(typed_as_words(year, start, end, topic, firsts)), (year, start, end, topic)
 
 
 def test_a_typed_topic_that_is_no_topic_gets_the_same_usage_as_typed_words() -> None:
-    assert timeline_options(JULY_2023, topic="weather") == parse("timeline weather")
+    assert timeline_options(JULY_2023, bundled_topic_words(), topic="weather") == parse("timeline weather")

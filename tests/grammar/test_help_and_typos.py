@@ -8,12 +8,13 @@ import pytest
 from bot.grammar.commands import SUBCOMMANDS, command_help, parse_command, timeline_options
 from bot.grammar.intents import Ask, Help, Intent, Timeline, Usage
 from bot.knowledge.base import PartialDate
+from tests.fixtures import bundled_topic_words
 
 JULY_2023 = PartialDate(2023, 7)
 
 
 def parse(text: str) -> Intent:
-    return parse_command(text, JULY_2023)
+    return parse_command(text, JULY_2023, bundled_topic_words())
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,7 @@ def test_help_timelin_suggests_the_command() -> None:
     ],
 )
 def test_typed_bounds_mean_what_the_same_words_mean(options: dict[str, object], words: str) -> None:
-    typed = timeline_options(JULY_2023, **options)  # type: ignore[arg-type]
+    typed = timeline_options(JULY_2023, bundled_topic_words(), **options)  # type: ignore[arg-type]
     said = parse(f"timeline {words}")
     assert isinstance(typed, Timeline) and isinstance(said, Timeline)
     assert typed.query == said.query
@@ -94,13 +95,13 @@ def test_typed_bounds_mean_what_the_same_words_mean(options: dict[str, object], 
     ],
 )
 def test_conflicting_bounds_are_a_usage_message(options: dict[str, object]) -> None:
-    assert isinstance(timeline_options(JULY_2023, **options), Usage)  # type: ignore[arg-type]
+    assert isinstance(timeline_options(JULY_2023, bundled_topic_words(), **options), Usage)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("hostile", ["", "   ", "x" * 50_000, "\x00\x07\u202e", "@everyone", "<@123> <#1>"])
 def test_hostile_since_and_before_never_raise(hostile: str) -> None:
     for side in ("since", "before"):
-        intent = timeline_options(JULY_2023, **{side: hostile})  # type: ignore[arg-type]
+        intent = timeline_options(JULY_2023, bundled_topic_words(), **{side: hostile})  # type: ignore[arg-type]
         assert isinstance(intent, Timeline | Usage)
         if isinstance(intent, Usage):
             assert len(intent.message) < 2000 and "\x00" not in intent.message

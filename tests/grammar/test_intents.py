@@ -21,8 +21,10 @@ from bot.grammar.intents import (
 )
 from bot.knowledge.base import PartialDate
 from bot.qa.understand import recognise
+from tests.fixtures import bundled_topic_words
 
 JULY_2023 = PartialDate(2023, 7)
+WORDS = bundled_topic_words()
 
 
 @pytest.mark.parametrize(
@@ -44,14 +46,14 @@ JULY_2023 = PartialDate(2023, 7)
     ],
 )
 def test_free_text_and_the_slash_command_give_the_same_intent(question: str, command: str) -> None:
-    assert recognise(question, JULY_2023) == parse_command(command, JULY_2023)
+    assert recognise(question, JULY_2023, WORDS) == parse_command(command, JULY_2023, WORDS)
 
 
 def test_an_ordinary_question_is_an_ask_either_way() -> None:
-    assert recognise("when did japan join the cyber centre", JULY_2023) == Ask(
+    assert recognise("when did japan join the cyber centre", JULY_2023, WORDS) == Ask(
         "when did japan join the cyber centre"
     )
-    assert parse_command("when did japan join the cyber centre", JULY_2023) == Ask(
+    assert parse_command("when did japan join the cyber centre", JULY_2023, WORDS) == Ask(
         "when did japan join the cyber centre"
     )
 

@@ -9,12 +9,13 @@ from bot.grammar.commands import command_help, parse_command
 from bot.grammar.intents import ChannelRef, Intent, Settings, Usage
 from bot.grammar.settings import MAX_ALLOWED
 from bot.knowledge.base import PartialDate
+from tests.fixtures import bundled_topic_words
 
 JULY_2023 = PartialDate(2023, 7)
 
 
 def parse(text: str) -> Intent:
-    return parse_command(text, JULY_2023)
+    return parse_command(text, JULY_2023, bundled_topic_words())
 
 
 def usage(text: str) -> str:

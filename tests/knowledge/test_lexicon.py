@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.grammar.intents import Timeline, TimelineQuery
 from bot.knowledge.loading import load_knowledge
+from bot.qa.understand import recognise
 from tests.fixtures import bundled_kb
 from tests.knowledge.test_loading import GOOD_ENTRY, make_base, problems_of
 
@@ -123,3 +125,56 @@ def test_an_unknown_kind_of_reference_is_refused(tmp_path: Path) -> None:
     broken = LEXICON + FOLLOWUPS.replace("      person: [he, she]", animal)
     (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
     assert "field 'followups.references.animal': is not a known field" in problem
+
+
+TOPIC_WORDS = """\
+  topic_words:
+    maritime: [maritime, naval, boats]
+    cyber: [cyber]
+"""
+
+
+def test_the_words_for_topics_are_lexicon_data_a_custom_base_brings(tmp_path: Path) -> None:
+    kb = load_knowledge(_base_with_lexicon(tmp_path, LEXICON + TOPIC_WORDS))
+    assert dict(kb.lexicon.topic_words) == {
+        "maritime": "maritime",
+        "naval": "maritime",
+        "boats": "maritime",
+        "cyber": "cyber",
+    }
+    assert recognise("boats timeline", kb.notes_end, kb.lexicon.topic_words) == Timeline(
+        TimelineQuery(topic="maritime")
+    )
+    assert bundled_kb().lexicon.topic_words["naval"] == "maritime"  # the bundled base has them
+
+
+def test_a_word_for_a_topic_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON + TOPIC_WORDS.replace("    cyber: [cyber]", "    cyber: [cyber]\n    boats: [ships]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem.startswith(
+        "knowledge/lexicon.yaml:21: entry 'lexicon': field 'topic_words.boats': “boats” is not a topic"
+    )
+
+
+def test_a_word_for_a_topic_must_be_one_lower_case_word(tmp_path: Path) -> None:
+    broken = LEXICON + TOPIC_WORDS.replace("[maritime, naval, boats]", "[maritime, Naval, boats]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem == (
+        "knowledge/lexicon.yaml:19: entry 'lexicon': field 'topic_words.maritime.1': "
+        "“Naval” must be one lower-case word, as questions are read"
+    )
+
+
+def test_a_word_naming_two_topics_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON + TOPIC_WORDS.replace("cyber: [cyber]", "cyber: [cyber, boats]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem == (
+        "knowledge/lexicon.yaml:18: entry 'lexicon': field 'topic_words': "
+        "“boats” is listed under both 'maritime' and 'cyber'"
+    )
+
+
+def test_a_word_listed_twice_for_a_topic_is_refused(tmp_path: Path) -> None:
+    twice = LEXICON + TOPIC_WORDS.replace("cyber: [cyber]", "cyber: [cyber, cyber]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, twice))
+    assert problem.endswith("field 'topic_words': cyber: lists “cyber” twice")

@@ -14,7 +14,7 @@ from bot.knowledge.base import KnowledgeBase, PartialDate
 from bot.messages import Request
 from bot.qa.engine import Engine
 from bot.qa.understand import recognise
-from tests.fixtures import bundled_kb, knowledge_as_of
+from tests.fixtures import bundled_kb, bundled_topic_words, knowledge_as_of
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,11 @@ def test_a_later_source_moves_the_help_texts(later: Bot) -> None:
 def test_a_later_source_moves_what_counts_as_after_the_notes(later: Bot, later_kb: KnowledgeBase) -> None:
     end = later_kb.notes_end
     question = "who was the secretary general in 2024"
-    assert isinstance(recognise(question, bundled_kb().notes_end), AfterNotes)
-    assert not isinstance(recognise(question, end), AfterNotes)
-    assert isinstance(recognise("who was the secretary general in 2025", end), AfterNotes)
+    assert isinstance(recognise(question, bundled_kb().notes_end, bundled_topic_words()), AfterNotes)
+    assert not isinstance(recognise(question, end, later_kb.lexicon.topic_words), AfterNotes)
+    assert isinstance(
+        recognise("who was the secretary general in 2025", end, later_kb.lexicon.topic_words), AfterNotes
+    )
     # A timeline of 2024 is past the bundled notes, and merely empty in the later ones.
     assert (
         Engine(bundled_kb())
@@ -68,7 +70,7 @@ def test_a_later_source_moves_what_counts_as_after_the_notes(later: Bot, later_k
         .text.startswith("My briefing notes stop in July 2023")
     )
     assert later.engine.ask("what happened in 2024").text.startswith("No milestones in my notes match that")
-    recent = recognise("recent milestones", end)
+    recent = recognise("recent milestones", end, later_kb.lexicon.topic_words)
     assert isinstance(recent, Timeline) and recent.query.period == "March 2023 – March 2024"
 
 

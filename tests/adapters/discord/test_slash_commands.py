@@ -212,7 +212,7 @@ class _Recording(Bot):
 
 async def test_typed_options_arrive_as_the_intent_their_words_would_give() -> None:
     core = _Recording()
-    end = fixture_engine().kb.notes_end
+    end, words_for_topics = fixture_engine().kb.notes_end, fixture_engine().kb.lexicon.topic_words
     async with DiscordEmulator() as emulator, running_bot(emulator, core):
         cases: list[tuple[str, dict[str, Any], str]] = [
             ("timeline", {"from": 2018, "to": 2021, "topic": "maritime"}, "timeline 2018 to 2021 maritime"),
@@ -227,4 +227,4 @@ async def test_typed_options_arrive_as_the_intent_their_words_would_give() -> No
         for name, options, words in cases:
             interaction = await emulator.slash(name, options)
             await emulator.wait_for_reply(interaction)
-            assert core.requests[-1].intent == parse_command(words, end), name
+            assert core.requests[-1].intent == parse_command(words, end, words_for_topics), name
