@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["FollowupAsk", "FollowupWords", "FormRequest", "Language", "Lexicon", "Smalltalk"]
+__all__ = ["Domain", "FollowupAsk", "FollowupWords", "FormRequest", "Language", "Lexicon", "Smalltalk"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,25 @@ class FollowupWords:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """The domain's own words the answer checks read (``bot.qa.fit``): who and what a
+    question can be about, as the words are written; the checks stem them as questions are."""
+
+    # Countries a question can be *about*: "when did Sweden join NATO" landing on an entry
+    # about Japan that merely lists Sweden is the wrong answer.
+    countries: tuple[str, ...] = ()
+    # Words for the holders of a role: "who is Japan's <role>" is answered by a person whose
+    # role has them.
+    roles: tuple[str, ...] = ()
+    # Words for the same role, each group read as its first word ("head of NATO" is its chief).
+    same_roles: tuple[tuple[str, ...], ...] = ()
+    # Organisations whose officials a role can belong to ("NATO spokesperson").
+    bodies: tuple[str, ...] = ()
+    # Nouns for people: "which (Japanese prime) minister(s) …" asks for one person, or more.
+    person_nouns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything ``bot.qa.message`` reads a message with; empty reads it as it is."""
 
@@ -134,4 +153,5 @@ class Lexicon:
     # The words people use for a topic, each to the topic it names ("naval": maritime), read
     # by the grammar (``bot.grammar.lexer``) in timelines, `/nato timeline` and digest topics.
     topic_words: Mapping[str, str] = field(default_factory=dict)
+    domain: Domain = Domain()
     file: str = ""

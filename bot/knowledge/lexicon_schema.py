@@ -10,7 +10,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from bot.knowledge.base import TOPICS
-from bot.knowledge.lexicon import FollowupAsk, FollowupWords, FormRequest, Language, Lexicon, Smalltalk
+from bot.knowledge.lexicon import (
+    Domain,
+    FollowupAsk,
+    FollowupWords,
+    FormRequest,
+    Language,
+    Lexicon,
+    Smalltalk,
+)
 
 __all__ = ["LexiconModel"]
 
@@ -66,6 +74,41 @@ def _one_topic_each(value: _TopicWords) -> _TopicWords:
                 raise ValueError(f"“{word}” is listed under both '{named[word]}' and '{topic}'")
             named[word] = topic
     return value
+
+
+_Word = Annotated[str, AfterValidator(_lowercase_word)]
+
+
+class _DomainModel(_Strict):
+    countries: list[_Word] = []
+    roles: list[_Word] = []
+    same_roles: list[list[_Word]] = []
+    bodies: list[_Word] = []
+    person_nouns: list[_Word] = []
+
+    _lists = field_validator("countries", "roles", "bodies", "person_nouns")(_distinct)
+
+    @field_validator("same_roles")
+    @classmethod
+    def _one_group_each(cls, value: list[list[str]]) -> list[list[str]]:
+        seen: set[str] = set()
+        for group in value:
+            if len(group) < 2:
+                raise ValueError(f"{group}: a group of the same role needs two words or more")
+            for word in group:
+                if word in seen:
+                    raise ValueError(f"“{word}” is in two groups, or twice in one")
+                seen.add(word)
+        return value
+
+    def freeze(self) -> Domain:
+        return Domain(
+            countries=tuple(self.countries),
+            roles=tuple(self.roles),
+            same_roles=tuple(tuple(group) for group in self.same_roles),
+            bodies=tuple(self.bodies),
+            person_nouns=tuple(self.person_nouns),
+        )
 
 
 class _SmalltalkModel(_Strict):
@@ -212,6 +255,7 @@ class LexiconModel(_Strict):
     followups: _FollowupsModel = _FollowupsModel()
     document_words: list[_Phrase] = []
     topic_words: _TopicWords = {}
+    domain: _DomainModel = _DomainModel()
 
     _chatter = field_validator("chatter", "english_words", "document_words")(_distinct)
     _topic_words = field_validator("topic_words")(_one_topic_each)
@@ -236,6 +280,7 @@ class LexiconModel(_Strict):
             followups=self.followups.freeze(),
             document_words=tuple(self.document_words),
             topic_words={word: topic for topic, words in self.topic_words.items() for word in words},
+            domain=self.domain.freeze(),
             file=file,
         )
 

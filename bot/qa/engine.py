@@ -21,7 +21,7 @@ from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question
 from bot.knowledge.base import Entry, KnowledgeBase, PartialDate
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
-from bot.qa.fit import BODIES, ROLE_WORDS, WHO_CHECK, Fit, Shape, as_of_phrase, role_word
+from bot.qa.fit import WHO_CHECK, Fit, Shape, as_of_phrase
 from bot.qa.followup import Context, Followups, Reading
 from bot.qa.matcher import Matcher, Query
 from bot.qa.message import MAX_PARTS, Reader
@@ -30,7 +30,7 @@ from bot.qa.semantic import SemanticModel, default_model
 from bot.qa.timeline import format_milestone, select_milestones, timeline_text
 from bot.qa.training import gate_row, train
 from bot.qa.understand import recognise
-from bot.qa.vocabulary import COUNTRIES, content_terms
+from bot.qa.vocabulary import content_terms
 from bot.text import clean_user_text, normalise, quote_user_text, tokens
 
 __all__ = [
@@ -383,7 +383,7 @@ class Engine:
         new = [
             t
             for t in self.matcher.analyse(_bounded(reading.text)).terms
-            if t not in COUNTRIES | BODIES or self.matcher.idf(t) >= self._framing_idf
+            if t not in self.fit.countries | self.fit.bodies or self.matcher.idf(t) >= self._framing_idf
         ]
         return not any(t in key or t in body for t in new)
 
@@ -683,12 +683,13 @@ class Engine:
         return self.kb.by_id[found[0]]
 
     def _by_role(self, text: str, query: Query) -> Answer | None:
-        terms = {role_word(t) for t in content_terms(tokens(text))}
-        if not terms & ROLE_WORDS:
+        fit = self.fit
+        terms = {fit.role_word(t) for t in content_terms(tokens(text))}
+        if not terms & fit.role_words:
             return None  # not a role: "who are the hedging countries" is an ordinary question
         holders = [p for p in self._people if terms <= self.fit.person_roles[p.id]]
-        countries = terms & COUNTRIES
-        if not holders and terms - countries == {role_word("head")} and len(countries) == 1:
+        countries = terms & fit.countries
+        if not holders and terms - countries == {fit.role_word("head")} and len(countries) == 1:
             # "who runs japan": a country's head is its prime minister or its president.
             holders = [
                 p
@@ -698,7 +699,7 @@ class Engine:
             ]
         if len(holders) == 1:
             return self._answer(holders[0], confidence=0.9, intent="who")
-        if holders or terms - ROLE_WORDS - COUNTRIES - BODIES:
+        if holders or terms - fit.role_words - fit.countries - fit.bodies:
             # Several ("who is the author"), or more than a role ("... when the 2013
             # declaration was signed"): the ordinary match, with its who-checks, decides.
             return None
@@ -813,7 +814,9 @@ class Engine:
         framing = {term for term in asked | curated if self.matcher.idf(term) < self._framing_idf}
         if curated - asked - framing:
             return False
-        return not any(t in COUNTRIES or t in BODIES or t.isdigit() for t in asked - curated - framing)
+        return not any(
+            t in self.fit.countries or t in self.fit.bodies or t.isdigit() for t in asked - curated - framing
+        )
 
     def _as_it_stood(self, query: Query, undated: Query) -> Answer:
         """A question about the present ("what stage is interoperability at now").

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from bot.grammar.lexer import YEAR, YEAR_IN_TEXT
 from bot.knowledge.base import MONTH_NAMES, Entry, KnowledgeBase, PartialDate
 from bot.qa.matcher import Matcher, Query
-from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
+from bot.qa.vocabulary import STOP_WORDS, content_terms, stem
 from bot.text import fold_typography, normalise, tokens
 
-__all__ = ["BODIES", "ROLE_WORDS", "WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase", "role_word"]
+__all__ = ["WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase"]
 
 WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
 _HOW_MANY = re.compile(
@@ -73,36 +73,25 @@ UNSAID_BY_THEM_PENALTY = 0.4
 # A question word is a name worth insisting on when it belongs to a named thing (a term
 # or person alias, a country) that few entries mention; "NATO" and "Japan" are everywhere.
 ENTITY_MAX_SHARE = 0.2
-# Words for the holders of a role; "who is Japan's <role>" must be answered by a person
-# whose role has them.
-ROLE_WORDS = frozenset(
-    content_terms(
-        """president minister prime premier ambassador spokesperson spokeswoman spokesman
-        secretary chief leader head commander director envoy chancellor king emperor general
-        author professor fellow researcher foreign defense""".split()
+
+
+def _singular_who(person_nouns: tuple[str, ...]) -> re.Pattern[str]:
+    """A who-question about one person: "who is …", "which (Japanese prime) minister …"."""
+    one_person = "|".join([*person_nouns, "secretary", r"spokes\w+", "person"])
+    return re.compile(
+        rf"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|"
+        rf"^which (?:\w+ ){{0,2}}(?:{one_person})\b"
     )
-)
-# Words for the same role, folded to the first: "head of NATO" is its chief.
-_ROLE_SYNONYMS = {
-    term: group[0]
-    for group in (("head", "chief", "leader", "boss"), ("spokesperson", "spokeswoman", "spokesman"))
-    for term in content_terms(list(group))
-}
 
 
-def role_word(term: str) -> str:
-    return _ROLE_SYNONYMS.get(term, term)
+def _which_person(person_nouns: tuple[str, ...]) -> re.Pattern[str]:
+    """ "which Japanese prime minister(s) ..." asks for a person, or people, as "who" does."""
+    any_people = "|".join(
+        [*(f"{noun}s?" for noun in person_nouns), "secretar(?:y|ies)", r"spokes\w+", "person", "people"]
+    )
+    return re.compile(rf"^which (?:\w+ ){{0,2}}(?:{any_people})\b")
 
 
-# Nouns for people, for "which (Japanese prime) minister(s) ...": one, or one or more.
-_PERSON_NOUNS = ("minister", "president", "leader", "official", "ambassador", "chief", "politician")
-_ONE_PERSON = "|".join(_PERSON_NOUNS) + r"|secretary|spokes\w+|person"
-_ANY_PEOPLE = "|".join(f"{noun}s?" for noun in _PERSON_NOUNS) + r"|secretar(?:y|ies)|spokes\w+|person|people"
-_SINGULAR_WHO = re.compile(
-    rf"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|^which (?:\w+ ){{0,2}}(?:{_ONE_PERSON})\b"
-)
-# "which Japanese prime minister ..." asks for a person as "who" does.
-_WHICH_PERSON = re.compile(rf"^which (?:\w+ ){{0,2}}(?:{_ANY_PEOPLE})\b")
 _SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|comment\w*)\b")
 _SPEECH = re.compile(
     r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
@@ -117,8 +106,6 @@ _REACTING = re.compile(
 _REACTION = re.compile(
     _SPEECH.pattern + r"|\b(call|object\w*|oppos\w*|protest\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
 )
-# Organisations whose officials a role can belong to ("NATO spokesperson").
-BODIES = frozenset({"nato", "eu", "un", "g7"})
 # Who-questions about the analysis itself ("who proposed...") may be answered with its authors.
 _AUTHORSHIP = re.compile(
     r"\b(recommend\w*|propos\w*|suggest\w*|argu\w*|writ\w*|wrote|author\w*|think|thinks|believ\w*|"
@@ -193,9 +180,7 @@ def _who_verb(text: str) -> str | None:
     return terms[0] if terms else None
 
 
-def _reactors(
-    text: str, keep: frozenset[str] = COUNTRIES - _EVERYWHERE, first: bool = True
-) -> frozenset[str]:
+def _reactors(text: str, keep: frozenset[str], first: bool = True) -> frozenset[str]:
     """The countries named in the few words before a verb of reacting or saying in
     normalised ``text``: before the first such verb, or with ``first=False`` before each
     ("at the dialogue, which the authors call Asia's top summit, China's minister attacked")."""
@@ -244,6 +229,18 @@ class Fit:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         self.kb = kb
         self.matcher = matcher
+        # The domain's words (the lexicon's ``domain:``), stemmed as questions are, so that
+        # "the Netherlands" and "the Dutch" (both "netherland") are one country to the checks.
+        domain = kb.lexicon.domain
+        self.countries = frozenset(stem(word) for word in domain.countries)
+        self.role_words = frozenset(content_terms(list(domain.roles)))
+        self._same_role = {
+            term: group[0] for group in domain.same_roles for term in content_terms(list(group))
+        }
+        self.bodies = frozenset(domain.bodies)
+        self._reacting = self.countries - _EVERYWHERE  # the countries whose reaction tells entries apart
+        self._singular_who = _singular_who(domain.person_nouns)
+        self._which_person = _which_person(domain.person_nouns)
         self._people = kb.of_kind("person")
         self._years: dict[str, frozenset[int]] = {}
         self._has_quantity: dict[str, bool] = {}
@@ -275,7 +272,7 @@ class Fit:
         self._people_named = functools.lru_cache(maxsize=256)(self._find_people_named)
         self.person_roles: dict[str, frozenset[str]] = {
             person.id: frozenset(
-                role_word(t)
+                self.role_word(t)
                 for t in content_terms(
                     tokens(normalise(" ".join([person.title, person.role or "", *person.aliases])))
                 )
@@ -306,9 +303,9 @@ class Fit:
         # spokeswoman Maria Zakharova said", "China's foreign ministry called").
         self._actors: dict[str, frozenset[str]] = {}
         for entry in kb.entries:
-            actors = set(content_terms(tokens(normalise(entry.speaker or "")))) & COUNTRIES
+            actors = set(content_terms(tokens(normalise(entry.speaker or "")))) & self.countries
             for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
-                actors |= _reactors(normalise(sentence), keep=COUNTRIES, first=False)
+                actors |= _reactors(normalise(sentence), keep=self.countries, first=False)
             self._actors[entry.id] = frozenset(actors)
         self._reports_speech: dict[str, bool] = {
             entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))
@@ -333,8 +330,8 @@ class Fit:
         limit = ENTITY_MAX_SHARE * len(kb.entries)
         self._entity_words = frozenset(
             w
-            for w in (capitalised - lowercase) | COUNTRIES
-            if 0 < frequency.get(w, 0) <= limit and len(w) > 1 and w not in ROLE_WORDS | _MONTHS
+            for w in (capitalised - lowercase) | self.countries
+            if 0 < frequency.get(w, 0) <= limit and len(w) > 1 and w not in self.role_words | _MONTHS
         )
         # Who or what each entry's story is about, as its title says it, leaving out the
         # company ("Japan joins Air Defender *with 23 allies and Sweden*").
@@ -389,7 +386,7 @@ class Fit:
         if match is None:
             return None
         terms = content_terms([match.group(1)])
-        return terms[0] if terms and terms[0] in self._entity_words & COUNTRIES else None
+        return terms[0] if terms and terms[0] in self._entity_words & self.countries else None
 
     def about_another(self, entry: Entry, shape: Shape) -> bool:
         """Whether the question is about another subject than ``entry`` ("when did
@@ -402,7 +399,7 @@ class Fit:
     def shape(self, query: Query) -> Shape:
         """What the question asks for, worked out once for all its candidates."""
         text = query.normalised
-        asks_who = text.startswith(("who ", "whos ")) or _WHICH_PERSON.search(text) is not None
+        asks_who = text.startswith(("who ", "whos ")) or self._which_person.search(text) is not None
         asks_said = bool(_SAY.search(text)) and not asks_who
         counted: frozenset[str] = frozenset()
         count_of: str | None = None
@@ -413,12 +410,12 @@ class Fit:
                 # insisted on: Japan is in nearly every answer, and "Japanese" in few).
                 counted = frozenset(content_terms([second]))
                 of = content_terms([first])
-                count_of = of[0] if of and of[0] not in COUNTRIES else None
+                count_of = of[0] if of and of[0] not in self.countries else None
             else:
-                counted = frozenset(content_terms([w for w in match.groups() if w])) - COUNTRIES
+                counted = frozenset(content_terms([w for w in match.groups() if w])) - self.countries
                 if owner := _HOW_MANY_OWNED.search(text):  # "how many members does NATO have"
                     of = content_terms([owner.group(1)])
-                    count_of = of[0] if of and of[0] not in COUNTRIES else None
+                    count_of = of[0] if of and of[0] not in self.countries else None
         return Shape(
             asks_when=bool(WHEN.search(text)),
             asks_said=asks_said,
@@ -428,7 +425,7 @@ class Fit:
             years=frozenset(int(y) for y in YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
-            reactors=_reactors(text),
+            reactors=_reactors(text, keep=self._reacting),
             who_verb=_who_verb(text),
             counted=counted,
             count_of=count_of,
@@ -438,6 +435,10 @@ class Fit:
     def entity_words(self) -> frozenset[str]:
         """Terms that name someone or something (capitalised in the answers, and rare)."""
         return self._entity_words
+
+    def role_word(self, term: str) -> str:
+        """A role's term, with words for the same role folded to one ("head" for "chief")."""
+        return self._same_role.get(term, term)
 
     def people_in(self, text: str) -> frozenset[str]:
         """The ids of the people whose names normalised ``text`` contains."""
@@ -484,10 +485,12 @@ class Fit:
         if not _AUTHORSHIP.search(query.normalised):
             others -= self._authors  # "who leads the cell" is not answered by who recommends it
         if not others:
-            singular = _SINGULAR_WHO.search(query.normalised) is not None
+            singular = self._singular_who.search(query.normalised) is not None
             return NO_PERSON_PENALTY if singular else PLURAL_NO_PERSON_PENALTY
-        wanted = {role_word(t) for t in query.terms if t in ROLE_WORDS or t in COUNTRIES}
-        if any(t in ROLE_WORDS for t in wanted) and not any(wanted <= self.person_roles[p] for p in others):
+        wanted = {self.role_word(t) for t in query.terms if t in self.role_words or t in self.countries}
+        if any(t in self.role_words for t in wanted) and not any(
+            wanted <= self.person_roles[p] for p in others
+        ):
             return ROLE_PENALTY
         return 0.0
 
@@ -502,7 +505,7 @@ class Fit:
             if of is None:
                 return True
             noun = next((i for i, term in enumerate(after) if term in wanted), None)
-            owners = set(after[:noun]) & (self._entity_words | BODIES) if noun is not None else set()
+            owners = set(after[:noun]) & (self._entity_words | self.bodies) if noun is not None else set()
             if noun is not None and owners <= {of}:
                 return True
         return False

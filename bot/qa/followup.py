@@ -51,10 +51,10 @@ from dataclasses import dataclass
 from bot.conversation import MAX_QUESTION_CHARS, Turn
 from bot.knowledge.base import Entry, KnowledgeBase
 from bot.knowledge.lexicon import FollowupWords
-from bot.qa.fit import BODIES, Fit
+from bot.qa.fit import Fit
 from bot.qa.matcher import Matcher
 from bot.qa.message import QUESTION_WORDS
-from bot.qa.vocabulary import COUNTRIES, STOP_WORDS, content_terms
+from bot.qa.vocabulary import STOP_WORDS, content_terms
 from bot.text import normalise, tokens
 
 __all__ = ["Context", "Followups", "Reading"]
@@ -289,7 +289,7 @@ class Followups:
     def actors(self, text: str) -> list[str]:
         """The countries and people ``text`` names (terms of countries, words of names)."""
         words = normalise(text).split()
-        return [t for t in content_terms(words) if t in COUNTRIES] + [
+        return [t for t in content_terms(words) if t in self.fit.countries] + [
             w for w in words if w in self._people_words
         ]
 
@@ -336,7 +336,7 @@ class Followups:
 
     def _entries_with_names(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
         not_names = set(content_terms(tokens(normalise(" ".join(words.not_names)))))
-        not_names |= COUNTRIES | BODIES | set(content_terms(sorted(self._people_words)))
+        not_names |= self.fit.countries | self.fit.bodies | set(content_terms(sorted(self._people_words)))
 
         def names(text: str) -> bool:
             parts = re.findall(r"[A-Za-z][A-Za-z0-9'’-]*", _DECORATION.sub(" ", text))
@@ -488,7 +488,9 @@ class Followups:
 
     def _named_before(self, before: Sequence[str]) -> bool:
         terms = set(content_terms(list(before)))
-        return bool(terms & (COUNTRIES | BODIES)) or any(w in self._people_words for w in before)
+        return bool(terms & (self.fit.countries | self.fit.bodies)) or any(
+            w in self._people_words for w in before
+        )
 
     def _own_subject(self, words: Sequence[str]) -> bool:
         """Whether the message names a subject of its own (see the module's docstring)."""
@@ -497,7 +499,9 @@ class Followups:
     def _names_something(self, words: Sequence[str]) -> bool:
         """Whether the message names a country or a person of its own."""
         terms = content_terms(list(words))
-        return any(t in COUNTRIES - {"japan"} for t in terms) or any(w in self._people_words for w in words)
+        return any(t in self.fit.countries - {"japan"} for t in terms) or any(
+            w in self._people_words for w in words
+        )
 
     def _named_side(self, words: Sequence[str]) -> list[str]:
         """The name ``words`` asks of, without the words saying it is its side ("on
@@ -510,7 +514,9 @@ class Followups:
 
     def _only_names(self, words: Sequence[str]) -> bool:
         terms = content_terms(list(words))
-        return bool(terms) and all(t in COUNTRIES | BODIES or t in self._people_words for t in terms)
+        return bool(terms) and all(
+            t in self.fit.countries | self.fit.bodies or t in self._people_words for t in terms
+        )
 
     def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
         """Terms that name a thing: the names of the glossary's terms (their titles and
@@ -531,7 +537,7 @@ class Followups:
             for term in named
             if frequency.get(term, 0) <= limit
             and not term.isdigit()
-            and term not in COUNTRIES | BODIES | people | self._frame
+            and term not in self.fit.countries | self.fit.bodies | people | self._frame
             and len(term) > 1
         )
 
@@ -676,7 +682,11 @@ class Followups:
         """The countries (and alliances) a "they" means: named in the previous question,
         else in the previous entry's title."""
         for text in (context.question, normalise(context.previous.title) if context.previous else ""):
-            names = [w for w in text.split() if (t := content_terms([w])) and t[0] in COUNTRIES | BODIES]
+            names = [
+                w
+                for w in text.split()
+                if (t := content_terms([w])) and t[0] in self.fit.countries | self.fit.bodies
+            ]
             if names:
                 return " and ".join(dict.fromkeys(names))
         return ""
@@ -708,18 +718,20 @@ class Followups:
             if years:
                 return " ".join([*words[: years[0]], new, *words[years[0] + 1 :]])
             return f"{question} in {new}"
-        if any(t in COUNTRIES | BODIES for t in new_terms):
+        if any(t in self.fit.countries | self.fit.bodies for t in new_terms):
             places = [
                 i
                 for i, w in enumerate(words)
-                if (t := content_terms([w])) and t[0] in COUNTRIES | BODIES and t[0] not in new_terms
+                if (t := content_terms([w]))
+                and t[0] in self.fit.countries | self.fit.bodies
+                and t[0] not in new_terms
             ]
             # A name of the same kind (a country for a country, a body for a body), and the
             # country the question is about rather than Japan, which is in most of them.
-            body = any(t in BODIES for t in new_terms)
+            body = any(t in self.fit.bodies for t in new_terms)
             places.sort(
                 key=lambda i: (
-                    (content_terms([words[i]])[0] in BODIES) != body,
+                    (content_terms([words[i]])[0] in self.fit.bodies) != body,
                     content_terms([words[i]])[0] == "japan",
                 )
             )

@@ -10,15 +10,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["COUNTRIES", "STOP_WORDS", "content_terms", "stem"]
-
-# Countries (after the folds below) that a question can be *about*; used to notice
-# "when did Sweden join NATO" landing on an entry about Japan that merely lists Sweden.
-_COUNTRY_WORDS = """
-    japan china russia usa korea uk france germany italy sweden finland australia india
-    ukraine turkey estonia lithuania spain belgium taiwan kosovo netherlands norway poland
-    canada philippines israel iran vietnam mongolia
-    """.split()
+__all__ = ["STOP_WORDS", "content_terms", "stem"]
 
 STOP_WORDS: frozenset[str] = frozenset(
     """
@@ -264,8 +256,3 @@ def content_terms(words: list[str]) -> list[str]:
         if term and term not in STOP_WORDS:
             seen.setdefault(term, None)
     return list(seen)
-
-
-# Stemmed as questions are, so that "the Netherlands" and "the Dutch" (both "netherland")
-# are a country to the checks that compare a question's terms with this set.
-COUNTRIES: frozenset[str] = frozenset(stem(word) for word in _COUNTRY_WORDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from bot.digests.poster import ChannelRef, PostError
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.loading import load_knowledge
 from bot.messages import Reply
-from tests.fixtures import bundled_topic_words
+from tests.fixtures import bundled_kb, bundled_topic_words
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,14 +82,18 @@ MILESTONES: tuple[dict[str, object], ...] = (
 
 def make_kb_dir(tmp_path: Path, entries: Iterable[dict[str, object]] = MILESTONES, name: str = "kb") -> Path:
     """A knowledge directory holding the real sources.yaml, the real lexicon's words for
-    topics (a digest reads "naval" as maritime) and ``entries``."""
+    topics (a digest reads "naval" as maritime) and domain words, and ``entries``."""
     root = tmp_path / name
     root.mkdir(exist_ok=True)
     shutil.copy(REPO / "knowledge" / "sources.yaml", root / "sources.yaml")
     topic_words: dict[str, list[str]] = {}
     for word, topic in bundled_topic_words().items():
         topic_words.setdefault(topic, []).append(word)
-    lexicon = {"lexicon": {"topic_words": topic_words}}
+    domain = {
+        name: list(map(list, v)) if name == "same_roles" else list(v)
+        for name, v in asdict(bundled_kb().lexicon.domain).items()
+    }
+    lexicon = {"lexicon": {"topic_words": topic_words, "domain": domain}}
     (root / "lexicon.yaml").write_text(yaml.safe_dump(lexicon, sort_keys=False), encoding="utf-8")
     body = yaml.safe_dump({"entries": list(entries)}, allow_unicode=True, sort_keys=False)
     (root / "entries.yaml").write_text(body, encoding="utf-8")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.grammar.intents import Timeline, TimelineQuery
 from bot.knowledge.loading import load_knowledge
+from bot.qa.engine import Engine
 from bot.qa.understand import recognise
 from tests.fixtures import bundled_kb
 from tests.knowledge.test_loading import GOOD_ENTRY, make_base, problems_of
@@ -178,3 +179,53 @@ def test_a_word_listed_twice_for_a_topic_is_refused(tmp_path: Path) -> None:
     twice = LEXICON + TOPIC_WORDS.replace("cyber: [cyber]", "cyber: [cyber, cyber]")
     (problem,) = problems_of(_base_with_lexicon(tmp_path, twice))
     assert problem.endswith("field 'topic_words': cyber: lists “cyber” twice")
+
+
+DOMAIN = """\
+  domain:
+    countries: [japan, netherlands]
+    roles: [minister, chief, head]
+    same_roles:
+      - [head, chief]
+    bodies: [nato]
+    person_nouns: [minister]
+"""
+
+
+def test_the_domain_words_the_checks_read_are_lexicon_data_a_custom_base_brings(tmp_path: Path) -> None:
+    kb = load_knowledge(_base_with_lexicon(tmp_path, LEXICON + DOMAIN))
+    domain = kb.lexicon.domain
+    assert domain.countries == ("japan", "netherlands") and domain.same_roles == (("head", "chief"),)
+    fit = Engine(kb).fit
+    assert fit.countries == {"japan", "netherland"}  # stemmed as questions are: "the dutch" meets it
+    assert fit.role_word("chief") == "head" and fit.bodies == {"nato"}
+    bundled = bundled_kb().lexicon.domain
+    assert "sweden" in bundled.countries and "g7" in bundled.bodies and "minister" in bundled.person_nouns
+
+
+def test_a_domain_word_must_be_one_lower_case_word(tmp_path: Path) -> None:
+    broken = LEXICON + DOMAIN.replace("[japan, netherlands]", "[japan, The Netherlands]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem == (
+        "knowledge/lexicon.yaml:19: entry 'lexicon': field 'domain.countries.1': "
+        "“The Netherlands” must be one lower-case word, as questions are read"
+    )
+
+
+def test_a_role_listed_twice_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON + DOMAIN.replace("[minister, chief, head]", "[minister, chief, minister]")
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert (
+        problem == "knowledge/lexicon.yaml:20: entry 'lexicon': field 'domain.roles': lists “minister” twice"
+    )
+
+
+def test_a_word_in_two_groups_of_the_same_role_is_refused(tmp_path: Path) -> None:
+    broken = LEXICON + DOMAIN.replace(
+        "      - [head, chief]\n", "      - [head, chief]\n      - [boss, chief]\n"
+    )
+    (problem,) = problems_of(_base_with_lexicon(tmp_path, broken))
+    assert problem == (
+        "knowledge/lexicon.yaml:21: entry 'lexicon': field 'domain.same_roles': "
+        "“chief” is in two groups, or twice in one"
+    )
