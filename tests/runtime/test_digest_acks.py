@@ -26,6 +26,8 @@ from tests.runtime.process import BriefbotProcess, clean_env, free_port
 DUE = 400
 SIGNING_SECRET = "signing-secret-for-the-digest-acks-test"
 ACK_DEADLINE = 3.0  # seconds: Slack's, after which the user sees an error
+POST_LATENCY = 0.25  # seconds Slack's Web API takes to answer chat.postMessage
+COMMAND_INTERVAL = 0.1  # seconds between the user's commands
 
 
 def digest_channel(index: int) -> str:
@@ -56,6 +58,10 @@ async def test_commands_sent_while_hundreds_of_digests_are_posted_are_acknowledg
     db = tmp_path / "briefbot.sqlite3"
     subscribe_due(db)
     async with SlackEmulator(users=USERS) as slack:
+        # Slack answers chat.postMessage in a few hundred ms, not the emulator's instant: without
+        # this a fast machine posts all DUE digests in the first half second, before a command
+        # can arrive, and the test would measure an idle replica.
+        slack.slow("chat.postMessage", POST_LATENCY)
         replica = BriefbotProcess(
             clean_env(  # the bundled knowledge base: composing a digest costs what it does in use
                 SLACK_BOT_TOKEN=slack.bot_token,
@@ -70,7 +76,7 @@ async def test_commands_sent_while_hundreds_of_digests_are_posted_are_acknowledg
         url = f"http://127.0.0.1:{replica.port}{EVENTS_PATH}"
         waits: list[tuple[float, int]] = []  # (seconds to the ack, digests done when it was sent)
         async with replica, SignedSender(url, SIGNING_SECRET) as sender:
-            # A user sends a command every 0.2 s from the moment the replica listens until
+            # A user sends a command every COMMAND_INTERVAL from the moment the replica listens until
             # every digest is posted.
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
@@ -89,7 +95,7 @@ async def test_commands_sent_while_hundreds_of_digests_are_posted_are_acknowledg
                     continue
                 waits.append((time.monotonic() - sent, posted))
                 assert delivered.status == 200, delivered
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(COMMAND_INTERVAL)
             assert await replica.stop() == 0
         posts = Counter(
             str(c.args["channel"])
