@@ -250,6 +250,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX feedback_by_voter ON feedback (user_hash, channel)",
         ),
     ),
+    Migration(
+        10,
+        "named leases (the Discord gateway: one replica connected at a time)",
+        (
+            # One row per lease ever taken; the primary key is what lets one holder in. A
+            # lease is free once expires_at has passed by the store's clock, or its row is
+            # gone (released).
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                acquired_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -501,6 +501,33 @@ class PostgresStore:
             ).fetchone()
         return row is not None
 
+    # -- leases --
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        now = self._clock() if self._clock is not None else None
+        stamp, until = (ts(now), ts(now + ttl)) if now is not None else (None, None)
+        with self._write() as conn:
+            # An upsert locks the row, and its WHERE is checked against the row as the last
+            # committed transaction left it: of replicas racing for a free lease one takes it,
+            # and the others (having waited for that one) find it held. Committed durably: a
+            # lease a server crash forgot while its holder lives would let a second one in.
+            row = conn.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at)"
+                f" VALUES (%s, %s, coalesce(%s, {_DB_NOW}), coalesce(%s, {_DB_LATER}))"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+                " ELSE excluded.acquired_at END, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder"
+                ' OR leases.expires_at COLLATE "C" <= excluded.acquired_at'
+                " RETURNING 1 AS held",
+                (name, holder, stamp, until, ttl.total_seconds()),
+            ).fetchone()
+        return row is not None
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE name = %s AND holder = %s", (name, holder))
+
     # -- conversation threads --
 
     def remember_turn(self, key: ThreadKey, turn: Turn, ttl: timedelta) -> None:

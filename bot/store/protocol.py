@@ -38,7 +38,7 @@ from bot.store.values import (
     UnansweredQuestion,
 )
 
-__all__ = ["ChannelSettingsStore", "EventMemory", "Store"]
+__all__ = ["ChannelSettingsStore", "EventMemory", "Leases", "Store"]
 
 
 @runtime_checkable
@@ -91,15 +91,41 @@ class EventMemory(Protocol):
         ...
 
 
-class Store(FeedbackSink, EventMemory, ThreadMemory, ChannelSettingsStore, Protocol):
+@runtime_checkable
+class Leases(Protocol):
+    """Named leases: at most one holder of a name at a time, across every process on the database.
+
+    What several replicas use to let exactly one of them do something that must not be done
+    twice at once, such as holding the Discord gateway (``adapters.leadership``).
+    A lease is held for ``ttl`` from its last renewal by the store's clock (``now()``: the
+    server's where several machines share one), so a holder that dies loses it once the
+    ttl has run out, and one that stops releases it at once.
+    """
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take ``name`` for ``holder`` until ``ttl`` from now, or renew it; True if held.
+
+        True if the lease was free (never taken, released, or expired) or already
+        ``holder``'s (then it is renewed); False while another holder's lease runs.
+        Atomic: of several processes (or threads) asking at once, at most one gets True.
+        """
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give ``name`` up if ``holder`` holds it (anyone may take it at once); else nothing."""
+        ...
+
+
+class Store(FeedbackSink, EventMemory, ThreadMemory, ChannelSettingsStore, Leases, Protocol):
     """What the bot, the digest commands, the scheduler and the console need from a database.
 
     The writers the bot calls (``record_feedback``, ``record_feedback_reason``,
     ``record_unanswered``) come from ``bot.messages.FeedbackSink``, so their signatures are
-    declared once; ``remember_event`` comes from ``EventMemory``; ``remember_turn`` and
-    ``recent_turns``, a conversation thread's context, from ``bot.conversation.ThreadMemory``
-    (kept in the database, they survive a restart and every replica reads the same thread).
-    A user id is never stored: feedback keeps ``user_hash`` of it, salted per database, and a thread's
+    declared once; ``remember_event`` comes from ``EventMemory``; ``acquire_lease`` and
+    ``release_lease`` from ``Leases``; ``remember_turn`` and ``recent_turns``, a conversation
+    thread's context, from ``bot.conversation.ThreadMemory`` (kept in the database, they
+    survive a restart and every replica reads the same thread). A user id is never stored:
+    feedback keeps ``user_hash`` of it, salted per database, and a thread's
     turns keep no user at all.
     """
 

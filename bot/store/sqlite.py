@@ -447,6 +447,29 @@ class SQLiteStore:
             )
         return cursor.rowcount == 1
 
+    # -- leases --
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        now = self._clock()
+        # Durable, unlike remember_event: it runs every few seconds, not per request, and a
+        # lease forgotten while its holder lives would let a second holder in.
+        with self._write() as conn:
+            # The write lock is held, so the WHERE sees the lease as it is: taken or renewed
+            # only when free, expired, or already this holder's.
+            cursor = conn.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at"
+                " ELSE excluded.acquired_at END, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.acquired_at",
+                (name, holder, _ts(now), _ts(now + ttl)),
+            )
+        return cursor.rowcount == 1
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
     # -- conversation threads --
 
     def remember_turn(self, key: ThreadKey, turn: Turn, ttl: timedelta) -> None:

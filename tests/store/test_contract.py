@@ -455,3 +455,78 @@ def test_a_reason_briefbot_does_not_offer_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="not a reason"):
         _reason(store, "dropped-table")
     assert store.feedback()[0].reason is None
+
+
+# -- leases --------------------------------------------------------------------------------
+
+LEASE = "discord-gateway:1234"
+
+
+def test_of_two_replicas_contending_for_a_lease_only_one_holds_it(backend: Backend) -> None:
+    now = [NOW]
+    ttl = timedelta(seconds=15)
+    with backend.open(clock=lambda: now[0]) as first, backend.open(clock=lambda: now[0]) as second:
+        assert first.acquire_lease(LEASE, "replica-a", ttl)
+        assert not second.acquire_lease(LEASE, "replica-b", ttl)
+        now[0] = NOW + timedelta(seconds=5)
+        assert first.acquire_lease(LEASE, "replica-a", ttl)  # its holder renews it
+        assert not second.acquire_lease(LEASE, "replica-b", ttl)
+        # Another name is another lease.
+        assert second.acquire_lease("another-lease", "replica-b", ttl)
+
+
+def test_an_expired_lease_is_taken_by_another_and_its_old_holder_cannot_renew_it(backend: Backend) -> None:
+    now = [NOW]
+    ttl = timedelta(seconds=15)
+    with backend.open(clock=lambda: now[0]) as first, backend.open(clock=lambda: now[0]) as second:
+        assert first.acquire_lease(LEASE, "replica-a", ttl)
+        now[0] = NOW + ttl - timedelta(microseconds=1)
+        assert not second.acquire_lease(LEASE, "replica-b", ttl)  # still running
+        now[0] = NOW + ttl
+        assert second.acquire_lease(LEASE, "replica-b", ttl)  # its holder died: taken over
+        assert not first.acquire_lease(LEASE, "replica-a", ttl)  # the old holder finds it gone
+
+
+def test_renewing_a_lease_runs_it_for_its_ttl_from_the_renewal(backend: Backend) -> None:
+    now = [NOW]
+    ttl = timedelta(seconds=15)
+    with backend.open(clock=lambda: now[0]) as first, backend.open(clock=lambda: now[0]) as second:
+        assert first.acquire_lease(LEASE, "replica-a", ttl)
+        now[0] = NOW + timedelta(seconds=10)
+        assert first.acquire_lease(LEASE, "replica-a", ttl)  # now runs to NOW + 25 s
+        now[0] = NOW + timedelta(seconds=20)
+        assert not second.acquire_lease(LEASE, "replica-b", ttl)
+        now[0] = NOW + timedelta(seconds=25)
+        assert second.acquire_lease(LEASE, "replica-b", ttl)
+
+
+def test_a_released_lease_is_free_at_once_but_only_its_holder_can_release_it(backend: Backend) -> None:
+    ttl = timedelta(seconds=15)
+    with backend.open(clock=lambda: NOW) as first, backend.open(clock=lambda: NOW) as second:
+        assert first.acquire_lease(LEASE, "replica-a", ttl)
+        second.release_lease(LEASE, "replica-b")  # not its lease: nothing happens
+        assert not second.acquire_lease(LEASE, "replica-b", ttl)
+        first.release_lease(LEASE, "replica-a")
+        assert second.acquire_lease(LEASE, "replica-b", ttl)  # without waiting for the ttl
+        assert not first.acquire_lease(LEASE, "replica-a", ttl)
+
+
+def test_of_many_connections_asking_for_a_free_lease_at_once_exactly_one_gets_it(backend: Backend) -> None:
+    contenders, rounds = 4, 20
+    backend.open().close()  # created and migrated first: the race under test is the leasing
+    won: list[list[int]] = [[] for _ in range(contenders)]
+    barrier = threading.Barrier(contenders, timeout=30)
+
+    def contend(index: int) -> None:
+        with backend.open() as store:
+            for round_ in range(rounds):
+                barrier.wait()
+                if store.acquire_lease(f"lease-{round_}", f"replica-{index}", timedelta(minutes=5)):
+                    won[index].append(round_)
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r for rounds_won in won for r in rounds_won) == list(range(rounds))  # one winner each

@@ -77,6 +77,7 @@ def fill(store: Store) -> None:
         timedelta(days=1),
     )
     store.mark_handled("0123456789", at=NOW)
+    store.acquire_lease("discord-gateway:1234", "replica-a", timedelta(seconds=15))
 
 
 def contents(store: Store) -> dict[str, list[tuple[object, ...]]]:

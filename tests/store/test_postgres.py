@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from bot.errors import StoreError
+from bot.store.encoding import dt
 from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.postgres import PostgresStore, migrate
 from bot.store.values import NewSubscription
@@ -295,6 +296,23 @@ def test_the_store_tells_the_time_by_the_server_clock(postgres_server: PostgresS
         stamped = store.unanswered()[0].at
     assert before is not None and after is not None
     assert before[0] <= now <= after[0] <= stamped  # type: ignore[operator]
+
+
+def test_a_lease_runs_by_the_server_clock(postgres_server: PostgresServer, database: str, url: str) -> None:
+    ttl = timedelta(seconds=30)
+    with PostgresStore(url) as first, PostgresStore(url) as second, postgres_server.admin() as conn:
+        before = conn.execute("SELECT clock_timestamp()").fetchone()
+        assert first.acquire_lease("discord-gateway:1", "replica-a", ttl)
+        after = conn.execute("SELECT clock_timestamp()").fetchone()
+        assert not second.acquire_lease("discord-gateway:1", "replica-b", ttl)
+        # Stamped by the server, not by either replica: a replica whose clock runs fast
+        # cannot think it expired early.
+        with postgres_server.admin(database) as db:
+            row = db.execute("SELECT acquired_at, expires_at FROM leases").fetchone()
+    assert before is not None and after is not None and row is not None
+    acquired, expires = (dt(str(v)) for v in row)
+    assert before[0] <= acquired <= after[0]  # type: ignore[operator]
+    assert expires - acquired == ttl
 
 
 # -- the password ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def tables(path: Path) -> set[str]:
 def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with SQLiteStore(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 9
+        assert store.schema_version() == SCHEMA_VERSION == 10
         assert store.journal_mode() == "wal"
     expected = {"schema_version", "subscriptions", "deliveries", "feedback", "unanswered", "thread_turns"}
     assert expected | {"channel_settings"} <= tables(path)
