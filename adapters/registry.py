@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLATFORMS",
+    "Leased",
     "Losable",
     "Platform",
     "Service",
@@ -61,6 +62,16 @@ class Losable(Protocol):
     platform is left serving. A service without it is taken to keep itself connected."""
 
     async def lost(self) -> str: ...
+
+
+@runtime_checkable
+class Leased(Protocol):
+    """A service that only one replica may connect at a time (Discord's gateway), and so
+    connects only while this replica holds its lease in the store; the others stand by,
+    healthy, ready to take over. ``leader`` says whether this replica holds it now."""
+
+    @property
+    def leader(self) -> bool: ...
 
 
 ServiceFactory: TypeAlias = "Callable[[Bot], Service]"

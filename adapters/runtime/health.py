@@ -9,11 +9,12 @@ for Slack's HTTP mode, and logs that it did), so neither route is public by defa
 requests from this machine (a loopback peer): a server that listens more widely must not
 hand its counters to anyone who asks, so scraping from elsewhere means setting the token.
 
-``/healthz`` answers 200 only while every started adapter is connected and the process is
-not shutting down, else 503. Its body says only ok / not ok per component; with the
-metrics token it also says the knowledge base's version and size and the last reload's
-problems (file paths, entry ids), for an operator or ``briefbot kb reload``. Neither route
-shows a secret, a user or a question.
+``/healthz`` answers 200 only while every started adapter is connected (or, for Discord,
+standing by while another replica holds the gateway) and the process is not shutting down,
+else 503. Its body says only ok / not ok per component; with the metrics token it also says
+the knowledge base's version and size, the last reload's problems (file paths, entry ids),
+for an operator or ``briefbot kb reload``, and whether this replica holds each gateway
+(``gateway``). Neither route shows a secret, a user or a question.
 """
 
 from __future__ import annotations

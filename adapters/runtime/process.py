@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from adapters.registry import PLATFORMS, Losable, Platform, Service, ServiceFactory, configured_platforms
+from adapters.registry import (
+    PLATFORMS,
+    Leased,
+    Losable,
+    Platform,
+    Service,
+    ServiceFactory,
+    configured_platforms,
+)
 from adapters.runtime import pid_file
 from adapters.runtime.health import HEALTH_PATH, METRICS_PATH, HealthServer
 from bot.digests.commands import DigestCommands
@@ -93,11 +101,21 @@ class Runtime:
         (the metrics token was shown) also versions and a failed reload's problems, which
         name files and entries and so are not for whoever can reach the port."""
         adapters: dict[str, str] = {}
+        leases: dict[str, dict[str, bool]] = {}
         for service in self.services:
             up = await service.connected()
             self.metrics.connected.labels(service.platform).set(1 if up else 0)
             adapters[service.platform] = "connected" if up else "disconnected"
-        ok = bool(adapters) and all(v == "connected" for v in adapters.values()) and not self.stopping
+            if isinstance(service, Leased):
+                leader = service.leader
+                self.metrics.leader.labels(service.platform).set(1 if leader else 0)
+                leases[service.platform] = {"held": leader}
+                # Another replica serves it and this one is ready to take over; one whose
+                # connection ended for good (and so gave the lease up) is no standby.
+                if not leader and service.platform not in self.lost:
+                    adapters[service.platform] = "standby"
+        healthy = ("connected", "standby")
+        ok = bool(adapters) and all(v in healthy for v in adapters.values()) and not self.stopping
         body: dict[str, Any] = {
             "ok": ok,
             "status": "stopping" if self.stopping else "ok" if ok else "degraded",
@@ -114,6 +132,8 @@ class Runtime:
             return ok, body
         # A count only: which channels lost a digest is for the log and the admins.
         body["digests"] = {"ok": self.digests_given_up == 0, "given_up": self.digests_given_up}
+        # Whether this replica holds each gateway (Discord: only the holder is connected).
+        body["gateway"] = leases
         if self.live is not None:
             edition = self.live.current
             body["knowledge"] = {

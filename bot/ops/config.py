@@ -33,6 +33,7 @@ The file (every key optional)::
 
     [discord]
     message_content = true                       # DISCORD_MESSAGE_CONTENT: the privileged intent
+    lease_seconds = 15                           # BRIEFBOT_DISCORD_LEASE_SECONDS: the gateway lease
 """
 
 from __future__ import annotations
@@ -113,6 +114,9 @@ class Config:
     # Discord's privileged message-content intent, which auto-answer needs: off unless the
     # operator enabled it in the developer portal too (Discord refuses the login otherwise).
     discord_message_content: bool = False
+    # How long the replica holding the Discord gateway keeps it without renewing: a standby
+    # takes over this long (plus one poll, a third of it) after the holder dies.
+    discord_lease_seconds: float = 15.0
     # key -> "default" | "file <path>" | "env <VARIABLE>" | "flag <--option>"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     file: Path | None = field(default=None, compare=False)
@@ -257,6 +261,11 @@ _SPECS = (
     _Spec("health.port", "health_port", "BRIEFBOT_HEALTH_PORT", _number(0, 65535, integer=True)),
     _Spec("slack.digest_admins", "slack_digest_admins", "SLACK_DIGEST_ADMINS", _ids),
     _Spec("discord.message_content", "discord_message_content", "DISCORD_MESSAGE_CONTENT", _switch),
+    # Renewed every third of it: below 2 s a busy database could make a healthy holder
+    # miss its renewals; above 10 minutes a dead holder leaves Discord unanswered too long.
+    _Spec(
+        "discord.lease_seconds", "discord_lease_seconds", "BRIEFBOT_DISCORD_LEASE_SECONDS", _number(2, 600)
+    ),
 )
 _BY_KEY = {spec.key: spec for spec in _SPECS}
 _BY_ATTR = {spec.attr: spec for spec in _SPECS}

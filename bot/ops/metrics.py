@@ -93,6 +93,13 @@ class Metrics:
         self.connected = Gauge(
             "briefbot_adapter_connected", "1 while the platform connection is up.", ["platform"], registry=r
         )
+        # Which replica holds the Discord gateway: exactly one of them should show 1.
+        self.leader = Gauge(
+            "briefbot_gateway_leader",
+            "1 while this replica holds the platform's gateway lease (only the holder connects).",
+            ["platform"],
+            registry=r,
+        )
         for outcome in ("answered", "abstained", "error"):
             for platform in ("slack", "discord"):
                 # Present from the start, so a rate() over a fresh process is not "no data".

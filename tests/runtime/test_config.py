@@ -35,6 +35,9 @@ port = 8080
 
 [slack]
 digest_admins = ["U1", "U2"]
+
+[discord]
+lease_seconds = 6
 """
 
 
@@ -65,6 +68,7 @@ def test_the_file_sets_every_key_and_says_so(tmp_path: Path) -> None:
     assert config.context_ttl_hours == 6 and config.context_ttl == timedelta(hours=6)
     assert (config.health_host, config.health_port) == ("127.0.0.1", 8080)
     assert config.slack_digest_admins == {"U1", "U2"}
+    assert config.discord_lease_seconds == 6
     assert config.effective_pid_file == Path("/data/briefbot.pid")
     assert config.origins["log.format"] == f"file {path}"
 
@@ -110,6 +114,7 @@ def test_unknown_keys_are_named_with_the_file(tmp_path: Path) -> None:
         ('context_ttl_hours = "a day"', "'context_ttl_hours' must be a number"),
         ("context_ttl_hours = true", "'context_ttl_hours' must be a number"),
         ("context_ttl_hours = nan", "'context_ttl_hours' must be a number"),
+        ("[discord]\nlease_seconds = 1", "'discord.lease_seconds' must be a number from 2 to 600"),
         ("threshold = ", "is not valid TOML"),
     ],
 )
@@ -126,10 +131,12 @@ def test_bad_values_in_the_environment_name_the_variable() -> None:
                 "BRIEFBOT_HEALTH_PORT": "eighty",
                 "BRIEFBOT_LOG_LEVEL": "loud",
                 "BRIEFBOT_CONTEXT_TTL_HOURS": "1d",
+                "BRIEFBOT_DISCORD_LEASE_SECONDS": "forever",
             },
         )
     message = str(raised.value)
     assert "BRIEFBOT_CONTEXT_TTL_HOURS (the 'context_ttl_hours' setting) must be a number" in message
+    assert "BRIEFBOT_DISCORD_LEASE_SECONDS (the 'discord.lease_seconds' setting) must be a number" in message
     assert "BRIEFBOT_HEALTH_PORT (the 'health.port' setting) must be a whole number" in message
     assert "BRIEFBOT_LOG_LEVEL (the 'log.level' setting) must be one of" in message
 
@@ -161,6 +168,7 @@ def test_config_show_gives_origins_and_never_a_secret(
     assert "(env BRIEFBOT_DB)" in lines["database"]
     assert "(default)" in lines["log.format"]
     assert "24" in lines["context_ttl_hours"] and "(default)" in lines["context_ttl_hours"]
+    assert "15.0" in lines["discord.lease_seconds"] and "(default)" in lines["discord.lease_seconds"]
     assert "set (redacted)" in lines["SLACK_BOT_TOKEN"]
     assert "not set" in lines["DISCORD_TOKEN"]
     assert "would start: slack" in out
