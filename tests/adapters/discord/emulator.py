@@ -9,7 +9,11 @@ One aiohttp server plays both halves of Discord that discord.py talks to:
   ``X-RateLimit-*``, ``Via``, a JSON ``retry_after``).
 * A gateway websocket at ``/gateway``: HELLO, heartbeat ACKs, IDENTIFY -> READY and
   GUILD_CREATE, dispatched events with sequence numbers, RESUME -> replay + RESUMED,
-  RECONNECT on request, zlib-stream transport compression when asked for.
+  RECONNECT on request, zlib-stream transport compression when asked for. Like Discord
+  for a bot without shards, it takes several connections at once, each its own session,
+  and delivers every event to each of them (so two replicas both connected would both
+  answer). ``/gateway/<label>`` is the same gateway under a name (``gateway_url_for``), so
+  a test can give each client its own and see which are connected (``connected``).
 
 It records every call, and keeps Discord's own rules where a bot can break them: an
 interaction must be acknowledged within three seconds and only once, and who a message
@@ -200,8 +204,15 @@ class _RateLimit:
 @dataclass
 class _Session:
     id: str
+    label: str  # which gateway URL the client connected to ("" for the plain one)
     seq: int = 0
     backlog: list[dict[str, Any]] = field(default_factory=list)
+    socket: web.WebSocketResponse | None = None  # while connected
+    compressor: Any = None
+
+    @property
+    def live(self) -> bool:
+        return self.socket is not None and not self.socket.closed
 
 
 class _Route:
@@ -239,10 +250,11 @@ class DiscordEmulator:
         self.forbidden_channels: set[str] = set()
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
         self._limits: list[_RateLimit] = []
-        self._session: _Session | None = None
+        # Every session not ended: live, or dropped and waiting to be resumed.
+        self._sessions: list[_Session] = []
+        self.identified: list[str] = []  # the label of each IDENTIFY, in order
+        self.delivered: list[tuple[str, str, str]] = []  # (label, event, its data's id) sent
         self._sockets: list[web.WebSocketResponse] = []
-        self._live: web.WebSocketResponse | None = None
-        self._compressor: Any = None
         self._send_lock = asyncio.Lock()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -254,6 +266,7 @@ class DiscordEmulator:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/gateway/{label}", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -285,6 +298,19 @@ class DiscordEmulator:
     @property
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self._port}/gateway"
+
+    def gateway_url_for(self, label: str) -> str:
+        """The gateway under the name ``label``: ``connected`` reports who is on it."""
+        return f"{self.gateway_url}/{label}"
+
+    @property
+    def connected(self) -> list[str]:
+        """The labels of the clients connected and identified now, oldest session first."""
+        return [session.label for session in self._sessions if session.live]
+
+    def receivers(self, event_id: str) -> list[str]:
+        """The label of every connection an event (an interaction, a message: by id) went to."""
+        return [label for label, _, sent_id in self.delivered if sent_id == event_id]
 
     # -- waiting on what happened ------------------------------------------------
 
@@ -350,23 +376,25 @@ class DiscordEmulator:
         self._limits.append(_RateLimit(method, re.compile(f"^{path}$"), retry_after, times, is_global))
 
     async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT, as Discord does before moving a session."""
-        await self._send({"op": 7, "d": None})
+        """Send op 7 RECONNECT to every connection, as Discord does before moving a session."""
+        for session in self._sessions:
+            if session.live:
+                await self._send_raw(session, {"op": 7, "d": None})
 
     async def drop_connection(self) -> None:
-        """Close the websocket abruptly (a resumable close code)."""
-        socket = self._live
-        self._live = None
-        if socket is not None:
-            await socket.close(code=4000, message=b"emulator dropped the connection")
+        """Close every websocket abruptly (a resumable close code)."""
+        await self._close_live(4000, "emulator dropped the connection")
 
     async def close_gateway(self, code: int, reason: str = "emulator closed the gateway") -> None:
-        """Close the websocket with ``code``: one of Discord's close codes, such as 4004
+        """Close every websocket with ``code``: one of Discord's close codes, such as 4004
         (authentication failed) or 4010-4014, after which a client may not reconnect."""
-        socket = self._live
-        self._live = None
-        if socket is not None:
-            await socket.close(code=code, message=reason.encode())
+        await self._close_live(code, reason)
+
+    async def _close_live(self, code: int, reason: str) -> None:
+        for session in self._sessions:
+            socket, session.socket = session.socket, None
+            if socket is not None and not socket.closed:
+                await socket.close(code=code, message=reason.encode())
 
     # -- driving the bot ---------------------------------------------------------
 
@@ -385,15 +413,16 @@ class DiscordEmulator:
         }
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH event, or keep it for the replay after a RESUME."""
-        session = self._session
-        assert session is not None, "the bot has not identified yet"
+        """Send a DISPATCH event to every session, or keep it for the replay after a RESUME."""
+        assert self._sessions, "the bot has not identified yet"
         async with self._send_lock:
-            session.seq += 1
-            frame = {"op": 0, "t": event, "s": session.seq, "d": data}
-            session.backlog.append(frame)
-            if self._live is not None and not self._live.closed:
-                await self._send_raw(self._live, frame)
+            for session in self._sessions:
+                session.seq += 1
+                frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+                session.backlog.append(frame)
+                if session.live:
+                    self.delivered.append((session.label, event, str(data.get("id", ""))))
+                    await self._send_raw(session, frame)
 
     async def slash(
         self,
@@ -625,22 +654,30 @@ class DiscordEmulator:
         socket = web.WebSocketResponse(max_msg_size=0)
         await socket.prepare(request)
         self._sockets.append(socket)
+        label = request.match_info.get("label", "")
         compress = request.query.get("compress") == "zlib-stream"
         compressor = zlib.compressobj() if compress else None
         try:
-            await self._send_raw(socket, {"op": 10, "d": {"heartbeat_interval": 41_250}}, compressor)
+            hello = {"op": 10, "d": {"heartbeat_interval": 41_250}}
+            await self._send_raw(_Session("", label, socket=socket, compressor=compressor), hello)
             async for message in socket:
                 if message.type is not WSMsgType.TEXT:
                     continue
                 frame = json.loads(message.data)
-                await self._on_frame(socket, compressor, frame)
+                await self._on_frame(socket, compressor, label, frame)
         finally:
-            if self._live is socket:
-                self._live = None
+            for session in list(self._sessions):
+                if session.socket is socket:
+                    session.socket = None
+                    if socket.close_code == 1000:  # the client ended its session: no resuming it
+                        self._sessions.remove(session)
             self._sockets.remove(socket)
+            await self.notify()
         return socket
 
-    async def _on_frame(self, socket: web.WebSocketResponse, compressor: Any, frame: dict[str, Any]) -> None:
+    async def _on_frame(
+        self, socket: web.WebSocketResponse, compressor: Any, label: str, frame: dict[str, Any]
+    ) -> None:
         op = frame.get("op")
         raw = frame.get("d")
         data: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -649,45 +686,41 @@ class DiscordEmulator:
             shown["d"] = {**data, "token": "<redacted>", "token_ok": data["token"] == self.token}
         self.gateway_frames.append(shown)
         await self.notify()
+        here = _Session("", label, socket=socket, compressor=compressor)  # for a reply on this socket
         if op == 1:  # heartbeat
-            await self._send_raw(socket, {"op": 11}, compressor)
+            await self._send_raw(here, {"op": 11})
         elif op == 2:  # identify
             if data.get("token") != self.token:
                 await socket.close(code=4004, message=b"Authentication failed.")
                 return
-            session = _Session(id=f"session-{snowflake()}")
+            session = _Session(id=f"session-{snowflake()}", label=label, socket=socket, compressor=compressor)
             async with self._send_lock:
-                self._session = session
-                self._live, self._compressor = socket, compressor
+                self._sessions.append(session)
+                self.identified.append(label)
                 for event, payload in (("READY", self._ready(session)), ("GUILD_CREATE", self._guild())):
                     session.seq += 1
                     ready = {"op": 0, "t": event, "s": session.seq, "d": payload}
-                    await self._send_raw(socket, ready, compressor)
+                    await self._send_raw(session, ready)
+            await self.notify()
         elif op == 6:  # resume
-            current = self._session
-            if current is None or data.get("session_id") != current.id or data.get("token") != self.token:
-                await self._send_raw(socket, {"op": 9, "d": False}, compressor)
+            current = next((s for s in self._sessions if s.id == data.get("session_id")), None)
+            if current is None or data.get("token") != self.token:
+                await self._send_raw(here, {"op": 9, "d": False})
                 return
             async with self._send_lock:
-                self._live, self._compressor = socket, compressor
+                current.socket, current.compressor = socket, compressor
                 for missed in current.backlog:
                     if missed["s"] > (data.get("seq") or 0):
                         self.replayed.append(missed)
-                        await self._send_raw(socket, missed, compressor)
+                        self.delivered.append((label, missed["t"], str(missed["d"].get("id", ""))))
+                        await self._send_raw(current, missed)
                 current.seq += 1
                 resumed = {"op": 0, "t": "RESUMED", "s": current.seq, "d": {}}
-                await self._send_raw(socket, resumed, compressor)
+                await self._send_raw(current, resumed)
 
-    async def _send(self, frame: dict[str, Any]) -> None:
-        if self._live is not None:
-            await self._send_raw(self._live, frame)
-
-    async def _send_raw(
-        self, socket: web.WebSocketResponse, frame: dict[str, Any], compressor: Any = None
-    ) -> None:
-        compressor = (
-            compressor if compressor is not None else (self._compressor if socket is self._live else None)
-        )
+    async def _send_raw(self, session: _Session, frame: dict[str, Any]) -> None:
+        socket, compressor = session.socket, session.compressor
+        assert socket is not None
         text = json.dumps(frame)
         if compressor is not None:
             await socket.send_bytes(compressor.compress(text.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH))
@@ -701,7 +734,7 @@ class DiscordEmulator:
             "guilds": [{"id": self.guild_id, "unavailable": True}],
             "session_id": session.id,
             "session_type": "normal",
-            "resume_gateway_url": self.gateway_url,
+            "resume_gateway_url": self.gateway_url_for(session.label) if session.label else self.gateway_url,
             "application": {"id": self.application_id, "flags": 0},
             "private_channels": [],
             "relationships": [],
