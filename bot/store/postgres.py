@@ -19,9 +19,10 @@ worker threads and the event loop alike, so the synchronous pool fits it as it i
   the server too, so replicas with skewed clocks agree on when a lease ends.
 - **Failures** surface as ``StoreError`` saying what happened and what to do, with the
   URL's password replaced by ``***``: a server down or refusing the login, a statement
-  past the statement timeout, every pooled connection busy past the pool timeout, or a
-  connection cut mid-transaction (nothing of that transaction is kept; the pool replaces
-  the connection, and the next call works once the server is back).
+  past the statement timeout, every pooled connection busy past the pool timeout, the
+  server's disk full (SQLSTATE 53100; the data is intact), or a connection cut
+  mid-transaction (nothing of that transaction is kept; the pool replaces the connection,
+  and the next call works once the server is back).
 
 Timestamps are the same fixed-width UTC text as on SQLite; comparing and ordering them
 (and period keys) uses ``COLLATE "C"``, byte order, whatever collation the database was
@@ -38,6 +39,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -194,6 +196,9 @@ class PostgresStore:
     ) -> None:
         self._url = url
         self.where = f"the database {redact(url)}"
+        parts = urlsplit(url)
+        # host:port as the URL gives them (never its user or password); libpq's defaults else.
+        self._server = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
         self._clock = clock
         self._pool_size = pool_size
         self._pool_timeout = pool_timeout
@@ -265,6 +270,15 @@ class PostgresStore:
 
     def _diagnose(self, exc: BaseException) -> str:
         message = self._scrub(exc)
+        if isinstance(exc, pg_errors.DiskFull):
+            # SQLSTATE 53100: the server could not grow a table, an index or its log. Like
+            # SQLite's SQLITE_FULL, it says nothing about the data: restoring over it would
+            # lose what is there.
+            return (
+                f"the disk of the database server {self._server} is full ({message}). Free space "
+                "on the server (its data directory, or the tablespace), then try again; the data "
+                "already stored is intact, and this transaction was rolled back, nothing of it kept"
+            )
         if isinstance(exc, PoolTimeout):
             return (
                 f"all {self._pool_size} connections to it were busy for {self._pool_timeout:g} s. "

@@ -28,6 +28,7 @@ import glob
 import itertools
 import os
 import pwd
+import resource
 import secrets
 import shutil
 import signal
@@ -48,6 +49,8 @@ __all__ = [
     "PostgresUnavailable",
     "find_binaries",
     "postgres_server",
+    "start_server",
+    "unavailable",
 ]
 
 ADMIN = "postgres"
@@ -114,8 +117,13 @@ def _die_with_parent() -> None:
 class PostgresServer:
     """One running cluster: its URLs, an admin connection, fresh databases, restarts."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, file_size_limit: int | None = None) -> None:
+        """``file_size_limit``: bytes no file of the server may grow past (RLIMIT_FSIZE), a disk
+        that fills up without filling a real one. PostgreSQL ignores SIGXFSZ, so a write past
+        it is cut short, and a table that cannot grow by a whole page fails as on a full disk
+        (SQLSTATE 53100). Above 16 MB, so write-ahead log segments still fit."""
         self.bin_dir = bin_dir
+        self.file_size_limit = file_size_limit
         self.root = Path(tempfile.mkdtemp(prefix=_PREFIX))
         # Held while this run uses the folder, so another run's clean-up leaves it alone.
         self._lock = (self.root / _LOCK).open("wb")
@@ -208,7 +216,7 @@ class PostgresServer:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=self._in_child,
                     **self._popen_args(),
                 )
             if self._wait_until_ready():
@@ -217,6 +225,11 @@ class PostgresServer:
                 break  # a restart must get its own port back; no point trying others
             # Someone took the free port between the probe and the bind: another one.
         raise RuntimeError(f"the test PostgreSQL server did not start; its log:\n{self._log_tail()}")
+
+    def _in_child(self) -> None:
+        _die_with_parent()
+        if self.file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, self.file_size_limit))
 
     def _wait_until_ready(self) -> bool:
         assert self._process is not None
@@ -366,11 +379,11 @@ def _remove_leftovers() -> None:
             continue
 
 
-def start_server() -> PostgresServer:
+def start_server(*, file_size_limit: int | None = None) -> PostgresServer:
     """A running cluster with the briefbot role; raises PostgresUnavailable without binaries."""
     bin_dir = find_binaries()
     _remove_leftovers()
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(bin_dir, file_size_limit=file_size_limit)
     try:
         server.init()
         server.start()

@@ -12,6 +12,7 @@ no message and no log line.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from bot.store.postgres import PostgresStore, migrate
 from bot.store.values import NewSubscription
 from tests.digest.support import utc
-from tests.store.postgres_server import PostgresServer
+from tests.store.postgres_server import PostgresServer, PostgresUnavailable, start_server, unavailable
 
 NOW = utc(2024, 3, 1, 9)
 KEY = "2024-03-01T09:00"
@@ -264,6 +265,58 @@ def test_a_statement_past_the_statement_timeout_is_rolled_back_with_a_clear_erro
         assert channels(store) == []
         store.add_subscription(sub("C-later"), now=NOW)
         assert channels(store) == ["C-later"]
+
+
+# -- a full disk -------------------------------------------------------------------------
+
+# A server of its own whose files may not grow past 24 MB (RLIMIT_FSIZE): a table that
+# cannot grow fails exactly as on a full disk, with the server's own SQLSTATE 53100.
+SMALL_DISK = 24 * 1024 * 1024 + 4096
+
+
+@pytest.fixture(scope="module")
+def small_disk_server() -> Iterator[PostgresServer]:
+    try:
+        server = start_server(file_size_limit=SMALL_DISK)
+    except PostgresUnavailable as exc:
+        unavailable(str(exc))
+        raise AssertionError("unreachable") from exc
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+def test_a_full_server_disk_is_a_clear_error_naming_the_server_and_the_data_is_intact(
+    small_disk_server: PostgresServer,
+) -> None:
+    server = small_disk_server
+    database = server.create_database()
+    with PostgresStore(server.url(database)) as store:
+        store.add_subscription(sub("C-kept"), now=NOW)
+        kept = 0
+        with pytest.raises(StoreError) as caught:
+            for _ in range(1000):  # 200 kB of text that does not compress, until the disk is full
+                question = secrets.token_hex(100_000)
+                store.record_unanswered(
+                    platform="slack", workspace="T1", channel="C1", question=question, confidence=0.1
+                )
+                kept += 1
+        message = str(caught.value)
+        assert isinstance(caught.value.__cause__, psycopg.errors.DiskFull)
+        assert f"the disk of the database server 127.0.0.1:{server.port} is full" in message, message
+        assert "the data already stored is intact" in message and "nothing of it kept" in message
+        assert server.password not in message and "***" in message
+        # A full disk says nothing about the data: never advice to restore over it.
+        assert "backup" not in message.casefold() and "restore" not in message.casefold()
+        # Everything written before is there, nothing of the failed write, and reading works.
+        assert channels(store) == ["C-kept"]
+        assert len(store.unanswered(limit=2000)) == kept > 0
+        # Space freed on the server: the next write goes through.
+        with server.admin(database) as admin:
+            admin.execute("TRUNCATE unanswered")
+        store.record_unanswered(platform="slack", workspace="T1", channel="C1", question="q", confidence=0.1)
+        assert [q.question for q in store.unanswered()] == ["q"]
 
 
 # -- locking and the clock -----------------------------------------------------------------
