@@ -227,7 +227,8 @@ class Bot:
         )
         if self.store is not None and not kept:
             return _notice(NO_VOTE_FOR_REASON)
-        return _notice(f"Thanks — noted: {REASONS[reason].lower()}.")
+        label = REASONS[reason]  # "Not what I asked": only its first letter is lowered
+        return _notice(f"Thanks — noted: {label[:1].lower()}{label[1:]}.")
 
     def read(self, request: Request) -> Request:
         """``request`` with its intent read, for an adapter that must know it before

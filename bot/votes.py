@@ -20,7 +20,16 @@ from datetime import timedelta
 
 from bot.text import clean_user_text
 
-__all__ = ["ALREADY_VOTED", "NOTE_CHARS", "REASONS", "VOTE_MEMORY", "VOTE_RECORDED", "clean_note", "vote_key"]
+__all__ = [
+    "ALREADY_GAVE_REASON",
+    "ALREADY_VOTED",
+    "NOTE_CHARS",
+    "REASONS",
+    "VOTE_MEMORY",
+    "VOTE_RECORDED",
+    "clean_note",
+    "vote_key",
+]
 
 VOTE_MEMORY = timedelta(days=365)
 # What the voter alone is told, on every platform. Said in words because a platform's own
@@ -29,6 +38,7 @@ VOTE_MEMORY = timedelta(days=365)
 # draw them at all.
 VOTE_RECORDED = {True: "Thanks — your 👍 was recorded.", False: "Thanks — your 👎 was recorded."}
 ALREADY_VOTED = "You already voted on this answer."
+ALREADY_GAVE_REASON = "You already said what was wrong with this answer."
 # What a 👎 may say was wrong: value -> label. Anything else a platform receives is forged.
 REASONS = {
     "wrong": "Wrong",

@@ -39,7 +39,7 @@ from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
 from bot.text import clean_user_text
-from bot.votes import ALREADY_VOTED, REASONS, VOTE_MEMORY, vote_key
+from bot.votes import ALREADY_GAVE_REASON, ALREADY_VOTED, REASONS, VOTE_MEMORY, vote_key
 
 __all__ = [
     "ALREADY_VOTED",
@@ -72,7 +72,6 @@ AUTO_ANSWER_NEEDS_CONTENT = (
     "(`discord_message_content = true`, and the intent in the developer portal; see docs/discord.md). "
     "Nothing was changed."
 )
-ALREADY_GAVE_REASON = "You already said what was wrong with this answer."
 # Seconds a click may wait for the store's verdict on a repeated vote: the answer to it
 # must still beat Discord's three-second deadline.
 _SEEN_WAIT = 1.0

@@ -31,7 +31,14 @@ from adapters.slack.api_errors import error_code
 from adapters.slack.assistant import build_assistant
 from adapters.slack.channels import ChannelAccess
 from adapters.slack.events import DM_CHANNEL, PLATFORM, ActionPlace, Asker
-from adapters.slack.feedback import REASON_CALLBACK, VOTE_MEMORY, read_reason, reason_modal, vote_key
+from adapters.slack.feedback import (
+    REASON_CALLBACK,
+    VOTE_MEMORY,
+    read_reason,
+    reason_modal,
+    reason_outcome,
+    vote_key,
+)
 from adapters.slack.intake import Refusal, admit
 from adapters.slack.managers import Managers
 from adapters.slack.poster import SlackPoster
@@ -58,14 +65,14 @@ from adapters.slack.replies import AutoReply, ClickReply, CommandReply, PostedRe
 from adapters.slack.settings import DEFAULT_API_URL, api_base
 from adapters.slack.threads import BotThreads
 from bot.auto_answer import looks_like_question
-from bot.dispatch import Bot
+from bot.dispatch import NOT_A_REASON, Bot
 from bot.errors import ConfigError, StoreError
 from bot.grammar.intents import Digest, Settings
 from bot.knowledge.base import KnowledgeBase
 from bot.messages import Reply, Request
 from bot.store.protocol import EventMemory
 from bot.store.recent import RecentEvents
-from bot.votes import ALREADY_VOTED
+from bot.votes import ALREADY_GAVE_REASON, ALREADY_VOTED
 
 __all__ = ["EVENTS_PATH", "SlackApp", "build_app"]
 
@@ -79,6 +86,11 @@ _EVENT_MEMORY = timedelta(hours=1)
 # signature can be replayed for ten minutes at most.
 _SIGNATURE_MEMORY = timedelta(minutes=10)
 _SEEN_WAIT = 1.0  # seconds the acknowledgement may wait for the store's verdict
+# Seconds a submitted reasons modal may wait for its reason to be kept: with the check for
+# a replay (``_SEEN_WAIT``) it must leave the answer inside Slack's three seconds.
+_REASON_WAIT = 1.5
+REASON_PENDING = "Thanks — your reason is being saved for the curators."
+REASON_NOT_KEPT = "Sorry, your reason could not be saved. It has been logged."
 
 
 class _TokenFromEnvironment(logging.Filter):
@@ -572,13 +584,14 @@ class SlackApp:
 
     async def _on_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The 👎 modal submitted: the reason and note are kept on the voter's vote for the
-        curators' queue (the vote itself was recorded on the click). The voter is the one
-        Slack says submitted it, so a forged submission can only annotate one's own 👎.
-        Nothing of the note is echoed back into Slack."""
-        await ack()
+        curators' queue (the vote itself was recorded on the click), and the modal turns into
+        one line saying whether they were (``response_action: "update"``), so the voter sees
+        the form was taken. The voter is the one Slack says submitted it, so a forged
+        submission can only annotate one's own 👎. Nothing of the note is echoed back."""
         reason = read_reason(view)
         if reason is None:
-            _log.info("ignored a reasons modal without a valid reason")
+            _log.info("refused a reasons modal without a valid reason")
+            await ack(response_action="update", view=reason_outcome(NOT_A_REASON))
             return
         user = body.get("user") or {}
         voter = Asker(
@@ -586,16 +599,33 @@ class SlackApp:
             channel=reason.channel,
             workspace=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
         )
+        # Slack sends each modal once; the same one again is a replay, refused in words.
+        opened = str(view.get("id") or view.get("private_metadata") or "")
+        if not await self._first_time("slack-vote-reason", f"{opened}:{voter.user}", VOTE_MEMORY):
+            await ack(response_action="update", view=reason_outcome(ALREADY_GAVE_REASON))
+            return
         request = voter.request("", is_command=False)
-
-        async def keep() -> None:
-            # The core logs whether it found the vote (``kept``); the modal has closed, and
-            # nothing of the note goes back into Slack either way.
-            await self.lifecycle.core(
+        # The core logs whether it found the vote; the voter is told in the modal, which
+        # must be answered within Slack's three seconds, so a core busy for longer gets
+        # "being saved" and the reason is kept (or its failure logged) after the answer.
+        keeping = asyncio.ensure_future(
+            self.lifecycle.core(
                 self.bot.feedback_reason, request, reason.entry_ids, reason.reason, reason.note
             )
-
-        await self.lifecycle.guarded("reasons modal", keep, None)
+        )
+        try:
+            outcome = (await asyncio.wait_for(asyncio.shield(keeping), _REASON_WAIT)).text
+        except TimeoutError:
+            outcome = REASON_PENDING
+        except Exception:
+            _log.exception("reasons modal failed")
+            outcome = REASON_NOT_KEPT
+        await ack(response_action="update", view=reason_outcome(outcome))
+        if not keeping.done():
+            try:
+                await keeping
+            except Exception:
+                _log.exception("reasons modal failed")
 
 
 def _notice(text: str) -> Callable[[], Awaitable[Reply]]:

@@ -4,7 +4,8 @@ A vote's key and the reasons are every platform's (``bot.votes``); remembered in
 store's event memory for a year, a double click, a second replica or a retry still counts
 one vote. The reasons modal's free text is hostile input: it is cleaned of control and
 invisible characters, cut to a few hundred characters (``bot.votes.clean_note``), kept on
-the vote for curators, and never echoed back into Slack.
+the vote for curators, and never echoed back into Slack. Sending the modal turns it into
+one line saying whether the reason was kept (``reason_outcome``).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ __all__ = [
     "Reason",
     "read_reason",
     "reason_modal",
+    "reason_outcome",
     "vote_key",
 ]
 
 REASON_CALLBACK = "briefbot_not_helpful_reason"
+REASON_DONE_CALLBACK = "briefbot_not_helpful_reason_done"
 _METADATA_CHARS = 3000  # Slack's limit for a view's private_metadata
 
 
@@ -58,6 +61,19 @@ def reason_modal(question: str, entry_ids: Sequence[str], channel: str) -> dict[
                 "element": {"type": "plain_text_input", "action_id": "note", "max_length": NOTE_CHARS},
             },
         ],
+    }
+
+
+def reason_outcome(text: str) -> dict[str, Any]:
+    """What the reasons modal turns into once sent (``response_action: "update"``): one
+    line saying whether the reason was kept, and a button to close it. ``text`` is the
+    bot's own words, never the note: nothing typed is shown back."""
+    return {
+        "type": "modal",
+        "callback_id": REASON_DONE_CALLBACK,
+        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text}}],
     }
 
 

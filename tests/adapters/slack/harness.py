@@ -11,6 +11,7 @@ Slack's side has the acknowledgement; tests then wait on the emulator's recorded
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class Ack:
 
     status: int
     body: str
+    payload: Any = None  # what the acknowledgement said, as Slack reads it (a view, errors)
 
 
 class SlackHarness:
@@ -156,12 +158,14 @@ class SlackHarness:
                 delivered = await self.sender.interactive(payload)
             else:
                 delivered = await self.sender.json(payload, retry_num=retry or None)
-            return Ack(delivered.status, delivered.body)
+            body = delivered.body
+            said = json.loads(body) if body.startswith("{") else body or None
+            return Ack(delivered.status, body, said)
         envelope_id = await self.emulator.send_envelope(
             kind, payload, retry_attempt=retry, retry_reason="timeout" if retry else ""
         )
         ack = await self.emulator.wait_ack(envelope_id)
-        return Ack(200, str(ack.get("payload", "")))
+        return Ack(200, str(ack.get("payload", "")), ack.get("payload"))
 
     async def command(self, text: str, *, user: str = MEMBER, channel: str = CHANNEL) -> str:
         """``/nato <text>``; returns the response_url the answer must arrive on."""

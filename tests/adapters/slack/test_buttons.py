@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from adapters.cli import main
+from bot.dispatch import NO_VOTE_FOR_REASON, NOT_A_REASON
+from bot.votes import ALREADY_GAVE_REASON
 from tests.adapters.slack.emulator import Call, block_actions
-from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, SlackHarness
+from tests.adapters.slack.harness import ADMIN, CHANNEL, DM, MEMBER, Ack, SlackHarness
 
 
 @pytest.fixture(params=["http", "socket"])
@@ -279,6 +281,41 @@ async def test_a_forged_reason_is_ignored(
     reasons = [r for r in caplog.records if getattr(r, "event", None) == "feedback_reason"]
     assert not [r for r in reasons if getattr(r, "kept", None)]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [f.reason for f in slack.store.feedback()] == [None]
+
+
+def modal_says(ack: Ack) -> str:
+    """The one line a sent reasons modal turned into (``response_action: "update"``)."""
+    assert ack.status == 200, ack
+    assert isinstance(ack.payload, dict), ack
+    assert ack.payload["response_action"] == "update"
+    view = ack.payload["view"]
+    # What Slack accepts as a modal: a title of at most 24 characters; no form left to send.
+    assert view["type"] == "modal" and len(view["title"]["text"]) <= 24 and "submit" not in view
+    [block] = view["blocks"]
+    return str(block["text"]["text"])
+
+
+async def test_a_sent_reason_turns_the_modal_into_a_thank_you(slack: SlackHarness) -> None:
+    metadata = await vote_down(slack, user=MEMBER)
+    ack = await slack._deliver("interactive", submission("not_asked", "<!channel> it was 2022", metadata))
+    assert modal_says(ack) == "Thanks — noted: not what I asked."
+    assert "2022" not in json.dumps(ack.payload)  # the note is never shown back
+    # The same modal sent again (a replay): refused in words, the first reason stands.
+    again = await slack._deliver("interactive", submission("wrong", "second thoughts", metadata))
+    assert modal_says(again) == ALREADY_GAVE_REASON
+    await slack.app.wait_idle()
+    [record] = slack.store.feedback()
+    assert (record.reason, record.note) == ("not_asked", "<!channel> it was 2022")
+
+
+async def test_a_reason_for_a_vote_that_is_not_the_senders_says_it_was_not_kept(slack: SlackHarness) -> None:
+    metadata = await vote_down(slack, user=ADMIN)
+    ack = await slack._deliver("interactive", submission("wrong", "not mine", metadata, user=MEMBER))
+    assert modal_says(ack) == NO_VOTE_FOR_REASON
+    forged = await slack._deliver("interactive", submission("dropped-table", "", metadata, user=ADMIN))
+    assert modal_says(forged) == NOT_A_REASON
+    await slack.app.wait_idle()
     assert [f.reason for f in slack.store.feedback()] == [None]
 
 
