@@ -2,7 +2,7 @@
 
 A click is handed to the client (``ButtonAnswerer``): the suggestion's entry, the vote
 with the entries it is about, or the reason a 👎 chose (``ReasonSelect``, offered to the
-voter alone after the vote).
+voter alone after the vote; it opens ``note_form.NoteForm`` for an optional note).
 """
 
 from __future__ import annotations

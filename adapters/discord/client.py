@@ -25,6 +25,7 @@ from adapters.discord.buttons import (
 )
 from adapters.discord.commands import NatoCommands, choice_value
 from adapters.discord.library import app_commands, discord
+from adapters.discord.note_form import NoteForm
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rendering import CHOICE_LIMIT, CHOICES_MAX, clip
 from adapters.discord.replies import ChannelReply, InteractionReply, VoteReply, apologise
@@ -317,9 +318,9 @@ class BriefbotClient(discord.Client):
         await self.lifecycle.guarded("feedback button", vote, lambda: apologise(interaction))
 
     async def on_reason(self, interaction: discord.Interaction[Any], entry_ids: tuple[str, ...]) -> None:
-        """The reason a 👎 chose, kept on the voter's vote for the curators' queue, as Slack's
-        are (``Bot.feedback_reason``). The value is checked against the reasons offered;
-        anything else is refused."""
+        """The reason a 👎 chose: answered with a form for an optional note (``NoteForm``),
+        as Slack's reasons modal has one; sending it keeps both on the voter's vote. The
+        value is checked against the reasons offered; anything else is refused."""
         data: Any = interaction.data or {}  # the raw payload: hostile until checked
         values = data.get("values") if isinstance(data, dict) else None
         reason = values[0] if isinstance(values, list) and len(values) == 1 else None
@@ -329,6 +330,26 @@ class BriefbotClient(discord.Client):
             return
         message = interaction.message
         key = f"{message.id if message is not None else ''}:{interaction.user.id}"
+
+        async def sent(submitted: discord.Interaction[Any], chosen: str, note: str) -> None:
+            await self._keep_reason(submitted, key, entry_ids, chosen, note)
+
+        async def open_form() -> None:
+            await interaction.response.send_modal(NoteForm(reason, interaction.user.id, sent))
+
+        await self.lifecycle.guarded("reason select", open_form, lambda: apologise(interaction))
+
+    async def _keep_reason(
+        self,
+        interaction: discord.Interaction[Any],
+        key: str,
+        entry_ids: tuple[str, ...],
+        reason: str,
+        note: str,
+    ) -> None:
+        """The note form sent: the reason and note kept on the voter's vote for the curators'
+        queue, as Slack's are (``Bot.feedback_reason``, which cleans and bounds the note).
+        The first reason stays: the same vote's form sent again is refused in words."""
         try:
             first = await self._first_time("discord-vote-reason", key, VOTE_MEMORY)
         except Exception:
@@ -340,10 +361,10 @@ class BriefbotClient(discord.Client):
 
         async def keep() -> Reply:
             request = self.request_for(interaction, "")
-            return await self.lifecycle.core(self.core.feedback_reason, request, entry_ids, reason)
+            return await self.lifecycle.core(self.core.feedback_reason, request, entry_ids, reason, note)
 
         outlet = InteractionReply(interaction, patience=self.defer_after, private=True)
-        await self.lifecycle.answer("reason select", outlet, keep)
+        await self.lifecycle.answer("reason note", outlet, keep)
 
     async def _tell(self, interaction: discord.Interaction[Any], what: str, text: str) -> None:
         """A short notice for the clicker alone."""

@@ -18,7 +18,8 @@ One aiohttp server plays both halves of Discord that discord.py talks to:
 It records every call, and keeps Discord's own rules where a bot can break them: an
 interaction must be acknowledged within three seconds and only once, and who a message
 pings follows its ``allowed_mentions``. Tests drive it (``slash``, ``mention``, ``dm``,
-``click``) and wait on what it recorded (``wait_for``), never on fixed sleeps.
+``click``, ``select``, ``submit`` of a modal the bot opened) and wait on what it recorded
+(``wait_for``), never on fixed sleeps.
 
 discord.py runs unmodified, pointed here with ``adapters.discord.discord_endpoints``.
 """
@@ -66,6 +67,8 @@ MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_H
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+# Interaction callback types: a message, a deferred message, a deferred update, a modal.
+MODAL = 9
 
 _counter = itertools.count(1)
 
@@ -190,6 +193,14 @@ class Interaction:
     created: float
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     late: bool = False
+
+    @property
+    def modal(self) -> dict[str, Any] | None:
+        """The modal the bot answered with (callback type 9), as it sent it; else None."""
+        for callback in self.callbacks:
+            if callback.get("type") == MODAL:
+                return dict(callback.get("data") or {})
+        return None
 
 
 @dataclass
@@ -486,6 +497,52 @@ class DiscordEmulator:
         data = {"custom_id": custom_id, "component_type": 3, "values": values}
         in_dm = message.channel_id in self.dm_channels.values()
         return await self._interact(3, data, user=user, manager=manager, in_dm=in_dm, message=message.payload)
+
+    async def wait_for_modal(self, interaction: Interaction, timeout: float = 5.0) -> dict[str, Any]:
+        """The modal the bot opened in answer to ``interaction``."""
+        return await self.wait_for(
+            lambda: interaction.modal or {}, f"a modal for interaction {interaction.id}", timeout
+        )
+
+    async def submit(
+        self,
+        opened_by: Interaction,
+        values: Mapping[str, str],
+        *,
+        user: dict[str, Any] | None = None,
+    ) -> Interaction:
+        """Send the modal the bot opened in answer to ``opened_by``, its text inputs holding
+        ``values`` (custom id -> text; an input left out is sent empty). Like a forging
+        client, the emulator does not hold the text to the input's ``max_length``. The
+        submit comes from ``opened_by``'s user, in its channel, carrying its message (as
+        Discord does for a modal opened from a message component)."""
+        modal = opened_by.modal
+        assert modal is not None, "the bot opened no modal for that interaction"
+        submitted: list[dict[str, Any]] = []
+        for row in modal.get("components") or []:
+            inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+            sent = [
+                {"type": 4, "custom_id": c["custom_id"], "value": values.get(c["custom_id"], "")}
+                for c in inputs
+                if c and c.get("type") == 4
+            ]
+            if row.get("type") == 18:
+                submitted += [{"type": 18, "component": c} for c in sent]
+            else:
+                submitted.append({"type": 1, "components": sent})
+        data = {"custom_id": modal["custom_id"], "components": submitted}
+        payload = opened_by.payload
+        who = user or payload.get("user") or (payload.get("member") or {}).get("user") or ALICE
+        in_dm = "guild_id" not in payload
+        return await self._interact(
+            5,
+            data,
+            user=who,
+            manager=False,
+            in_dm=in_dm,
+            message=payload.get("message"),
+            channel_id=None if in_dm else str(payload["channel_id"]),
+        )
 
     async def mention(
         self, text: str, *, user: dict[str, Any] = ALICE, manager: bool = False, channel_id: str | None = None
@@ -985,9 +1042,11 @@ class DiscordEmulator:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
         if interaction.callbacks:
             return _json({"message": "Interaction has already been acknowledged.", "code": 40060}, 400)
-        interaction.callbacks.append(body)
         kind = body.get("type")
         data = body.get("data") or {}
+        if kind == MODAL and (problem := _modal_problem(interaction.payload, data)):
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": problem}, 400)
+        interaction.callbacks.append(body)
         resource: dict[str, Any] | None = None
         if kind in (4, 5):  # channel message, deferred channel message
             flags = int(data.get("flags") or 0) | (LOADING if kind == 5 else 0)
@@ -1106,6 +1165,26 @@ class DiscordEmulator:
 
 
 # -- helpers ---------------------------------------------------------------------
+
+
+def _modal_problem(interaction: Mapping[str, Any], modal: Mapping[str, Any]) -> str:
+    """Why Discord would refuse this modal as the answer to ``interaction``; "" if it would not."""
+    if interaction.get("type") in (1, 5):  # a ping or a modal submit cannot open a modal
+        return "a modal cannot answer this interaction"
+    title, custom_id = str(modal.get("title") or ""), str(modal.get("custom_id") or "")
+    if not 1 <= len(title) <= 45 or not 1 <= len(custom_id) <= 100:
+        return "a modal needs a title of 1-45 and a custom_id of 1-100 characters"
+    rows = modal.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        return "a modal holds 1-5 rows"
+    for row in rows:
+        inputs = [row.get("component")] if row.get("type") == 18 else row.get("components") or []
+        for text_input in inputs:
+            if not text_input or text_input.get("type") != 4:
+                continue
+            if int(text_input.get("max_length") or 4000) > 4000:
+                return "a text input holds at most 4000 characters"
+    return ""
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -165,13 +165,20 @@ async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_kept_on_t
             [menu] = [c for row in offer.payload["components"] for c in row["components"]]
             with caplog.at_level(logging.INFO):
                 chosen = await emulator.select(offer, _reasons(offer), ["outdated"])
-                [noted] = await emulator.wait_for_reply(chosen)
+                form = await emulator.wait_for_modal(chosen)
+                [noted] = await emulator.wait_for_reply(await emulator.submit(chosen, {}))
                 twice = await emulator.select(offer, _reasons(offer), ["wrong"])
-                [refused] = await emulator.wait_for_reply(twice)
+                await emulator.wait_for_modal(twice)
+                [refused] = await emulator.wait_for_reply(await emulator.submit(twice, {"note": "again"}))
         [record] = store.feedback()
     assert offer.ephemeral and offer.content == THANKS_NOT_HELPFUL
     assert menu["type"] == 3
     assert [o["value"] for o in menu["options"]] == ["wrong", "outdated", "not_asked", "other"]
+    # Choosing a reason opens a form whose one text input is optional and short.
+    assert form["title"] == "Not helpful: Outdated"
+    [field] = form["components"]
+    assert field["type"] == 18 and field["component"]["type"] == 4
+    assert field["component"]["required"] is False and field["component"]["max_length"] == 300
     assert noted.ephemeral and "outdated" in noted.text
     assert refused.ephemeral and "already" in refused.content
     # Kept on the vote for the curators' queue; a second choice changes nothing.
@@ -182,6 +189,59 @@ async def test_a_not_helpful_vote_offers_reasons_and_the_chosen_one_is_kept_on_t
     assert logged.__dict__["entry_ids"] == ("japan-joins-nato-cyber-centre-2022",)
     assert logged.__dict__["channel"] == emulator.channel_id
     assert "question" not in logged.__dict__  # the question's text is never logged
+
+
+async def _voted_down(emulator: DiscordEmulator) -> Posted:
+    """An answer voted 👎 by ALICE: the private thanks that offers the reasons."""
+    [answer] = await emulator.wait_for_reply(await emulator.slash("ask", {"question": QUESTION}))
+    [offer] = await emulator.wait_for_reply(await emulator.click(answer, _button(answer, "Not helpful")))
+    return offer
+
+
+HOSTILE_NOTES = [
+    "x" * 50_000,
+    "line one\nERROR forged line\r\x1b[31m\u202e",
+    "@everyone <@&123> it was 2022",
+]
+
+
+@pytest.mark.parametrize("note", HOSTILE_NOTES, ids=["50kB", "control", "mentions"])
+async def test_the_note_a_reason_form_sends_is_kept_cleaned_and_never_shown_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, note: str
+) -> None:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
+        core = Bot(fixture_engine(), store=store)
+        async with DiscordEmulator() as emulator, running_bot(emulator, core):
+            offer = await _voted_down(emulator)
+            chosen = await emulator.select(offer, _reasons(offer), ["other"])
+            await emulator.wait_for_modal(chosen)
+            with caplog.at_level(logging.INFO):
+                [noted] = await emulator.wait_for_reply(await emulator.submit(chosen, {"note": note}))
+            posted = list(emulator.posted)
+        [record] = store.feedback()
+    assert noted.ephemeral and noted.content == "Thanks — noted: other."
+    assert record.reason == "other"
+    # The same cleaning as Slack's note (bot.votes.clean_note): bounded and printable.
+    assert len(record.note) <= 300 and record.note.isprintable()
+    assert record.note[:8] == note[:8]
+    assert not any(note[:20] in p.text for p in posted)  # never echoed into Discord
+    assert not any(note[:20] in r.getMessage() or note[:20] in str(r.__dict__) for r in caplog.records)
+
+
+async def test_only_the_voter_can_send_the_form_their_reason_opened(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as store:
+        core = Bot(fixture_engine(), store=store)
+        async with DiscordEmulator() as emulator, running_bot(emulator, core):
+            offer = await _voted_down(emulator)
+            chosen = await emulator.select(offer, _reasons(offer), ["wrong"])
+            await emulator.wait_for_modal(chosen)
+            # Someone else sends the form (a forged submit): not taken, not answered.
+            forged = await emulator.submit(chosen, {"note": "not mine"}, user=MODERATOR)
+            [noted] = await emulator.wait_for_reply(await emulator.submit(chosen, {"note": "it was 2022"}))
+        [record] = store.feedback()
+    assert forged.callbacks == []
+    assert noted.ephemeral and "wrong" in noted.text
+    assert (record.reason, record.note) == ("wrong", "it was 2022")
 
 
 @pytest.mark.parametrize(
