@@ -275,8 +275,13 @@ class Bot:
             case _:
                 assert_never(intent)
 
-    def answer_entry(self, entry_id: str, question: str = "") -> Reply:
-        """The reply for a clicked suggestion button."""
+    def answer_entry(self, entry_id: str, question: str = "", request: Request | None = None) -> Reply:
+        """The reply for a clicked suggestion button. A click is a question asked where it
+        was clicked (``request``), so outside the workspace's allow-list it gets the same
+        private line as a slash command there; App Home's questions, asked in the user's
+        direct messages, pass none."""
+        if request is not None and (refusal := self.outside(request)) is not None:
+            return refusal
         answer = self.engine.answer_entry(entry_id)
         if answer is None:
             return Reply("That item is no longer in my notes.", ephemeral=True, kind="info")

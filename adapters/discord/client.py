@@ -274,7 +274,8 @@ class BriefbotClient(discord.Client):
 
     async def on_suggestion(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         async def ask() -> Reply:
-            reply = await self.lifecycle.core(self.core.answer_entry, entry_id)
+            request = self.request_for(interaction, "")
+            reply = await self.lifecycle.core(self.core.answer_entry, entry_id, request=request)
             # The answer is for whoever clicked; the channel already saw the question.
             return replace(reply, ephemeral=True)
 
@@ -389,11 +390,20 @@ class BriefbotClient(discord.Client):
 
     async def on_share(self, interaction: discord.Interaction[Any]) -> None:
         """Post the private answer the button sits on for the channel, attributed to the
-        sharer (named, never pinged)."""
+        sharer (named, never pinged); where the allow-list leaves the channel out, the one
+        private line instead."""
 
         async def share() -> None:
             message = interaction.message
             embeds = list(message.embeds) if message is not None else []
+            # Sharing posts an answer in the channel: not in one the allow-list leaves out
+            # (as on Slack, where sharing asks the question again).
+            outside = await self.lifecycle.core(self.core.outside, self.request_for(interaction, ""))
+            if outside is not None:
+                await interaction.response.send_message(
+                    outside.text, ephemeral=True, allowed_mentions=_NOBODY
+                )
+                return
             if not embeds:
                 await interaction.response.send_message(
                     "There is nothing to share here.", ephemeral=True, allowed_mentions=_NOBODY

@@ -527,7 +527,11 @@ class SlackApp:
         outlet = ClickReply(self.client, respond, place, private=place.ephemeral)
         entry_id = str(action.get("value", ""))
         await self.lifecycle.answer(
-            "suggestion button", outlet, lambda: self.lifecycle.core(self.bot.answer_entry, entry_id)
+            "suggestion button",
+            outlet,
+            lambda: self.lifecycle.core(
+                self.bot.answer_entry, entry_id, request=place.asker.request("", is_command=False)
+            ),
         )
 
     async def _on_share(

@@ -476,11 +476,19 @@ class DiscordEmulator:
     async def click(
         self, message: Posted, custom_id: str, *, user: dict[str, Any] = ALICE, manager: bool = False
     ) -> Interaction:
-        """Click a button on a message the bot posted."""
+        """Click a button on a message the bot posted, in the channel the message is in."""
         assert custom_id in message.custom_ids, f"{custom_id!r} is not on that message"
         data = {"custom_id": custom_id, "component_type": 2}
         in_dm = message.channel_id in self.dm_channels.values()
-        return await self._interact(3, data, user=user, manager=manager, in_dm=in_dm, message=message.payload)
+        return await self._interact(
+            3,
+            data,
+            user=user,
+            manager=manager,
+            in_dm=in_dm,
+            message=message.payload,
+            channel_id=None if in_dm else message.channel_id,
+        )
 
     async def select(
         self,
