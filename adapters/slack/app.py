@@ -292,7 +292,10 @@ class SlackApp:
         intent = request.intent
         if request.user_is_manager and isinstance(intent, Settings) and intent.allow:
             found = [await self._channels.find(ref, linked or {}) for ref in intent.allow]
-            request = replace(request, intent=replace(intent, allow=tuple(found)))
+            for lookup in found:
+                if (cut_short := lookup.cut_short()) is not None:
+                    return cut_short
+            request = replace(request, intent=replace(intent, allow=tuple(f.ref for f in found)))
         return await self.lifecycle.core(self.bot.dispatch, request)
 
     async def _answers_public(self, channel: str) -> bool:

@@ -19,6 +19,7 @@ The bolt app under test runs unmodified; only its Web API base URL points here.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -400,13 +401,25 @@ class SlackEmulator:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel_id, **info}}
         if method == "conversations.list":
-            # The channels the test gave (with a name), one page; archived ones left out.
+            # The channels the test gave (with a name), archived ones left out, a page at a
+            # time as Slack pages them: ``limit`` (default 100, under 1000) a page, and an
+            # opaque ``next_cursor`` for the next one, empty after the last.
+            limit = int(args.get("limit") or 100)
+            if not 1 <= limit < 1000:
+                return {"ok": False, "error": "invalid_limit"}
+            try:
+                offset = _cursor_offset(str(args.get("cursor") or ""))
+            except ValueError:
+                return {"ok": False, "error": "invalid_cursor"}
             listed = [
                 {"id": channel_id, **info}
                 for channel_id, info in self.channels.items()
                 if info.get("is_channel") and info.get("name") and not info.get("is_archived")
             ]
-            return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
+            page = listed[offset : offset + limit]
+            more = offset + limit < len(listed)
+            following = _cursor(offset + limit) if more else ""
+            return {"ok": True, "channels": page, "response_metadata": {"next_cursor": following}}
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             if user is None:
@@ -493,6 +506,20 @@ class SlackEmulator:
 
 
 # -- Slack delivering to an HTTP-mode app ----------------------------------------------
+
+
+def _cursor(offset: int) -> str:
+    """An opaque cursor, as Slack's look (base64 of where the next page starts)."""
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _cursor_offset(cursor: str) -> int:
+    if not cursor:
+        return 0
+    kind, _, offset = base64.b64decode(cursor, validate=True).decode().partition(":")
+    if kind != "offset" or not offset.isdigit():
+        raise ValueError(cursor)
+    return int(offset)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -92,6 +92,41 @@ async def test_a_channel_typed_by_name_is_found_in_the_workspace(slack: SlackHar
     assert [c.id for c in slack.store.answer_channels("slack", TEAM).channels] == [BRIEFINGS, CHANNEL]
 
 
+def many_channels(slack: SlackHarness, count: int) -> None:
+    """``count`` more public channels, listed before the fixture's own (as a big, old
+    workspace lists them)."""
+    public = {"is_channel": True, "is_private": False}
+    filler = {f"C{n:08d}": {"name": f"team-{n}", **public} for n in range(count)}
+    slack.emulator.channels = filler | slack.emulator.channels
+
+
+async def test_a_channel_typed_by_name_is_found_beyond_the_first_thousand(slack: SlackHarness) -> None:
+    many_channels(slack, 2_500)
+    saved = await run(slack, "settings allow #briefings")
+    assert "`allow` #briefings" in saved.text()
+    assert [c.id for c in slack.store.answer_channels("slack", TEAM).channels] == [BRIEFINGS]
+    # Page after page, each from the cursor the last one gave (the emulator refuses others).
+    pages = slack.emulator.calls_to("conversations.list")
+    assert len(pages) == 3 and "cursor" not in pages[0].args
+    assert len({p.args["cursor"] for p in pages[1:]}) == 2
+
+
+async def test_a_channel_not_found_within_the_bound_says_how_far_it_looked(slack: SlackHarness) -> None:
+    many_channels(slack, 10_000)
+    refused = await run(slack, "settings allow #briefings")
+    assert refused.args["response_type"] == "ephemeral"
+    assert refused.args["text"].startswith(
+        "I looked through the first 9,990 channels of this workspace and did not find #briefings, "
+        "so nothing was changed. Pick it from the list as you type #"
+    )
+    assert len(slack.emulator.calls_to("conversations.list")) == 10
+    assert slack.store.answer_channels("slack", TEAM).channels == ()
+    # Picked from Slack's list, it comes linked and needs no search.
+    saved = await run(slack, "settings allow <#C0BRIEFINGS|briefings>")
+    assert "`allow` #briefings" in saved.text()
+    assert len(slack.emulator.calls_to("conversations.list")) == 10
+
+
 @pytest.mark.parametrize(
     ("value", "said"),
     [
