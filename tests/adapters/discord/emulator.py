@@ -16,9 +16,12 @@ One aiohttp server plays both halves of Discord that discord.py talks to:
   a test can give each client its own and see which are connected (``connected``).
 
 It records every call, and keeps Discord's own rules where a bot can break them: an
-interaction must be acknowledged within three seconds and only once, and who a message
-pings follows its ``allowed_mentions``. Tests drive it (``slash``, ``mention``, ``dm``,
-``click``, ``select``, ``submit`` of a modal the bot opened) and wait on what it recorded
+interaction must be acknowledged within three seconds and only once, who a message
+pings follows its ``allowed_mentions``, and a channel message created with a ``nonce`` and
+``enforce_nonce`` is created once within ``nonce_window`` (a repeat returns the first).
+Tests drive it (``slash``, ``mention``, ``dm``, ``click``, ``select``, ``submit`` of a modal
+the bot opened), make it misbehave (``rate_limit``, ``lose_responses``, ``delete_message``)
+and wait on what it recorded
 (``wait_for``), never on fixed sleeps.
 
 discord.py runs unmodified, pointed here with ``adapters.discord.discord_endpoints``.
@@ -69,6 +72,15 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 # Interaction callback types: a message, a deferred message, a deferred update, a modal.
 MODAL = 9
+
+# Create Message: "nonce? integer or string: can be used to verify a message was sent (up
+# to 25 characters)"; "enforce_nonce? boolean: if true and nonce is present, it will be
+# checked for uniqueness in the past few minutes. If another message was created by the
+# same author with the same nonce, that message will be returned and no new message will
+# be created." (discord.com/developers/docs/resources/message#create-message). Discord
+# publishes no exact window; the emulator keeps two minutes, what briefbot counts on.
+NONCE_LIMIT = 25
+NONCE_WINDOW = 120.0
 
 _counter = itertools.count(1)
 
@@ -213,6 +225,21 @@ class _RateLimit:
 
 
 @dataclass
+class _LostResponses:
+    method: str
+    pattern: re.Pattern[str]
+    times: int
+
+
+@dataclass(frozen=True)
+class _Nonce:
+    """A message created with an enforced nonce, and when (event-loop time)."""
+
+    message: dict[str, Any]
+    at: float
+
+
+@dataclass
 class _Session:
     id: str
     label: str  # which gateway URL the client connected to ("" for the plain one)
@@ -261,6 +288,12 @@ class DiscordEmulator:
         self.forbidden_channels: set[str] = set()
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
         self._limits: list[_RateLimit] = []
+        self._lost: list[_LostResponses] = []
+        # Enforced nonces, by (channel, nonce): the bot is the only author of channel
+        # messages here, so this is Discord's (author, nonce), narrowed to a channel.
+        self._nonces: dict[tuple[str, str], _Nonce] = {}
+        self.nonce_window = NONCE_WINDOW  # seconds; a test sets 0 for "the window has passed"
+        self.deleted: set[str] = set()  # ids of messages deleted (by a moderator, say)
         # Every session not ended: live, or dropped and waiting to be resumed.
         self._sessions: list[_Session] = []
         self.identified: list[str] = []  # the label of each IDENTIFY, in order
@@ -385,6 +418,24 @@ class DiscordEmulator:
     ) -> None:
         """Answer the next ``times`` matching requests with 429 Too Many Requests."""
         self._limits.append(_RateLimit(method, re.compile(f"^{path}$"), retry_after, times, is_global))
+
+    def lose_responses(self, method: str, path: str, *, times: int = 1) -> None:
+        """Handle the next ``times`` matching requests, then close the connection instead
+        of answering: the request took effect (a message is created) but the bot never hears
+        so, as when a response is lost on the way or a client gives up waiting."""
+        self._lost.append(_LostResponses(method, re.compile(f"^{path}$"), times))
+
+    def delete_message(self, message_id: str) -> None:
+        """Delete a message the bot posted, as a moderator may."""
+        self.deleted.add(message_id)
+
+    def in_channel(self, channel_id: str) -> list[Posted]:
+        """The messages in a channel now: posted there, and not deleted since."""
+        return [
+            p
+            for p in self.posted
+            if p.via == "channel" and p.channel_id == channel_id and p.id not in self.deleted
+        ]
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT to every connection, as Discord does before moving a session."""
@@ -934,18 +985,28 @@ class DiscordEmulator:
         body = await _read_body(request)
         limited = self._rate_limited(request.method, path)
         response = limited if limited is not None else await self._route(request, path, body)
+        lost = limited is None and self._lose(request.method, path)
         self.calls.append(
             Call(
                 request.method,
                 path,
                 dict(request.query),
                 body,
-                response.status,
+                0 if lost else response.status,  # 0: no answer reached the bot
                 asyncio.get_running_loop().time(),
             )
         )
         await self.notify()
+        if lost and request.transport is not None:
+            request.transport.close()  # the client sees the server disconnect, unanswered
         return response
+
+    def _lose(self, method: str, path: str) -> bool:
+        for lost in self._lost:
+            if lost.times > 0 and lost.method == method and lost.pattern.match(path):
+                lost.times -= 1
+                return True
+        return False
 
     async def _route(self, request: web.Request, path: str, body: Any) -> web.StreamResponse:
         for route in self._routes:
@@ -1123,7 +1184,27 @@ class DiscordEmulator:
             return _json({"message": "Missing Access", "code": 50001}, 403)
         if not (body.get("content") or body.get("embeds")):
             return _json({"message": "Cannot send an empty message", "code": 50006}, 400)
+        nonce = body.get("nonce")
+        if nonce is not None and len(str(nonce)) > NONCE_LIMIT:
+            errors = {
+                "nonce": {
+                    "_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 25 or fewer in length."}]
+                }
+            }
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        now = asyncio.get_running_loop().time()
+        key = (channel, str(nonce))
+        earlier = self._nonces.get(key) if nonce is not None and body.get("enforce_nonce") else None
+        if earlier is not None and now - earlier.at <= self.nonce_window:
+            if earlier.message["id"] in self.deleted:
+                # Discord does not create again a message deleted since: the retry was not lost.
+                return _json({"message": "Unknown Message", "code": 10008}, 404)
+            return _json(earlier.message)  # the message already created; nothing new posted
         message = self._message(channel, body, flags=int(body.get("flags") or 0))
+        if nonce is not None:
+            message["nonce"] = nonce  # echoed in the response (and in MESSAGE_CREATE), as sent
+            if body.get("enforce_nonce"):
+                self._nonces[key] = _Nonce(message, now)
         self._post(message, body, "channel", None)
         return _json(message)
 
