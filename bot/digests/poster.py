@@ -4,9 +4,14 @@ The scheduler knows no platform; it asks each adapter's ``Poster`` how long one 
 may be (``message_limit``), hands it a ``ChannelRef`` and a ``Reply`` per part and reads
 the outcome from the exception, if any.
 
-A poster that can also label its messages and find them again (``MarkingPoster``) makes a
-takeover exact: a process killed while a part was in flight may or may not have posted it,
-and the one taking the period over asks the channel before posting that part again.
+A process killed while a part was in flight may or may not have posted it, and the one
+taking the period over posts that part again unless it can tell. Two ways to tell:
+
+* a ``FindingPoster`` (Slack) labels each message with its ``PartMark`` and looks for the
+  label in the channel before the part is posted again;
+* a ``MarkingPoster`` that cannot look (Discord) sends the mark along so that the platform
+  itself recognises a repeat of the same part and keeps the message it already has
+  (Discord's message nonce), within the platform's window.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Protocol, runtime_checkable
 from bot.errors import BriefbotError
 from bot.messages import Reply
 
-__all__ = ["ChannelRef", "MarkingPoster", "PartMark", "PostError", "Poster"]
+__all__ = ["ChannelRef", "FindingPoster", "MarkingPoster", "PartMark", "PostError", "Poster"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,17 @@ class PartMark:
 
 @runtime_checkable
 class MarkingPoster(Poster, Protocol):
-    """A poster whose messages carry their ``PartMark``, and which can look for one."""
+    """A poster that sends each digest part with its ``PartMark``, the same on every replica
+    and every retry, so that a repeat of the part can be recognised."""
 
     async def post_marked(self, channel: ChannelRef, reply: Reply, mark: PartMark) -> None:
         """``post``, with the mark attached where the platform keeps it (not in the text)."""
         ...
+
+
+@runtime_checkable
+class FindingPoster(MarkingPoster, Protocol):
+    """A ``MarkingPoster`` that can also look for a mark in the channel."""
 
     async def was_posted(self, channel: ChannelRef, mark: PartMark, since: datetime) -> bool | None:
         """Is a message with ``mark``, posted at or after ``since``, in the channel? None when

@@ -13,9 +13,11 @@ For every subscription whose latest scheduled run is due and not yet delivered:
 A claim whose lease runs out without being done belonged to a process that died; it
 is taken over, and posting resumes after the last part recorded, so a crash never
 loses a period. The one message that may have been in flight is posted again only if the
-platform's channel does not already hold it (a ``MarkingPoster`` labels each part and can
-look for it); a platform that cannot tell repeats at most that one message. A process shut
-down while posting gives its claim back (``Store.release``) rather than dying on it.
+platform's channel does not already hold it (a ``FindingPoster`` labels each part and can
+look for it), or posted with its mark so that the platform keeps the message it has (a
+``MarkingPoster``: Discord's nonce, within Discord's window); a platform that cannot tell
+repeats at most that one message. A process shut down while posting gives its claim back
+(``Store.release``) rather than dying on it.
 Only a subscription's *latest* run is ever considered, so after downtime each
 subscription catches up at most one missed period.
 
@@ -53,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, ParamSpec, Protocol, TypeVar
 
 from bot.digests.compose import DigestError, DigestSpec, compose
-from bot.digests.poster import ChannelRef, MarkingPoster, PartMark, Poster, PostError
+from bot.digests.poster import ChannelRef, FindingPoster, MarkingPoster, PartMark, Poster, PostError
 from bot.digests.schedule import Schedule, ScheduleError, Slot, parse_schedule_words
 from bot.errors import BriefbotError, StoreError
 from bot.knowledge.base import KnowledgeBase
@@ -407,7 +409,7 @@ class Scheduler:
 
     async def _went_out(self, poster: Poster, ref: ChannelRef, mark: PartMark, since: datetime) -> bool:
         """Whether the part is in the channel already; when the poster cannot say, no."""
-        if not isinstance(poster, MarkingPoster):
+        if not isinstance(poster, FindingPoster):
             return False
         try:
             # The platform stamps messages by its own clock: allow for it being behind ours.

@@ -8,19 +8,35 @@ post of a part is made but never answered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from adapters.discord.poster import NONCE_LIMIT, digest_nonce
+from bot.digests.poster import ChannelRef, FindingPoster, MarkingPoster, PartMark
+from bot.digests.scheduler import Scheduler
+from bot.dispatch import Bot
+from bot.messages import Reply
+from bot.store.sqlite import SQLiteStore
+from bot.store.values import NewSubscription
 from tests.adapters.discord.emulator import DiscordEmulator
+from tests.adapters.discord.harness import SteppingClock, fixture_engine, fixture_kb, running_bot
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[DiscordEmulator]:
     async with DiscordEmulator() as running:
         yield running
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    with SQLiteStore(tmp_path / "briefbot.sqlite3") as opened:
+        yield opened
 
 
 async def create(emulator: DiscordEmulator, channel: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -98,3 +114,102 @@ async def test_a_lost_response_leaves_the_message_posted_and_the_bot_unanswered(
     assert [c.status for c in emulator.calls] == [0]
     status, _ = await create(emulator, emulator.channel_id, {"content": "Answered."})
     assert status == 200  # one response lost, not every one
+
+
+# -- the poster's nonces -------------------------------------------------------------------
+
+
+def test_a_digest_nonce_is_the_same_for_the_same_part_and_fits_discords_limit() -> None:
+    where = ChannelRef("discord", "1111", "2222")
+    mark = PartMark(7, "2026-12-07T09:00", 0)
+    nonce = digest_nonce(where, mark, 0)
+    assert nonce == digest_nonce(ChannelRef("discord", "1111", "2222"), PartMark(7, "2026-12-07T09:00", 0), 0)
+    assert len(nonce) <= NONCE_LIMIT and not nonce.isdigit()
+    others = {
+        digest_nonce(where, PartMark(7, "2026-12-07T09:00", 1), 0),  # the next part
+        digest_nonce(where, mark, 1),  # the part's second message
+        digest_nonce(where, PartMark(7, "2026-12-08T09:00", 0), 0),  # the next period
+        digest_nonce(where, PartMark(8, "2026-12-07T09:00", 0), 0),  # another subscription
+        digest_nonce(ChannelRef("discord", "1111", "3333"), mark, 0),  # another channel
+    }
+    assert nonce not in others and len(others) == 5
+
+
+async def test_posting_the_same_part_twice_leaves_one_message(emulator: DiscordEmulator) -> None:
+    where = ChannelRef("discord", emulator.guild_id, emulator.channel_id)
+    part = Reply("Maritime cooperation this week.", title="NATO–Japan: maritime", kind="digest")
+    async with running_bot(emulator, Bot(fixture_engine())) as client:
+        # It marks its parts, and cannot look for them: the scheduler never asks it to.
+        assert isinstance(client.poster, MarkingPoster) and not isinstance(client.poster, FindingPoster)
+        await client.poster.post_marked(where, part, PartMark(1, "2026-12-07", 0))
+        await client.poster.post_marked(where, part, PartMark(1, "2026-12-07", 0))  # a retry
+        await client.poster.post_marked(where, part, PartMark(1, "2026-12-07", 1))  # another part
+    sent = [c.body for c in emulator.calls if c.method == "POST" and c.path.endswith("/messages")]
+    assert [b["nonce"] for b in sent] == [
+        digest_nonce(where, PartMark(1, "2026-12-07", 0), 0),
+        digest_nonce(where, PartMark(1, "2026-12-07", 0), 0),
+        digest_nonce(where, PartMark(1, "2026-12-07", 1), 0),
+    ]
+    assert all(b["enforce_nonce"] is True for b in sent)  # discord.py adds it to any nonce
+    assert len(emulator.in_channel(emulator.channel_id)) == 2
+
+
+# -- through the scheduler ---------------------------------------------------------------------
+
+
+def subscribe(store: SQLiteStore, emulator: DiscordEmulator, now: datetime) -> int:
+    new = NewSubscription(
+        "discord", emulator.guild_id, emulator.channel_id, "topic", "maritime", "daily 09:00", "UTC", "u1"
+    )
+    return store.add_subscription(new, now=now - timedelta(days=3)).id
+
+
+async def test_a_part_whose_response_was_lost_is_retried_and_appears_once(
+    emulator: DiscordEmulator, store: SQLiteStore
+) -> None:
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    sub_id = subscribe(store, emulator, now)
+    clock = SteppingClock(now)
+    # Discord creates the first part, but its answer never reaches the bot.
+    emulator.lose_responses("POST", rf"/channels/{emulator.channel_id}/messages")
+    async with running_bot(emulator, Bot(fixture_engine())) as client:
+        scheduler = Scheduler(store, fixture_kb, {"discord": client.poster}, clock, pace=0)
+        [first] = await scheduler.run_due()
+        assert first.status == "retry" and "could not reach Discord" in first.detail
+        assert len(emulator.in_channel(emulator.channel_id)) == 1  # it went out all the same
+        clock.at += timedelta(minutes=1)  # past the first backoff (30 s), well within the window
+        [second] = await scheduler.run_due()
+        scheduler.close()
+    assert second.status == "posted"
+    delivery = store.last_delivery(sub_id)
+    assert delivery is not None and delivery.status == "done"
+    messages = emulator.in_channel(emulator.channel_id)
+    assert len(messages) == len(delivery.parts)  # each part once, the lost one included
+    assert "NATO–Japan: maritime" in messages[0].embeds[0]["title"]
+    attempts = [c for c in emulator.calls if c.method == "POST" and c.path.endswith("/messages")]
+    assert len(attempts) == len(delivery.parts) + 1 and attempts[0].body["nonce"] == attempts[1].body["nonce"]
+
+
+async def test_a_part_deleted_before_its_retry_counts_as_posted(
+    emulator: DiscordEmulator, store: SQLiteStore
+) -> None:
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    sub_id = subscribe(store, emulator, now)
+    clock = SteppingClock(now)
+    emulator.lose_responses("POST", rf"/channels/{emulator.channel_id}/messages")
+    given_up: list[object] = []
+    async with running_bot(emulator, Bot(fixture_engine())) as client:
+        scheduler = Scheduler(
+            store, fixture_kb, {"discord": client.poster}, clock, pace=0, on_given_up=given_up.append
+        )
+        await scheduler.run_due()
+        [lost] = emulator.in_channel(emulator.channel_id)
+        emulator.delete_message(lost.id)  # a moderator removes it before the retry
+        clock.at += timedelta(minutes=1)
+        [retried] = await scheduler.run_due()
+        scheduler.close()
+    delivery = store.last_delivery(sub_id)
+    assert retried.status == "posted" and given_up == []
+    assert delivery is not None and delivery.status == "done"
+    # The deleted part stays deleted; the rest of the digest follows it.
+    assert len(emulator.in_channel(emulator.channel_id)) == len(delivery.parts) - 1
