@@ -3,8 +3,13 @@
 Discord delivers every message and interaction to every gateway connection of a bot, so two
 connected replicas would both answer. The emulator behaves the same way (every live
 session gets every event); each replica connects to it under its own label, so the test
-sees which one is connected and which received each event. The lease is short here
-(BRIEFBOT_DISCORD_LEASE_SECONDS) so a takeover happens within the test's patience.
+sees which one is connected, which received each event and whose each REST call was. The
+lease is short here (BRIEFBOT_DISCORD_LEASE_SECONDS) so a takeover happens within the test's
+patience.
+
+Digests go over Discord's REST API from whichever replica claims a period, connected to the
+gateway or not; a part in flight when its replica is killed is posted again by the one that
+takes the period over, with the same nonce, and Discord keeps the message it has.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.store.opening import open_store
+from bot.store.values import NewSubscription
 from tests.adapters.discord.emulator import DiscordEmulator, Interaction
 from tests.adapters.discord.harness import KB_DIR
 from tests.runtime.process import BriefbotProcess, clean_env, free_port
@@ -35,16 +43,19 @@ def database_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
-def replica(discord: DiscordEmulator, label: str, database: str, tmp_path: Path) -> BriefbotProcess:
+def replica(
+    discord: DiscordEmulator, label: str, database: str, tmp_path: Path, **settings: str
+) -> BriefbotProcess:
     env = clean_env(
         DISCORD_TOKEN=DISCORD_TOKEN,
-        DISCORD_API_BASE=discord.api_base,
+        DISCORD_API_BASE=discord.api_base_for(label),  # its REST calls say whose they are
         DISCORD_GATEWAY_URL=discord.gateway_url_for(label),
         BRIEFBOT_KNOWLEDGE_DIR=str(KB_DIR),
         BRIEFBOT_DB=database,
         BRIEFBOT_DISCORD_LEASE_SECONDS=str(LEASE_SECONDS),
         BRIEFBOT_METRICS_TOKEN="metrics-token-for-details",
         BRIEFBOT_PID_FILE=str(tmp_path / f"{label}.pid"),
+        **settings,
     )
     return BriefbotProcess(env, port=free_port())
 
@@ -176,3 +187,66 @@ async def test_one_process_on_sqlite_holds_the_gateway_and_answers_as_before(tmp
         async with replica(discord, "again", database, tmp_path) as again:
             await again.wait_health(200, adapters={"discord": "connected"})
             assert await again.stop() == 0
+
+
+# -- digests: each part once, even when its replica is killed with the post in flight ------------
+
+
+def subscribe_channels(url: str, guild: str, channels: list[str]) -> None:
+    with open_store(url) as store:
+        for channel in channels:  # due since midnight, at both replicas' first pass
+            store.add_subscription(
+                NewSubscription("discord", guild, channel, "topic", "maritime", "daily 00:00", "UTC", "u1"),
+                now=datetime.now(UTC) - timedelta(days=3),
+            )
+
+
+def parts_by_channel(url: str) -> dict[str, int] | None:
+    """Each subscribed channel's number of digest parts, once every period is done; else None."""
+    with open_store(url) as store:
+        latest = {s.channel: store.last_delivery(s.id) for s in store.subscriptions()}
+    if not all(d is not None and d.status == "done" for d in latest.values()):
+        return None
+    return {channel: len(d.parts) for channel, d in latest.items() if d is not None}
+
+
+async def test_every_due_discord_digest_part_appears_once_while_a_replica_is_killed_mid_post(
+    tmp_path: Path, database_url: str
+) -> None:
+    async with DiscordEmulator(DISCORD_TOKEN) as discord:
+        channels = discord.add_channels(10)
+        subscribe_channels(database_url, discord.guild_id, channels)
+        # Discord answers each post 1.5 s late, so posts are in flight when the kill lands; a
+        # message is in its channel from the moment Discord receives it, answered or not.
+        discord.slow("POST", r"/channels/\d+/messages", 1.5)
+        replicas = {
+            label: replica(
+                discord,
+                label,
+                database_url,
+                tmp_path,
+                # A dead replica's periods are taken over after 5 s: well within Discord's window.
+                BRIEFBOT_DIGEST_LEASE_SECONDS="5",
+                BRIEFBOT_DIGEST_POST_TIMEOUT_SECONDS="3",
+            )
+            for label in ("a", "b")
+        }
+        async with replicas["a"], replicas["b"]:
+            [first] = await discord.wait_for_call("POST", r"/channels/\d+/messages", timeout=60)
+            victim = replicas[first.via]
+            survivor_label = "b" if first.via == "a" else "a"
+            victim.signal(signal.SIGKILL)
+            assert victim.process is not None and await victim.process.wait() == -signal.SIGKILL
+            posts = [c for c in discord.calls if c.method == "POST" and c.path.endswith("/messages")]
+            in_flight = {str(c.body["nonce"]) for c in posts if c.via == first.via}
+
+            async with asyncio.timeout(60):
+                while (parts := parts_by_channel(database_url)) is None:
+                    await asyncio.sleep(0.2)
+            # Every period is done, so nothing more is posted: each part is in its channel once.
+            assert {channel: len(discord.in_channel(channel)) for channel in channels} == parts
+            # ... though the survivor sent again a part the victim had in flight: the same nonce.
+            posts = [c for c in discord.calls if c.method == "POST" and c.path.endswith("/messages")]
+            resent = {str(c.body["nonce"]) for c in posts if c.via == survivor_label} & in_flight
+            assert resent, "no part in flight at the kill was posted again: the test proved nothing"
+            assert await replicas[survivor_label].stop() == 0

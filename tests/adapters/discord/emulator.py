@@ -14,15 +14,16 @@ One aiohttp server plays both halves of Discord that discord.py talks to:
   and delivers every event to each of them (so two replicas both connected would both
   answer). ``/gateway/<label>`` is the same gateway under a name (``gateway_url_for``), so
   a test can give each client its own and see which are connected (``connected``).
+  Likewise ``api_base_for(label)`` is the REST API under a name, recorded in each call's
+  ``via``, so a test running several processes sees whose calls are whose.
 
 It records every call, and keeps Discord's own rules where a bot can break them: an
 interaction must be acknowledged within three seconds and only once, who a message
 pings follows its ``allowed_mentions``, and a channel message created with a ``nonce`` and
 ``enforce_nonce`` is created once within ``nonce_window`` (a repeat returns the first).
 Tests drive it (``slash``, ``mention``, ``dm``, ``click``, ``select``, ``submit`` of a modal
-the bot opened), make it misbehave (``rate_limit``, ``lose_responses``, ``delete_message``)
-and wait on what it recorded
-(``wait_for``), never on fixed sleeps.
+the bot opened), make it misbehave (``rate_limit``, ``lose_responses``, ``slow``,
+``delete_message``) and wait on what it recorded (``wait_for``), never on fixed sleeps.
 
 discord.py runs unmodified, pointed here with ``adapters.discord.discord_endpoints``.
 """
@@ -117,6 +118,7 @@ class Call:
     body: Any
     status: int
     at: float  # event-loop time
+    via: str = ""  # the label of the API base the call came through (``api_base_for``)
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,13 @@ class _LostResponses:
 
 
 @dataclass(frozen=True)
+class _Slow:
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
 class _Nonce:
     """A message created with an enforced nonce, and when (event-loop time)."""
 
@@ -289,6 +298,8 @@ class DiscordEmulator:
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
         self._limits: list[_RateLimit] = []
         self._lost: list[_LostResponses] = []
+        self._slow: list[_Slow] = []
+        self.extra_channels: list[str] = []  # text channels added with ``add_channels``
         # Enforced nonces, by (channel, nonce): the bot is the only author of channel
         # messages here, so this is Discord's (author, nonce), narrowed to a channel.
         self._nonces: dict[tuple[str, str], _Nonce] = {}
@@ -312,6 +323,7 @@ class DiscordEmulator:
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/gateway/{label}", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_route("*", "/via/{label}/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -342,6 +354,10 @@ class DiscordEmulator:
     @property
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self._port}/gateway"
+
+    def api_base_for(self, label: str) -> str:
+        """The REST API under the name ``label``: each call through it records ``via=label``."""
+        return f"http://127.0.0.1:{self._port}/via/{label}/api/v10"
 
     def gateway_url_for(self, label: str) -> str:
         """The gateway under the name ``label``: ``connected`` reports who is on it."""
@@ -424,6 +440,17 @@ class DiscordEmulator:
         of answering: the request took effect (a message is created) but the bot never hears
         so, as when a response is lost on the way or a client gives up waiting."""
         self._lost.append(_LostResponses(method, re.compile(f"^{path}$"), times))
+
+    def slow(self, method: str, path: str, seconds: float) -> None:
+        """Answer every matching request ``seconds`` late, having acted on it at once: a
+        message is in its channel from the moment Discord receives it, answered or not."""
+        self._slow.append(_Slow(method, re.compile(f"^{path}$"), seconds))
+
+    def add_channels(self, count: int) -> list[str]:
+        """``count`` more text channels in the guild that the bot may post to, by id."""
+        added = [snowflake() for _ in range(count)]
+        self.extra_channels += added
+        return added
 
     def delete_message(self, message_id: str) -> None:
         """Delete a message the bot posted, as a moderator may."""
@@ -994,11 +1021,17 @@ class DiscordEmulator:
                 body,
                 0 if lost else response.status,  # 0: no answer reached the bot
                 asyncio.get_running_loop().time(),
+                request.match_info.get("label", ""),
             )
         )
         await self.notify()
         if lost and request.transport is not None:
             request.transport.close()  # the client sees the server disconnect, unanswered
+        delay = max(
+            (d.seconds for d in self._slow if d.method == request.method and d.pattern.match(path)), default=0
+        )
+        if delay > 0:
+            await asyncio.sleep(delay)
         return response
 
     def _lose(self, method: str, path: str) -> bool:
@@ -1177,7 +1210,7 @@ class DiscordEmulator:
         return _json(message)
 
     async def _channel_message(self, request: web.Request, body: Any, channel: str) -> web.Response:
-        known = {self.channel_id, self.other_channel_id, *self.dm_channels.values()}
+        known = {self.channel_id, self.other_channel_id, *self.extra_channels, *self.dm_channels.values()}
         if channel not in known:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         if channel in self.forbidden_channels:
