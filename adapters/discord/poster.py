@@ -13,7 +13,8 @@ What falls inside it:
 * a retry by the scheduler after a lost or timed-out response: the post's timeout
   (``digest_post_timeout_seconds``, 60 s by default) plus the first backoff (30 s), about
   90 s after the first attempt;
-* a replica shut down while posting: it releases its claim and the next pass posts at once;
+* a replica shut down before its post in progress could finish: it releases its claim, and
+  the next pass posts at once;
 * a takeover after a replica died (``kill -9``), which comes when the period's lease runs
   out: at most ``digest_lease_seconds`` after the in-flight part began, and a little more if
   the surviving replica is busy with a long pass. The default lease is 600 s and the
