@@ -30,6 +30,10 @@ __all__ = ["Reader", "Understanding"]
 # what follows starts a new question or is chatter; see ``_clauses``.
 _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\s+[-–—]+\s+|\n+|\s*\.\.\.\s*")
 _COMMA = re.compile(r"\s*,\s*")
+# "when did japan join ccdcoe and what did china say about the tokyo office": a second
+# question joined by "and" without a comma. Split only where both sides carry content, so
+# "who signed it and when" stays one question.
+_AND_QUESTION = re.compile(r"\s+(?=and\s+(?:who|what|when|where|why|how|which)\s+\S+\s+\S+)", re.IGNORECASE)
 # Pictographs and other symbols say something about the mood, never about the question.
 _SYMBOLS = {"So", "Sk", "Cs", "Co"}
 # Question words that begin a clause that is a question of its own.
@@ -39,6 +43,10 @@ QUESTION_WORDS = frozenset(
 )
 # Words that join one question to the next: ", and who signed it?".
 _JOINERS = frozenset({"and", "also", "plus", "then"})
+# A question that points back at the one before ("… cell and when was it announced") is
+# one question about one subject, not two.
+_REFERS_BACK = frozenset("it its they them their he him his she her that this those these there".split())
+_COUNTS = ("one", "two", "three", "four", "five", "couple", "few", "several")
 # How many questions one message may hold before the user is asked to split them.
 MAX_PARTS = 3
 
@@ -79,7 +87,8 @@ class Reader:
         self._chatter = frozenset(w for phrase in lexicon.chatter for w in tokens(normalise(phrase)))
         chatter_stems = frozenset(content_terms(sorted(self._chatter)))
         self._vocabulary = frozenset(vocabulary)
-        self._content = self._vocabulary - chatter_stems
+        # A count alone is no content: "two questions: …" announces questions, it asks none.
+        self._content = self._vocabulary - chatter_stems - frozenset(content_terms(list(_COUNTS)))
         self._smalltalk: dict[str, Smalltalk] = {}
         for kind in lexicon.smalltalk:
             for phrase in kind.phrases:
@@ -137,7 +146,7 @@ class Reader:
         clauses: list[str] = []
         for sentence in _SENTENCE_END.split(_without_symbols(text)):
             current = ""
-            for piece in _COMMA.split(sentence):
+            for piece in self._pieces(sentence):
                 if not piece.strip():
                     continue
                 folded = normalise(piece)
@@ -159,6 +168,22 @@ class Reader:
             if current:
                 clauses.append(current)
         return [c.strip(" ,;:") for c in clauses if c.strip(" ,;:")]
+
+    def _pieces(self, sentence: str) -> list[str]:
+        """The sentence split at commas, and at "and" before a question word where what
+        comes before and after both carry content and what comes after does not point back."""
+        pieces: list[str] = []
+        for piece in _COMMA.split(sentence):
+            halves = _AND_QUESTION.split(piece)
+            if (
+                len(halves) > 1
+                and all(self._carries_content(normalise(h)) for h in halves)
+                and not any(_REFERS_BACK & set(normalise(h).split()) for h in halves[1:])
+            ):
+                pieces.extend(halves)
+            else:
+                pieces.append(piece)
+        return pieces
 
     def _carries_content(self, folded: str) -> bool:
         # Chatter goes before the terms are read: spelling correction would otherwise

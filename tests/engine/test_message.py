@@ -106,6 +106,25 @@ def test_several_questions_are_split_into_parts() -> None:
     )
 
 
+def test_two_questions_joined_by_and_without_a_comma_are_two_parts() -> None:
+    understood = reader().read(
+        "two questions: when did japan join ccdcoe and what did russia say about the tokyo office"
+    )
+    assert understood.parts == ("when did japan join ccdcoe", "what did russia say about the tokyo office")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "who signed the joint declaration and when",  # "when" alone holds no content
+        "who leads the undersea cell and when was it announced",  # "it" points back
+        "what did china and russia say about the tokyo office",  # "and" joins subjects
+    ],
+)
+def test_and_before_a_question_word_splits_only_two_whole_questions(message: str) -> None:
+    assert reader().read(message).parts == ()
+
+
 def test_one_question_has_no_parts() -> None:
     assert reader().read("when did japan join the cyber centre in estonia?").parts == ()
 
