@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.knowledge.loading import load_knowledge  # noqa: E402
+from bot.qa import training  # noqa: E402
 from bot.qa.devset import default_dev_set, load_dev_set  # noqa: E402
 from bot.qa.engine import DEFAULT_THRESHOLD, Engine  # noqa: E402
 from bot.qa.evaluation import evaluate  # noqa: E402
@@ -31,7 +32,17 @@ THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--l2", type=float, default=training.L2, help="the judge's L2 penalty")
+    signs = parser.add_mutually_exclusive_group()
+    signs.add_argument(
+        "--constrained", action="store_true", default=None, help="hold each weight to its feature's sign"
+    )
+    signs.add_argument("--free", dest="constrained", action="store_false", help="fit the weights freely")
     args = parser.parse_args()
+    training.L2 = args.l2
+    if args.constrained is not None:
+        training.CONSTRAINED = args.constrained
+    print(f"L2 {training.L2}, weights {'sign-constrained' if training.CONSTRAINED else 'free'}")
     kb = load_knowledge()
     engine = Engine(kb)
     models = train(kb, engine.retriever, engine.model, validate=True)

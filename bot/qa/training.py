@@ -31,7 +31,7 @@ import numpy as np
 from bot.knowledge.base import Entry, KnowledgeBase, dev_set_of
 from bot.qa.devset import EvalCase, load_dev_set
 from bot.qa.fit import Fit
-from bot.qa.judge import FEATURES, GATE_FEATURES, CrossValidation, Judge, cross_validate
+from bot.qa.judge import FEATURES, GATE_FEATURES, SIGNS, CrossValidation, Judge, cross_validate
 from bot.qa.matcher import Matcher
 from bot.qa.retrieve import Retrieval, Retriever
 from bot.qa.semantic import SemanticIndex, SemanticModel
@@ -52,6 +52,12 @@ DEV_WEIGHT = 1.0
 # The judge's L2 penalty on standardised weights (chosen by cross-validation, see
 # ``briefbot eval --judge``): strong enough that rare features cannot dominate.
 L2 = 1.0
+# Whether each weight is held to the sign its feature's meaning gives it (judge.SIGNS).
+CONSTRAINED = False
+
+
+def _signs() -> dict[str, int] | None:
+    return SIGNS if CONSTRAINED else None
 
 
 @dataclass(frozen=True)
@@ -240,7 +246,7 @@ def train(
         # A base too small to have both right and wrong candidates (a test fixture):
         # nothing to learn from, so the judge follows the lexical score alone.
         return TrainedJudge(_lexical_only(FEATURES), _lexical_only(GATE_FEATURES))
-    ranker = Judge.fit(data.x, data.y, FEATURES, l2=L2, weight=data.weight)
+    ranker = Judge.fit(data.x, data.y, FEATURES, l2=L2, weight=data.weight, signs=_signs())
     groups = np.asarray(data.groups)
     gate_x: list[tuple[float, ...]] = []
     gate_y: list[float] = []
@@ -260,14 +266,16 @@ def train(
     gw = np.asarray(gate_w, dtype=np.float64)
     if gy.min() == gy.max():
         return TrainedJudge(ranker, _lexical_only(GATE_FEATURES))
-    gate = Judge.fit(gx, gy, GATE_FEATURES, l2=L2, weight=gw)
+    gate = Judge.fit(gx, gy, GATE_FEATURES, l2=L2, weight=gw, signs=_signs())
     if not validate:
         return TrainedJudge(ranker, gate)
     return TrainedJudge(
         ranker,
         gate,
-        cross_validate(data.x, data.y, data.groups, l2=L2, weight=data.weight),
-        cross_validate(gx, gy, tuple(range(len(gy))), l2=L2, features=GATE_FEATURES, weight=gw),
+        cross_validate(data.x, data.y, data.groups, l2=L2, weight=data.weight, signs=_signs()),
+        cross_validate(
+            gx, gy, tuple(range(len(gy))), l2=L2, features=GATE_FEATURES, weight=gw, signs=_signs()
+        ),
     )
 
 

@@ -70,6 +70,74 @@ def test_extreme_features_never_overflow() -> None:
     assert 0.0 <= judge.probability([-1e9] * len(FEATURES)) <= 1.0
 
 
+def _collinear() -> tuple[np.ndarray, np.ndarray]:
+    """Two features that say the same thing, the second a little noisier: free, the fit
+    leans on their difference and gives the second a negative weight."""
+    rng = np.random.default_rng(11)
+    signal = rng.normal(size=800)
+    x = np.zeros((800, 3))
+    x[:, 0] = signal + rng.normal(scale=0.1, size=800)
+    x[:, 1] = signal + rng.normal(scale=0.3, size=800)
+    x[:, 2] = rng.normal(size=800)  # noise, unconstrained
+    y = (2.0 * x[:, 0] - 0.8 * x[:, 1] + rng.normal(scale=0.3, size=800) > 0).astype(float)
+    return x, y
+
+
+def test_a_collinear_feature_keeps_the_sign_its_meaning_gives_it() -> None:
+    x, y = _collinear()
+    names = ("match", "also_match", "noise")
+    free = Judge.fit(x, y, names)
+    assert free.weights[1] < -0.5  # the wrong sign, through collinearity
+    signed = Judge.fit(x, y, names, signs={"match": 1, "also_match": 1})
+    assert signed.weights[0] > 1.0 and signed.weights[1] == 0.0
+    # The constrained optimum: the same as fitting without the held feature at all.
+    without = Judge.fit(np.column_stack([x[:, 0], np.zeros(800), x[:, 2]]), y, names)
+    assert np.allclose(signed.weights, without.weights, atol=1e-6)
+    assert abs(signed.bias - without.bias) < 1e-6
+    assert Judge.fit(x, y, names, signs={"match": 1, "also_match": 1}) == signed  # deterministic
+
+
+def test_a_fit_that_already_keeps_its_signs_is_unchanged_by_them() -> None:
+    x, y = _collinear()
+    names = ("match", "also_match", "noise")
+    free = Judge.fit(x, y, names)
+    signed = Judge.fit(x, y, names, signs={"match": 1, "also_match": -1})
+    assert np.allclose(signed.weights, free.weights, atol=1e-6)
+
+
+def test_a_weight_held_at_zero_is_released_when_the_others_no_longer_need_it() -> None:
+    # Free, "b" and "c" are wrong-signed; both are held at 0 at first, and then "c" is
+    # wanted again: the active set must free it, or the fit stops short of the optimum.
+    rng = np.random.default_rng(10)
+    base = rng.normal(size=(1000, 3))
+    x = np.column_stack([base[:, 0] + base[:, 1], base[:, 1] - base[:, 0], base[:, 2] + 0.8 * base[:, 0]])
+    y = (base @ rng.normal(size=3) + rng.normal(scale=0.5, size=1000) > 0).astype(float)
+    names = ("a", "b", "c")
+    signs = {"a": 1, "b": 1, "c": 1}
+    free = Judge.fit(x, y, names)
+    assert free.weights[1] < 0.0 and free.weights[2] < 0.0
+    signed = Judge.fit(x, y, names, signs=signs)
+    assert signed.weights[1] == 0.0 and signed.weights[2] > 0.01
+    assert np.allclose(signed.weights, _projected_gradient(x, y, signs, names), atol=1e-4)
+
+
+def _projected_gradient(
+    x: np.ndarray, y: np.ndarray, signs: dict[str, int], names: tuple[str, ...]
+) -> np.ndarray:
+    """The same constrained optimum by plain projected gradient descent (slow, simple)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    design = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    sign = np.array([0.0, *(signs[n] for n in names)])
+    penalty = np.array([0.0, *([1.0] * len(names))])
+    step = 1.0 / (0.25 * np.linalg.norm(design, 2) ** 2 + 1.0)
+    theta = np.zeros(design.shape[1])
+    for _ in range(20_000):
+        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
+        theta -= step * (design.T @ (p - y) + penalty * theta)
+        theta[sign * theta < 0] = 0.0
+    return theta[1:]
+
+
 # -- training ---------------------------------------------------------------------------
 
 
