@@ -6,7 +6,9 @@ fold of the dev questions, and scores the whole pipeline (read, retrieve, judge,
 on the fold left out, at several thresholds. It also prints the k-fold cross-validation of
 the two fitted models on all their examples. It prints numbers; it asserts nothing.
 
-Run with ``python benchmarks/cv_judge.py [--folds 5]`` (about a minute).
+Run with ``python benchmarks/cv_judge.py [--folds 5] [--l2 1.0] [--constrained gate]``
+(under a minute). ``--constrained`` fits the named models (ranker, gate, both or none)
+with each weight held to the sign its feature's meaning gives it (``judge.SIGNS``).
 """
 
 from __future__ import annotations
@@ -33,16 +35,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--l2", type=float, default=training.L2, help="the judge's L2 penalty")
-    signs = parser.add_mutually_exclusive_group()
-    signs.add_argument(
-        "--constrained", action="store_true", default=None, help="hold each weight to its feature's sign"
+    parser.add_argument(
+        "--constrained",
+        default=None,
+        help="which models hold each weight to its feature's sign: ranker,gate | ranker | gate | none"
+        f" (default {','.join(sorted(training.CONSTRAINED)) or 'none'})",
     )
-    signs.add_argument("--free", dest="constrained", action="store_false", help="fit the weights freely")
     args = parser.parse_args()
     training.L2 = args.l2
     if args.constrained is not None:
-        training.CONSTRAINED = args.constrained
-    print(f"L2 {training.L2}, weights {'sign-constrained' if training.CONSTRAINED else 'free'}")
+        chosen = frozenset(args.constrained.split(",")) - {"none", ""}
+        if not chosen <= {"ranker", "gate"}:
+            parser.error(f"--constrained: ranker, gate or none, not {args.constrained!r}")
+        training.CONSTRAINED = chosen
+    signed = ", ".join(sorted(training.CONSTRAINED)) or "neither"
+    print(f"L2 {training.L2}; weights held to their signs in: {signed}")
     kb = load_knowledge()
     engine = Engine(kb)
     models = train(kb, engine.retriever, engine.model, validate=True)

@@ -12,6 +12,12 @@ The model is an L2-regularised logistic regression fitted by Newton's method: a 
 features and a few thousand examples need nothing larger, it is deterministic (no random
 start, no sampling), and predicting is a dot product. scikit-learn would bring ~150 MB
 (scipy included) and ~0.5 s of import to every cache-miss start for the same estimator.
+
+``Judge.fit`` can also hold each weight to the sign its feature's meaning gives it
+(``SIGNS``; an active-set method, still deterministic), since fitted freely collinear
+features take the opposite sign (coverage and fuzzy beside the lexical score). Measured
+on the pipeline it gains a question or two and costs answers the tests pin, so
+``bot.qa.training`` fits freely (``training.CONSTRAINED``; docs/answering.md).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ import pytest
 
 from bot.dispatch import Bot
 from bot.messages import Request
+from bot.qa import training
 from bot.qa.engine import Engine
-from bot.qa.judge import FEATURES, Judge, cross_validate
+from bot.qa.judge import FEATURES, GATE_FEATURES, SIGNS, Judge, cross_validate
 from bot.qa.retrieve import fuse
 from bot.qa.training import FOLDS, _held_out, train
 from bot.store.sqlite import SQLiteStore
@@ -136,6 +137,19 @@ def _projected_gradient(
         theta -= step * (design.T @ (p - y) + penalty * theta)
         theta[sign * theta < 0] = 0.0
     return theta[1:]
+
+
+def test_held_to_their_signs_the_bundled_bases_models_keep_every_sign(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training, "CONSTRAINED", frozenset({"ranker", "gate"}))
+    held = train(engine.kb, engine.retriever, engine.model)
+    for judge in (held.ranker, held.gate):
+        for name, weight in zip(judge.features, judge.weights, strict=True):
+            assert SIGNS[name] * weight >= 0.0, (name, weight)
+    # Fitted freely (as the engine is), collinear features take the wrong sign.
+    assert any(SIGNS[n] * w < 0.0 for n, w in zip(FEATURES, engine.judge.ranker.weights, strict=True))
+    assert set(SIGNS) == set(GATE_FEATURES)
 
 
 # -- training ---------------------------------------------------------------------------
