@@ -107,8 +107,9 @@ class Evidence:
     def features(self) -> tuple[float, ...]:
         """The judge's view of this pair, in ``bot.qa.judge.FEATURES`` order."""
         lexical = self.lexical
+        score = lexical.candidate.score if lexical else 0.0
         return (
-            lexical.candidate.score if lexical else 0.0,
+            score,
             lexical.relevance if lexical else 0.0,
             1.0 / self.lexical_rank if self.lexical_rank else 0.0,
             self.lexical_gap,
@@ -125,6 +126,7 @@ class Evidence:
             self.penalties,
             self.unknown,
             1.0 if self.lexical_rank == 1 and self.semantic_rank == 1 else 0.0,
+            max(score, self.semantic),
         )
 
 

@@ -203,6 +203,17 @@ def test_chatter_around_a_question_no_longer_sinks_it(engine: Engine) -> None:
     assert not answer.abstained and "February 2023" in answer.text
 
 
+def test_a_question_one_retriever_is_sure_of_is_answered(engine: Engine) -> None:
+    # Chatter and a request about the form lower both scores, but both retrievers still
+    # put the declaration first; the gate, reading the surer of the two
+    # (lexical_or_semantic, which a weighted sum of both cannot express), no longer vetoes it.
+    answer = engine.ask(
+        "morning! prepping a brief — how did the feb 2023 nato/japan declaration describe the two sides?"
+        " the exact wording pls"
+    )
+    assert not answer.abstained and "reliable and natural partners" in answer.text
+
+
 def test_several_questions_are_answered_one_by_one(engine: Engine) -> None:
     answer = engine.ask("what is the itpp? who is oana lungescu?")
     assert answer.intent == "multi-part" and not answer.abstained
