@@ -218,7 +218,7 @@ class Engine:
             notice = next(lang.notice for lang in self.kb.lexicon.languages if lang.code == message.language)
             return Answer(notice, intent="language", confidence=1.0, abstained=True)
         if message.parts:
-            return self._parts(message.parts)
+            return self._parts(message.parts, message.question)
         if context:
             # The whole message: the reader's trimming of chatter drops words that point
             # back ("what did he say *there*"), which a follow-up is read by.
@@ -448,8 +448,14 @@ class Engine:
     def _question(self, text: str) -> Answer:
         return self.answer(recognise(text, self.kb.notes_end, self.kb.lexicon.topic_words), text)
 
-    def _parts(self, parts: tuple[str, ...]) -> Answer:
-        """Several questions in one message: each answered on its own, or a request to split."""
+    def _parts(self, parts: tuple[str, ...], whole: str) -> Answer:
+        """Several questions in one message: each answered on its own, or a request to split.
+
+        When no part can be answered alone, the message is asked whole: its parts may be
+        several asks about one subject that only the first names ("nato wants an office
+        in japan, who announced that and when, and is it open yet"), which the notes can
+        answer together.
+        """
         if len(parts) > MAX_PARTS:
             return Answer(
                 f"That is {len(parts)} questions at once: please ask them one at a time, "
@@ -464,6 +470,10 @@ class Engine:
             said = answer.text if not answer.abstained else self.not_in_notes
             lines.append(f"• {quote_user_text(part, 80)} — {said}")
         answered = [a for a in answers if not a.abstained]
+        if not answered:
+            together = self._question(whole)
+            if not together.abstained or together.intent in ("after-notes", "false-premise"):
+                return replace(together, asked=whole)
         return Answer(
             "\n".join(lines),
             intent="multi-part",

@@ -133,7 +133,7 @@ class Reader:
         question = " ".join(questions)
         parts: tuple[str, ...] = ()
         if len(questions) > 1 and sum(self._asks(q) for q in questions) > 1:
-            parts = tuple(questions)
+            parts = self._group(questions)
         if ask_as and not self._asks(question):
             question = f"{ask_as} {question}"
         return Understanding(text, question, wants=wants, parts=parts, dropped=tuple(dropped))
@@ -184,6 +184,22 @@ class Reader:
             else:
                 pieces.append(piece)
         return pieces
+
+    def _group(self, clauses: list[str]) -> tuple[str, ...]:
+        """One part per clause that asks, with the clauses that do not ask joined to the
+        question before them ("what constraints — legal on both sides — keep …, and what
+        pace …?" is two questions, not four); a lead-in joins the first question."""
+        parts: list[str] = []
+        lead: list[str] = []
+        for clause in clauses:
+            if self._asks(clause):
+                parts.append(" ".join([*lead, clause]))
+                lead = []
+            elif parts:
+                parts[-1] = f"{parts[-1]} {clause}"
+            else:
+                lead.append(clause)
+        return tuple(parts)
 
     def _carries_content(self, folded: str) -> bool:
         # Chatter goes before the terms are read: spelling correction would otherwise

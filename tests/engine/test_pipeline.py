@@ -221,6 +221,24 @@ def test_several_questions_are_answered_one_by_one(engine: Engine) -> None:
     assert answer.text.count("•") == 2
 
 
+def test_asides_between_dashes_are_not_questions_of_their_own(engine: Engine) -> None:
+    answer = engine.ask(
+        "what keeps nato and japan apart — legally speaking — and what pace of change do the authors"
+        " recommend?"
+    )
+    assert answer.intent == "multi-part" and answer.text.count("•") == 2, answer.text
+    assert "incremental" in answer.text
+
+
+def test_asks_about_one_subject_no_part_can_answer_alone_are_answered_together(engine: Engine) -> None:
+    # "who announced that" and "is it open yet" point back at the office the first clause
+    # names; alone they are declined, asked together they are the plan's status.
+    answer = engine.ask("heard nato wants an office in tokyo, who announced that, and is it open yet?")
+    assert answer.intent == "after-notes", answer.text
+    assert "May 2023" in answer.text and "plan" in answer.text
+    assert "•" not in answer.text
+
+
 def test_too_many_questions_at_once_are_sent_back(engine: Engine) -> None:
     answer = engine.ask("what is itpp? who is kishida? when was madrid? what is ccdcoe? who is zakharova?")
     assert answer.intent == "multi-part" and answer.abstained
