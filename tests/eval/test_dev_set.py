@@ -83,9 +83,14 @@ ABSTENTION_FLOOR = 0.90
 # and 86.7%): one in-scope question fewer answered, and near misses declined more often.
 # The floors sit just below, as before; the in-scope one is a point lower than the old
 # engine's, a trade made on purpose for the abstention floor three points higher.
-HOLDOUT_IN_SCOPE_FLOOR = 0.85
+# Raised after the release that measured 88.0% and 90.0%: one question's margin each.
+HOLDOUT_IN_SCOPE_FLOOR = 0.87
 HOLDOUT_ABSTENTION_FLOOR = 0.88
 HOLDOUT = Path(__file__).resolve().parent / "holdout.yaml"
+# The chat-style dev set (tuned on): 83.8% and 92.9% when its floors were set.
+CHAT_DEV = Path(__file__).resolve().parents[2] / "knowledge" / "eval" / "chat-dev.yaml"
+CHAT_IN_SCOPE_FLOOR = 0.82
+CHAT_ABSTENTION_FLOOR = 0.91
 
 
 def test_in_scope_accuracy_does_not_regress(report: EvalReport) -> None:
@@ -110,3 +115,10 @@ def test_holdout_accuracy_does_not_regress() -> None:
     holdout = evaluate(bundled_engine(), load_dev_set(HOLDOUT))
     assert holdout.in_scope_accuracy >= HOLDOUT_IN_SCOPE_FLOOR
     assert holdout.abstention_rate >= HOLDOUT_ABSTENTION_FLOOR
+
+
+def test_chat_style_questions_do_not_regress() -> None:
+    # Questions as people post them in chat: mentions, context clauses, form requests.
+    chat = evaluate(bundled_engine(), load_dev_set(CHAT_DEV))
+    assert chat.in_scope_accuracy >= CHAT_IN_SCOPE_FLOOR, _failures(chat, True)
+    assert chat.abstention_rate >= CHAT_ABSTENTION_FLOOR, _failures(chat, False)
