@@ -314,7 +314,8 @@ class Engine:
         own words; None otherwise."""
         if reading.kind not in ("ask", "refer", "people"):
             return None
-        query = self.matcher.analyse(_bounded(reading.text))
+        # "who else was in it?": what is asked without the words only a follow-up says.
+        query = self.matcher.analyse(_bounded(self.followups.without_asides(reading.text)))
         shape = self.fit.shape(query)
         precision = self.followups.precision(text)
         if precision:
@@ -957,7 +958,18 @@ class _Wanted:
         elif shape.asks_who:
             holds = bool(fit.named(entry.id) - {entry.id}) or entry.kind == "person"
             if entry.speaker is not None:
-                # "who was that?" of a quote: its speaker, a ministry as much as a person.
+                # "who was that?" of a quote: its speaker, a ministry as much as a person;
+                # but "which spokesperson said it?" asks for a person, which a ministry is not.
+                holds = not fit.asks_person(self.query) or bool(fit.people_in(normalise(entry.speaker)))
+                penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
+            elif (
+                not self.bare
+                and not fit.asks_person(self.query)
+                and fit.actors_in(entry.id) - set(self.query.terms) - _EVERYWHERE_ACTORS
+            ):
+                # "who else was in it?", "who is it credited to?": the countries or bodies an
+                # entry names answer as well as people, beyond those asked about and the two
+                # every entry names.
                 holds = True
                 penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
         elif shape.asks_said:
@@ -968,6 +980,10 @@ class _Wanted:
             key, body = fit.matcher.terms_of(entry.id)
             holds = self.bare or bool(shape.counted) or all(t in key or t in body for t in self.query.terms)
         return holds and not penalties
+
+
+# Named by nearly every entry: naming them answers no "who else?".
+_EVERYWHERE_ACTORS = frozenset({"japan", "nato"})
 
 
 def _close(evidence: Evidence) -> bool:

@@ -241,6 +241,7 @@ class Fit:
         self._reacting = self.countries - _EVERYWHERE  # the countries whose reaction tells entries apart
         self._singular_who = _singular_who(domain.person_nouns)
         self._which_person = _which_person(domain.person_nouns)
+        self._person_terms = self.role_words | frozenset(content_terms(list(domain.person_nouns)))
         self._people = kb.of_kind("person")
         self._years: dict[str, frozenset[int]] = {}
         self._has_quantity: dict[str, bool] = {}
@@ -443,6 +444,16 @@ class Fit:
     def people_in(self, text: str) -> frozenset[str]:
         """The ids of the people whose names normalised ``text`` contains."""
         return self._people_named(f" {text} ")
+
+    def asks_person(self, query: Query) -> bool:
+        """Whether a question names the role or kind of person it asks for ("which
+        spokesperson", "which official"): a ministry or a country does not answer it."""
+        return bool(set(query.terms) & self._person_terms)
+
+    def actors_in(self, entry_id: str) -> frozenset[str]:
+        """The countries and bodies (terms) an entry names: in its title, phrasings or answer."""
+        key, body = self.matcher.terms_of(entry_id)
+        return frozenset((key | body) & (self.countries | self.bodies))
 
     def named(self, entry_id: str) -> frozenset[str]:
         """The people an entry names (its answer and speaker; a person entry names itself)."""

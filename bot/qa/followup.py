@@ -189,6 +189,8 @@ class Followups:
         self._advice = frozenset(w for phrase in words.advice for w in normalise(phrase).split())
         self._naming = frozenset(normalise(w) for w in words.naming)
         self._named = self._entries_with_names(kb, words)
+        # "this article", "that section": the document and its parts, never the previous subject.
+        self._meta = _META | frozenset(normalise(w) for w in kb.lexicon.document_words)
 
     @property
     def frame(self) -> frozenset[str]:
@@ -293,6 +295,10 @@ class Followups:
             w for w in words if w in self._people_words
         ]
 
+    def without_asides(self, message: str) -> str:
+        """``message`` without the words only a follow-up says ("who *else*", "*too*")."""
+        return " ".join(w for w in normalise(message).split() if w not in self._asides)
+
     def adds_content(self, message: str) -> bool:
         """Whether ``message`` says anything beyond pointing back and frame words ("why
         did they?" does not; "why would japan be useful there" does)."""
@@ -327,7 +333,9 @@ class Followups:
         if not any(w in self._naming for w in words):
             return False
         naming = set(content_terms(sorted(self._naming)))
-        return all(t in self._frame or t in naming for t in content_terms(words))
+        # "what's that exercise called?": the demonstrative's noun is the subject, not asked.
+        asked = [w for i, w in enumerate(words) if not (i and words[i - 1] in _DEMONSTRATIVES)]
+        return all(t in self._frame or t in naming for t in content_terms(asked))
 
     def gives_name(self, entry: Entry) -> bool:
         """Whether ``entry`` names its subject: a person, or a capitalised word in its title
@@ -415,8 +423,9 @@ class Followups:
                 role == "thing"
                 and word in _DEMONSTRATIVES
                 and after
-                and (_is_content(after) or after in _META)
+                and (_is_content(after) or after in self._meta)
                 and not (before and before[-1] in _AUXILIARIES)
+                and (after in self._meta or not self._only_noun_points(words, position))
             ):
                 pass  # "this article", "that office": a determiner, its noun names the subject
             elif role == "place" and (after in _BE or (before and before[-1] in _BE)):
@@ -441,6 +450,15 @@ class Followups:
             # "and what was its policy before?": before what the thread was about.
             found.append((len(words), 0, "thing"))
         return found
+
+    def _only_noun_points(self, words: Sequence[str], position: int) -> bool:
+        """Whether "that <noun>" at ``position`` is all the subject the message has ("what's
+        that exercise called?", "who else was in that group?"): its noun is then the thread's
+        subject by another word, as "it" would be, and the demonstrative points back."""
+        rest = [*words[:position], *words[position + 2 :]]
+        asides = self.asides
+        own = [t for t in content_terms(rest) if t not in self._frame and t not in asides]
+        return not own and not any(w in self._people_words for w in rest)
 
     @staticmethod
     def _object_at_end(words: Sequence[str], position: int, length: int, role: str) -> bool:

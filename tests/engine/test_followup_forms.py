@@ -1,0 +1,83 @@
+"""Follow-up forms a new writer used that the first resolver did not read: each test is a
+conversation of its own wording, and what the user would notice of its last answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import ThreadKey
+from bot.qa.answer import Answer
+from bot.qa.engine import Engine
+from bot.store.recent import RecentTurns
+from tests.fixtures import bundled_engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return bundled_engine()
+
+
+def converse(engine: Engine, *messages: str) -> Answer:
+    """Each message in one thread, as batch mode asks them; the last one's answer."""
+    memory, key = RecentTurns(), ThreadKey("test", "channel", "forms")
+    answers = [engine.ask_in_thread(message, memory, key) for message in messages]
+    return answers[-1]
+
+
+# -- "who …?" answered by the countries or bodies an entry names ---------------------------
+
+
+def test_who_else_is_answered_by_the_other_countries_the_previous_entry_names(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "when did japan get enhanced opportunity partner status at the STO",
+        "who else got that status",
+    )
+    assert not answer.abstained
+    assert "Australia" in answer.text and "Finland" in answer.text
+
+
+def test_who_is_answered_by_an_organisation_when_the_entry_names_one(engine: Engine) -> None:
+    answer = converse(engine, "does the piece have a picture", "who is it credited to?")
+    assert not answer.abstained and "U.S. Army" in answer.text
+
+
+# -- "which <role> …?" asks for a person, which a ministry or a country is not -------------
+
+
+@pytest.mark.parametrize("follow_up", ["which official said it?", "which spokesperson was that?"])
+def test_a_person_asked_by_role_is_declined_when_the_notes_name_only_a_ministry(
+    engine: Engine, follow_up: str
+) -> None:
+    answer = converse(engine, "what did beijing say about nato and japan", follow_up)
+    assert answer.abstained
+
+
+def test_who_said_it_is_still_answered_by_the_ministry(engine: Engine) -> None:
+    answer = converse(engine, "what did beijing say about nato and japan", "who said it?")
+    assert not answer.abstained and "foreign ministry" in answer.text
+
+
+# -- "that <noun>" as the whole subject points back ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("what was that drill named?", "refer"),
+        ("and who else is in that club?", "refer"),
+        ("what is the budget of that office in tokyo", None),  # a subject of its own
+        ("what is that section about", None),  # a part of the document, not the thread's
+        ("which paragraph is this article's conclusion in", None),
+    ],
+)
+def test_a_demonstrative_and_its_noun_point_back_only_when_they_are_all_the_subject(
+    engine: Engine, message: str, kind: str | None
+) -> None:
+    reading = engine.followups.read(message)
+    assert (reading.kind if reading else None) == kind
+
+
+def test_a_name_asked_of_that_noun_is_declined_when_the_notes_never_name_it(engine: Engine) -> None:
+    answer = converse(engine, "the 2021 cyber defence war game with nato", "what was that drill named?")
+    assert answer.abstained
