@@ -359,7 +359,7 @@ class Engine:
         respond?" after Li Shangfu's attack) is answered by an entry voiced by others only
         (its speaker, the people it names and their titles): what Li Shangfu said is not
         how Japan responded. An entry that names no one may report anyone's stance."""
-        if reading.kind not in ("refer", "people") or not answer.entry_ids:
+        if reading.kind not in ("refer", "people", "ask") or not answer.entry_ids:
             return False
         actors = set(self.followups.voiced_by(reading.text))
         entry = self.kb.by_id.get(answer.entry_ids[0])

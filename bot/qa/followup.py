@@ -266,7 +266,10 @@ class Followups:
             return False
         if any(w in _ADDRESSEE for w in words):
             return False
-        terms = content_terms(list(words))
+        # "what was the reaction from nato?": frame words and the name of who reacts are
+        # still no subject; "did japan join nato?" asks a whole question of its names.
+        names = self.fit.countries | self.fit.bodies if words[0] in _WH else frozenset[str]()
+        terms = [t for t in content_terms(list(words)) if t not in names]
         return bool(terms) and all(t in self._frame for t in terms) and bool(set(terms) - self._weak_frame)
 
     def precision(self, message: str) -> str:
@@ -578,6 +581,9 @@ class Followups:
         found: list[str] = []
         if reading.kind == "ask":
             found = [f"{reading.text} {subject}" for subject in subjects]
+            if self._names_something(reading.text.split()):
+                # "how did china feel?": as it stands, when no answer about the subject is China's.
+                found.append(reading.text)
         elif reading.kind == "refer":
             words = reading.text.split()
             pointing = self._pointing(words)

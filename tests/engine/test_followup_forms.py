@@ -81,3 +81,35 @@ def test_a_demonstrative_and_its_noun_point_back_only_when_they_are_all_the_subj
 def test_a_name_asked_of_that_noun_is_declined_when_the_notes_never_name_it(engine: Engine) -> None:
     answer = converse(engine, "the 2021 cyber defence war game with nato", "what was that drill named?")
     assert answer.abstained
+
+
+# -- frame words and who reacts: "what was nato's response?" -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("what was nato's response", "ask"),
+        ("and what did the eu think?", "ask"),
+        ("did japan join nato", None),  # a whole question of its own names
+    ],
+)
+def test_a_reaction_asked_of_a_name_alone_is_a_follow_up(
+    engine: Engine, message: str, kind: str | None
+) -> None:
+    reading = engine.followups.read(message)
+    assert (reading.kind if reading else None) == kind
+
+
+def test_a_reaction_asked_of_a_name_is_answered_about_the_thread_subject(engine: Engine) -> None:
+    answer = converse(
+        engine, "japan and the earthquake relief for turkey in 2023", "what was nato's response"
+    )
+    assert not answer.abstained and "historic first" in answer.text
+
+
+def test_a_reaction_asked_of_another_name_is_not_answered_by_the_previous_speaker(engine: Engine) -> None:
+    answer = converse(
+        engine, "russia's comments on the tokyo liaison office", "and what was china's response"
+    )
+    assert not answer.abstained and "Zakharova" not in answer.text
