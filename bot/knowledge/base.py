@@ -181,6 +181,12 @@ class Document:
     as_of: PartialDate
     paragraphs: int
     note: str = ""
+    # (paragraph, heading) of each section, in order: the heading stands at that paragraph.
+    sections: tuple[tuple[int, str], ...] = ()
+
+    def section_of(self, paragraph: int) -> str:
+        """The heading of the section ``paragraph`` is in; "" before the first heading."""
+        return next((heading for at, heading in reversed(self.sections) if at <= paragraph), "")
 
     def citation(self) -> str:
         """'Brummer & Lindgren, "Title" (July 2019)'."""

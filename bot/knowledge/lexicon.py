@@ -113,6 +113,9 @@ class FollowupWords:
     joiners: tuple[str, ...] = ()  # words a follow-up may open with ("and", "so", "but")
     # Messages that look like follow-ups but are about the notes themselves ("who wrote this?").
     standalone: tuple[str, ...] = ()
+    # Words asking where in the document the previous answer is ("source?", "which
+    # paragraph is that in?"): the previous entry again, with its paragraphs and section.
+    citing: tuple[str, ...] = ()
     # Words only a follow-up says ("what *else* happened that year"), left out of its rewrite.
     asides: tuple[str, ...] = ()
 

@@ -180,6 +180,7 @@ class _FollowupsModel(_Strict):
     standalone: list[_Phrase] = []
     dangling: list[_Phrase] = []
     asides: list[_Phrase] = []
+    citing: list[_Phrase] = []
 
     _lists = field_validator(
         "more",
@@ -200,6 +201,7 @@ class _FollowupsModel(_Strict):
         "standalone",
         "dangling",
         "asides",
+        "citing",
     )(_distinct)
 
     @field_validator("asks")
@@ -243,6 +245,7 @@ class _FollowupsModel(_Strict):
             joiners=tuple(self.joiners),
             standalone=tuple(self.standalone),
             asides=tuple(self.asides),
+            citing=tuple(self.citing),
         )
 
 

@@ -165,6 +165,11 @@ class _AuthorModel(_Strict):
     affiliation: str
 
 
+class _SectionModel(_Strict):
+    heading: str = Field(min_length=1)
+    paragraph: int = Field(ge=1)
+
+
 class _DocumentModel(_Strict):
     id: str = Field(pattern=_SLUG)
     title: str
@@ -173,6 +178,14 @@ class _DocumentModel(_Strict):
     as_of: str
     paragraphs: int = Field(ge=1)
     note: str = ""
+    sections: list[_SectionModel] = []
+
+    @model_validator(mode="after")
+    def _sections_in_order(self) -> _DocumentModel:
+        at = [section.paragraph for section in self.sections]
+        if at != sorted(set(at)) or any(p > self.paragraphs for p in at):
+            raise ValueError("sections must stand at distinct paragraphs of the document, in order")
+        return self
 
     _dates = field_validator("published", "as_of", mode="before")(lambda cls, v: _check_date(str(v)))
 
@@ -374,6 +387,7 @@ def validate_directory(root: Path) -> KnowledgeBase:
                 as_of=PartialDate.parse(doc.as_of),
                 paragraphs=doc.paragraphs,
                 note=doc.note,
+                sections=tuple((section.paragraph, section.heading) for section in doc.sections),
             )
         entries = data.get("entries") or []
         if not isinstance(entries, list):

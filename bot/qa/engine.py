@@ -259,6 +259,9 @@ class Engine:
             return self._more(context)
         if reading.kind in ("before", "after") and context.entries:
             return self._neighbour(context, later=reading.kind == "after")
+        if reading.kind == "source":
+            # After no answer, "source?" asks about the notes themselves.
+            return self._cited(context.previous) if context.previous is not None else None
         if context.previous is None and (
             reading.kind in ("ask", "more", "before", "after")
             or (reading.kind in ("refer", "people") and not self.followups.adds_content(reading.text))
@@ -421,6 +424,22 @@ class Engine:
             entry = fresh[0]
         answer = self._answer(entry, FOLLOWUP_CONFIDENCE, intent=entry.kind)
         return replace(answer, asked=f"tell me more about {normalise(context.previous.title)}")
+
+    def _cited(self, entry: Entry) -> Answer:
+        """ "source?", "which paragraph is that in?": the previous entry again, led by where
+        in its document it comes from (its paragraphs, and the section they are in)."""
+        document = self.kb.documents[entry.source.doc]
+        sections = list(dict.fromkeys(s for p in entry.source.paragraphs if (s := document.section_of(p))))
+        where = f"{entry.source.paragraph_label()} of {document.citation()}"
+        if sections:
+            named = " and ".join(f"“{s}”" for s in sections)
+            where += f", in the section{'s' if len(sections) > 1 else ''} {named}"
+        elif entry.source.paragraphs:
+            where += ", in its introduction"
+        answer = self._answer(entry, FOLLOWUP_CONFIDENCE, intent=entry.kind)
+        return replace(
+            answer, text=f"From {where}: {answer.text}", asked=f"where is {normalise(entry.title)} from"
+        )
 
     def _neighbour(self, context: Context, later: bool) -> Answer:
         """ "and before that?": the milestone before (or after) the previous answer's."""

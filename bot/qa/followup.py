@@ -11,6 +11,8 @@ answered exactly as it would be alone.
 - the whole message is a phrase of the lexicon's ``more``, ``before``, ``after`` or
   ``asks`` lists ("tell me more", "and before that?", "why?", "how many?"), or a
   question word and a noun without a verb ("at which summit?");
+- it only asks where the previous answer is in the document (a ``citing`` word and
+  nothing else: "source?", "which paragraph is that in?");
 - it opens with a ``swap`` phrase ("what about france?"), or is "and" and a name: the
   previous question asked again of what follows;
 - it holds a word pointing back ("it", "that year", "he", "they", "there", a dangling
@@ -110,7 +112,7 @@ _PEOPLE_KINDS = frozenset({"person"})
 class Reading:
     """What a follow-up asks, before it is resolved against its thread."""
 
-    kind: str  # "ask" | "more" | "before" | "after" | "swap" | "refer" | "people"
+    kind: str  # "ask" | "more" | "before" | "after" | "swap" | "refer" | "people" | "source"
     text: str  # the question words (ask), what is swapped in (swap), the message (refer)
 
 
@@ -191,6 +193,15 @@ class Followups:
         self._named = self._entries_with_names(kb, words)
         # "this article", "that section": the document and its parts, never the previous subject.
         self._meta = _META | frozenset(normalise(w) for w in kb.lexicon.document_words)
+        self._citing = frozenset(normalise(w) for w in words.citing)
+        # What a request for the previous answer's place may say besides: frame words, the
+        # words for a place in the document, and the document itself ("which paragraph of
+        # the article is that?"); "this article's conclusion" asks about something else.
+        self._citing_terms = (
+            self._frame
+            | frozenset(content_terms(sorted(self._citing)))
+            | frozenset(content_terms(sorted(_META)))
+        )
 
     @property
     def frame(self) -> frozenset[str]:
@@ -224,6 +235,9 @@ class Followups:
                 return Reading("ask", self._asks[text])
         if not core:
             return None
+        if self._cites(core):
+            # "source?", "which paragraph is that in?": where the previous answer comes from.
+            return Reading("source", " ".join(core))
         side = self._side(core)
         if side is not None:
             # "what came the year after?": nothing of its own but a side of the subject.
@@ -258,6 +272,20 @@ class Followups:
             # "what was the exact date?": asks something of a subject it does not name.
             return Reading("ask", " ".join(core))
         return None
+
+    def _cites(self, words: Sequence[str]) -> bool:
+        """Whether ``words`` only ask where in the document the previous answer is: a word
+        of the lexicon's ``citing`` and nothing else of content, either alone ("source?",
+        "which paragraph?") or pointing back ("which section is that in?")."""
+        if not any(w in self._citing for w in words):
+            return False
+        if any(t not in self._citing_terms for t in content_terms(list(words))):
+            return False
+        # "does this article have sections" is the document's, not the previous answer's.
+        return len(words) <= ELLIPSIS_WORDS or any(
+            role == "thing" and not (start + length < len(words) and words[start + length] in self._meta)
+            for start, length, role in self._pointing(words)
+        )
 
     def _frame_only(self, words: Sequence[str]) -> bool:
         """A short question whose only words of content are frame words ("what was the

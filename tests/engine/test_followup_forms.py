@@ -113,3 +113,32 @@ def test_a_reaction_asked_of_another_name_is_not_answered_by_the_previous_speake
         engine, "russia's comments on the tokyo liaison office", "and what was china's response"
     )
     assert not answer.abstained and "Zakharova" not in answer.text
+
+
+# -- "source?", "which paragraph is that in?": where the previous answer comes from --------
+
+
+@pytest.mark.parametrize("follow_up", ["source pls", "which para?", "what section is it in?", "cite that"])
+def test_asking_where_an_answer_comes_from_cites_its_paragraph_and_section(
+    engine: Engine, follow_up: str
+) -> None:
+    answer = converse(engine, "when did japan open a mission to nato in belgium", follow_up)
+    assert not answer.abstained and answer.followup
+    assert "¶9" in answer.text and "Bridges Over the New Geography of Danger" in answer.text
+    assert "Belgium" in answer.text
+
+
+def test_an_introduction_paragraph_is_cited_as_the_introduction(engine: Engine) -> None:
+    answer = converse(engine, "stoltenbergs visit to tokio", "which paragraph is that from?")
+    assert "¶1" in answer.text and "introduction" in answer.text
+
+
+def test_source_after_no_answer_asks_about_the_notes(engine: Engine) -> None:
+    alone = engine.ask("source?")
+    answer = converse(engine, "what is the capital of peru", "source?")
+    assert answer.text == alone.text
+
+
+def test_a_question_about_the_documents_sections_is_not_a_citation(engine: Engine) -> None:
+    reading = engine.followups.read("what sections does this article have")
+    assert reading is None or reading.kind != "source"

@@ -132,6 +132,21 @@ def test_an_impossible_date_in_the_sources_names_the_document_and_field(tmp_path
     )
 
 
+def test_sections_out_of_order_name_the_document(tmp_path: Path) -> None:
+    root = make_base(tmp_path, "entries:\n" + GOOD_ENTRY)
+    sources = root / "sources.yaml"
+    sources.write_text(sources.read_text().replace("paragraph: 13", "paragraph: 3"))
+    problems = problems_of(root)
+    assert "nato-japan-2023" in problems[0] and "sections must stand at distinct paragraphs" in problems[0]
+
+
+def test_a_paragraph_is_in_the_section_whose_heading_precedes_it(tmp_path: Path) -> None:
+    document = load_knowledge(make_base(tmp_path, "entries:\n" + GOOD_ENTRY)).documents["nato-japan-2023"]
+    assert document.section_of(3) == ""
+    assert document.section_of(7) == document.section_of(12) == "Bridges Over the New Geography of Danger"
+    assert document.section_of(27) == "Charting the Future Course"
+
+
 def test_a_value_yaml_cannot_build_names_file_line_entry_and_field(tmp_path: Path) -> None:
     body = "entries:\n" + GOOD_ENTRY.replace("paragraphs: [12]", "paragraphs: [12, !!int twelve]")
     (problem,) = problems_of(make_base(tmp_path, body))
