@@ -283,10 +283,23 @@ class Engine:
             reading.kind in ("ask", "refer")
             and previous is not None
             and self.followups.asks_name(text)
-            and not self.followups.gives_name(previous)
+            and (
+                not self.fit.named_people(previous.id)
+                if self.followups.asks_someones_name(text)
+                else not self.followups.gives_name(previous)
+            )
         ):
-            # "what was it called?" of something the notes describe but never name.
+            # "what was it called?" of something the notes describe but never name;
+            # "what's their name?" of an ambassador the notes never name.
             return replace(self._abstain(self.not_in_notes, [], ()), asked=rewrites[0])
+        if (
+            previous is not None
+            and self.followups.asks_someones_name(text)
+            and self.fit.named_people(previous.id)
+        ):
+            # "what are their names?" of an answer that names them.
+            answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
+            return replace(answer, asked=rewrites[0])
         if wanted is not None and previous is not None and wanted.given_by(previous, self.fit):
             # The previous entry holds what is asked of it: "and when was that?" of the visit.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)

@@ -450,6 +450,13 @@ class Fit:
         spokesperson", "which official"): a ministry or a country does not answer it."""
         return bool(set(query.terms) & self._person_terms)
 
+    def named_people(self, entry_id: str) -> frozenset[str]:
+        """The people an entry names, other than itself."""
+        entry = self.kb.by_id[entry_id]
+        if entry.kind == "person":
+            return frozenset({entry_id})
+        return self._named[entry_id] - {entry_id}
+
     def actors_in(self, entry_id: str) -> frozenset[str]:
         """The countries and bodies (terms) an entry names: in its title, phrasings or answer."""
         key, body = self.matcher.terms_of(entry_id)

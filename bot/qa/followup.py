@@ -368,6 +368,14 @@ class Followups:
         asked = [w for i, w in enumerate(words) if not (i and words[i - 1] in _DEMONSTRATIVES)]
         return all(t in self._frame or t in naming for t in content_terms(asked))
 
+    def asks_someones_name(self, message: str) -> bool:
+        """Whether ``message`` asks the name of someone it points back at ("what's his
+        name?", "their names?"): a person's name, which a name for a thing is not."""
+        words = normalise(message).split()
+        return self.asks_name(message) and any(
+            role in ("person", "group") for _, _, role in self._pointing(words)
+        )
+
     def gives_name(self, entry: Entry) -> bool:
         """Whether ``entry`` names its subject: a person, or a capitalised word in its title
         or aliases that is not a country, a body, a person, a region or a title of office."""

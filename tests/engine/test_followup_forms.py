@@ -142,3 +142,26 @@ def test_source_after_no_answer_asks_about_the_notes(engine: Engine) -> None:
 def test_a_question_about_the_documents_sections_is_not_a_citation(engine: Engine) -> None:
     reading = engine.followups.read("what sections does this article have")
     assert reading is None or reading.kind != "source"
+
+
+# -- "what's her name?": a person's name, which the notes may not give ---------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up"),
+    [
+        ("the futures in the indo-pacific program", "what is her name?"),
+        ("the itpp with nato", "whats his name"),
+    ],
+)
+def test_a_persons_name_is_declined_when_the_previous_answer_names_no_one(
+    engine: Engine, first: str, follow_up: str
+) -> None:
+    # The programme has a name of its own; the person asked about has none in the notes.
+    answer = converse(engine, first, follow_up)
+    assert answer.abstained
+
+
+def test_a_persons_name_is_the_previous_answer_when_it_names_them(engine: Engine) -> None:
+    answer = converse(engine, "who wrote the piece", "what are their names?")
+    assert not answer.abstained and "Brummer" in answer.text and "Lindgren" in answer.text
