@@ -995,8 +995,7 @@ class _Wanted:
                 holds = not fit.asks_person(self.query) or bool(fit.people_in(normalise(entry.speaker)))
                 penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
             elif (
-                not self.bare
-                and not fit.asks_person(self.query)
+                not fit.asks_person(self.query)
                 and fit.actors_in(entry.id) - set(self.query.terms) - _EVERYWHERE_ACTORS
             ):
                 # "who else was in it?", "who is it credited to?": the countries or bodies an

@@ -37,6 +37,11 @@ def test_who_else_is_answered_by_the_other_countries_the_previous_entry_names(en
     assert "Australia" in answer.text and "Finland" in answer.text
 
 
+def test_who_is_in_it_is_answered_by_the_countries_the_previous_entry_names(engine: Engine) -> None:
+    answer = converse(engine, "the semiconductor export control agreement", "who is in that?")
+    assert not answer.abstained and "Dutch" in answer.text
+
+
 def test_who_is_answered_by_an_organisation_when_the_entry_names_one(engine: Engine) -> None:
     answer = converse(engine, "does the piece have a picture", "who is it credited to?")
     assert not answer.abstained and "U.S. Army" in answer.text
