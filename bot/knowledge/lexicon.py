@@ -116,6 +116,8 @@ class FollowupWords:
     # Words asking where in the document the previous answer is ("source?", "which
     # paragraph is that in?"): the previous entry again, with its paragraphs and section.
     citing: tuple[str, ...] = ()
+    # Words opening a new subject ("unrelated but …"): the message stands alone.
+    new_topic: tuple[str, ...] = ()
     # Words only a follow-up says ("what *else* happened that year"), left out of its rewrite.
     asides: tuple[str, ...] = ()
 

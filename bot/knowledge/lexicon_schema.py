@@ -181,6 +181,7 @@ class _FollowupsModel(_Strict):
     dangling: list[_Phrase] = []
     asides: list[_Phrase] = []
     citing: list[_Phrase] = []
+    new_topic: list[_Phrase] = []
 
     _lists = field_validator(
         "more",
@@ -202,6 +203,7 @@ class _FollowupsModel(_Strict):
         "dangling",
         "asides",
         "citing",
+        "new_topic",
     )(_distinct)
 
     @field_validator("asks")
@@ -246,6 +248,7 @@ class _FollowupsModel(_Strict):
             standalone=tuple(self.standalone),
             asides=tuple(self.asides),
             citing=tuple(self.citing),
+            new_topic=tuple(self.new_topic),
         )
 
 

@@ -194,6 +194,7 @@ class Followups:
         # "this article", "that section": the document and its parts, never the previous subject.
         self._meta = _META | frozenset(normalise(w) for w in kb.lexicon.document_words)
         self._citing = frozenset(normalise(w) for w in words.citing)
+        self._new_topic = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.new_topic)]
         # What a request for the previous answer's place may say besides: frame words, the
         # words for a place in the document, and the document itself ("which paragraph of
         # the article is that?"); "this article's conclusion" asks about something else.
@@ -225,6 +226,10 @@ class Followups:
             core = core[:-1]
         bare = core[:-1] if len(core) > 1 and core[-1] in self._thing_words else core
         if " ".join(core) in self._standalone:
+            return None
+        opening = self._without_joiners(words, chatter=False)
+        if any(tuple(opening[: len(t)]) == t for t in self._new_topic):
+            # "ok unrelated but who wrote it": a new subject, not the thread's.
             return None
         for text in (" ".join(words), " ".join(core), " ".join(bare)):
             if text in self._whole:

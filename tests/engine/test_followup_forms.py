@@ -170,3 +170,24 @@ def test_a_persons_name_is_declined_when_the_previous_answer_names_no_one(
 def test_a_persons_name_is_the_previous_answer_when_it_names_them(engine: Engine) -> None:
     answer = converse(engine, "who wrote the piece", "what are their names?")
     assert not answer.abstained and "Brummer" in answer.text and "Lindgren" in answer.text
+
+
+# -- "unrelated, but …": a new subject stands alone ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["ok unrelated but who wrote it", "new question: when was it founded", "on another note, who is he"],
+)
+def test_a_message_opening_a_new_subject_is_not_a_follow_up(engine: Engine, message: str) -> None:
+    assert engine.followups.read(message) is None
+
+
+def test_after_a_new_subject_the_thread_follows_the_new_answer(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "what does the piece conclude overall",
+        "ok unrelated but who wrote it",
+        "where is the second one based?",
+    )
+    assert not answer.abstained and "Norwegian Institute" in answer.text
