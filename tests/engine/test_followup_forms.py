@@ -191,3 +191,12 @@ def test_after_a_new_subject_the_thread_follows_the_new_answer(engine: Engine) -
         "where is the second one based?",
     )
     assert not answer.abstained and "Norwegian Institute" in answer.text
+
+
+# -- "the figures?": the numbers of the previous answer --------------------------------------
+
+
+@pytest.mark.parametrize("follow_up", ["the figures?", "stats pls", "what are the numbers"])
+def test_asking_for_the_numbers_gives_the_previous_answers_figures(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "how much has japan committed to ukraine", follow_up)
+    assert not answer.abstained and "7.1 billion" in answer.text
