@@ -118,6 +118,8 @@ class FollowupWords:
     citing: tuple[str, ...] = ()
     # Words opening a new subject ("unrelated but …"): the message stands alone.
     new_topic: tuple[str, ...] = ()
+    # Words leaving something out of a bare question ("any others *besides* the uk?").
+    excepting: tuple[str, ...] = ()
     # Words only a follow-up says ("what *else* happened that year"), left out of its rewrite.
     asides: tuple[str, ...] = ()
 

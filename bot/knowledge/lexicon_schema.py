@@ -182,6 +182,7 @@ class _FollowupsModel(_Strict):
     asides: list[_Phrase] = []
     citing: list[_Phrase] = []
     new_topic: list[_Phrase] = []
+    excepting: list[_Phrase] = []
 
     _lists = field_validator(
         "more",
@@ -204,6 +205,7 @@ class _FollowupsModel(_Strict):
         "asides",
         "citing",
         "new_topic",
+        "excepting",
     )(_distinct)
 
     @field_validator("asks")
@@ -249,6 +251,7 @@ class _FollowupsModel(_Strict):
             asides=tuple(self.asides),
             citing=tuple(self.citing),
             new_topic=tuple(self.new_topic),
+            excepting=tuple(self.excepting),
         )
 
 

@@ -195,6 +195,7 @@ class Followups:
         self._meta = _META | frozenset(normalise(w) for w in kb.lexicon.document_words)
         self._citing = frozenset(normalise(w) for w in words.citing)
         self._new_topic = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.new_topic)]
+        self._excepting = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.excepting)]
         # What a request for the previous answer's place may say besides: frame words, the
         # words for a place in the document, and the document itself ("which paragraph of
         # the article is that?"); "this article's conclusion" asks about something else.
@@ -234,7 +235,12 @@ class Followups:
         for text in (" ".join(words), " ".join(core), " ".join(bare)):
             if text in self._whole:
                 return Reading(self._whole[text], text)
-        for text in (" ".join(words), " ".join(self._without_joiners(words, chatter=False)), " ".join(core)):
+        for text in (
+            " ".join(words),
+            " ".join(self._without_joiners(words, chatter=False)),
+            " ".join(core),
+            " ".join(self._before_excepting(core)),
+        ):
             # "with whom?": whole, before the chatter "with" is trimmed from it.
             if text in self._asks:
                 return Reading("ask", self._asks[text])
@@ -277,6 +283,14 @@ class Followups:
             # "what was the exact date?": asks something of a subject it does not name.
             return Reading("ask", " ".join(core))
         return None
+
+    def _before_excepting(self, words: Sequence[str]) -> list[str]:
+        """``words`` up to what they leave out ("any others | besides the uk"); [] when
+        they leave nothing out."""
+        for i in range(1, len(words)):
+            if any(tuple(words[i : i + len(e)]) == e for e in self._excepting):
+                return list(words[:i])
+        return []
 
     def _cites(self, words: Sequence[str]) -> bool:
         """Whether ``words`` only ask where in the document the previous answer is: a word

@@ -200,3 +200,24 @@ def test_after_a_new_subject_the_thread_follows_the_new_answer(engine: Engine) -
 def test_asking_for_the_numbers_gives_the_previous_answers_figures(engine: Engine, follow_up: str) -> None:
     answer = converse(engine, "how much has japan committed to ukraine", follow_up)
     assert not answer.abstained and "7.1 billion" in answer.text
+
+
+# -- "any others besides the uk?": the rest of what the previous answer lists ----------------
+
+
+@pytest.mark.parametrize(
+    ("message", "asks"),
+    [
+        ("any others besides the uk?", "which countries"),
+        ("ok, any other ones apart from italy", "which countries"),
+        ("anybody else except him?", "who"),
+    ],
+)
+def test_a_bare_question_leaving_something_out_asks_the_rest(engine: Engine, message: str, asks: str) -> None:
+    reading = engine.followups.read(message)
+    assert reading is not None and (reading.kind, reading.text) == ("ask", asks)
+
+
+def test_others_besides_one_are_the_rest_the_previous_answer_lists(engine: Engine) -> None:
+    answer = converse(engine, "is japan making a security pact with italy", "others apart from italy?")
+    assert not answer.abstained and "Germany" in answer.text
