@@ -292,6 +292,10 @@ class Engine:
             # "what was it called?" of something the notes describe but never name;
             # "what's their name?" of an ambassador the notes never name.
             return replace(self._abstain(self.not_in_notes, [], ()), asked=rewrites[0])
+        if previous is not None and self.followups.nth_of_list(reading, context):
+            # "what's the second one called?" after a list of things: the answer listing them.
+            answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
+            return replace(answer, asked=rewrites[0])
         if (
             previous is not None
             and self.followups.asks_someones_name(text)

@@ -713,6 +713,10 @@ class Followups:
         """What a pointing word of ``role`` stands for in ``context``."""
         if role == "person":
             rank = next((_ORDINALS[w] for w in phrase.split() if w in _ORDINALS), 0)
+            if rank and phrase.split()[-1] == "one" and not self._about_people(context):
+                # "what's the second one called?" after the document's sections: one of
+                # the things the previous answer lists (``nth_of_list``), not a person.
+                return subject
             return (self._nth_person(context, rank) if rank else self._person(context)) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
@@ -742,6 +746,29 @@ class Followups:
         if named:
             return self._name(self._first_named(named, normalise(previous.answer)))
         return ""
+
+    def nth_of_list(self, reading: Reading, context: Context) -> bool:
+        """Whether ``reading`` points at the n-th of the things the previous answer lists
+        ("what's the second one called?" after the document's sections), not at a person."""
+        if reading.kind != "refer" or self._about_people(context):
+            return False
+        words = reading.text.split()
+        return any(
+            role == "person"
+            and words[start + length - 1] == "one"
+            and any(w in _ORDINALS for w in words[start : start + length])
+            for start, length, role in self._pointing(words)
+        )
+
+    def _about_people(self, context: Context) -> bool:
+        """Whether the previous turn was about people: it asked who, named someone, or was
+        answered by a person's entry."""
+        words = context.question.split()
+        return (
+            bool(words and words[0] in ("who", "whom", "whose"))
+            or bool(self.fit.people_in(context.question))
+            or (context.previous is not None and context.previous.kind in _PEOPLE_KINDS)
+        )
 
     def _nth_person(self, context: Context, rank: int) -> str:
         """The second (third, …) person the previous question, else the previous answer,

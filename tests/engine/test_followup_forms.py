@@ -221,3 +221,17 @@ def test_a_bare_question_leaving_something_out_asks_the_rest(engine: Engine, mes
 def test_others_besides_one_are_the_rest_the_previous_answer_lists(engine: Engine) -> None:
     answer = converse(engine, "is japan making a security pact with italy", "others apart from italy?")
     assert not answer.abstained and "Germany" in answer.text
+
+
+# -- "the second one" of a list that is not of people ----------------------------------------
+
+
+def test_the_nth_one_after_a_list_of_things_is_not_a_person(engine: Engine) -> None:
+    answer = converse(engine, "what headings does the piece use", "what is the third one called?")
+    assert not answer.abstained and "Charting the Future Course" in answer.text
+    assert not answer.text.startswith(("Matthew Brummer", "Wrenn Yennie Lindgren"))
+
+
+def test_the_nth_one_after_a_question_about_people_is_still_a_person(engine: Engine) -> None:
+    answer = converse(engine, "who are the authors", "where does the second one work?")
+    assert not answer.abstained and "Norwegian Institute" in answer.text
