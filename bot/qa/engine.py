@@ -401,11 +401,19 @@ class Engine:
             return False
         key, body = self.matcher.terms_of(answer.entry_ids[0])
         # "nato", "japan": named in nearly every entry, so naming them says nothing of the swap.
+        terms = self.matcher.analyse(_bounded(reading.text)).terms
         new = [
             t
-            for t in self.matcher.analyse(_bounded(reading.text)).terms
+            for t in terms
             if t not in self.fit.countries | self.fit.bodies or self.matcher.idf(t) >= self._framing_idf
         ]
+        names = [
+            t for t in terms if t in self.fit.countries | self.fit.bodies and t not in _EVERYWHERE_ACTORS
+        ]
+        if names:
+            # "what about china's share?": the swap is China; an entry about Japan's share
+            # that mentions China in passing is not about China's.
+            return not any(t in key for t in names)
         return not any(t in key or t in body for t in new)
 
     def _gives(self, answer: Answer, wanted: _Wanted) -> bool:

@@ -235,3 +235,11 @@ def test_the_nth_one_after_a_list_of_things_is_not_a_person(engine: Engine) -> N
 def test_the_nth_one_after_a_question_about_people_is_still_a_person(engine: Engine) -> None:
     answer = converse(engine, "who are the authors", "where does the second one work?")
     assert not answer.abstained and "Norwegian Institute" in answer.text
+
+
+# -- "what about china's share?": a swap is not answered by a passing mention ---------------
+
+
+def test_a_swap_is_declined_when_the_previous_answer_only_mentions_the_new_name(engine: Engine) -> None:
+    answer = converse(engine, "japan's share of chip equipment", "how about russia's share?")
+    assert answer.abstained
