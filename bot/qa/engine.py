@@ -359,6 +359,12 @@ class Engine:
         if not own or answer.entry_ids[0] not in self.kb.by_id:
             return False
         key, body = self.matcher.terms_of(answer.entry_ids[0])
+        if answer.intent == "compare":
+            # "was that before or after the shangri-la dialogue?": the other event's words
+            # are in the other entry put in order.
+            for entry_id in answer.entry_ids[1:]:
+                more_key, more_body = self.matcher.terms_of(entry_id)
+                key, body = key | more_key, body | more_body
         weights = [(self.matcher.idf(t), t in key or t in body) for t in own]
         lacking = sum(w for w, held in weights if not held)
         return lacking >= OWN_WORDS_MISSING * sum(w for w, _ in weights)

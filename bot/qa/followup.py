@@ -481,7 +481,7 @@ class Followups:
                 role == "thing"
                 and word in _DEMONSTRATIVES
                 and after
-                and (_is_content(after) or after in self._meta)
+                and ((_is_content(after) and not self._framing(after)) or after in self._meta)
                 and not (before and before[-1] in _AUXILIARIES)
                 and (after in self._meta or not self._only_noun_points(words, position))
             ):
@@ -508,6 +508,11 @@ class Followups:
             # "and what was its policy before?": before what the thread was about.
             found.append((len(words), 0, "thing"))
         return found
+
+    def _framing(self, word: str) -> bool:
+        """Whether ``word`` is a frame word ("that *before*", "that *time*"): after "that",
+        no noun naming a subject."""
+        return all(t in self._frame for t in content_terms([word]))
 
     def _only_noun_points(self, words: Sequence[str], position: int) -> bool:
         """Whether "that <noun>" at ``position`` is all the subject the message has ("what's
@@ -642,7 +647,10 @@ class Followups:
         elif reading.kind == "refer":
             words = reading.text.split()
             pointing = self._pointing(words)
-            found = []
+            # "was that before or after the shangri-la dialogue?": the subject and another
+            # event, put in order.
+            other = self._ordered_against(words, pointing)
+            found = [f"which came first {subject} or {other}" for subject in subjects] if other else []
             if any(role in _YEAR_SHIFT for _, _, role in pointing):
                 # "stoltenberg's echo a year later": the subject it is later than, first
                 # (the subject's words find the echo), then the year alone; the engine
@@ -665,6 +673,20 @@ class Followups:
             found = [self._swapped(context.question, reading.text)]
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
 
+    def _ordered_against(self, words: Sequence[str], pointing: list[tuple[int, int, str]]) -> str:
+        """The event a pointing word is set before or after ("that | before or after | the
+        shangri-la dialogue"); "" when the message does not order the subject against one."""
+        things = [(start, length) for start, length, role in pointing if role == "thing" and length]
+        if not things:
+            return ""
+        start, length = things[0]
+        rest = list(words[start + length :])
+        sides = 0
+        while rest and rest[0] in self._earlier | self._later | {"or", "than", "the"}:
+            sides += rest[0] in self._earlier | self._later
+            rest = rest[1:]
+        return " ".join(rest) if sides and rest and self._content_count(rest) else ""
+
     def shifted_year(self, reading: Reading, context: Context) -> int | None:
         """The year "a year later" ("the year before") in ``reading`` means, from the
         previous subject's date; None when it says no such thing or there is no date."""
@@ -681,6 +703,9 @@ class Followups:
         if reading.kind not in ("refer", "people"):
             return reading.text
         words = reading.text.split()
+        other = self._ordered_against(words, self._pointing(words))
+        if other:
+            return f"which came first that or {other}"  # the order is what it asks
         return self._replaced(words, self._pointing(words), context, "")
 
     def _subjects(self, context: Context) -> list[str]:

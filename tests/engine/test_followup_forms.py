@@ -243,3 +243,25 @@ def test_the_nth_one_after_a_question_about_people_is_still_a_person(engine: Eng
 def test_a_swap_is_declined_when_the_previous_answer_only_mentions_the_new_name(engine: Engine) -> None:
     answer = converse(engine, "japan's share of chip equipment", "how about russia's share?")
     assert answer.abstained
+
+
+# -- "was that before or after X?": the subject put in order against another event ----------
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up"),
+    [
+        (
+            "what did zakharova say about the tokyo office plan",
+            "was that earlier than the shangri-la dialogue?",
+        ),
+        (
+            "when did li shangfu speak at the shangri-la dialogue",
+            "so was that before or after zakharova's statement",
+        ),
+    ],
+)
+def test_the_subject_is_ordered_against_another_event(engine: Engine, first: str, follow_up: str) -> None:
+    answer = converse(engine, first, follow_up)
+    assert not answer.abstained and answer.intent == "compare"
+    assert set(answer.entry_ids) == {"zakharova-tokyo-office-statement-2023", "shangri-la-li-shangfu-2023"}
