@@ -120,6 +120,8 @@ class FollowupWords:
     new_topic: tuple[str, ...] = ()
     # Words leaving something out of a bare question ("any others *besides* the uk?").
     excepting: tuple[str, ...] = ()
+    # Words asking for a part of the previous number ("how much *of that* was equipment?").
+    portion: tuple[str, ...] = ()
     # Words only a follow-up says ("what *else* happened that year"), left out of its rewrite.
     asides: tuple[str, ...] = ()
 

@@ -183,6 +183,7 @@ class _FollowupsModel(_Strict):
     citing: list[_Phrase] = []
     new_topic: list[_Phrase] = []
     excepting: list[_Phrase] = []
+    portion: list[_Phrase] = []
 
     _lists = field_validator(
         "more",
@@ -206,6 +207,7 @@ class _FollowupsModel(_Strict):
         "citing",
         "new_topic",
         "excepting",
+        "portion",
     )(_distinct)
 
     @field_validator("asks")
@@ -252,6 +254,7 @@ class _FollowupsModel(_Strict):
             citing=tuple(self.citing),
             new_topic=tuple(self.new_topic),
             excepting=tuple(self.excepting),
+            portion=tuple(self.portion),
         )
 
 

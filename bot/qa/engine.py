@@ -304,7 +304,14 @@ class Engine:
             # "what are their names?" of an answer that names them.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
             return replace(answer, asked=rewrites[0])
-        if wanted is not None and previous is not None and wanted.given_by(previous, self.fit):
+        # "how much of that was defense equipment?": a number of the equipment itself.
+        part = frozenset(self.followups.portion(text))
+        if (
+            wanted is not None
+            and previous is not None
+            and wanted.given_by(previous, self.fit)
+            and (not part or self._numbers(previous, part))
+        ):
             # The previous entry holds what is asked of it: "and when was that?" of the visit.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
             return replace(answer, asked=rewrites[0])
@@ -319,6 +326,10 @@ class Engine:
                 or self._repeats_without(reading, answer, context)
                 or self._someone_else(reading, answer, context)
                 or (year is not None and not self._of_year(answer, year, question, context))
+                or (
+                    part
+                    and not (answer.entry_ids and self._numbers(self.kb.by_id[answer.entry_ids[0]], part))
+                )
             ):
                 # An entry that lacks what the follow-up asks for ("how much will it cost?"
                 # answered by the office's entry, which has no cost): not an answer.
@@ -421,6 +432,18 @@ class Engine:
             # that mentions China in passing is not about China's.
             return not any(t in key for t in names)
         return not any(t in key or t in body for t in new)
+
+    @staticmethod
+    def _numbers(entry: Entry, part: frozenset[str]) -> bool:
+        """Whether ``entry``'s answer puts a number (a count, a sum, a share) within three
+        words of one of ``part``'s terms: "30% of equipment" numbers the equipment."""
+        words = normalise(entry.answer).split()
+        for position, word in enumerate(words):
+            if any(c.isdigit() for c in word):
+                window = content_terms(words[max(0, position - 3) : position + 4])
+                if part & set(window):
+                    return True
+        return False
 
     def _gives(self, answer: Answer, wanted: _Wanted) -> bool:
         """Whether an answer's entry holds what the follow-up asks for."""

@@ -196,6 +196,7 @@ class Followups:
         self._citing = frozenset(normalise(w) for w in words.citing)
         self._new_topic = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.new_topic)]
         self._excepting = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.excepting)]
+        self._portion = [tuple(p.split()) for p, _ in _phrases_by_length((t, "") for t in words.portion)]
         # What a request for the previous answer's place may say besides: frame words, the
         # words for a place in the document, and the document itself ("which paragraph of
         # the article is that?"); "this article's conclusion" asks about something else.
@@ -386,6 +387,20 @@ class Followups:
         # "what's that exercise called?": the demonstrative's noun is the subject, not asked.
         asked = [w for i, w in enumerate(words) if not (i and words[i - 1] in _DEMONSTRATIVES)]
         return all(t in self._frame or t in naming for t in content_terms(asked))
+
+    def portion(self, message: str) -> list[str]:
+        """The part of the previous answer's number ``message`` asks for ("how much of that
+        was defense equipment?": defense equipment, as terms); [] when it asks none."""
+        words = normalise(message).split()
+        opening = next((p for p in self._portion if tuple(words[: len(p)]) == p), None)
+        if opening is None:
+            return []
+        rest = words[len(opening) :]
+        pointing = [(s, n) for s, n, role in self._pointing(rest) if role in ("thing", "group") and n]
+        if not pointing or pointing[0][0] != 0:
+            return []  # "how much of the aid was equipment": a question of its own
+        part = rest[pointing[0][1] :]
+        return [t for t in content_terms(part) if t not in self._frame and t not in self.asides]
 
     def asks_someones_name(self, message: str) -> bool:
         """Whether ``message`` asks the name of someone it points back at ("what's his

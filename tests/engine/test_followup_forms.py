@@ -265,3 +265,24 @@ def test_the_subject_is_ordered_against_another_event(engine: Engine, first: str
     answer = converse(engine, first, follow_up)
     assert not answer.abstained and answer.intent == "compare"
     assert set(answer.entry_ids) == {"zakharova-tokyo-office-statement-2023", "shangri-la-li-shangfu-2023"}
+
+
+# -- "how much of that was …?": a part of the previous number needs a number of its own ----
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        "how much of that was financial aid?",
+        "what part of it is nonlethal equipment",
+        "how much of it was humanitarian?",
+    ],
+)
+def test_a_part_of_a_total_the_notes_do_not_break_down_is_declined(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "how much has japan committed to ukraine", follow_up)
+    assert answer.abstained
+
+
+def test_a_part_the_notes_give_a_number_for_is_answered(engine: Engine) -> None:
+    answer = converse(engine, "japan's part in the chip value chain", "how much of it is equipment?")
+    assert not answer.abstained and "30%" in answer.text
