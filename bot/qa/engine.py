@@ -538,7 +538,21 @@ class Engine:
                 confidence=0.0,
                 abstained=True,
             )
-        answers = [self._question(part) for part in parts]
+        # Each part after the first is read as the next message of a thread would be:
+        # "what aid did japan send, and was it lethal?" asks its second part of the first.
+        answers: list[Answer] = []
+        turns: list[Turn] = []
+        for part in parts:
+            followup = self._followup(part, turns) if turns else None
+            answer = (
+                replace(followup, followup=True)
+                if followup is not None
+                else replace(self._question(part), asked=part)
+            )
+            answers.append(answer)
+            turn = self.turn(answer)
+            if turn is not None:
+                turns.append(turn)
         lines = []
         for part, answer in zip(parts, answers, strict=True):
             said = answer.text if not answer.abstained else self.not_in_notes

@@ -221,6 +221,13 @@ def test_several_questions_are_answered_one_by_one(engine: Engine) -> None:
     assert answer.text.count("•") == 2
 
 
+def test_a_later_part_that_points_back_is_read_as_a_follow_up_of_the_earlier(engine: Engine) -> None:
+    answer = engine.ask("how much aid has japan committed to ukraine? and was any of it lethal?")
+    assert answer.intent == "multi-part" and not answer.abstained, answer.text
+    second = answer.text.split("•")[2]
+    assert "nonlethal" in second, answer.text
+
+
 def test_asides_between_dashes_are_not_questions_of_their_own(engine: Engine) -> None:
     answer = engine.ask(
         "what keeps nato and japan apart — legally speaking — and what pace of change do the authors"
