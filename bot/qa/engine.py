@@ -550,7 +550,9 @@ class Engine:
                 else replace(self._question(part), asked=part)
             )
             answers.append(answer)
-            turn = self.turn(answer)
+            # Only an answered part is something to point back at: after a declined one,
+            # the message is better asked whole (below) than part by part.
+            turn = None if answer.abstained else self.turn(answer)
             if turn is not None:
                 turns.append(turn)
         lines = []
