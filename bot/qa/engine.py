@@ -422,10 +422,10 @@ class Engine:
         new = [
             t
             for t in terms
-            if t not in self.fit.countries | self.fit.bodies or self.matcher.idf(t) >= self._framing_idf
+            if t not in self.fit.parties or self.matcher.idf(t) >= self._framing_idf
         ]
         names = [
-            t for t in terms if t in self.fit.countries | self.fit.bodies and t not in _EVERYWHERE_ACTORS
+            t for t in terms if t in self.fit.parties and t not in _EVERYWHERE_ACTORS
         ]
         if names:
             # "what about china's share?": the swap is China; an entry about Japan's share

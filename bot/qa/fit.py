@@ -238,6 +238,9 @@ class Fit:
             term: group[0] for group in domain.same_roles for term in content_terms(list(group))
         }
         self.bodies = frozenset(domain.bodies)
+        # Who can act or be named as a side: every follow-up check that asks "a country or
+        # a body?" reads this one set.
+        self.parties = self.countries | self.bodies
         self._reacting = self.countries - _EVERYWHERE  # the countries whose reaction tells entries apart
         self._singular_who = _singular_who(domain.person_nouns)
         self._which_person = _which_person(domain.person_nouns)
@@ -460,7 +463,7 @@ class Fit:
     def actors_in(self, entry_id: str) -> frozenset[str]:
         """The countries and bodies (terms) an entry names: in its title, phrasings or answer."""
         key, body = self.matcher.terms_of(entry_id)
-        return frozenset((key | body) & (self.countries | self.bodies))
+        return frozenset((key | body) & self.parties)
 
     def named(self, entry_id: str) -> frozenset[str]:
         """The people an entry names (its answer and speaker; a person entry names itself)."""

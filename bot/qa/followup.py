@@ -316,7 +316,7 @@ class Followups:
             return False
         # "what was the reaction from nato?": frame words and the name of who reacts are
         # still no subject; "did japan join nato?" asks a whole question of its names.
-        names = self.fit.countries | self.fit.bodies if words[0] in _WH else frozenset[str]()
+        names = self.fit.parties if words[0] in _WH else frozenset[str]()
         terms = [t for t in content_terms(list(words)) if t not in names]
         return bool(terms) and all(t in self._frame for t in terms) and bool(set(terms) - self._weak_frame)
 
@@ -417,7 +417,7 @@ class Followups:
 
     def _entries_with_names(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
         not_names = set(content_terms(tokens(normalise(" ".join(words.not_names)))))
-        not_names |= self.fit.countries | self.fit.bodies | set(content_terms(sorted(self._people_words)))
+        not_names |= self.fit.parties | set(content_terms(sorted(self._people_words)))
 
         def names(text: str) -> bool:
             parts = re.findall(r"[A-Za-z][A-Za-z0-9'’-]*", _DECORATION.sub(" ", text))
@@ -584,7 +584,7 @@ class Followups:
 
     def _named_before(self, before: Sequence[str]) -> bool:
         terms = set(content_terms(list(before)))
-        return bool(terms & (self.fit.countries | self.fit.bodies)) or any(
+        return bool(terms & self.fit.parties) or any(
             w in self._people_words for w in before
         )
 
@@ -611,7 +611,7 @@ class Followups:
     def _only_names(self, words: Sequence[str]) -> bool:
         terms = content_terms(list(words))
         return bool(terms) and all(
-            t in self.fit.countries | self.fit.bodies or t in self._people_words for t in terms
+            t in self.fit.parties or t in self._people_words for t in terms
         )
 
     def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
@@ -633,7 +633,7 @@ class Followups:
             for term in named
             if frequency.get(term, 0) <= limit
             and not term.isdigit()
-            and term not in self.fit.countries | self.fit.bodies | people | self._frame
+            and term not in self.fit.parties | people | self._frame
             and len(term) > 1
         )
 
@@ -831,7 +831,7 @@ class Followups:
             names = [
                 w
                 for w in text.split()
-                if (t := content_terms([w])) and t[0] in self.fit.countries | self.fit.bodies
+                if (t := content_terms([w])) and t[0] in self.fit.parties
             ]
             if names:
                 return " and ".join(dict.fromkeys(names))
@@ -864,12 +864,12 @@ class Followups:
             if years:
                 return " ".join([*words[: years[0]], new, *words[years[0] + 1 :]])
             return f"{question} in {new}"
-        if any(t in self.fit.countries | self.fit.bodies for t in new_terms):
+        if any(t in self.fit.parties for t in new_terms):
             places = [
                 i
                 for i, w in enumerate(words)
                 if (t := content_terms([w]))
-                and t[0] in self.fit.countries | self.fit.bodies
+                and t[0] in self.fit.parties
                 and t[0] not in new_terms
             ]
             # A name of the same kind (a country for a country, a body for a body), and the
