@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import assert_never
@@ -225,7 +225,12 @@ class Engine:
             followup = self._followup(message.text, context)
             if followup is not None:
                 return replace(followup, followup=True)
-        return replace(self._question(message.question), asked=message.question)
+        alone = replace(self._question(message.question), asked=message.question)
+        if context and alone.intent == "abstain":
+            carried = self._carried(message.text, context)
+            if carried is not None:
+                return replace(carried, followup=True)
+        return alone
 
     def ask_in_thread(
         self, question: str, memory: ThreadMemory, key: ThreadKey, ttl: timedelta = DEFAULT_CONTEXT_TTL
@@ -247,9 +252,19 @@ class Engine:
 
     # -- follow-ups -----------------------------------------------------------
 
-    def _followup(self, text: str, turns: Sequence[Turn]) -> Answer | None:
+    def _carried(self, text: str, turns: Sequence[Turn]) -> Answer | None:
+        """A message the notes cannot answer alone, asked of the thread's subject."""
+        words = normalise(text)
+        if not words:
+            return None
+        answer = self._followup(text, turns, Reading("ask", words))
+        if answer is None or answer.abstained:
+            return None
+        return answer
+
+    def _followup(self, text: str, turns: Sequence[Turn], reading: Reading | None = None) -> Answer | None:
         """The answer to a follow-up of ``turns``; None when ``text`` is not one."""
-        reading = self.followups.read(text)
+        reading = reading or self.followups.read(text)
         if reading is None:
             return None
         context = self.followups.context(turns)
@@ -312,15 +327,19 @@ class Engine:
             and wanted.given_by(previous, self.fit)
             and (not part or self._numbers(previous, part))
         ):
-            # The previous entry holds what is asked of it: "and when was that?" of the visit.
+            # The previous entry holds what is asked of it: "and when was that?" of the visit;
+            # not "what did japan say in reply?" of Li Shangfu's words.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
-            return replace(answer, asked=rewrites[0])
+            if not self._someone_else(reading, answer, context):
+                return replace(answer, asked=rewrites[0])
         answers = []
         skeleton = self.followups.skeleton(reading, context)
         year = self.followups.shifted_year(reading, context)
-        for question in rewrites:
-            answer = replace(self._rewritten(question, skeleton), asked=question)
-            if answer.intent != "abstain" and (
+
+        def unfit(answer: Answer, question: str) -> bool:
+            # An entry that lacks what the follow-up asks for ("how much will it cost?"
+            # answered by the office's entry, which has no cost): not an answer.
+            return bool(
                 (wanted is not None and not self._gives(answer, wanted))
                 or self._lacks_own_words(reading, answer)
                 or self._repeats_without(reading, answer, context)
@@ -330,14 +349,49 @@ class Engine:
                     part
                     and not (answer.entry_ids and self._numbers(self.kb.by_id[answer.entry_ids[0]], part))
                 )
-            ):
-                # An entry that lacks what the follow-up asks for ("how much will it cost?"
-                # answered by the office's entry, which has no cost): not an answer.
-                answer = replace(self._abstain(self.not_in_notes, [], answer.candidates), asked=question)
+            )
+
+        for question in rewrites:
+            answer = replace(self._rewritten(question, skeleton), asked=question)
+            if answer.intent != "abstain" and unfit(answer, question):
+                # The next candidate the ranker believes in that holds what is asked:
+                # "what did he say about east europe?" of Hayashi is his quote's entry,
+                # not his biography.
+                answer = next(
+                    (
+                        runner
+                        for runner in self._runners_up(answer)
+                        if self._shares_subject(runner, context) and not unfit(runner, question)
+                    ),
+                    replace(self._abstain(self.not_in_notes, [], answer.candidates), asked=question),
+                )
+                answer = replace(answer, asked=question)
             answers.append(answer)
         # The first rewrite (the previous entry's title) unless it finds nothing at all; a
         # correction or "my notes stop in July 2023" is an answer too.
         return next((a for a in answers if a.intent != "abstain"), answers[0])
+
+    def _runners_up(self, answer: Answer) -> Iterator[Answer]:
+        """The answers the candidates after ``answer``'s first would give, those the ranker
+        believes in (at the threshold or above), best first."""
+        for candidate in answer.candidates[1:]:
+            entry = self.kb.by_id.get(candidate.entry_id)
+            if entry is None or candidate.score < self.threshold or candidate.entry_id in answer.entry_ids:
+                continue
+            yield self._answer(entry, candidate.score, intent=entry.kind)
+
+    def _shares_subject(self, answer: Answer, context: Context) -> bool:
+        """Whether ``answer``'s entry is titled by a rare word of the previous subject's
+        title ("Hayashi: events in East Europe …" of "Yoshimasa Hayashi"): the same subject,
+        not another thing that happens to hold a date or a name."""
+        if context.previous is None or not answer.entry_ids:
+            return False
+
+        def rare(text: str) -> set[str]:
+            terms = self.matcher.analyse(_bounded(text)).terms
+            return {t for t in terms if self.matcher.idf(t) >= self._framing_idf}
+
+        return bool(rare(self.kb.by_id[answer.entry_ids[0]].title) & rare(context.previous.title))
 
     def _wanted(self, reading: Reading, text: str) -> _Wanted | None:
         """What a follow-up asks for that the shape checks can verify (a date, as precise
@@ -419,14 +473,8 @@ class Engine:
         key, body = self.matcher.terms_of(answer.entry_ids[0])
         # "nato", "japan": named in nearly every entry, so naming them says nothing of the swap.
         terms = self.matcher.analyse(_bounded(reading.text)).terms
-        new = [
-            t
-            for t in terms
-            if t not in self.fit.parties or self.matcher.idf(t) >= self._framing_idf
-        ]
-        names = [
-            t for t in terms if t in self.fit.parties and t not in _EVERYWHERE_ACTORS
-        ]
+        new = [t for t in terms if t not in self.fit.parties or self.matcher.idf(t) >= self._framing_idf]
+        names = [t for t in terms if t in self.fit.parties and t not in _EVERYWHERE_ACTORS]
         if names:
             # "what about china's share?": the swap is China; an entry about Japan's share
             # that mentions China in passing is not about China's.

@@ -286,3 +286,33 @@ def test_a_part_of_a_total_the_notes_do_not_break_down_is_declined(engine: Engin
 def test_a_part_the_notes_give_a_number_for_is_answered(engine: Engine) -> None:
     answer = converse(engine, "japan's part in the chip value chain", "how much of it is equipment?")
     assert not answer.abstained and "30%" in answer.text
+
+
+# -- a message the notes cannot answer alone, asked of the thread's subject -----------------
+
+
+def test_a_question_declined_alone_is_answered_of_the_threads_subject(engine: Engine) -> None:
+    assert engine.ask("how many nato members").abstained  # alone it names nothing
+    answer = converse(engine, "explain air defender", "how many nato members")
+    assert not answer.abstained and "23 NATO members" in answer.text
+
+
+@pytest.mark.parametrize("off_topic", ["what's the weather in tokyo", "who is the president of france"])
+def test_a_question_off_the_threads_subject_stays_declined(engine: Engine, off_topic: str) -> None:
+    assert converse(engine, "what is the sps programme", off_topic).abstained
+
+
+def test_what_someone_else_said_in_reply_is_not_the_previous_speakers_words(engine: Engine) -> None:
+    answer = converse(
+        engine, "what did li shangfu say at shangri-la", "what did japan's defense minister say in reply"
+    )
+    assert answer.abstained  # the notes quote no Japanese reply
+
+
+# -- the ranker's next candidate, when its first lacks what the follow-up asks -------------
+
+
+def test_what_he_said_is_answered_by_his_quote_not_his_biography(engine: Engine) -> None:
+    answer = converse(engine, "who is hayashi", "what did he say about europe and asia")
+    assert answer.entry_ids[:1] == ("quote-hayashi-not-separately",)
+    assert "separately" in answer.text
