@@ -103,7 +103,7 @@ _AUXILIARIES = frozenset(
     cant couldnt shouldnt hasnt havent hadnt""".split()
 )
 # Kinds of answer that leave nothing to follow up on.
-_NO_TURN = frozenset({"smalltalk", "empty", "language", "help", "multi-part"})
+_NO_TURN = frozenset({"smalltalk", "empty", "language", "help"})
 # Kinds that name the people they are about.
 _PEOPLE_KINDS = frozenset({"person"})
 
@@ -584,9 +584,7 @@ class Followups:
 
     def _named_before(self, before: Sequence[str]) -> bool:
         terms = set(content_terms(list(before)))
-        return bool(terms & self.fit.parties) or any(
-            w in self._people_words for w in before
-        )
+        return bool(terms & self.fit.parties) or any(w in self._people_words for w in before)
 
     def _own_subject(self, words: Sequence[str]) -> bool:
         """Whether the message names a subject of its own (see the module's docstring)."""
@@ -610,9 +608,7 @@ class Followups:
 
     def _only_names(self, words: Sequence[str]) -> bool:
         terms = content_terms(list(words))
-        return bool(terms) and all(
-            t in self.fit.parties or t in self._people_words for t in terms
-        )
+        return bool(terms) and all(t in self.fit.parties or t in self._people_words for t in terms)
 
     def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:
         """Terms that name a thing: the names of the glossary's terms (their titles and
@@ -828,11 +824,7 @@ class Followups:
         """The countries (and alliances) a "they" means: named in the previous question,
         else in the previous entry's title."""
         for text in (context.question, normalise(context.previous.title) if context.previous else ""):
-            names = [
-                w
-                for w in text.split()
-                if (t := content_terms([w])) and t[0] in self.fit.parties
-            ]
+            names = [w for w in text.split() if (t := content_terms([w])) and t[0] in self.fit.parties]
             if names:
                 return " and ".join(dict.fromkeys(names))
         return ""
@@ -868,9 +860,7 @@ class Followups:
             places = [
                 i
                 for i, w in enumerate(words)
-                if (t := content_terms([w]))
-                and t[0] in self.fit.parties
-                and t[0] not in new_terms
+                if (t := content_terms([w])) and t[0] in self.fit.parties and t[0] not in new_terms
             ]
             # A name of the same kind (a country for a country, a body for a body), and the
             # country the question is about rather than Japan, which is in most of them.

@@ -231,6 +231,10 @@ class Reader:
 
     def _asks(self, clause: str) -> bool:
         folded = normalise(clause)
+        if _QUOTED.fullmatch(clause.strip()):
+            # "'what happens in asia matters for europe' — where's that line from": a line
+            # quoted to ask about, not a question of its own.
+            return False
         return bool(folded) and (folded.split()[0] in QUESTION_WORDS or clause.rstrip().endswith("?"))
 
     def _form_request(self, folded: str) -> _FormRequestMatch | None:
@@ -302,6 +306,10 @@ class Reader:
 class _FormRequestMatch:
     wants: str
     ask_as: str
+
+
+# A clause that is all one quotation: straight or curly, single or double quotes.
+_QUOTED = re.compile(r"""(["'“‘])[^"“”]*["'”’]""")
 
 
 def _without_symbols(text: str) -> str:

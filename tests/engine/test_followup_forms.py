@@ -316,3 +316,22 @@ def test_what_he_said_is_answered_by_his_quote_not_his_biography(engine: Engine)
     answer = converse(engine, "who is hayashi", "what did he say about europe and asia")
     assert answer.entry_ids[:1] == ("quote-hayashi-not-separately",)
     assert "separately" in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["how many in total", "how many altogether?", "what's the total?"])
+def test_a_total_asked_alone_is_the_previous_subjects_number(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "japan sto enhanced opportunity partner", follow_up)
+    assert not answer.abstained and "four STO partners" in answer.text
+
+
+def test_a_total_asked_alone_outside_a_thread_is_declined(engine: Engine) -> None:
+    assert engine.ask("how many in total").abstained
+
+
+# -- a message answered part by part is a turn like any other --------------------------------
+
+
+def test_a_follow_up_after_a_multi_part_answer_reads_its_first_part(engine: Engine) -> None:
+    first = "what did stoltenberg sign in tokyo? and when did japan open its nato mission?"
+    answer = converse(engine, first, "when was that?")
+    assert not answer.abstained and "February 2023" in answer.text

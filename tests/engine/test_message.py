@@ -125,6 +125,17 @@ def test_and_before_a_question_word_splits_only_two_whole_questions(message: str
     assert reader().read(message).parts == ()
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "'what happens in asia matters for europe' — where's that line from",
+        "“what happens in asia matters for europe” — where is that line from",
+    ],
+)
+def test_a_quoted_line_asked_about_is_not_a_question_of_its_own(message: str) -> None:
+    assert reader().read(message).parts == ()
+
+
 def test_one_question_has_no_parts() -> None:
     assert reader().read("when did japan join the cyber centre in estonia?").parts == ()
 
