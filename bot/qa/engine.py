@@ -324,6 +324,8 @@ class Engine:
         if (
             wanted is not None
             and previous is not None
+            # A timeline's first milestone is not what a follow-up of it is about.
+            and context.kind != "timeline"
             and wanted.given_by(previous, self.fit)
             and (not part or self._numbers(previous, part))
         ):

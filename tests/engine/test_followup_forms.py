@@ -335,3 +335,8 @@ def test_a_follow_up_after_a_multi_part_answer_reads_its_first_part(engine: Engi
     first = "what did stoltenberg sign in tokyo? and when did japan open its nato mission?"
     answer = converse(engine, first, "when was that?")
     assert not answer.abstained and "February 2023" in answer.text
+
+
+def test_a_follow_up_of_a_timeline_is_not_answered_by_its_first_milestone(engine: Engine) -> None:
+    answer = converse(engine, "nato japan milestones 2019", "when was it upgraded?")
+    assert not answer.abstained and "2023" in answer.text and "mission" in answer.text
