@@ -159,6 +159,9 @@ class Lexicon:
     # question that says whose view it asks for asks about the document's own present, so
     # "now" in it is July 2023, not today.
     document_words: tuple[str, ...] = ()
+    # Words for a size ("small", "massive"): "how big would the office be?" is answered by
+    # "would start small" as well as by a number.
+    size_words: tuple[str, ...] = ()
     # The words people use for a topic, each to the topic it names ("naval": maritime), read
     # by the grammar (``bot.grammar.lexer``) in timelines, `/nato timeline` and digest topics.
     topic_words: Mapping[str, str] = field(default_factory=dict)

@@ -11,6 +11,7 @@ them. The tables behind the checks are built once per knowledge base.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -221,6 +222,7 @@ class Shape:
     who_verb: str | None  # "who / which country *hosted* the summit": what the one wanted did
     counted: frozenset[str]  # "how many planes": planes
     count_of: str | None  # "how many NATO members": NATO, which must be by the number too
+    asks_size: bool = False  # "how big": a size word answers it as well as a number
 
 
 class Fit:
@@ -248,6 +250,10 @@ class Fit:
         self._people = kb.of_kind("person")
         self._years: dict[str, frozenset[int]] = {}
         self._has_quantity: dict[str, bool] = {}
+        # "how big would the office be?" asks a size, which words answer as well as a
+        # number ("would start small", "historically massive").
+        self._size_words = frozenset(normalise(w) for w in kb.lexicon.size_words)
+        self._has_size: dict[str, bool] = {}
         for entry in kb.entries:
             written = " ".join([entry.title, entry.answer, *entry.questions])
             text = as_of_phrase(entry.as_of).sub(" ", written)
@@ -256,6 +262,7 @@ class Fit:
                 years.add(entry.date.year)
             self._years[entry.id] = frozenset(years)
             self._has_quantity[entry.id] = bool(_QUANTITY.search(YEAR_IN_TEXT.sub(" ", text)))
+            self._has_size[entry.id] = not self._size_words.isdisjoint(normalise(entry.answer).split())
         # Who each entry names: the people a who-question could be answered with.
         self.person_names: dict[str, frozenset[str]] = {
             person.id: frozenset(
@@ -357,7 +364,11 @@ class Fit:
                 found.append(("not said by them", UNSAID_BY_THEM_PENALTY))
             elif not self._reports_speech[entry.id]:
                 found.append(("nobody says anything", UNSAID_PENALTY))
-        if shape.asks_how_many and not self._has_quantity[entry.id]:
+        if (
+            shape.asks_how_many
+            and not self._has_quantity[entry.id]
+            and not (shape.asks_size and self._has_size[entry.id])
+        ):
             found.append(("how many, but no number", NO_NUMBER_PENALTY))
         if shape.years and not shape.years & self._years[entry.id]:
             found.append(("year not mentioned", YEAR_MISMATCH_PENALTY))
@@ -433,6 +444,10 @@ class Fit:
             who_verb=_who_verb(text),
             counted=counted,
             count_of=count_of,
+            asks_size=any(
+                first == "how" and second in self._size_words
+                for first, second in itertools.pairwise(text.split())
+            ),
         )
 
     @property

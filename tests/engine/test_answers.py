@@ -127,3 +127,17 @@ def test_related_never_lists_one_title_twice(engine: Engine) -> None:
         if not answer.abstained:
             titles.append(engine.kb.by_id[answer.entry_ids[0]].title.casefold())
         assert len(set(titles)) == len(titles), (entry.id, titles)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how large would the nato liaison office in japan be?", "the tokyo liaison office, how big would it be"],
+)
+def test_how_big_is_answered_by_a_size_in_words(engine: Engine, question: str) -> None:
+    # The notes give the office's size as "would start small", not as a number.
+    answer = engine.ask(question)
+    assert not answer.abstained and "start small" in answer.text
+
+
+def test_a_size_asked_in_units_still_needs_a_number(engine: Engine) -> None:
+    assert engine.ask("how big is yokota in km2?").abstained
