@@ -141,3 +141,9 @@ def test_how_big_is_answered_by_a_size_in_words(engine: Engine, question: str) -
 
 def test_a_size_asked_in_units_still_needs_a_number(engine: Engine) -> None:
     assert engine.ask("how big is yokota in km2?").abstained
+
+
+def test_a_name_asked_for_the_notes_do_not_give_is_declined_whatever_the_request(engine: Engine) -> None:
+    # "name pls" once read as a question of its own, answered with the closest name.
+    answer = engine.ask("who is japan's ambassador to nato? name pls")
+    assert answer.abstained and answer.intent == "abstain"

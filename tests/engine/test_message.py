@@ -44,6 +44,13 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
     assert understood.wants == "date"
 
 
+@pytest.mark.parametrize("request_", ["name pls", "just the name", "full name please"])
+def test_a_request_for_a_name_is_not_a_question_of_its_own(request_: str) -> None:
+    understood = reader().read(f"who is japan's ambassador to nato? {request_}")
+    assert understood.question == "who is japan's ambassador to nato?"
+    assert understood.parts == () and understood.wants == "name"
+
+
 def test_a_date_request_turns_a_bare_topic_into_a_when_question() -> None:
     understood = reader().read("stoltenberg visit to japan, month + year pls")
     assert understood.question == "when stoltenberg visit to japan"
