@@ -64,6 +64,8 @@ def test_a_date_request_turns_a_bare_topic_into_a_when_question() -> None:
         ("Thank you so much", "thanks"),
         ("thnaks", "thanks"),
         ("hello", "greeting"),
+        ("gm bot ☀️", "greeting"),
+        ("morning!", "greeting"),
         ("ok cool", "acknowledgement"),
         ("nice one", "acknowledgement"),
         ("👍", "acknowledgement"),
