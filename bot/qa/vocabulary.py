@@ -24,6 +24,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     wat wut wht whn wen hw u ur r y re ve ll d s t m again more kind sort
     mention mentioned mentions mentioning according story exactly actually really
     basically specifically go goes going gone went
+    probably possibly perhaps maybe physically roughly approximately supposedly apparently
+    honestly literally kinda sorta
     """.split()
 )
 # Words about the briefing itself rather than its subject ("according to the article",
