@@ -223,6 +223,7 @@ class Shape:
     counted: frozenset[str]  # "how many planes": planes
     count_of: str | None  # "how many NATO members": NATO, which must be by the number too
     asks_size: bool = False  # "how big": a size word answers it as well as a number
+    precision: str = ""  # "day" ("what day"), "month" ("the exact date"), "" (a year will do)
 
 
 class Fit:
@@ -254,6 +255,14 @@ class Fit:
         # number ("would start small", "historically massive").
         self._size_words = frozenset(normalise(w) for w in kb.lexicon.size_words)
         self._has_size: dict[str, bool] = {}
+        # Phrases asking a date more precise than its year (the lexicon's follow-up words,
+        # read for single questions too: "what's the exact date of the oslo meeting").
+        followup_words = kb.lexicon.followups
+        self._precise = tuple(
+            (tuple(normalise(phrase).split()), level)
+            for level, phrases in (("day", followup_words.day), ("month", followup_words.month))
+            for phrase in phrases
+        )
         for entry in kb.entries:
             written = " ".join([entry.title, entry.answer, *entry.questions])
             text = as_of_phrase(entry.as_of).sub(" ", written)
@@ -351,6 +360,16 @@ class Fit:
             for entry in kb.entries
         }
 
+    def _precision(self, text: str) -> str:
+        """How precise a date ``text`` asks for: "day", "month", or "" for a year."""
+        words = text.split()
+        found = {
+            level
+            for phrase, level in self._precise
+            if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
+        }
+        return "day" if "day" in found else "month" if found else ""
+
     def penalties(self, entry: Entry, query: Query, shape: Shape) -> tuple[tuple[str, float], ...]:
         """How badly an entry's shape fits what the question asks for, check by check."""
         found: list[tuple[str, float]] = []
@@ -359,6 +378,11 @@ class Fit:
                 found.append(("when, but no year", NO_YEAR_PENALTY))
             elif entry.date is None:
                 found.append(("when, but undated", UNDATED_PENALTY))
+            elif (shape.precision == "day" and not entry.date.day) or (
+                shape.precision == "month" and not entry.date.month
+            ):
+                # "the exact date" of an entry dated by its year alone: as good as no date.
+                found.append(("when, but not that precise", NO_YEAR_PENALTY))
         if shape.asks_said:
             if shape.speakers and shape.speakers.isdisjoint(self._speakers[entry.id]):
                 found.append(("not said by them", UNSAID_BY_THEM_PENALTY))
@@ -431,8 +455,9 @@ class Fit:
                 if owner := _HOW_MANY_OWNED.search(text):  # "how many members does NATO have"
                     of = content_terms([owner.group(1)])
                     count_of = of[0] if of and of[0] not in self.countries else None
+        precision = self._precision(text)
         return Shape(
-            asks_when=bool(WHEN.search(text)),
+            asks_when=bool(WHEN.search(text)) or bool(precision),  # "the exact date of …"
             asks_said=asks_said,
             speakers=self._people_named(f" {text} ") if asks_said else frozenset(),
             asks_how_many=bool(_HOW_MANY.search(text)),
@@ -444,6 +469,7 @@ class Fit:
             who_verb=_who_verb(text),
             counted=counted,
             count_of=count_of,
+            precision=precision,
             asks_size=any(
                 first == "how" and second in self._size_words
                 for first, second in itertools.pairwise(text.split())

@@ -25,7 +25,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     mention mentioned mentions mentioning according story exactly actually really
     basically specifically go goes going gone went
     probably possibly perhaps maybe physically roughly approximately supposedly apparently
-    honestly literally kinda sorta
+    honestly literally kinda sorta usually always often sometimes per exact w theyve theyre
     """.split()
 )
 # Words about the briefing itself rather than its subject ("according to the article",
@@ -44,6 +44,8 @@ _VARIANTS: dict[str, str] = {
     "organisation": "organization",
     "organisations": "organization",
     "japanese": "japan",
+    "jp": "japan",
+    "jpn": "japan",
     "chinese": "china",
     "russian": "russia",
     "russias": "russia",

@@ -162,3 +162,25 @@ def test_a_hedge_is_not_a_word_the_answer_must_hold(engine: Engine, question: st
     # "probably", "physically": words the notes never use, which sank the match.
     answer = engine.ask(question)
     assert not answer.abstained and answer.entry_ids[:1] == (entry_id,)
+
+
+def test_jpn_is_japan(engine: Engine) -> None:
+    answer = engine.ask("when did jpn join the nato cyber centre")
+    assert not answer.abstained and "2022" in answer.text
+
+
+def test_a_date_as_precise_as_the_notes_give_it_is_answered(engine: Engine) -> None:
+    answer = engine.ask("what was the exact date stoltenberg visited tokyo")
+    assert not answer.abstained and "February 2023" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what day did japan open its nato mission",
+        "what's the exact date of the oslo foreign ministers meeting",
+    ],
+)
+def test_a_date_more_precise_than_the_notes_give_it_is_declined(engine: Engine, question: str) -> None:
+    # The notes date the mission by its year and the meeting by "shortly before June 2023".
+    assert engine.ask(question).abstained
