@@ -184,3 +184,8 @@ def test_a_date_as_precise_as_the_notes_give_it_is_answered(engine: Engine) -> N
 def test_a_date_more_precise_than_the_notes_give_it_is_declined(engine: Engine, question: str) -> None:
     # The notes date the mission by its year and the meeting by "shortly before June 2023".
     assert engine.ask(question).abstained
+
+
+def test_a_filler_noun_is_not_a_word_the_answer_must_hold(engine: Engine) -> None:
+    answer = engine.ask("the nato tokyo office thing")
+    assert not answer.abstained and "Tokyo" in answer.text

@@ -340,3 +340,8 @@ def test_a_follow_up_after_a_multi_part_answer_reads_its_first_part(engine: Engi
 def test_a_follow_up_of_a_timeline_is_not_answered_by_its_first_milestone(engine: Engine) -> None:
     answer = converse(engine, "nato japan milestones 2019", "when was it upgraded?")
     assert not answer.abstained and "2023" in answer.text and "mission" in answer.text
+
+
+def test_since_which_year_asks_the_previous_subjects_year(engine: Engine) -> None:
+    answer = converse(engine, "nato's maritime command and japan", "since which year?")
+    assert not answer.abstained and "2018" in answer.text
