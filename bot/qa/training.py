@@ -47,6 +47,8 @@ MAX_ASKED_ENTRIES = 600
 MAX_DECLINED = 1500
 # From how many phrasings on a fold is collected before the next one is built.
 COLLECT_AFTER_FOLD = 20_000
+# Fewer questions the notes cannot answer than this, and the gate is not fitted (train()).
+MIN_DECLINED = 10
 # How much a dev-set question counts against a curated one.
 DEV_WEIGHT = 1.0
 # The judge's L2 penalty on standardised weights (chosen by cross-validation, see
@@ -78,6 +80,7 @@ class Examples:
     groups: tuple[int, ...]
     questions: int
     dev_groups: frozenset[int]  # the questions that came from the dev set
+    declined: int = 0  # the questions asked that the notes cannot answer (near misses, …)
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,11 @@ def examples(
             gc.collect()
     for row in declined_rows:
         add(retriever.retrieve(retriever.matcher.analyse(row.text), exclude=row.text), _nothing)
-    for case in _dev_cases(kb) if dev is None else dev:
+    cases = _dev_cases(kb) if dev is None else dev
+    for case in cases:
         dev_groups.add(question)
         add(retriever.retrieve(retriever.matcher.analyse(case.question)), _says(case), DEV_WEIGHT)
+    declined = len(declined_rows) + sum(not case.in_scope for case in cases)
     width = len(FEATURES)
     x = np.asarray(rows, dtype=np.float64).reshape(-1, width)
     return Examples(
@@ -153,6 +158,7 @@ def examples(
         tuple(groups),
         question,
         frozenset(dev_groups),
+        declined,
     )
 
 
@@ -272,7 +278,11 @@ def train(
     gx = np.asarray(gate_x, dtype=np.float64)
     gy = np.asarray(gate_y, dtype=np.float64)
     gw = np.asarray(gate_w, dtype=np.float64)
-    if gy.min() == gy.max():
+    if gy.min() == gy.max() or data.declined < MIN_DECLINED:
+        # A base with (almost) no questions it must decline (near misses, false premises,
+        # out-of-scope dev questions) has only its own phrasings to learn from, nearly all
+        # answered right: such a gate learns to answer anything ("what is the population of
+        # Lisbon?" from the nearest entry by meaning). It reads the lexical score instead.
         return TrainedJudge(ranker, _lexical_only(GATE_FEATURES))
     gate = Judge.fit(gx, gy, GATE_FEATURES, l2=L2, weight=gw, signs=_signs("gate"))
     if not validate:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.dispatch import Bot
+from bot.knowledge.loading import load_knowledge
 from bot.messages import Request
 from bot.qa import training
 from bot.qa.engine import Engine
@@ -309,3 +310,12 @@ def test_near_misses_curated_for_several_entries_are_found_as_a_scan_of_every_ro
             expected = [(row, s) for row, s in expected if row.text != exclude][:8]
             got = [(n.declined, n.similarity) for n in index.nearest(query, exclude=exclude)]
             assert got == expected, question
+
+
+def test_a_base_with_nothing_to_decline_does_not_fit_a_gate_that_answers_anything() -> None:
+    # A small base (17 entries, no near misses, no dev set) can only learn from its own
+    # phrasings, nearly all answered right: a fitted gate there answered "what is the
+    # population of Lisbon?" with the nearest entry by meaning.
+    small = Engine(load_knowledge(Path(__file__).parents[1] / "adapters" / "discord" / "kb"))
+    assert small.ask("what is the population of Lisbon?").abstained
+    assert not small.ask("when did japan join the nato cyber centre?").abstained
