@@ -7,7 +7,8 @@ honest estimate is the 5-fold cross-validation (benchmarks/cv_judge.py: 90.4% an
 The holdout (tests/eval/holdout.yaml, written blind by someone else and never read while
 tuning; only its aggregate numbers are looked at) gives 85.3% and 88.3%. See `briefbot eval` and
 `briefbot eval --dev-set tests/eval/holdout.yaml`. The fresh blind sets
-(tests/eval/fresh.yaml, conversations.yaml) are scored once per release, never here.
+(tests/eval/fresh*.yaml, conversations*.yaml; the newest are fresh3 and conversations4) are
+scored once per release, never here (docs/answering.md has their numbers).
 """
 
 from __future__ import annotations
