@@ -128,6 +128,9 @@ _FATE = re.compile(
 # Looking back from later than the notes: "has japan joined the cell yet", "did kishida
 # go in the end". What became of something, whether or not the notes planned it.
 _LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after all)\b")
+# "did japan ever join the cell": what became of it, when the notes have it as a plan or a
+# proposal; of something that happened ("did japan ever join the cyber centre") it asks that.
+_EVER = re.compile(r"\bever\b")
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
@@ -877,7 +880,7 @@ class Engine:
         text = query.normalised
         # "did the plan go ahead" asks what became of it; "should it go ahead" asks for advice.
         later = _LATER.search(text) and not _MODAL.search(text)
-        fate = bool(_FATE.search(text) and not _MODAL.search(text)) or bool(later)
+        fate = bool((_FATE.search(text) or _EVER.search(text)) and not _MODAL.search(text)) or bool(later)
         asks_outcome = fate or (_OUTCOME.search(text) and not _PLAN_WORDS.search(text))
         if asks_outcome:
             # What became of a plan (or of the authors' proposal): the plan must be the

@@ -54,6 +54,8 @@ def test_what_may_have_changed_gets_the_after_the_notes_reply(engine: Engine, qu
             "rec-undersea-infrastructure-cell",
         ),
         ("did kishida show up in vilnius in the end?", "kishida-vilnius-attendance-2023"),
+        ("has japan ever joined nato's undersea infrastructure cell", "rec-undersea-infrastructure-cell"),
+        ("did japan ever get a seat on the north atlantic council as an observer", "rec-japan-nac-observer"),
     ],
 )
 def test_what_became_of_a_plan_or_a_proposal_is_after_the_notes(
@@ -108,3 +110,8 @@ def test_a_false_premise_with_a_modifier_is_still_corrected(engine: Engine) -> N
 )
 def test_a_premise_about_another_subject_is_not_corrected_as_japans(engine: Engine, question: str) -> None:
     assert engine.ask(question).intent != "false-premise"
+
+
+def test_ever_of_something_that_happened_is_answered(engine: Engine) -> None:
+    answer = engine.ask("did japan ever join the nato cyber centre")
+    assert not answer.abstained and "2022" in answer.text
