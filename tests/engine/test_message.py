@@ -44,6 +44,23 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
     assert understood.wants == "date"
 
 
+@pytest.mark.parametrize(
+    ("message", "question", "wants"),
+    [
+        (
+            "when did stoltenberg visit japan? just month n year pls",
+            "when did stoltenberg visit japan?",
+            "date",
+        ),
+        ("how much has japan given ukraine? number only", "how much has japan given ukraine?", "number"),
+        ("what is interoperability? short definition", "what is interoperability?", "short"),
+    ],
+)
+def test_requests_about_the_form_in_other_words(message: str, question: str, wants: str) -> None:
+    understood = reader().read(message)
+    assert understood.question == question and understood.wants == wants
+
+
 @pytest.mark.parametrize("request_", ["name pls", "just the name", "full name please"])
 def test_a_request_for_a_name_is_not_a_question_of_its_own(request_: str) -> None:
     understood = reader().read(f"who is japan's ambassador to nato? {request_}")
