@@ -48,7 +48,7 @@ def test_near_misses_are_not_copies_of_dev_questions() -> None:
     assert copied == []
 
 
-BLIND_SETS = ("holdout.yaml", "fresh.yaml", "fresh2.yaml", "fresh3.yaml")
+BLIND_SETS = ("holdout.yaml", "fresh.yaml", "fresh2.yaml", "fresh3.yaml", "fresh4.yaml")
 
 
 @pytest.mark.parametrize("name", BLIND_SETS)
