@@ -822,12 +822,20 @@ class Followups:
 
     def _group(self, context: Context) -> str:
         """The countries (and alliances) a "they" means: named in the previous question,
-        else in the previous entry's title."""
-        for text in (context.question, normalise(context.previous.title) if context.previous else ""):
-            names = [w for w in text.split() if (t := content_terms([w])) and t[0] in self.fit.parties]
-            if names:
-                return " and ".join(dict.fromkeys(names))
-        return ""
+        else in the previous entry's title. After a question asking which one ("which nato
+        member protested?"), "they" is the answer's, not the question's: France, not NATO."""
+        title = normalise(context.previous.title) if context.previous else ""
+        named = [self._parties_in(text) for text in (context.question, title)]
+        words = context.question.split()
+        if words and words[0] in ("which", "who", "whos") and named[0]:
+            answered = [w for w in named[1] if w not in named[0]]
+            if answered:
+                return " and ".join(dict.fromkeys(answered))
+        return next((" and ".join(dict.fromkeys(names)) for names in named if names), "")
+
+    def _parties_in(self, text: str) -> list[str]:
+        """The words of ``text`` that name a country or a body, in order."""
+        return [w for w in text.split() if (t := content_terms([w])) and t[0] in self.fit.parties]
 
     def _first_named(self, people: Iterable[str], text: str) -> str:
         """Of ``people`` (ids), the one ``text`` names first."""

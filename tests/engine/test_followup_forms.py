@@ -345,3 +345,9 @@ def test_a_follow_up_of_a_timeline_is_not_answered_by_its_first_milestone(engine
 def test_since_which_year_asks_the_previous_subjects_year(engine: Engine) -> None:
     answer = converse(engine, "nato's maritime command and japan", "since which year?")
     assert not answer.abstained and "2018" in answer.text
+
+
+def test_they_after_a_which_question_is_its_answer_not_its_question(engine: Engine) -> None:
+    # "which nato member protested …?" is answered by France: "they" is France, not NATO.
+    answer = converse(engine, "which nato member protested the tokyo office?", "why did they object?")
+    assert answer.asked.startswith("why did france object")
