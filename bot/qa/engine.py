@@ -1119,7 +1119,14 @@ class _Wanted:
             # "how many?" alone: any number; "how many ships": a number of ships (the shape
             # checks count them); "how long were they distant": a number, by what is asked.
             key, body = fit.matcher.terms_of(entry.id)
-            holds = self.bare or bool(shape.counted) or all(t in key or t in body for t in self.query.terms)
+            holds = (
+                self.bare
+                or bool(shape.counted)
+                or all(t in key or t in body for t in self.query.terms)
+                # "how long did it run?": a length, which any number of the entry's gives
+                # ("two-week"), not the words "long" and "run".
+                or ("how long" in self.query.normalised and fit.has_quantity(entry.id))
+            )
         return holds and not penalties
 
 

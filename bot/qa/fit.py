@@ -501,6 +501,10 @@ class Fit:
             return frozenset({entry_id})
         return self._named[entry_id] - {entry_id}
 
+    def has_quantity(self, entry_id: str) -> bool:
+        """Whether the entry gives a number other than a year ("two-week", "$7.1 billion")."""
+        return self._has_quantity[entry_id]
+
     def actors_in(self, entry_id: str) -> frozenset[str]:
         """The countries and bodies (terms) an entry names: in its title, phrasings or answer."""
         key, body = self.matcher.terms_of(entry_id)

@@ -351,3 +351,15 @@ def test_they_after_a_which_question_is_its_answer_not_its_question(engine: Engi
     # "which nato member protested …?" is answered by France: "they" is France, not NATO.
     answer = converse(engine, "which nato member protested the tokyo office?", "why did they object?")
     assert answer.asked.startswith("why did france object")
+
+
+def test_how_long_is_answered_by_a_length_the_previous_entry_gives(engine: Engine) -> None:
+    answer = converse(engine, "which big air exercise did japan join in 2023", "how long did it run?")
+    assert not answer.abstained and "two-week" in answer.text
+
+
+def test_what_she_was_talking_about_asks_what_she_said(engine: Engine) -> None:
+    answer = converse(
+        engine, "what did nato's spokesperson say about japan's turkey relief?", "what was she talking about?"
+    )
+    assert not answer.abstained and "Turkey" in answer.text
