@@ -46,6 +46,7 @@ respond?": not answered by someone else's).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -756,6 +757,8 @@ class Followups:
             return (self._nth_person(context, rank) if rank else self._person(context)) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
+        if role == "place":
+            return self._place(context) or subject
         if role in _YEAR_SHIFT and context.previous is not None and context.previous.date is not None:
             return f"in {context.previous.date.year + _YEAR_SHIFT[role]}"
         if role == "time" and context.previous is not None and context.previous.date is not None:
@@ -832,6 +835,18 @@ class Followups:
             if answered:
                 return " and ".join(dict.fromkeys(answered))
         return next((" and ".join(dict.fromkeys(names)) for names in named if names), "")
+
+    def _place(self, context: Context) -> str:
+        """Where "there" is: a country the previous entry's title puts something in ("…
+        supporting NATO in Kosovo": "in kosovo"); "" when its title places nothing."""
+        if context.previous is None:
+            return ""
+        words = normalise(context.previous.title).split()
+        for before, word in itertools.pairwise(words):
+            terms = content_terms([word])
+            if before in ("in", "at") and terms and terms[0] in self.fit.countries:
+                return f"{before} {word}"
+        return ""
 
     def _parties_in(self, text: str) -> list[str]:
         """The words of ``text`` that name a country or a body, in order."""

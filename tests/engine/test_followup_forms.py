@@ -363,3 +363,9 @@ def test_what_she_was_talking_about_asks_what_she_said(engine: Engine) -> None:
         engine, "what did nato's spokesperson say about japan's turkey relief?", "what was she talking about?"
     )
     assert not answer.abstained and "Turkey" in answer.text
+
+
+def test_there_is_the_place_the_previous_answer_puts_it_in(engine: Engine) -> None:
+    answer = converse(engine, "where should japan help nato with peacekeeping?", "why japan there?")
+    assert answer.asked == "why japan in kosovo"
+    assert not answer.abstained and "Kosovo" in answer.text
