@@ -682,7 +682,16 @@ class Followups:
             if all(names.values()):
                 found = [self._replaced(words, pointing, context, "")]
         elif reading.kind == "swap":
-            found = [self._swapped(context.question, reading.text)]
+            swapped = self._swapped(context.question, reading.text)
+            found = [swapped]
+            words = swapped.split()
+            new = reading.text.split()
+            at = next((i for i in range(len(words)) if words[i : i + len(new)] == new), None)
+            verb = at + len(new) if at is not None else len(words)
+            if verb + 1 < len(words) and words[verb] in self._voice:
+                # "what about china?" after "what did russia say about nato moving into
+                # asia": if the whole question finds nothing, what China said at all.
+                found.append(" ".join(words[: verb + 1]))
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
 
     def _ordered_against(self, words: Sequence[str], pointing: list[tuple[int, int, str]]) -> str:

@@ -369,3 +369,10 @@ def test_there_is_the_place_the_previous_answer_puts_it_in(engine: Engine) -> No
     answer = converse(engine, "where should japan help nato with peacekeeping?", "why japan there?")
     assert answer.asked == "why japan in kosovo"
     assert not answer.abstained and "Kosovo" in answer.text
+
+
+def test_a_swap_the_whole_question_cannot_answer_asks_what_the_new_side_said(engine: Engine) -> None:
+    answer = converse(engine, "what did russia say about nato expanding toward asia", "what about china?")
+    assert not answer.abstained and "China" in answer.text
+    # Only a name before a word of saying is shortened so: "which germany member" is not asked.
+    assert converse(engine, "which nato member protested the tokyo office", "what about germany?").abstained
