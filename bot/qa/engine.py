@@ -1086,6 +1086,13 @@ class _Wanted:
     bare: bool  # nothing but the question words ("how many?"): any number will do
     precision: str = ""  # "day" or "month": a date that precise ("what exact date?")
 
+    @property
+    def asks_identity(self) -> bool:
+        """Whether it is "who is it?" and nothing more: who someone is, which a country the
+        entry names does not answer ("who is it credited to?", "who's in it?" it does)."""
+        words = self.query.normalised.split()
+        return self.bare and len(words) == 3 and words[0] == "who" and words[1] in ("is", "was")
+
     def given_by(self, entry: Entry, fit: Fit) -> bool:
         """Whether ``entry`` holds it: a date for "when", someone named for "who", someone's
         words for "what did they say", a number (of the things counted) for "how many";
@@ -1106,6 +1113,7 @@ class _Wanted:
                 penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
             elif (
                 not fit.asks_person(self.query)
+                and not self.asks_identity
                 and fit.actors_in(entry.id) - set(self.query.terms) - _EVERYWHERE_ACTORS
             ):
                 # "who else was in it?", "who is it credited to?": the countries or bodies an

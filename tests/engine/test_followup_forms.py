@@ -376,3 +376,9 @@ def test_a_swap_the_whole_question_cannot_answer_asks_what_the_new_side_said(eng
     assert not answer.abstained and "China" in answer.text
     # Only a name before a word of saying is shortened so: "which germany member" is not asked.
     assert converse(engine, "which nato member protested the tokyo office", "what about germany?").abstained
+
+
+def test_who_is_it_is_not_answered_by_a_country_the_entry_names(engine: Engine) -> None:
+    # The notes say Japan has an ambassador at NATO but never name them; the entry names Belgium.
+    answer = converse(engine, "does japan have an ambassador at nato headquarters?", "who is it?")
+    assert answer.abstained
