@@ -911,6 +911,10 @@ class Engine:
         near = self._near_miss(retrieval)
         if probability < (VETO if lexical_sure else self.threshold) or not (lexical_sure or rescuable):
             return self._abstain(self.not_in_notes, scored, candidates, near=near)
+        if self._asks_what_it_is_called(text) and not self.followups.gives_name(best.entry):
+            # "what was the name of the 2021 cyber war game?" of an entry that describes the
+            # war game but never names it.
+            return self._abstain(self.not_in_notes, scored, candidates, near=near)
         said_as_near_miss = near is not None and near[1] >= max(
             NEAR_MISS_SIMILARITY, best.semantic + NEAR_MISS_MARGIN
         )
@@ -921,6 +925,20 @@ class Engine:
         runners = [ev.lexical for _, ev in judged[1:] if ev.lexical is not None]
         answer = self._answer(best.entry, probability, intent=best.entry.kind, runners=runners)
         return replace(answer, candidates=candidates)
+
+    def _asks_what_it_is_called(self, text: str) -> bool:
+        """Whether a question asks the name of something past: "what was the name of X",
+        "what was X called". Not of the document itself ("what's that section called?"), whose
+        headings its structure entry quotes."""
+        words = text.split()
+        # Of something past ("what was the 2021 war game called"): an event, which has a
+        # name or has none; "what is X called" asks as often what X is.
+        if not words or words[0] != "what" or not {"was", "were"} & set(words):
+            return False
+        lexicon = self.kb.lexicon
+        if any(w in lexicon.document_words or w in lexicon.followups.citing for w in words):
+            return False
+        return "name of" in text or words[-1] in lexicon.followups.naming
 
     def _near_miss(self, retrieval: Retrieval) -> tuple[Declined, float] | None:
         """The closest curated near miss, when it is close enough to be what was asked."""

@@ -189,3 +189,21 @@ def test_a_date_more_precise_than_the_notes_give_it_is_declined(engine: Engine, 
 def test_a_filler_noun_is_not_a_word_the_answer_must_hold(engine: Engine) -> None:
     answer = engine.ask("the nato tokyo office thing")
     assert not answer.abstained and "Tokyo" in answer.text
+
+
+def test_the_name_of_something_the_notes_never_name_is_declined(engine: Engine) -> None:
+    # The notes call it "the world's largest cyber defense war game" and give no name.
+    assert engine.ask("what was the 2021 cyber war game called").abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "must_contain"),
+    [
+        ("what was the name of the exercise japan joined in june 2023", "Air Defender"),
+        ("what is the wolf warrior diplomacy called", "wolf warrior"),
+        ("what was the last section of the article called?", "Bridges Over"),
+    ],
+)
+def test_a_name_the_notes_give_is_answered(engine: Engine, question: str, must_contain: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained and must_contain in answer.text
