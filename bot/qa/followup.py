@@ -156,6 +156,12 @@ class Followups:
             for phrase in phrases
         }
         self._weak_frame = frozenset(content_terms(_WEAK_FRAME.split()))
+        # "tell me more" and the like of two words or more, which may open a question.
+        self._more_openers = sorted(
+            (tuple(normalise(p).split()) for p in words.more if len(normalise(p).split()) > 1),
+            key=len,
+            reverse=True,
+        )
         self._sides = frozenset(w for phrase in words.sides for w in normalise(phrase).split())
         self._earlier = frozenset(normalise(w) for w in words.earlier)
         self._later = frozenset(normalise(w) for w in words.later)
@@ -224,6 +230,11 @@ class Followups:
         words = normalise(message).split()
         if not words:
             return None
+        for phrase in self._more_openers:
+            if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase) + 1:
+                # "tell me more, what would japan do there": the question after it.
+                words = words[len(phrase) :]
+                break
         core = self._without_joiners(words)
         while len(core) > 1 and core[-1] in self._chatter:
             core = core[:-1]

@@ -382,3 +382,10 @@ def test_who_is_it_is_not_answered_by_a_country_the_entry_names(engine: Engine) 
     # The notes say Japan has an ambassador at NATO but never name them; the entry names Belgium.
     answer = converse(engine, "does japan have an ambassador at nato headquarters?", "who is it?")
     assert answer.abstained
+
+
+def test_tell_me_more_before_a_question_asks_the_question(engine: Engine) -> None:
+    answer = converse(
+        engine, "which new nato cell should japan join?", "tell me more, what would japan do in it?"
+    )
+    assert not answer.abstained and "cable" in answer.text
