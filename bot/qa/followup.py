@@ -231,7 +231,8 @@ class Followups:
         if not words:
             return None
         for phrase in self._more_openers:
-            if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase) + 1:
+            rest = words[len(phrase) :]
+            if tuple(words[: len(phrase)]) == phrase and len(rest) > 1 and rest[0] in QUESTION_WORDS:
                 # "tell me more, what would japan do there": the question after it.
                 words = words[len(phrase) :]
                 break
