@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.cli import main
+from adapters.slack.app import REASON_NOT_KEPT, REASON_PENDING
 from bot.dispatch import NO_VOTE_FOR_REASON, NOT_A_REASON
 from bot.votes import ALREADY_GAVE_REASON
 from tests.adapters.slack.emulator import Call, block_actions
@@ -307,6 +309,47 @@ async def test_a_sent_reason_turns_the_modal_into_a_thank_you(slack: SlackHarnes
     await slack.app.wait_idle()
     [record] = slack.store.feedback()
     assert (record.reason, record.note) == ("not_asked", "<!channel> it was 2022")
+
+
+async def test_a_reason_the_store_is_slow_to_keep_is_said_to_be_saving_and_then_kept(
+    slack: SlackHarness,
+) -> None:
+    # Another connection holds the database for longer than Slack's modal may wait (the
+    # answer must leave within three seconds): the voter is told the reason is being
+    # saved, and it is kept once the database is free.
+    metadata = await vote_down(slack, user=MEMBER)
+    holder = sqlite3.connect(slack.store.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        ack = await slack._deliver("interactive", submission("outdated", "it changed", metadata))
+        assert modal_says(ack) == REASON_PENDING
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    await slack.app.wait_idle()
+    [record] = slack.store.feedback()
+    assert (record.reason, record.note) == ("outdated", "it changed")
+
+
+async def test_a_reason_the_store_fails_to_keep_is_said_so_and_logged(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The store fails at once (its table gone, as after a botched migration): the voter is
+    # told it was not saved, the failure is logged without the note, and nothing is lost.
+    metadata = await vote_down(slack, user=MEMBER)
+    with sqlite3.connect(slack.store.path, isolation_level=None) as db:
+        db.execute("ALTER TABLE feedback RENAME TO feedback_away")
+    try:
+        ack = await slack._deliver("interactive", submission("wrong", "secret note", metadata))
+        assert modal_says(ack) == REASON_NOT_KEPT
+    finally:
+        with sqlite3.connect(slack.store.path, isolation_level=None) as db:
+            db.execute("ALTER TABLE feedback_away RENAME TO feedback")
+    await slack.app.wait_idle()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
+    logged = [f"{r.getMessage()} {r.__dict__}" for r in caplog.records]
+    assert not any("secret note" in line for line in logged)
+    assert [(f.helpful, f.reason) for f in slack.store.feedback()] == [(False, None)]  # the vote stands
 
 
 async def test_a_reason_for_a_vote_that_is_not_the_senders_says_it_was_not_kept(slack: SlackHarness) -> None:
