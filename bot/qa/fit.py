@@ -255,8 +255,9 @@ class Fit:
         # number ("would start small", "historically massive").
         self._size_words = frozenset(normalise(w) for w in kb.lexicon.size_words)
         self._has_size: dict[str, bool] = {}
-        # Phrases asking a date more precise than its year (the lexicon's follow-up words,
-        # read for single questions too: "what's the exact date of the oslo meeting").
+        # Phrases asking a date more precise than its year (the lexicon's follow-up words),
+        # for single questions ("what's the exact date of the oslo meeting") and follow-ups
+        # alike (``precision``).
         followup_words = kb.lexicon.followups
         self._precise = tuple(
             (tuple(normalise(phrase).split()), level)
@@ -360,8 +361,9 @@ class Fit:
             for entry in kb.entries
         }
 
-    def _precision(self, text: str) -> str:
-        """How precise a date ``text`` asks for: "day", "month", or "" for a year."""
+    def precision(self, text: str) -> str:
+        """How precise a date ``text`` (normalised) asks for: "day" ("what day?"), "month"
+        ("the exact date?"), or "" when a year will do."""
         words = text.split()
         found = {
             level
@@ -455,7 +457,7 @@ class Fit:
                 if owner := _HOW_MANY_OWNED.search(text):  # "how many members does NATO have"
                     of = content_terms([owner.group(1)])
                     count_of = of[0] if of and of[0] not in self.countries else None
-        precision = self._precision(text)
+        precision = self.precision(text)
         return Shape(
             asks_when=bool(WHEN.search(text)) or bool(precision),  # "the exact date of …"
             asks_said=asks_said,

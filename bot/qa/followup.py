@@ -166,11 +166,6 @@ class Followups:
         self._earlier = frozenset(normalise(w) for w in words.earlier)
         self._later = frozenset(normalise(w) for w in words.later)
         self._side_terms = frozenset(content_terms(sorted(self._earlier | self._later)))
-        self._precise = [
-            (tuple(normalise(p).split()), precision)
-            for precision, phrases in (("day", words.day), ("month", words.month))
-            for p in phrases
-        ]
         self._swap = [tuple(p.split()) for p, _ in _phrases_by_length((s, "") for s in words.swap)]
         self._joiners = [tuple(p.split()) for p, _ in _phrases_by_length((j, "") for j in words.joiners)]
         self._standalone = frozenset(normalise(phrase) for phrase in words.standalone)
@@ -335,14 +330,8 @@ class Followups:
 
     def precision(self, message: str) -> str:
         """How precise a date ``message`` asks for: "day" ("what day?"), "month" ("the
-        exact date?"), or "" when a year will do."""
-        words = normalise(message).split()
-        found = {
-            precision
-            for phrase, precision in self._precise
-            if any(tuple(words[i : i + len(phrase)]) == phrase for i in range(len(words)))
-        }
-        return "day" if "day" in found else "month" if found else ""
+        exact date?"), or "" when a year will do (the shape checks read the same phrases)."""
+        return self.fit.precision(normalise(message))
 
     def voiced_by(self, message: str) -> list[str]:
         """Who ``message`` asks the words or reaction of: the countries and people named
