@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from bot.conversation import ThreadKey
 from bot.dispatch import Bot
 from bot.knowledge.base import KnowledgeBase, default_knowledge_dir
 from bot.knowledge.loading import load_knowledge
+from bot.qa.answer import Answer
 from bot.qa.engine import Engine
+from bot.store.recent import RecentTurns
 
 
 @cache
@@ -42,3 +45,10 @@ def knowledge_as_of(tmp_path: Path, as_of: str) -> KnowledgeBase:
     assert text.count("as_of: 2023-07") == 1, "the bundled sources changed: update this fixture"
     sources.write_text(text.replace("as_of: 2023-07", f"as_of: {as_of}"), encoding="utf-8")
     return load_knowledge(root)
+
+
+def converse(engine: Engine, *messages: str) -> Answer:
+    """Each message in one thread of its own, as batch mode asks them; the last one's answer."""
+    memory, key = RecentTurns(), ThreadKey("test", "channel", "thread")
+    answers = [engine.ask_in_thread(message, memory, key) for message in messages]
+    return answers[-1]

@@ -8,22 +8,14 @@ from collections.abc import Sequence
 import pytest
 
 from bot.conversation import ThreadKey, Turn
-from bot.qa.answer import Answer
 from bot.qa.engine import Engine
 from bot.store.recent import RecentTurns
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, converse
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return bundled_engine()
-
-
-def converse(engine: Engine, *messages: str) -> Answer:
-    """Each message in one thread, as batch mode asks them; the last one's answer."""
-    memory, key = RecentTurns(), ThreadKey("test", "channel", "thread")
-    answers = [engine.ask_in_thread(message, memory, key) for message in messages]
-    return answers[-1]
 
 
 # -- reading: which messages are follow-ups ------------------------------------------------

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import ThreadKey
-from bot.qa.answer import Answer
 from bot.qa.engine import Engine
-from bot.store.recent import RecentTurns
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, converse
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return bundled_engine()
-
-
-def converse(engine: Engine, *messages: str) -> Answer:
-    """Each message in one thread, as batch mode asks them; the last one's answer."""
-    memory, key = RecentTurns(), ThreadKey("test", "channel", "forms")
-    answers = [engine.ask_in_thread(message, memory, key) for message in messages]
-    return answers[-1]
 
 
 # -- "who …?" answered by the countries or bodies an entry names ---------------------------
