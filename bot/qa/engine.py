@@ -356,6 +356,8 @@ class Engine:
                 )
             )
 
+        # The previous subject's rare title words, which a runner-up must share to be of it.
+        subject = self._title_words(previous.id) if previous is not None else frozenset[str]()
         for question in rewrites:
             answer = replace(self._rewritten(question, skeleton), asked=question)
             if answer.intent != "abstain" and unfit(answer, question):
@@ -366,7 +368,7 @@ class Engine:
                     (
                         runner
                         for runner in self._runners_up(answer)
-                        if self._shares_subject(runner, context) and not unfit(runner, question)
+                        if subject & self._title_words(runner.entry_ids[0]) and not unfit(runner, question)
                     ),
                     replace(self._abstain(self.not_in_notes, [], answer.candidates), asked=question),
                 )
@@ -385,18 +387,12 @@ class Engine:
                 continue
             yield self._answer(entry, candidate.score, intent=entry.kind)
 
-    def _shares_subject(self, answer: Answer, context: Context) -> bool:
-        """Whether ``answer``'s entry is titled by a rare word of the previous subject's
-        title ("Hayashi: events in East Europe …" of "Yoshimasa Hayashi"): the same subject,
+    def _title_words(self, entry_id: str) -> frozenset[str]:
+        """The rare words of an entry's title ("hayashi" of "Yoshimasa Hayashi"): two entries
+        titled by one of them ("Hayashi: events in East Europe …") are of the same subject,
         not another thing that happens to hold a date or a name."""
-        if context.previous is None or not answer.entry_ids:
-            return False
-
-        def rare(text: str) -> set[str]:
-            terms = self.matcher.analyse(_bounded(text)).terms
-            return {t for t in terms if self.matcher.idf(t) >= self._framing_idf}
-
-        return bool(rare(self.kb.by_id[answer.entry_ids[0]].title) & rare(context.previous.title))
+        terms = self.matcher.analyse(_bounded(self.kb.by_id[entry_id].title)).terms
+        return frozenset(t for t in terms if self.matcher.idf(t) >= self._framing_idf)
 
     def _wanted(self, reading: Reading, text: str) -> _Wanted | None:
         """What a follow-up asks for that the shape checks can verify (a date, as precise
