@@ -9,8 +9,9 @@ answered exactly as it would be alone.
 **Reading** (``Followups.read``) decides whether a message is a follow-up at all:
 
 - the whole message is a phrase of the lexicon's ``more``, ``before``, ``after`` or
-  ``asks`` lists ("tell me more", "and before that?", "why?", "how many?"), or a
-  question word and a noun without a verb ("at which summit?");
+  ``asks`` lists ("tell me more", "and before that?", "why?", "how many?", "year?"), a
+  question word and a noun without a verb ("at which summit?"), or a few frame words
+  with the question word left out ("exact words?");
 - it only asks where the previous answer is in the document (a ``citing`` word and
   nothing else: "source?", "which paragraph is that in?");
 - it opens with a ``swap`` phrase ("what about france?"), or is "and" and a name: the
@@ -318,7 +319,13 @@ class Followups:
     def _frame_only(self, words: Sequence[str]) -> bool:
         """A short question whose only words of content are frame words ("what was the
         exact date?", "what was the outcome?"), asked of no one ("what can you do?")."""
-        if not words or len(words) > FRAME_ONLY_WORDS or words[0] not in _WH | _AUXILIARIES | _BE:
+        if not words or len(words) > FRAME_ONLY_WORDS:
+            return False
+        if words[0] not in _WH | _AUXILIARIES | _BE and (
+            len(words) > ELLIPSIS_WORDS or any(w in _WH | _AUXILIARIES | _BE for w in words)
+        ):
+            # "year?", "exact day?": frame words alone, the question word left out; "led by
+            # who?" has its question word, and a verb asking it of something named before.
             return False
         if any(w in _ADDRESSEE for w in words):
             return False

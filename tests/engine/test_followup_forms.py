@@ -379,3 +379,23 @@ def test_tell_me_more_before_a_question_asks_the_question(engine: Engine) -> Non
         engine, "which new nato cell should japan join?", "tell me more, what would japan do in it?"
     )
     assert not answer.abstained and "cable" in answer.text
+
+
+# -- a slot alone, its question word left out ("year?", "exact day?") ----------------------
+
+
+@pytest.mark.parametrize("follow_up", ["year?", "the year?", "and the year pls"])
+def test_a_bare_year_asks_the_previous_subjects_date(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "who arranged the trilateral with japan and south korea", follow_up)
+    assert not answer.abstained
+    assert answer.entry_ids[0] == "biden-trilateral-madrid-2022" and "2022" in answer.text
+
+
+def test_a_bare_day_is_declined_when_the_notes_date_the_subject_only_to_its_month(engine: Engine) -> None:
+    answer = converse(engine, "when did zakharova comment on the tokyo office", "exact day?")
+    assert answer.abstained
+
+
+def test_exact_words_alone_asks_for_the_previous_subjects_words(engine: Engine) -> None:
+    answer = converse(engine, "when did zakharova comment on the tokyo office", "exact words?")
+    assert not answer.abstained and "Zakharova" in answer.text
