@@ -131,6 +131,9 @@ _LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after
 # "did japan ever join the cell": what became of it, when the notes have it as a plan or a
 # proposal; of something that happened ("did japan ever join the cyber centre") it asks that.
 _EVER = re.compile(r"\bever\b")
+# Whether a state went on past the notes ("is hayashi *still* foreign minister", "has japan
+# joined the cell *by now*"): only later news can say, whatever kind of entry holds it then.
+_CONTINUES = re.compile(r"\b(still|anymore|any more|to this day|by now)\b")
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
@@ -1002,7 +1005,15 @@ class Engine:
         if answer.abstained:
             return self._after_notes(query) if answer.intent == "abstain" else answer
         entry = self.kb.by_id.get(answer.entry_ids[0]) if answer.entry_ids else None
-        if entry is None or entry.kind in _CHANGING_KINDS or entry.planned or answer.confidence < AS_IT_STOOD:
+        if (
+            entry is None
+            or entry.kind in _CHANGING_KINDS
+            or entry.planned
+            or answer.confidence < AS_IT_STOOD
+            or _CONTINUES.search(query.normalised)
+            # "japan's total ukraine aid today": a sum or a count runs on after the notes.
+            or self.fit.shape(query).asks_how_many
+        ):
             return self._after_notes(query, chosen=entry)
         if as_of_phrase(entry.as_of).match(answer.text):
             return answer
