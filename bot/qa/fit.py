@@ -95,7 +95,7 @@ def _which_person(person_nouns: tuple[str, ...]) -> re.Pattern[str]:
 
 _SAY = re.compile(r"\b(say|says|said|saying|tell|told|state|stated|remark\w*|comment\w*)\b")
 _SPEECH = re.compile(
-    r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|described|describes|"
+    r"\b(say|says|said|saying|told|tells|stated|states that|warned|called|calls|describ\w*|characteri[sz]\w*|"
     r"remark\w*|declared|accus\w*|condemn\w*|criticis\w*|criticiz\w*|argu\w*|quote\w*|words|"
     r"insist\w*|stress\w*|pledg\w*|vow\w*|claim\w*|blast\w*|slam\w*|denounc\w*|lambast\w*|"
     r"reaffirm\w*|affirm\w*|promis\w*|announc\w*|emphasi[sz]\w*|underlin\w*|attacked)\b"

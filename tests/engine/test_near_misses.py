@@ -170,3 +170,15 @@ def test_a_country_that_reacts_in_a_long_sentence_is_still_the_one_reacting(engi
     checks = {c.entry_id: dict(c.adjustments) for c in answer.candidates}
     assert "shangri-la-li-shangfu-2023" in checks
     assert "another country reacts" not in checks["shangri-la-li-shangfu-2023"]
+
+
+def test_how_a_country_described_something_is_not_answered_with_another_countrys_words(
+    engine: Engine,
+) -> None:
+    # "describe" is a way of saying: Russia's foreign ministry is asked for, so China's
+    # foreign ministry's words are another country reacting.
+    answer = engine.ask("how did russia's foreign ministry describe nato-japan alignment?")
+    checks = {c.entry_id: dict(c.adjustments) for c in answer.candidates}
+    assert "another country reacts" in checks["quote-china-foreign-ministry-bloc-confrontation"]
+    assert answer.entry_ids[0] != "quote-china-foreign-ministry-bloc-confrontation"
+    assert "Zakharova" in answer.text
