@@ -215,6 +215,7 @@ class Entry:
     related: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     role: str | None = None
+    pronoun: str | None = None  # "he", "she" or "they": a person entry's, for follow-ups
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None

@@ -104,6 +104,9 @@ class _EntryModel(_Strict):
     related: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     role: str | None = None
+    # How the notes' readers refer to a person: "she" after a question about Lindgren is
+    # Lindgren, never Brummer. Only a person entry has one.
+    pronoun: Literal["he", "she", "they"] | None = None
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None
@@ -150,6 +153,8 @@ class _EntryModel(_Strict):
         for name in required:
             if not getattr(self, name):
                 raise ValueError(f"a {self.kind} entry needs '{name}'")
+        if self.pronoun is not None and self.kind != "person":
+            raise ValueError(f"only a person entry has 'pronoun'; this is a {self.kind} entry")
         if self.status == "planned":
             # The entry's own as_of: a plan is a plan as of the date its source holds at.
             as_of = f"as of {PartialDate.parse(self.as_of).human()}"
@@ -537,6 +542,7 @@ def _freeze(model: _EntryModel, file: str, line: int) -> Entry:
         related=tuple(model.related),
         aliases=tuple(model.aliases),
         role=model.role,
+        pronoun=model.pronoun,
         speaker=model.speaker,
         quote=model.quote,
         occasion=model.occasion,

@@ -106,6 +106,15 @@ _AUXILIARIES = frozenset(
 )
 # Kinds of answer that leave nothing to follow up on.
 _NO_TURN = frozenset({"smalltalk", "empty", "language", "help"})
+# Words asking for a person: the answer to such a question is who "he" or "she" is next.
+_WHO = frozenset({"who", "whom", "whose"})
+# Words for the other author of the notes' document ("her co-author", "the other author").
+_CO_AUTHOR = frozenset({"co", "coauthor"})
+# Which pronoun a word pointing at a person is of ("her" is "she"'s).
+_PRONOUNS = {
+    **dict.fromkeys(("he", "him", "his", "hes"), "he"),
+    **dict.fromkeys(("she", "her", "hers", "shes"), "she"),
+}
 # Kinds that name the people they are about.
 _PEOPLE_KINDS = frozenset({"person"})
 
@@ -766,12 +775,16 @@ class Followups:
     def _filler(self, role: str, context: Context, subject: str, phrase: str = "") -> str:
         """What a pointing word of ``role`` stands for in ``context``."""
         if role == "person":
+            words = set(phrase.split())
+            if words & _CO_AUTHOR or {"other", "author"} <= words:
+                # "her co-author", "the other author": the document's other author.
+                return self._co_author(context, phrase) or subject
             rank = next((_ORDINALS[w] for w in phrase.split() if w in _ORDINALS), 0)
             if rank and phrase.split()[-1] == "one" and not self._about_people(context):
                 # "what's the second one called?" after the document's sections: one of
                 # the things the previous answer lists (``nth_of_list``), not a person.
                 return subject
-            return (self._nth_person(context, rank) if rank else self._person(context)) or subject
+            return (self._nth_person(context, rank) if rank else self._person(context, phrase)) or subject
         if role == "group":
             return self._group(context) or self._person(context) or subject
         if role == "place":
@@ -784,24 +797,54 @@ class Followups:
             return when if phrase in ("then", "back then") else f"in {when}"
         return subject
 
-    def _person(self, context: Context) -> str:
-        """The person a "he" or "she" means: named in the previous question, else the
-        previous entry's person, speaker, or the first person its answer names."""
-        asked = self.fit.people_in(context.question)
-        if asked:
-            return self._name(self._first_named(asked, context.question))
-        previous = context.previous
-        if previous is None:
-            return ""
-        if previous.kind in _PEOPLE_KINDS:
-            return self._name(previous.id)
-        speakers = self.fit.people_in(normalise(previous.speaker or ""))
-        if speakers:
-            return self._name(self._first_named(speakers, normalise(previous.speaker or "")))
-        named = self.fit.named(previous.id)
-        if named:
-            return self._name(self._first_named(named, normalise(previous.answer)))
+    def _person(self, context: Context, phrase: str = "") -> str:
+        """The person a "he" or "she" (``phrase``) means: named in the previous question,
+        else the previous entry's person, speaker, or the first person its answer names;
+        after a question asking who, the person answered first. Of these, the first whose
+        pronoun is the phrase's ("she" is never a man the notes call "he")."""
+        pronoun = next((_PRONOUNS[w] for w in phrase.split() if w in _PRONOUNS), None)
+        for person in self._people_pointed_at(context):
+            if pronoun is None or self.kb.by_id[person].pronoun in (None, pronoun):
+                return self._name(person)
         return ""
+
+    def _co_author(self, context: Context, phrase: str) -> str:
+        """Who wrote the notes' document with the person ``phrase`` points at ("her
+        co-author" after Lindgren: Brummer); "" when that person wrote none of them."""
+        author = self._person(context, phrase)
+        for document in self.kb.documents.values():
+            names = [normalise(name) for name in document.authors]
+            if author in names and len(names) > 1:
+                return next(name for name in names if name != author)
+        return ""
+
+    def _people_pointed_at(self, context: Context) -> list[str]:
+        """The people a "he" or "she" may mean, the likeliest first."""
+        asked = self.fit.people_in(context.question)
+        previous = context.previous
+        found: list[str] = []
+        if previous is not None and previous.id not in asked and _WHO & set(context.question.split()):
+            # "who co-wrote it with brummer?" answered by Lindgren: "her role" is the
+            # answer's, someone the question did not name ("who is stoltenberg?" answered
+            # by his own entry, which names Kishida: "he" is Stoltenberg).
+            found += self._in_order(self._people_of(previous) - asked, normalise(previous.answer))
+        found += self._in_order(asked, context.question)
+        if previous is not None:
+            if previous.kind in _PEOPLE_KINDS:
+                found.append(previous.id)
+            speaker = normalise(previous.speaker or "")
+            found += self._in_order(self.fit.people_in(speaker), speaker)
+            found += self._in_order(self.fit.named(previous.id), normalise(previous.answer))
+        return list(dict.fromkeys(found))
+
+    def _in_order(self, people: Iterable[str], text: str) -> list[str]:
+        """``people`` (ids) in the order ``text`` names them."""
+        return sorted(people, key=lambda p: (self._position(p, text), p))
+
+    def _people_of(self, entry: Entry) -> frozenset[str]:
+        """The people ``entry`` is of, is voiced by or names."""
+        itself = frozenset({entry.id}) if entry.kind in _PEOPLE_KINDS else frozenset[str]()
+        return itself | self.fit.people_in(normalise(entry.speaker or "")) | self.fit.named(entry.id)
 
     def nth_of_list(self, reading: Reading, context: Context) -> bool:
         """Whether ``reading`` points at the n-th of the things the previous answer lists
@@ -835,7 +878,7 @@ class Followups:
             if context.previous is not None
             else ("", frozenset[str]()),
         ):
-            ordered = sorted(people, key=lambda p: (self._position(p, text), p))
+            ordered = self._in_order(people, text)
             if len(ordered) > rank:
                 return self._name(ordered[rank])
         return ""
@@ -868,10 +911,6 @@ class Followups:
     def _parties_in(self, text: str) -> list[str]:
         """The words of ``text`` that name a country or a body, in order."""
         return [w for w in text.split() if (t := content_terms([w])) and t[0] in self.fit.parties]
-
-    def _first_named(self, people: Iterable[str], text: str) -> str:
-        """Of ``people`` (ids), the one ``text`` names first."""
-        return min(people, key=lambda p: (self._position(p, text), p))
 
     def _position(self, person: str, text: str) -> int:
         """Where ``text`` first names ``person`` (past its end when it does not)."""

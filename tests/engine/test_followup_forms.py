@@ -399,3 +399,44 @@ def test_a_bare_day_is_declined_when_the_notes_date_the_subject_only_to_its_mont
 def test_exact_words_alone_asks_for_the_previous_subjects_words(engine: Engine) -> None:
     answer = converse(engine, "when did zakharova comment on the tokyo office", "exact words?")
     assert not answer.abstained and "Zakharova" in answer.text
+
+
+# -- "he", "she", "the other author": the person the thread means --------------------------
+
+
+def test_she_is_never_a_man_the_thread_named(engine: Engine) -> None:
+    # The question names Brummer; "she" is Lindgren, whom the answer names.
+    answer = converse(engine, "who co-wrote the piece with brummer?", "where does she work?")
+    assert not answer.abstained and "Lindgren" in answer.text and "NUPI" in answer.text
+
+
+def test_he_after_the_same_question_is_the_man(engine: Engine) -> None:
+    answer = converse(engine, "who co-wrote the piece with brummer?", "where does he teach?")
+    assert not answer.abstained and "Brummer" in answer.text and "GRIPS" in answer.text
+
+
+def test_after_a_question_asking_who_the_answer_is_who_she_is(engine: Engine) -> None:
+    answer = converse(engine, "who is the co-author with brummer?", "what's she head of?")
+    assert not answer.abstained and "Center for Asian Research" in answer.text
+
+
+def test_after_who_is_x_he_is_still_x_not_someone_his_answer_names(engine: Engine) -> None:
+    # Stoltenberg's entry names Kishida; "he" is Stoltenberg.
+    answer = converse(engine, "who is jens stoltenberg", "what did he sign in tokyo?")
+    assert not answer.abstained and "Stoltenberg" in answer.text and "declaration" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "expected"),
+    [
+        ("who is wrenn yennie lindgren?", "and her co-author?", "Brummer"),
+        ("where does matthew brummer work", "and his co-author?", "Lindgren"),
+        ("where does brummer work?", "and the other author?", "Lindgren"),
+        ("who wrote the article", "where does the first author work?", "Brummer"),
+    ],
+)
+def test_a_co_author_is_the_documents_other_author(
+    engine: Engine, first: str, follow_up: str, expected: str
+) -> None:
+    answer = converse(engine, first, follow_up)
+    assert not answer.abstained and expected in answer.text

@@ -258,6 +258,19 @@ def test_a_milestone_needs_a_date(tmp_path: Path) -> None:
     assert "a milestone entry needs 'date'" in problem
 
 
+def test_only_a_person_has_a_pronoun(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    pronoun: she\n"
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "entry 'japan-cyber-centre-2022'" in problem
+    assert "only a person entry has 'pronoun'" in problem
+
+
+def test_a_pronoun_is_one_of_three(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    pronoun: it\n"
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "field 'pronoun'" in problem
+
+
 def test_sentence_counting_ignores_abbreviations() -> None:
     assert count_sentences("The U.S. and Japan met. They agreed, e.g. on cyber.") == 2
     assert count_sentences("One. Two! Three? Four.") == 4
@@ -297,7 +310,8 @@ def test_a_near_miss_that_is_another_entrys_question_names_both(tmp_path: Path) 
         "      - japan ccdcoe\n", "      - japan cyber experts estonia\n"
     )
     (root / "more.yaml").write_text(
-        "entries:\n" + other.replace("when did japan join", "when did tokyo join")
+        "entries:\n"
+        + other.replace("when did japan join", "when did tokyo join")
         + "    near_misses:\n      - who heads the centre in estonia\n      - Japan  CCDCOE?\n",
         encoding="utf-8",
     )
