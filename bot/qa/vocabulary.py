@@ -96,6 +96,13 @@ _VARIANTS: dict[str, str] = {
     "fm": "foreign",
     "dm": "defense",
     "chips": "chip",
+    # A contraction typed without its apostrophe is its negation: "shouldnt" is "should not",
+    # whose "should" is a stop word.
+    **dict.fromkeys(
+        "dont doesnt didnt isnt arent wasnt werent shouldnt wouldnt couldnt cant wont hasnt havent hadnt"
+        " aint mustnt neednt".split(),
+        "not",
+    ),
     "semiconductor": "semiconductor",
     "semis": "semiconductor",
     "labelled": "label",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.qa.engine import Engine
-from tests.fixtures import bundled_engine
+from bot.qa.vocabulary import content_terms
+from tests.fixtures import bundled_engine, converse
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +208,18 @@ def test_the_name_of_something_the_notes_never_name_is_declined(engine: Engine) 
 def test_a_name_the_notes_give_is_answered(engine: Engine, question: str, must_contain: str) -> None:
     answer = engine.ask(question)
     assert not answer.abstained and must_contain in answer.text
+
+
+@pytest.mark.parametrize("typed", ["shouldnt", "didnt", "wont", "isnt"])
+def test_a_contraction_without_its_apostrophe_is_its_negation(typed: str) -> None:
+    # "shouldnt" was a word the base did not know, which sank the match as an unknown word.
+    assert content_terms([typed]) == content_terms(["not"])
+
+
+def test_a_follow_up_typed_without_apostrophes_is_answered(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "who protested the tokyo liaison office",
+        "why shouldnt that stop it according to the authors?",
+    )
+    assert not answer.abstained and answer.entry_ids[:1] == ("rec-open-tokyo-office-despite-france",)
