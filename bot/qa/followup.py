@@ -189,6 +189,18 @@ class Followups:
         self._thing_words = frozenset(
             w for phrase, role in self._references if role == "thing" for w in [phrase]
         )
+        # The glossary's names ("article 9", "itpp"), longest first: what a previous answer
+        # names may be what "it" is ("which article slows it down?" answered with Article 9).
+        self._term_names = sorted(
+            (
+                (f" {name} ", e.id)
+                for e in kb.entries
+                if e.kind == "term"
+                for name in map(normalise, e.aliases)
+                if name
+            ),
+            key=lambda item: -len(item[0]),
+        )
         # The words of people's names that name them ("kishida", "oana"), not the words of
         # their roles that some aliases hold ("prime minister", "nato chief").
         self._people_words = frozenset(
@@ -758,7 +770,27 @@ class Followups:
             start += 1
         if start < len(words):
             subjects.append(" ".join(words[start:]))
+        answered = self._term_answered(context)
+        if answered is not None:
+            subjects.append(normalise(_DECORATION.sub(" ", answered.title)))
         return list(dict.fromkeys(s for s in subjects if s))
+
+    def _term_answered(self, context: Context) -> Entry | None:
+        """The glossary entry a "which …?" or "what …?" question was answered with, by
+        name ("which article of japan's constitution slows it down?": Article 9), when the
+        question did not name it and the answer is not that entry; else None."""
+        previous = context.previous
+        words = context.question.split()
+        if previous is None or previous.kind == "term" or not words or words[0] not in ("which", "what"):
+            return None
+        asked = f" {context.question} "
+        answer = f" {normalise(previous.answer)} "
+        found = [
+            (answer.find(name), entry_id)
+            for name, entry_id in self._term_names
+            if name in answer and name not in asked
+        ]
+        return self.kb.by_id[min(found)[1]] if found else None
 
     def _replaced(
         self, words: list[str], pointing: list[tuple[int, int, str]], context: Context, subject: str

@@ -440,3 +440,20 @@ def test_a_co_author_is_the_documents_other_author(
 ) -> None:
     answer = converse(engine, first, follow_up)
     assert not answer.abstained and expected in answer.text
+
+
+# -- "it" as the glossary term a "which …?" question was answered with ----------------------
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "which article of japan's constitution slows the ties down?",
+        "what article of japan's constitution slows the relationship down?",
+    ],
+)
+def test_it_is_the_term_the_previous_answer_gave(engine: Engine, first: str) -> None:
+    # Answered by the authors' list of obstacles, which names Article 9 among others.
+    assert engine.ask(first).entry_ids[:1] == ("obstacle-slow-progress-expected",)
+    answer = converse(engine, first, "what does it restrict?")
+    assert not answer.abstained and "force abroad" in answer.text
