@@ -26,7 +26,8 @@ __all__ = ["WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase"]
 
 WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
 _HOW_MANY = re.compile(
-    r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b"
+    r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b|"
+    r"\btotal\b"  # "japan's total ukraine aid": a sum
 )
 _QUANTITY = re.compile(
     rf"[$%]|\b(?!{YEAR}\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
@@ -115,7 +116,13 @@ _AUTHORSHIP = re.compile(
 _HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
 _HOW_MANY_OWNED = re.compile(r"\bhow many \w+ (?:does|do|did|has|had) (?:the )?(\w+) ha(?:ve|d)\b")
 # Counted things that stand for one another ("how many countries" / "23 NATO members").
-_COUNT_SYNONYMS = frozenset({"country", "nation", "member", "state", "ally", "partner"})
+# As terms, singular and plural: the stemmer makes "nations" "nat" and "states" "stat",
+# which the words as written never matched.
+_COUNT_SYNONYMS = frozenset(
+    content_terms(
+        "country countries nation nations member members state states ally allies partner partners".split()
+    )
+)
 # A year is a date, not a count: "Estonia in 2022 and assigned experts" counts no experts.
 _NUMBER_WORD = re.compile(
     rf"^(?!{YEAR}$)(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
@@ -446,7 +453,11 @@ class Fit:
         count_of: str | None = None
         if match := _HOW_MANY_WHAT.search(text):
             first, second = match.groups()
-            if second and second.endswith("s") and not first.endswith("s") and second not in STOP_WORDS:
+            if first in _AUXILIARIES and second:
+                # "how many are nato members": what they are counted as, whoever's they are
+                # ("the other six G7 nations are NATO members").
+                counted = frozenset(content_terms(text[match.start(2) :].split()[:2])) - self.countries
+            elif second and second.endswith("s") and not first.endswith("s") and second not in STOP_WORDS:
                 # "how many NATO members": members, and of NATO (a country is not
                 # insisted on: Japan is in nearly every answer, and "Japanese" in few).
                 counted = frozenset(content_terms([second]))

@@ -223,3 +223,22 @@ def test_a_follow_up_typed_without_apostrophes_is_answered(engine: Engine) -> No
         "why shouldnt that stop it according to the authors?",
     )
     assert not answer.abstained and answer.entry_ids[:1] == ("rec-open-tokyo-office-despite-france",)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "of the g7 besides japan, how many are nato members",
+        "apart from japan how many g7 nations are nato members",
+    ],
+)
+def test_a_count_of_nations_is_a_count_of_members(engine: Engine, question: str) -> None:
+    # "six G7 nations are NATO members": the stemmer makes "nations" "nat", which the
+    # count check's words for the same counted thing did not hold.
+    answer = engine.ask(question)
+    assert not answer.abstained and "six" in answer.text
+
+
+def test_a_total_asked_of_the_present_is_after_the_notes(engine: Engine) -> None:
+    answer = engine.ask("what's japan's total ukraine aid as of today")
+    assert answer.abstained and answer.intent == "after-notes" and "$7.1 billion" in answer.text
