@@ -237,7 +237,9 @@ def stem(word: str) -> str:
     # "cooperation"/"cooperate", "recently"/"recent".
     if len(word) >= 7 and word.endswith("tion") and not word.endswith("ssion"):
         return word[:-3]
-    if len(word) >= 7 and word.endswith("tions") and not word.endswith("ssions"):
+    # One letter longer than "tion"'s bound, so that a plural meets its singular ("nations"
+    # and "nation", not "nat" and "nation").
+    if len(word) >= 8 and word.endswith("tions") and not word.endswith("ssions"):
         return word[:-4]
     if len(word) >= 7 and word.endswith("ly") and not word.endswith("ally"):
         return word[:-2]
