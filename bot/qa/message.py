@@ -59,7 +59,7 @@ class Understanding:
     question: str  # the question to answer, chatter removed
     language: str = "en"  # a code from the lexicon when the message is in another language
     smalltalk: Smalltalk | None = None  # the message is only a pleasantry
-    wants: str = ""  # a request about the answer's form: "date", "quote", "number", "name", "short"
+    wants: str = ""  # a request about the answer's form: "date", "quote", "number", "name", "short", "list"
     parts: tuple[str, ...] = ()  # several questions in one message, each on its own
     dropped: tuple[str, ...] = ()  # the chatter removed, for --explain
 

@@ -54,6 +54,13 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
         ),
         ("how much has japan given ukraine? number only", "how much has japan given ukraine?", "number"),
         ("what is interoperability? short definition", "what is interoperability?", "short"),
+        ("what is ITPP? kindly spell it out", "what is ITPP?", "name"),
+        ("what should the nexus undertake? bullet list ok", "what should the nexus undertake?", "list"),
+        (
+            "what obstacles could slow it down? need the list for my brief",
+            "what obstacles could slow it down?",
+            "list",
+        ),
     ],
 )
 def test_requests_about_the_form_in_other_words(message: str, question: str, wants: str) -> None:
