@@ -54,6 +54,9 @@ PLURAL_NO_PERSON_PENALTY = 0.1  # "who are ..." answered by an entry that names 
 YEAR_MISMATCH_PENALTY = 0.3  # the question names a year the entry never mentions
 # "who hosted the Vilnius summit" answered by an entry where nobody hosts anything.
 WHO_VERB_PENALTY = 0.2
+# How many words from a role word a country may be and still say whose role it is
+# ("japan s defense minister": two).
+ROLE_COUNTRY_REACH = 2
 # "how did China react" answered by an entry where no Chinese voice reacts or speaks.
 REACTOR_PENALTY = 0.3
 # Japan is in nearly every question and answer, and "Tokyo" speaks for it as often as
@@ -566,12 +569,29 @@ class Fit:
         if not others:
             singular = self._singular_who.search(query.normalised) is not None
             return NO_PERSON_PENALTY if singular else PLURAL_NO_PERSON_PENALTY
-        wanted = {self.role_word(t) for t in query.terms if t in self.role_words or t in self.countries}
+        wanted = self._role_asked(query)
         if any(t in self.role_words for t in wanted) and not any(
             wanted <= self.person_roles[p] for p in others
         ):
             return ROLE_PENALTY
         return 0.0
+
+    def _role_asked(self, query: Query) -> set[str]:
+        """The role a who-question names, with the country it is of when that is named
+        beside it ("japan s defense minister", "the chinese defense minister"), not a country
+        the question names elsewhere ("… blasting nato jp ties": not Japan's minister)."""
+        terms = [
+            (position, t)
+            for position, word in enumerate(query.normalised.split())
+            for t in content_terms([word])
+        ]
+        roles = [position for position, t in terms if t in self.role_words]
+        return {
+            self.role_word(t)
+            for position, t in terms
+            if t in self.role_words
+            or (t in self.countries and any(abs(position - r) <= ROLE_COUNTRY_REACH for r in roles))
+        }
 
     def _counts(self, entry_id: str, counted: frozenset[str], of: str | None = None) -> bool:
         """Whether the entry's answer puts a number next to one of the ``counted`` things,

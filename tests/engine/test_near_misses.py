@@ -182,3 +182,19 @@ def test_how_a_country_described_something_is_not_answered_with_another_countrys
     assert "another country reacts" in checks["quote-china-foreign-ministry-bloc-confrontation"]
     assert answer.entry_ids[0] != "quote-china-foreign-ministry-bloc-confrontation"
     assert "Zakharova" in answer.text
+
+
+def test_a_country_named_away_from_the_role_is_not_whose_role_it_is(engine: Engine) -> None:
+    # "nato-jp ties" names Japan, but the minister asked for is the Chinese one.
+    answer = engine.ask("who was the chinese defence minister who slammed nato-jp ties at shangri-la?")
+    assert not answer.abstained and "Li Shangfu" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [("who is japan's defense minister", True), ("who is the foreign minister of japan", False)],
+)
+def test_a_country_beside_the_role_is_whose_role_it_is(engine: Engine, question: str, declined: bool) -> None:
+    # The notes name China's defence minister and Japan's foreign minister, not Japan's
+    # defence minister.
+    assert engine.ask(question).abstained is declined
