@@ -55,6 +55,11 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
         ("how much has japan given ukraine? number only", "how much has japan given ukraine?", "number"),
         ("what is interoperability? short definition", "what is interoperability?", "short"),
         ("what is ITPP? kindly spell it out", "what is ITPP?", "name"),
+        (
+            "who wrote this analysis? names + affiliations, need it for attribution",
+            "who wrote this analysis?",
+            "name",
+        ),
         ("what should the nexus undertake? bullet list ok", "what should the nexus undertake?", "list"),
         (
             "what obstacles could slow it down? need the list for my brief",
