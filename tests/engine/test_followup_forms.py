@@ -457,3 +457,12 @@ def test_it_is_the_term_the_previous_answer_gave(engine: Engine, first: str) -> 
     assert engine.ask(first).entry_ids[:1] == ("obstacle-slow-progress-expected",)
     answer = converse(engine, first, "what does it restrict?")
     assert not answer.abstained and "force abroad" in answer.text
+
+
+def test_what_each_side_brings_is_asked_of_the_previous_plan(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "do the authors want nato and japan to plan ukraine's rebuilding?",
+        "what would each side bring?",
+    )
+    assert not answer.abstained and "security provision" in answer.text
