@@ -96,6 +96,8 @@ _VARIANTS: dict[str, str] = {
     "fm": "foreign",
     "dm": "defense",
     "chips": "chip",
+    # Where something would be: the notes say "located", "based", "nestled".
+    "housed": "located",
     # A contraction typed without its apostrophe is its negation: "shouldnt" is "should not",
     # whose "should" is a stop word.
     **dict.fromkeys(

@@ -165,6 +165,11 @@ def test_a_hedge_is_not_a_word_the_answer_must_hold(engine: Engine, question: st
     assert not answer.abstained and answer.entry_ids[:1] == (entry_id,)
 
 
+def test_housed_asks_where_something_is_located(engine: Engine) -> None:
+    answer = engine.ask("where would the tokyo nato office be housed")
+    assert not answer.abstained and "Yokota" in answer.text
+
+
 def test_jpn_is_japan(engine: Engine) -> None:
     answer = engine.ask("when did jpn join the nato cyber centre")
     assert not answer.abstained and "2022" in answer.text
