@@ -73,6 +73,9 @@ _WH = frozenset({"which", "what", "whose", "who", "whom", "where", "when", "why"
 _PREPOSITIONS = frozenset(
     {"at", "in", "on", "for", "by", "with", "from", "to", "of", "since", "until", "during"}
 )
+# Words a glossary name may hold that name nothing by themselves: "any others like it"
+# has no subject of its own, whatever "Other NATO partners" is called.
+_GENERIC = frozenset(content_terms("other others another such same".split()))
 # A word in more than this share of the titles names nothing in particular ("security").
 TOPIC_MAX_SHARE = 0.08
 # Words before which "there" is "there is/are", not a place.
@@ -659,7 +662,7 @@ class Followups:
             for term in named
             if frequency.get(term, 0) <= limit
             and not term.isdigit()
-            and term not in self.fit.parties | people | self._frame
+            and term not in self.fit.parties | people | self._frame | _GENERIC
             and len(term) > 1
         )
 

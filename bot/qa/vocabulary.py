@@ -26,7 +26,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     basically specifically go goes going gone went
     probably possibly perhaps maybe physically roughly approximately supposedly apparently
     honestly literally kinda sorta usually always often sometimes per exact w theyve theyre
-    thing things stuff whatever anyone anybody someone somebody
+    thing things stuff whatever anyone anybody someone somebody like
     """.split()
 )
 # Words about the briefing itself rather than its subject ("according to the article",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.qa.engine import Engine
+from bot.qa.vocabulary import content_terms
 from tests.fixtures import bundled_engine, converse
 
 
@@ -466,3 +467,16 @@ def test_what_each_side_brings_is_asked_of_the_previous_plan(engine: Engine) -> 
         "what would each side bring?",
     )
     assert not answer.abstained and "security provision" in answer.text
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["would there be any others like it in asia?", "any others like it in the region?"]
+)
+def test_any_others_like_it_points_back(engine: Engine, follow_up: str) -> None:
+    # "others" and "like" name nothing: "it" is the office of the previous turn.
+    answer = converse(engine, "the planned nato office in tokyo", follow_up)
+    assert not answer.abstained and "only" in answer.text and "Asia" in answer.text
+
+
+def test_like_is_not_a_word_the_answer_must_hold() -> None:
+    assert content_terms("rivals like china".split()) == content_terms("rivals china".split())
