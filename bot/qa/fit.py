@@ -505,6 +505,11 @@ class Fit:
         """The ids of the people whose names normalised ``text`` contains."""
         return self._people_named(f" {text} ")
 
+    @property
+    def person_terms(self) -> frozenset[str]:
+        """The terms of roles and nouns for people ("spokesperson", "minister", "official")."""
+        return self._person_terms
+
     def asks_person(self, query: Query) -> bool:
         """Whether a question names the role or kind of person it asks for ("which
         spokesperson", "which official"): a ministry or a country does not answer it."""

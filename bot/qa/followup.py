@@ -10,8 +10,9 @@ answered exactly as it would be alone.
 
 - the whole message is a phrase of the lexicon's ``more``, ``before``, ``after`` or
   ``asks`` lists ("tell me more", "and before that?", "why?", "how many?", "year?"), a
-  question word and a noun without a verb ("at which summit?"), or a few frame words
-  with the question word left out ("exact words?");
+  question word and a noun without a verb ("at which summit?"), a few frame words
+  with the question word left out ("exact words?"), or a question word and only a role
+  or only names ("who was the spokesperson?", "why japan?");
 - it only asks where the previous answer is in the document (a ``citing`` word and
   nothing else: "source?", "which paragraph is that in?");
 - it opens with a ``swap`` phrase ("what about france?"), or is "and" and a name: the
@@ -312,7 +313,7 @@ class Followups:
         if people:
             # "when did he visit tokyo": a subject of its own, and someone from the thread.
             return Reading("people", " ".join(core))
-        if self._elliptical(core) or self._frame_only(core):
+        if self._elliptical(core) or self._frame_only(core) or self._asked_of_few(core):
             # "at which summit?", "which ones?": too short to be a question of its own;
             # "what was the exact date?": asks something of a subject it does not name.
             return Reading("ask", " ".join(core))
@@ -358,6 +359,17 @@ class Followups:
         names = self.fit.parties if words[0] in _WH else frozenset[str]()
         terms = [t for t in content_terms(list(words)) if t not in names]
         return bool(terms) and all(t in self._frame for t in terms) and bool(set(terms) - self._weak_frame)
+
+    def _asked_of_few(self, words: Sequence[str]) -> bool:
+        """A question word and only a role ("who was the spokesperson?") or only names of
+        countries and bodies ("why japan?"): asked of the previous subject, which the
+        message does not name."""
+        if not words or words[0] not in _WH or len(words) > ELLIPSIS_WORDS + 1:
+            return False
+        terms = [t for t in content_terms(list(words)) if t not in self._frame]
+        return bool(terms) and (
+            all(t in self.fit.person_terms for t in terms) or all(t in self.fit.parties for t in terms)
+        )
 
     def precision(self, message: str) -> str:
         """How precise a date ``message`` asks for: "day" ("what day?"), "month" ("the
@@ -811,9 +823,12 @@ class Followups:
         """What a pointing word of ``role`` stands for in ``context``."""
         if role == "person":
             words = set(phrase.split())
-            if words & _CO_AUTHOR or {"other", "author"} <= words:
-                # "her co-author", "the other author": the document's other author.
+            if words & _CO_AUTHOR:
+                # "her co-author": the document's other author.
                 return self._co_author(context, phrase) or subject
+            if "other" in words and (author := self._co_author(context, phrase)):
+                # "the other author", "and the other?" after one of the authors: the other.
+                return author
             rank = next((_ORDINALS[w] for w in phrase.split() if w in _ORDINALS), 0)
             if rank and phrase.split()[-1] == "one" and not self._about_people(context):
                 # "what's the second one called?" after the document's sections: one of

@@ -480,3 +480,25 @@ def test_any_others_like_it_points_back(engine: Engine, follow_up: str) -> None:
 
 def test_like_is_not_a_word_the_answer_must_hold() -> None:
     assert content_terms("rivals like china".split()) == content_terms("rivals china".split())
+
+
+# -- a question word and a role, or names, alone ------------------------------------------
+
+
+def test_the_role_alone_asks_who_held_it_in_the_previous_subject(engine: Engine) -> None:
+    # "the spokesperson" of Moscow's words is Zakharova, not NATO's spokesperson.
+    answer = converse(
+        engine, "what did russia say about the nato office in tokyo?", "who was the spokesperson?"
+    )
+    assert not answer.abstained and "Zakharova" in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["why japan in particular?", "why japan tho"])
+def test_why_and_a_name_asks_it_of_the_previous_subject(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "which nato cell do the authors want japan to join?", follow_up)
+    assert not answer.abstained and "Undersea Infrastructure Coordination Cell" in answer.text
+
+
+def test_the_other_after_one_author_is_the_other_author(engine: Engine) -> None:
+    answer = converse(engine, "who wrote the article?", "where does the first one work?", "and the other?")
+    assert not answer.abstained and "Lindgren" in answer.text and "NUPI" in answer.text
