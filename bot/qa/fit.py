@@ -85,7 +85,9 @@ def _singular_who(person_nouns: tuple[str, ...]) -> re.Pattern[str]:
     one_person = "|".join([*person_nouns, "secretary", r"spokes\w+", "person"])
     return re.compile(
         rf"^(who (is|was|s|did|has|had)|whos) |^who (?!are |were )\w+|"
-        rf"^which (?:\w+ ){{0,2}}(?:{one_person})\b"
+        rf"^which (?:\w+ ){{0,2}}(?:{one_person})\b|"
+        # "the name of japan's ambassador", "the defense minister's name": one person's name
+        rf"\bname\b"
     )
 
 
@@ -116,6 +118,7 @@ _AUTHORSHIP = re.compile(
     r"\b(recommend\w*|propos\w*|suggest\w*|argu\w*|writ\w*|wrote|author\w*|think|thinks|believ\w*|"
     r"view|call\w*|describ\w*|analys\w*|conclud\w*)\b"
 )
+_NAME = re.compile(r"\bnames?\b")
 _HOW_MANY_WHAT = re.compile(r"\bhow many (\w+)(?: (\w+))?")
 _HOW_MANY_OWNED = re.compile(r"\bhow many \w+ (?:does|do|did|has|had) (?:the )?(\w+) ha(?:ve|d)\b")
 # Counted things that stand for one another ("how many countries" / "23 NATO members").
@@ -450,7 +453,12 @@ class Fit:
     def shape(self, query: Query) -> Shape:
         """What the question asks for, worked out once for all its candidates."""
         text = query.normalised
-        asks_who = text.startswith(("who ", "whos ")) or self._which_person.search(text) is not None
+        asks_who = (
+            text.startswith(("who ", "whos "))
+            or self._which_person.search(text) is not None
+            # "what's the japanese defense minister's name": a person, asked by role.
+            or (_NAME.search(text) is not None and not self._person_terms.isdisjoint(query.terms))
+        )
         asks_said = bool(_SAY.search(text)) and not asks_who
         counted: frozenset[str] = frozenset()
         count_of: str | None = None

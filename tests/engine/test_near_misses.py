@@ -198,3 +198,20 @@ def test_a_country_beside_the_role_is_whose_role_it_is(engine: Engine, question:
     # The notes name China's defence minister and Japan's foreign minister, not Japan's
     # defence minister.
     assert engine.ask(question).abstained is declined
+
+
+@pytest.mark.parametrize(
+    ("question", "declined"),
+    [
+        ("whats the japanese defense ministers name", True),  # the notes name China's
+        ("name of japan's ambassador to nato", True),  # the notes never name one
+        ("what is the name of the chinese defense minister", False),
+    ],
+)
+def test_a_persons_name_asked_by_role_is_a_who_question(
+    engine: Engine, question: str, declined: bool
+) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained is declined
+    if not declined:
+        assert "Li Shangfu" in answer.text
