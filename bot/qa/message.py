@@ -59,7 +59,9 @@ class Understanding:
     question: str  # the question to answer, chatter removed
     language: str = "en"  # a code from the lexicon when the message is in another language
     smalltalk: Smalltalk | None = None  # the message is only a pleasantry
-    wants: str = ""  # a request about the answer's form: "date", "quote", "number", "name", "short", "list"
+    # A request about the answer's form: "date", "quote", "number", "name", "short", "list",
+    # "place" (the lexicon's form_requests).
+    wants: str = ""
     parts: tuple[str, ...] = ()  # several questions in one message, each on its own
     dropped: tuple[str, ...] = ()  # the chatter removed, for --explain
 

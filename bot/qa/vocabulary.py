@@ -98,6 +98,7 @@ _VARIANTS: dict[str, str] = {
     "chips": "chip",
     # Where something would be: the notes say "located", "based", "nestled".
     "housed": "located",
+    "thru": "through",
     # A contraction typed without its apostrophe is its negation: "shouldnt" is "should not",
     # whose "should" is a stop word.
     **dict.fromkeys(

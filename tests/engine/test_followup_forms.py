@@ -502,3 +502,8 @@ def test_why_and_a_name_asks_it_of_the_previous_subject(engine: Engine, follow_u
 def test_the_other_after_one_author_is_the_other_author(engine: Engine) -> None:
     answer = converse(engine, "who wrote the article?", "where does the first one work?", "and the other?")
     assert not answer.abstained and "Lindgren" in answer.text and "NUPI" in answer.text
+
+
+def test_thru_is_through(engine: Engine) -> None:
+    answer = converse(engine, "japan's ukraine aid total?", "and how much thru nato")
+    assert not answer.abstained and "$30 million" in answer.text

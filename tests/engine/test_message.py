@@ -62,6 +62,11 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
         ),
         ("what should the nexus undertake? bullet list ok", "what should the nexus undertake?", "list"),
         (
+            "at which summit did kishida pledge ukraine support? city only",
+            "at which summit did kishida pledge ukraine support?",
+            "place",
+        ),
+        (
             "what obstacles could slow it down? need the list for my brief",
             "what obstacles could slow it down?",
             "list",
