@@ -215,3 +215,8 @@ def test_a_persons_name_asked_by_role_is_a_who_question(
     assert answer.abstained is declined
     if not declined:
         assert "Li Shangfu" in answer.text
+
+
+def test_an_officer_asked_for_by_name_is_a_person_the_notes_do_not_name(engine: Engine) -> None:
+    assert engine.ask("what was the name of the japanese officer sent to nato's maritime command?").abstained
+    assert not engine.ask("when did japan send a liaison officer to marcom").abstained
