@@ -74,6 +74,7 @@ _WH = frozenset({"which", "what", "whose", "who", "whom", "where", "when", "why"
 _PREPOSITIONS = frozenset(
     {"at", "in", "on", "for", "by", "with", "from", "to", "of", "since", "until", "during"}
 )
+_COMPASS = frozenset(content_terms("north south east west northern southern eastern western".split()))
 # Words a glossary name may hold that name nothing by themselves: "any others like it"
 # has no subject of its own, whatever "Other NATO partners" is called.
 _GENERIC = frozenset(content_terms("other others another such same".split()))
@@ -652,7 +653,8 @@ class Followups:
         return rest if rest and len(rest) <= 3 and self._only_names(rest) else []
 
     def _only_names(self, words: Sequence[str]) -> bool:
-        terms = content_terms(list(words))
+        # "south korea", "east asia": a compass word is part of the name after it.
+        terms = [t for t in content_terms(list(words)) if t not in _COMPASS]
         return bool(terms) and all(t in self.fit.parties or t in self._people_words for t in terms)
 
     def _topic_terms(self, kb: KnowledgeBase, words: FollowupWords) -> frozenset[str]:

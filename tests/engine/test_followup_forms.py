@@ -507,3 +507,10 @@ def test_the_other_after_one_author_is_the_other_author(engine: Engine) -> None:
 def test_thru_is_through(engine: Engine) -> None:
     answer = converse(engine, "japan's ukraine aid total?", "and how much thru nato")
     assert not answer.abstained and "$30 million" in answer.text
+
+
+def test_a_name_with_a_compass_word_is_a_swap(engine: Engine) -> None:
+    # "and south korea?" asks the previous question of South Korea, whose contribution the
+    # notes do not give; alone it would be answered with the partners South Korea is among.
+    answer = converse(engine, "how much did japan give nato's ukraine trust fund?", "and south korea?")
+    assert answer.abstained
