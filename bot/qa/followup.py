@@ -74,6 +74,7 @@ _WH = frozenset({"which", "what", "whose", "who", "whom", "where", "when", "why"
 _PREPOSITIONS = frozenset(
     {"at", "in", "on", "for", "by", "with", "from", "to", "of", "since", "until", "during"}
 )
+# Words of a name that are not names by themselves: "south korea", "east asia".
 _COMPASS = frozenset(content_terms("north south east west northern southern eastern western".split()))
 # Words a glossary name may hold that name nothing by themselves: "any others like it"
 # has no subject of its own, whatever "Other NATO partners" is called.
@@ -314,7 +315,7 @@ class Followups:
         if people:
             # "when did he visit tokyo": a subject of its own, and someone from the thread.
             return Reading("people", " ".join(core))
-        if self._elliptical(core) or self._frame_only(core) or self._asked_of_few(core):
+        if self._elliptical(core) or self._frame_only(core) or self._role_or_names_only(core):
             # "at which summit?", "which ones?": too short to be a question of its own;
             # "what was the exact date?": asks something of a subject it does not name.
             return Reading("ask", " ".join(core))
@@ -361,7 +362,7 @@ class Followups:
         terms = [t for t in content_terms(list(words)) if t not in names]
         return bool(terms) and all(t in self._frame for t in terms) and bool(set(terms) - self._weak_frame)
 
-    def _asked_of_few(self, words: Sequence[str]) -> bool:
+    def _role_or_names_only(self, words: Sequence[str]) -> bool:
         """A question word and only a role ("who was the spokesperson?") or only names of
         countries and bodies ("why japan?"): asked of the previous subject, which the
         message does not name."""
