@@ -524,7 +524,8 @@ class Fit:
         return bool(set(query.terms) & self._person_terms)
 
     def named_people(self, entry_id: str) -> frozenset[str]:
-        """The people an entry names, other than itself."""
+        """The people an entry gives a name for: a person entry its own person (so "what's
+        his name?" after it is answered by it), any other entry those it names."""
         entry = self.kb.by_id[entry_id]
         if entry.kind == "person":
             return frozenset({entry_id})
