@@ -12,16 +12,21 @@ import re
 from bot.grammar.lexer import YEARS
 from bot.knowledge.base import PartialDate
 
-__all__ = ["PRESENT", "after_notes", "without_present"]
+__all__ = ["CONTINUES", "PRESENT", "after_notes", "without_present"]
 
 # The reason given for a question about the present rather than a later year: the notes
 # may still say how things stood when they end (see ``bot.qa.engine``).
 PRESENT = "asks about the present"
 
+# Whether a state went on past the notes ("is hayashi *still* foreign minister"): a
+# question about the present that only later news can answer, whatever holds it then.
+_CONTINUING = r"still|anymore|any more|to this day"
+CONTINUES = re.compile(rf"\b({_CONTINUING}|by now)\b")
+
 _NOW = re.compile(
     r"\b(now|currently|current|today|nowadays|at present|these days|right now|"
-    r"as of today|latest|this year|this week|present day|present-day|still|anymore|any more|"
-    r"to this day|at the moment|presently|"
+    rf"as of today|latest|this year|this week|present day|present-day|{_CONTINUING}|"
+    r"at the moment|presently|"
     # Asked today, "last year" is later than the notes' end.
     r"last year|past year|this month|last month)\b"
 )

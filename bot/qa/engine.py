@@ -16,7 +16,7 @@ from typing import assert_never
 from rapidfuzz import fuzz, process
 
 from bot.conversation import DEFAULT_CONTEXT_TTL, ThreadKey, ThreadMemory, Turn
-from bot.grammar.after_notes import without_present
+from bot.grammar.after_notes import CONTINUES, without_present
 from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question, Timeline, TimelineQuery, Who
 from bot.knowledge.base import Entry, KnowledgeBase, PartialDate
 from bot.messages import Suggestion
@@ -131,9 +131,6 @@ _LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after
 # "did japan ever join the cell": what became of it, when the notes have it as a plan or a
 # proposal; of something that happened ("did japan ever join the cyber centre") it asks that.
 _EVER = re.compile(r"\bever\b")
-# Whether a state went on past the notes ("is hayashi *still* foreign minister", "has japan
-# joined the cell *by now*"): only later news can say, whatever kind of entry holds it then.
-_CONTINUES = re.compile(r"\b(still|anymore|any more|to this day|by now)\b")
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
@@ -1010,7 +1007,7 @@ class Engine:
             or entry.kind in _CHANGING_KINDS
             or entry.planned
             or answer.confidence < AS_IT_STOOD
-            or _CONTINUES.search(query.normalised)
+            or CONTINUES.search(query.normalised)
             # "japan's total ukraine aid today": a sum or a count runs on after the notes.
             or self.fit.shape(query).asks_how_many
         ):
