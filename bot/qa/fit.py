@@ -237,6 +237,9 @@ class Shape:
     count_of: str | None  # "how many NATO members": NATO, which must be by the number too
     asks_size: bool = False  # "how big": a size word answers it as well as a number
     precision: str = ""  # "day" ("what day"), "month" ("the exact date"), "" (a year will do)
+    # The role a who-question names, with the country named beside it ("the chinese
+    # defense minister": china, defense, minister); empty unless it asks who.
+    role: frozenset[str] = frozenset()
 
 
 class Fit:
@@ -422,7 +425,7 @@ class Fit:
             found.append((f"{shape.subject} is not what it is about", SUBJECT_PENALTY))
         if shape.reactors and shape.reactors.isdisjoint(self._actors[entry.id]):
             found.append(("another country reacts", REACTOR_PENALTY))
-        if shape.asks_who and (who := self._who_penalty(entry, query)):
+        if shape.asks_who and (who := self._who_penalty(entry, query, shape.role)):
             found.append((WHO_CHECK, who))
         if shape.who_verb:
             kin = _VERB_KIN.get(shape.who_verb, frozenset({shape.who_verb}))
@@ -498,6 +501,7 @@ class Fit:
                 first == "how" and second in self._size_words
                 for first, second in itertools.pairwise(text.split())
             ),
+            role=self._role_asked(query) if asks_who else frozenset(),
         )
 
     @property
@@ -567,7 +571,7 @@ class Fit:
                     found.add(person)
         return sorted(found)
 
-    def _who_penalty(self, entry: Entry, query: Query) -> float:
+    def _who_penalty(self, entry: Entry, query: Query, wanted: frozenset[str]) -> float:
         """A who-question wants a person other than the ones it names, in the role it names."""
         text = f" {query.normalised} "
         asked = self._people_named(text)
@@ -583,14 +587,13 @@ class Fit:
         if not others:
             singular = self._singular_who.search(query.normalised) is not None
             return NO_PERSON_PENALTY if singular else PLURAL_NO_PERSON_PENALTY
-        wanted = self._role_asked(query)
         if any(t in self.role_words for t in wanted) and not any(
             wanted <= self.person_roles[p] for p in others
         ):
             return ROLE_PENALTY
         return 0.0
 
-    def _role_asked(self, query: Query) -> set[str]:
+    def _role_asked(self, query: Query) -> frozenset[str]:
         """The role a who-question names, with the country it is of when that is named
         beside it ("japan s defense minister", "the chinese defense minister"), not a country
         the question names elsewhere ("… blasting nato jp ties": not Japan's minister)."""
@@ -600,12 +603,12 @@ class Fit:
             for t in content_terms([word])
         ]
         roles = [position for position, t in terms if t in self.role_words]
-        return {
+        return frozenset(
             self.role_word(t)
             for position, t in terms
             if t in self.role_words
             or (t in self.countries and any(abs(position - r) <= ROLE_COUNTRY_REACH for r in roles))
-        }
+        )
 
     def _counts(self, entry_id: str, counted: frozenset[str], of: str | None = None) -> bool:
         """Whether the entry's answer puts a number next to one of the ``counted`` things,
