@@ -880,7 +880,7 @@ class Followups:
             # "who co-wrote it with brummer?" answered by Lindgren: "her role" is the
             # answer's, someone the question did not name ("who is stoltenberg?" answered
             # by his own entry, which names Kishida: "he" is Stoltenberg).
-            found += self._in_order(self._people_of(previous) - asked, normalise(previous.answer))
+            found += self._in_order(self.fit.named(previous.id) - asked, normalise(previous.answer))
         found += self._in_order(asked, context.question)
         if previous is not None:
             if previous.kind in _PEOPLE_KINDS:
@@ -893,11 +893,6 @@ class Followups:
     def _in_order(self, people: Iterable[str], text: str) -> list[str]:
         """``people`` (ids) in the order ``text`` names them."""
         return sorted(people, key=lambda p: (self._position(p, text), p))
-
-    def _people_of(self, entry: Entry) -> frozenset[str]:
-        """The people ``entry`` is of, is voiced by or names."""
-        itself = frozenset({entry.id}) if entry.kind in _PEOPLE_KINDS else frozenset[str]()
-        return itself | self.fit.people_in(normalise(entry.speaker or "")) | self.fit.named(entry.id)
 
     def nth_of_list(self, reading: Reading, context: Context) -> bool:
         """Whether ``reading`` points at the n-th of the things the previous answer lists
