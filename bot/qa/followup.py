@@ -195,18 +195,11 @@ class Followups:
         self._thing_words = frozenset(
             w for phrase, role in self._references if role == "thing" for w in [phrase]
         )
-        # The glossary's names ("article 9", "itpp"), longest first: what a previous answer
-        # names may be what "it" is ("which article slows it down?" answered with Article 9).
-        self._term_names = sorted(
-            (
-                (f" {name} ", e.id)
-                for e in kb.entries
-                if e.kind == "term"
-                for name in map(normalise, e.aliases)
-                if name
-            ),
-            key=lambda item: -len(item[0]),
-        )
+        # The glossary's names ("article 9", "itpp"): what a previous answer names may be
+        # what "it" is ("which article slows it down?" answered with Article 9).
+        self._term_names = [
+            (f" {name} ", e.id) for e in kb.of_kind("term") for name in map(normalise, e.aliases) if name
+        ]
         # The words of people's names that name them ("kishida", "oana"), not the words of
         # their roles that some aliases hold ("prime minister", "nato chief").
         self._people_words = frozenset(
