@@ -56,6 +56,7 @@ BLIND_SETS = (
     "fresh4.yaml",
     "fresh5.yaml",
     "fresh6.yaml",
+    "fresh7.yaml",
 )
 
 
