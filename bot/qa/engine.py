@@ -133,7 +133,8 @@ _LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after
 _EVER = re.compile(r"\bever\b")
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
-    r"established|unveil|unveiled|launch|launched|decided|adopted|outcome|result|say|said|"
+    r"established|unveil|unveiled|launch|launched|decide|decided|adopted|outcome|result|say|said|"
+    r"show up|showed up|turn up|turned up|take place|took place|"
     r"announce|announced|attend|attended|approve|approved|complete|completed|finish|finished)\b|"
     r"\b(outcome|result|results|what happened at)\b"
 )

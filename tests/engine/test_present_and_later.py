@@ -64,6 +64,9 @@ def test_what_may_have_changed_gets_the_after_the_notes_reply(engine: Engine, qu
         ("has japan ever joined nato's undersea infrastructure cell", "rec-undersea-infrastructure-cell"),
         ("has japan joined the undersea infrastructure cell since then?", "rec-undersea-infrastructure-cell"),
         ("did japan ever get a seat on the north atlantic council as an observer", "rec-japan-nac-observer"),
+        # A planned event's outcome asked with a plain verb: "decide", "show up", "take place".
+        ("what did the vilnius summit actually decide for japan", "term-vilnius-summit"),
+        ("did kishida actually show up at the vilnius summit?", "term-vilnius-summit"),
     ],
 )
 def test_what_became_of_a_plan_or_a_proposal_is_after_the_notes(
