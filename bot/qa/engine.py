@@ -377,7 +377,22 @@ class Engine:
             answers.append(answer)
         # The first rewrite (the previous entry's title) unless it finds nothing at all; a
         # correction or "my notes stop in July 2023" is an answer too.
-        return next((a for a in answers if a.intent != "abstain"), answers[0])
+        found = next((a for a in answers if a.intent != "abstain"), answers[0])
+        if found.intent == "abstain" and previous is not None and reading.kind in ("ask", "refer"):
+            # The subject's words can drown what the follow-up asks ("what does that
+            # constitutional article restrict?" after the answer naming Article 9): its own
+            # words alone, answered by something the thread has been talking about.
+            own = self.followups.without_pointing(text)
+            alone = self._question(own) if own else None
+            if (
+                alone is not None
+                and not alone.abstained
+                and alone.entry_ids
+                and self.followups.connected(alone.entry_ids[0], context)
+                and not unfit(alone, own)
+            ):
+                return replace(alone, asked=own)
+        return found
 
     def _runners_up(self, answer: Answer) -> Iterator[Answer]:
         """The answers the candidates after ``answer``'s first would give, those the ranker

@@ -1020,6 +1020,24 @@ class Followups:
                     found.setdefault(entry_id, self.kb.by_id[entry_id])
         return list(found.values())
 
+    def without_pointing(self, message: str) -> str:
+        """``message`` without its words pointing back ("what does *that* constitutional
+        article restrict?" is "what does constitutional article restrict"): what it asks of
+        its own words, for the thread to confirm (``connected``)."""
+        words = normalise(message).split()
+        spans = {i for start, length, _ in self._pointing(words) for i in range(start, start + length)}
+        return " ".join(w for i, w in enumerate(words) if i not in spans)
+
+    def connected(self, entry_id: str, context: Context) -> bool:
+        """Whether ``entry_id`` is what the thread has been talking about: an entry of the
+        previous answer, one the curators relate to them, or a glossary term the previous
+        answer names by name ("that constitutional article": Article 9, which the answer on
+        why ties stay evolutionary names)."""
+        if any(entry_id == e.id or entry_id in e.related for e in context.entries):
+            return True
+        said = " ".join(f" {normalise(e.answer)} " for e in context.entries)
+        return any(term_id == entry_id and name in said for name, term_id in self._term_names)
+
     def neighbours(self, context: Context, later: bool) -> list[Entry]:
         """The milestones just before (or after) the previous answer's, not yet given:
         the closest one it is related to, else every milestone of the closest year."""

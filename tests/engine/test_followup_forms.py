@@ -514,3 +514,11 @@ def test_a_name_with_a_compass_word_is_a_swap(engine: Engine) -> None:
     # notes do not give; alone it would be answered with the partners South Korea is among.
     answer = converse(engine, "how much did japan give nato's ukraine trust fund?", "and south korea?")
     assert answer.abstained
+
+
+def test_a_follow_up_naming_a_new_thing_is_its_own_words_when_the_thread_names_it(engine: Engine) -> None:
+    # "that constitutional article" is not the previous subject (why ties stay evolutionary)
+    # but Article 9, which its answer names: asked with the subject's words it found nothing.
+    first = "why will ties stay evolutionary rather than revolutionary"
+    answer = converse(engine, first, "what does that constitutional article restrict")
+    assert not answer.abstained and "force abroad" in answer.text
