@@ -247,3 +247,10 @@ def test_a_count_of_nations_is_a_count_of_members(engine: Engine, question: str)
 def test_a_total_asked_of_the_present_is_after_the_notes(engine: Engine) -> None:
     answer = engine.ask("what's japan's total ukraine aid as of today")
     assert answer.abstained and answer.intent == "after-notes" and "$7.1 billion" in answer.text
+
+
+def test_asking_for_simple_words_does_not_make_them_the_question(engine: Engine) -> None:
+    # "words" is a word of saying: read as content, "in simple words" made the question ask
+    # what NATO and Ukraine said, and the right entry was declined.
+    answer = engine.ask("what can japan learn from the way nato keeps ukraine supplied? in simple words")
+    assert not answer.abstained and answer.entry_ids == ("rec-learn-from-ukraine-resupply",)

@@ -71,6 +71,12 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
             "what obstacles could slow it down?",
             "list",
         ),
+        ("what is article 9? eli5", "what is article 9?", "simple"),
+        (
+            "why does japan want a nato office? in plain english pls",
+            "why does japan want a nato office?",
+            "simple",
+        ),
     ],
 )
 def test_requests_about_the_form_in_other_words(message: str, question: str, wants: str) -> None:
