@@ -189,13 +189,20 @@ def _who_verb(text: str) -> str | None:
     return terms[0] if terms else None
 
 
-def _reactors(text: str, keep: frozenset[str], first: bool = True) -> frozenset[str]:
+def _reactors(
+    text: str, keep: frozenset[str], first: bool = True, document: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """The countries named in the few words before a verb of reacting or saying in
     normalised ``text``: before the first such verb, or with ``first=False`` before each
-    ("at the dialogue, which the authors call Asia's top summit, China's minister attacked")."""
+    ("at the dialogue, which the authors call Asia's top summit, China's minister attacked").
+    A verb whose subject is the document ("which chinese initiative does *the article say*
+    expanded…", ``document``: its words) reports, and makes no one a reactor."""
     found: set[str] = set()
     for verb in _REACTION.finditer(text):
-        found.update(content_terms(tokens(text[: verb.start()])[-_REACTOR_REACH:]))
+        before = tokens(text[: verb.start()])
+        if before and before[-1] in document:
+            continue
+        found.update(content_terms(before[-_REACTOR_REACH:]))
         if first:
             break
     return frozenset(found) & keep
@@ -265,6 +272,7 @@ class Fit:
         # "how big would the office be?" asks a size, which words answer as well as a
         # number ("would start small", "historically massive").
         self._size_words = frozenset(normalise(w) for w in kb.lexicon.size_words)
+        self._document_words = frozenset(normalise(w) for w in kb.lexicon.document_words)
         self._has_size: dict[str, bool] = {}
         # Phrases asking a date more precise than its year (the lexicon's follow-up words),
         # for single questions ("what's the exact date of the oslo meeting") and follow-ups
@@ -487,7 +495,7 @@ class Fit:
             years=frozenset(int(y) for y in YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
-            reactors=_reactors(text, keep=self._reacting),
+            reactors=_reactors(text, keep=self._reacting, document=self._document_words),
             who_verb=_who_verb(text),
             counted=counted,
             count_of=count_of,

@@ -254,3 +254,9 @@ def test_asking_for_simple_words_does_not_make_them_the_question(engine: Engine)
     # what NATO and Ukraine said, and the right entry was declined.
     answer = engine.ask("what can japan learn from the way nato keeps ukraine supplied? in simple words")
     assert not answer.abstained and answer.entry_ids == ("rec-learn-from-ukraine-resupply",)
+
+
+def test_what_the_document_says_makes_no_one_a_speaker(engine: Engine) -> None:
+    # "does the article say": the document reports; China is not asked to have said anything.
+    answer = engine.ask("which chinese project does the article say reached nato member states?")
+    assert not answer.abstained and answer.entry_ids == ("fact-belt-and-road-in-nato-states",)
