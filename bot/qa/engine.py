@@ -378,12 +378,12 @@ class Engine:
         # The first rewrite (the previous entry's title) unless it finds nothing at all; a
         # correction or "my notes stop in July 2023" is an answer too.
         found = next((a for a in answers if a.intent != "abstain"), answers[0])
-        if found.intent == "abstain" and previous is not None and reading.kind in ("ask", "refer"):
+        if found.intent == "abstain" and previous is not None and reading.kind == "refer":
             # The subject's words can drown what the follow-up asks ("what does that
             # constitutional article restrict?" after the answer naming Article 9): its own
             # words alone, answered by something the thread has been talking about.
             own = self.followups.without_pointing(text)
-            alone = self._question(own) if own else None
+            alone = self._question(own) if own and own != normalise(text) else None
             if (
                 alone is not None
                 and not alone.abstained
