@@ -162,6 +162,9 @@ class Lexicon:
     # Words for a size ("small", "massive"): "how big would the office be?" is answered by
     # "would start small" as well as by a number.
     size_words: tuple[str, ...] = ()
+    # Words asking about anyone as a whole ("kishida's *background*", "lungescu *bio*"): with
+    # a person's name they ask who that is, not something their entry may not hold.
+    profile_words: tuple[str, ...] = ()
     # The words people use for a topic, each to the topic it names ("naval": maritime), read
     # by the grammar (``bot.grammar.lexer``) in timelines, `/nato timeline` and digest topics.
     topic_words: Mapping[str, str] = field(default_factory=dict)

@@ -267,10 +267,13 @@ class LexiconModel(_Strict):
     followups: _FollowupsModel = _FollowupsModel()
     document_words: list[_Phrase] = []
     size_words: list[_Phrase] = []
+    profile_words: list[_Phrase] = []
     topic_words: _TopicWords = {}
     domain: _DomainModel = _DomainModel()
 
-    _chatter = field_validator("chatter", "english_words", "document_words", "size_words")(_distinct)
+    _chatter = field_validator("chatter", "english_words", "document_words", "size_words", "profile_words")(
+        _distinct
+    )
     _topic_words = field_validator("topic_words")(_one_topic_each)
 
     @field_validator("languages")
@@ -293,6 +296,7 @@ class LexiconModel(_Strict):
             followups=self.followups.freeze(),
             document_words=tuple(self.document_words),
             size_words=tuple(self.size_words),
+            profile_words=tuple(self.profile_words),
             topic_words={word: topic for topic, words in self.topic_words.items() for word in words},
             domain=self.domain.freeze(),
             file=file,

@@ -184,6 +184,19 @@ class Engine:
         rarity = sorted(self.matcher.idf(term) for term in self.matcher.vocabulary)
         self._framing_idf = rarity[len(rarity) // 4] if rarity else 0.0
         self._document_words = frozenset(kb.lexicon.document_words)
+        # The words people ask about anyone with: every name, the words of the people's
+        # curated questions ("role", "job"), the lexicon's profile_words ("background") and
+        # its chatter ("hey *bot*", which the reader keeps inside a question).
+        self._person_words = frozenset(
+            term
+            for entry in self._people
+            for text in (entry.title, *entry.aliases, *entry.questions)
+            for term in self.matcher.analyse(_bounded(text)).terms
+        ) | frozenset(
+            term
+            for phrase in (*kb.lexicon.profile_words, *kb.lexicon.chatter)
+            for term in self.matcher.analyse(phrase).terms
+        )
         self.reader = Reader(kb.lexicon, self.matcher.vocabulary, QueryTerms(self.matcher))
         self.followups = Followups(kb, self.matcher, self.fit)
         # Where the notes end comes from the sources (their latest as_of), never from code.
@@ -927,6 +940,10 @@ class Engine:
             # "what was the name of the 2021 cyber war game?" of an entry that describes the
             # war game but never names it.
             return self._abstain(self.not_in_notes, scored, candidates, near=near)
+        if best.entry.kind == "person" and self._beyond_the_person(query, best.entry):
+            # "how old is kishida", "which party is hayashi in": a person the notes know,
+            # asked something about them the notes never say.
+            return self._abstain(self.not_in_notes, scored, candidates, near=near)
         said_as_near_miss = near is not None and near[1] >= max(
             NEAR_MISS_SIMILARITY, best.semantic + NEAR_MISS_MARGIN
         )
@@ -937,6 +954,21 @@ class Engine:
         runners = [ev.lexical for _, ev in judged[1:] if ev.lexical is not None]
         answer = self._answer(best.entry, probability, intent=best.entry.kind, runners=runners)
         return replace(answer, candidates=candidates)
+
+    def _beyond_the_person(self, query: Query, person: Entry) -> bool:
+        """Whether ``query`` asks of ``person`` something their entry never mentions: a
+        word besides their names, the names of countries and bodies, and the words people
+        ask about anyone with (``_person_words``: every person entry's curated questions,
+        "role", "job", "background"), and their entry holds none of them."""
+        own = [
+            t
+            for t in query.terms
+            if t not in self._person_words and t not in self.fit.parties and t not in self.followups.frame
+        ]
+        if not own:
+            return False
+        key, body = self.matcher.terms_of(person.id)
+        return not any(t in key or t in body for t in own)
 
     def _asks_what_it_is_called(self, text: str) -> bool:
         """Whether a question asks the name of something past: "what was the name of X",

@@ -86,7 +86,11 @@ class Reader:
         self.lexicon = lexicon
         self._terms = terms
         # A word carries content when the knowledge base uses it and it is not chatter.
-        self._chatter = frozenset(w for phrase in lexicon.chatter for w in tokens(normalise(phrase)))
+        # Words asking about someone as a whole ("lungescu *background*") are chatter too:
+        # they ask who the person is, which the name alone asks.
+        self._chatter = frozenset(
+            w for phrase in (*lexicon.chatter, *lexicon.profile_words) for w in tokens(normalise(phrase))
+        )
         chatter_stems = frozenset(content_terms(sorted(self._chatter)))
         self._vocabulary = frozenset(vocabulary)
         # A count alone is no content: "two questions: …" announces questions, it asks none.

@@ -260,3 +260,26 @@ def test_what_the_document_says_makes_no_one_a_speaker(engine: Engine) -> None:
     # "does the article say": the document reports; China is not asked to have said anything.
     answer = engine.ask("which chinese project does the article say reached nato member states?")
     assert not answer.abstained and answer.entry_ids == ("fact-belt-and-road-in-nato-states",)
+
+
+@pytest.mark.parametrize(
+    "question", ["how old is kishida", "which party is yoshimasa hayashi in?", "where was stoltenberg born"]
+)
+def test_something_the_notes_never_say_about_a_person_is_declined(engine: Engine, question: str) -> None:
+    # The name matches the person's entry word for word; what is asked of them it never holds.
+    answer = engine.ask(question)
+    assert answer.abstained and answer.intent == "abstain"
+
+
+@pytest.mark.parametrize(
+    ("question", "person"),
+    [
+        ("oana lungescu background", "oana-lungescu"),
+        ("tell me about kishida's career", "fumio-kishida"),
+        ("stoltenberg's bio pls", "jens-stoltenberg"),
+        ("hey bot who's the nato sec gen in this article", "jens-stoltenberg"),
+    ],
+)
+def test_asking_about_someone_as_a_whole_is_who_they_are(engine: Engine, question: str, person: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained and answer.entry_ids == (person,)
