@@ -283,3 +283,17 @@ def test_something_the_notes_never_say_about_a_person_is_declined(engine: Engine
 def test_asking_about_someone_as_a_whole_is_who_they_are(engine: Engine, question: str, person: str) -> None:
     answer = engine.ask(question)
     assert not answer.abstained and answer.entry_ids == (person,)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("is it correct that france blocked the office?", "obstacle-france-opposes-tokyo-office"),
+        ("is it accurate that japan gave 7.1 billion to ukraine?", "fact-japan-ukraine-aid-7-1-billion"),
+    ],
+)
+def test_a_claim_asked_to_be_checked_is_answered(engine: Engine, question: str, entry: str) -> None:
+    # "correct", "accurate", "confirm" say what the asker wants done with the claim; read as
+    # words the base does not know, they sank its match.
+    answer = engine.ask(question)
+    assert not answer.abstained and answer.entry_ids == (entry,)
