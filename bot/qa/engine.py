@@ -1026,7 +1026,15 @@ class Engine:
         most a modifier ("a *full* nato member"), never another subject (a country, a
         body, a year). Words that only frame a question ("year", "long") do not count."""
         asked, curated = set(query.terms), set(self.matcher.analyse(text).terms)
-        framing = {term for term in asked | curated if self.matcher.idf(term) < self._framing_idf}
+        # A country or a body is a subject however common its name is in the base ("when did
+        # *sweden* join nato" is not "did *japan* join nato").
+        framing = {
+            term
+            for term in asked | curated
+            if self.matcher.idf(term) < self._framing_idf
+            and term not in self.fit.countries
+            and term not in self.fit.bodies
+        }
         if curated - asked - framing:
             return False
         return not any(

@@ -191,10 +191,21 @@ def test_a_false_premise_is_corrected_from_the_notes(engine: Engine) -> None:
     assert answer.sources and answer.sources[0].paragraphs
 
 
-def test_another_country_joining_nato_is_not_taken_for_japan(engine: Engine) -> None:
-    answer = engine.ask("when did sweden join nato")
+@pytest.mark.parametrize(
+    "question", ["did japan join nato?", "is it true that japan joined nato?", "japan joined nato??"]
+)
+def test_a_claim_that_japan_joined_nato_is_corrected(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.intent == "false-premise" and answer.text.startswith("Japan is not a NATO member")
+
+
+@pytest.mark.parametrize(
+    "question", ["when did sweden join nato", "did sweden join nato?", "did finland join nato"]
+)
+def test_another_country_joining_nato_is_not_taken_for_japan(engine: Engine, question: str) -> None:
+    # "sweden" is as common in the base as a framing word; a country is a subject all the same.
+    answer = engine.ask(question)
     assert answer.intent != "false-premise"
-    assert answer.abstained
 
 
 def test_chatter_around_a_question_no_longer_sinks_it(engine: Engine) -> None:
