@@ -160,6 +160,10 @@ def _capitalisation(texts: Iterable[str]) -> tuple[set[str], set[str]]:
 # spokesperson said": three words; a whole sentence would catch its objects too).
 _REACTOR_REACH = 6
 _WHO_VERB = re.compile(r"^who (\w+)|^which (?:\w+ ){1,3}?(\w+ed)\b|^when (?:did|was|were) .*\b(become)\b")
+# A question that opens with its verb of reacting ("how reacted beijing …") names who
+# reacts in this many words after it.
+_SUBJECT_AFTER_VERB = 2
+_WH_OPENERS = frozenset({"how", "what", "why", "when", "where", "which"})
 # Ways of saying something that the who-checks for speech already cover.
 _TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]te\w*|express\w*|voic\w*")
 _AUXILIARIES = frozenset(
@@ -202,7 +206,12 @@ def _reactors(
         before = tokens(text[: verb.start()])
         if before and before[-1] in document:
             continue
-        found.update(content_terms(before[-_REACTOR_REACH:]))
+        if before and all(w in _WH_OPENERS for w in before):
+            # "how reacted beijing on the office?", "what said china": the question word,
+            # then the verb, then who (the order of German, Spanish, Polish questions).
+            found.update(content_terms(tokens(text[verb.end() :])[:_SUBJECT_AFTER_VERB]))
+        else:
+            found.update(content_terms(before[-_REACTOR_REACH:]))
         if first:
             break
     return frozenset(found) & keep

@@ -297,3 +297,13 @@ def test_a_claim_asked_to_be_checked_is_answered(engine: Engine, question: str, 
     # words the base does not know, they sank its match.
     answer = engine.ask(question)
     assert not answer.abstained and answer.entry_ids == (entry,)
+
+
+def test_a_reaction_asked_verb_first_is_still_of_whoever_follows_the_verb(engine: Engine) -> None:
+    # "how reacted beijing": who reacts comes after the verb, as non-native English puts it;
+    # Russia's Zakharova is not Beijing.
+    answer = engine.ask("how reacted beijing on the liaison office?")
+    assert answer.entry_ids[:1] != ("reaction-zakharova-tokyo-office",)
+    assert engine.ask("what said russia about the tokyo office?").entry_ids[:1] == (
+        "reaction-zakharova-tokyo-office",
+    )
