@@ -1026,16 +1026,11 @@ class Engine:
         most a modifier ("a *full* nato member"), never another subject (a country, a
         body, a year). Words that only frame a question ("year", "long") do not count."""
         asked, curated = set(query.terms), set(self.matcher.analyse(text).terms)
-        # A country or a body is a subject however common its name is in the base ("when did
-        # *sweden* join nato" is not "did *japan* join nato").
-        framing = {
-            term
-            for term in asked | curated
-            if self.matcher.idf(term) < self._framing_idf
-            and term not in self.fit.countries
-            and term not in self.fit.bodies
-        }
-        if curated - asked - framing:
+        framing = {term for term in asked | curated if self.matcher.idf(term) < self._framing_idf}
+        # A country or a body the premise names must be asked, however common its name is in
+        # the base: "when did sweden join nato" does not say "did *japan* join nato".
+        subjects = {t for t in curated if t in self.fit.countries or t in self.fit.bodies}
+        if (curated - asked - framing) or (subjects - asked):
             return False
         return not any(
             t in self.fit.countries or t in self.fit.bodies or t.isdigit() for t in asked - curated - framing
