@@ -41,6 +41,9 @@ def engine() -> Engine:
         "how many tanks did japan send to air defender",
         "how many experts does japan have at ccdcoe",  # years in the answer are not counts
         "how many nato members are there",  # "six G7 members" counts the G7's, not NATO's
+        "how many countries are in nato",
+        "how many members has nato?",
+        "how many countries does nato have",
     ],
 )
 def test_questions_the_notes_only_seem_to_answer_are_declined(engine: Engine, question: str) -> None:
