@@ -216,6 +216,7 @@ class Entry:
     aliases: tuple[str, ...] = ()
     role: str | None = None
     pronoun: str | None = None  # "he", "she" or "they": a person entry's, for follow-ups
+    silent_on: tuple[str, ...] = ()  # what the source never says of it: "reasons"
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None
@@ -254,7 +255,15 @@ class Entry:
             "paragraphs": list(self.source.paragraphs),
             "evidence": self.source.evidence,
         }
-        for key in ("questions", "near_misses", "false_premises", "topics", "related", "aliases"):
+        for key in (
+            "questions",
+            "near_misses",
+            "false_premises",
+            "topics",
+            "related",
+            "aliases",
+            "silent_on",
+        ):
             data[key] = list(data[key])
         data["content_hash"] = self.content_hash
         return data

@@ -107,6 +107,9 @@ class _EntryModel(_Strict):
     # How the notes' readers refer to a person: "she" after a question about Lindgren is
     # Lindgren, never Brummer. Only a person entry has one.
     pronoun: Literal["he", "she", "they"] | None = None
+    # What the source is silent on about this entry's subject: "reasons" when it reports
+    # something but never why ("why did france object?" is declined, the entry offered).
+    silent_on: list[Literal["reasons"]] = Field(default_factory=list)
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None
@@ -543,6 +546,7 @@ def _freeze(model: _EntryModel, file: str, line: int) -> Entry:
         aliases=tuple(model.aliases),
         role=model.role,
         pronoun=model.pronoun,
+        silent_on=tuple(model.silent_on),
         speaker=model.speaker,
         quote=model.quote,
         occasion=model.occasion,

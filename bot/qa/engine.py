@@ -93,6 +93,10 @@ def help_text(notes_end: str) -> str:
     )
 
 
+# A question asking for reasons: what an entry silent on them cannot answer.
+_REASONS = re.compile(r"\bwhy\b|\breasons?\b|\bmotiv\w*|\brationale\b|\bhow come\b")
+# "why does it matter" asks what follows from something, not why it happened.
+_SIGNIFICANCE = re.compile(r"\b(matter|matters|mattered|important|importance|significan\w*|relevan\w*)\b")
 _MODAL = re.compile(r"\b(should|could|would|might|can|ought|must|shall)\b")
 _PLAN_WORDS = re.compile(r"\b(expect\w*|plan\w*|supposed|going to|will|would|intend\w*|propos\w*)\b")
 
@@ -204,6 +208,7 @@ class Engine:
         self.help_text = help_text(end)
         self.not_in_notes = f"That isn't in my briefing notes on NATO–Japan relations (which run to {end})."
         self.past_notes = f"My briefing notes stop in {end}, so I can't say what has happened since."
+        self.no_reasons = "My briefing notes don't give the reasons for that. What they do say is below."
 
     # -- public API -----------------------------------------------------------
 
@@ -940,6 +945,10 @@ class Engine:
             # "what was the name of the 2021 cyber war game?" of an entry that describes the
             # war game but never names it.
             return self._abstain(self.not_in_notes, scored, candidates, near=near)
+        if "reasons" in best.entry.silent_on and _REASONS.search(text) and not _SIGNIFICANCE.search(text):
+            # "why did france object?": the notes report the objection, never its reasons.
+            answer = self._abstain(self.no_reasons, [], candidates)
+            return replace(answer, suggestions=self._suggestions([], exclude=set(), related=(best.entry.id,)))
         if best.entry.kind == "person" and self._beyond_the_person(query, best.entry):
             # "how old is kishida", "which party is hayashi in": a person the notes know,
             # asked something about them the notes never say.

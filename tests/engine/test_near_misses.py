@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.qa.engine import Engine
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, converse
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +223,26 @@ def test_a_persons_name_asked_by_role_is_a_who_question(
 def test_an_officer_asked_for_by_name_is_a_person_the_notes_do_not_name(engine: Engine) -> None:
     assert engine.ask("what was the name of the japanese officer sent to nato's maritime command?").abstained
     assert not engine.ask("when did japan send a liaison officer to marcom").abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why did france object to the tokyo office?",
+        "what were france's reasons for opposing the nato office?",
+    ],
+)
+def test_reasons_the_notes_never_give_are_declined_with_what_they_do_say(
+    engine: Engine, question: str
+) -> None:
+    # The France entries are marked `silent_on: [reasons]`: the notes report the protest only.
+    answer = engine.ask(question)
+    assert answer.abstained and answer.text.startswith("My briefing notes don't give the reasons")
+    assert answer.suggestions and "France" in answer.suggestions[0].title
+    # What does follow from the protest is not a reason for it, and is answered.
+    assert not engine.ask("why does france's protest matter according to the authors").abstained
+
+
+def test_a_follow_up_asking_why_of_what_the_notes_give_no_reason_for_is_declined(engine: Engine) -> None:
+    answer = converse(engine, "which nato member protested the tokyo office?", "why did they object?")
+    assert answer.abstained and answer.text.startswith("My briefing notes don't give the reasons")

@@ -271,6 +271,12 @@ def test_a_pronoun_is_one_of_three(tmp_path: Path) -> None:
     assert "field 'pronoun'" in problem
 
 
+def test_what_an_entry_is_silent_on_is_a_known_slot(tmp_path: Path) -> None:
+    body = "entries:\n" + GOOD_ENTRY + "    silent_on: [motives]\n"
+    (problem,) = problems_of(make_base(tmp_path, body))
+    assert "entry 'japan-cyber-centre-2022'" in problem and "field 'silent_on" in problem
+
+
 def test_sentence_counting_ignores_abbreviations() -> None:
     assert count_sentences("The U.S. and Japan met. They agreed, e.g. on cyber.") == 2
     assert count_sentences("One. Two! Three? Four.") == 4
