@@ -216,7 +216,7 @@ class Entry:
     aliases: tuple[str, ...] = ()
     role: str | None = None
     pronoun: str | None = None  # "he", "she" or "they": a person entry's, for follow-ups
-    silent_on: tuple[str, ...] = ()  # what the source never says of it: "reasons"
+    silent_on: tuple[str, ...] = ()  # what the source never says of it: "reasons", "place"
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None

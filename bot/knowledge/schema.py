@@ -108,8 +108,9 @@ class _EntryModel(_Strict):
     # Lindgren, never Brummer. Only a person entry has one.
     pronoun: Literal["he", "she", "they"] | None = None
     # What the source is silent on about this entry's subject: "reasons" when it reports
-    # something but never why ("why did france object?" is declined, the entry offered).
-    silent_on: list[Literal["reasons"]] = Field(default_factory=list)
+    # something but never why ("why did france object?" is declined, the entry offered),
+    # "place" when it never says where ("where was air defender held?").
+    silent_on: list[Literal["reasons", "place"]] = Field(default_factory=list)
     speaker: str | None = None
     quote: str | None = None
     occasion: str | None = None

@@ -95,6 +95,11 @@ def help_text(notes_end: str) -> str:
 
 # A question asking for reasons: what an entry silent on them cannot answer.
 _REASONS = re.compile(r"\bwhy\b|\breasons?\b|\bmotiv\w*|\brationale\b|\bhow come\b")
+# A question asking where: what an entry silent on its place cannot answer.
+_PLACE = re.compile(
+    r"\bwhere\b|\bwhich (?:country|countries|city|cities|place|base|region)\b|"
+    r"\blocation\b|\blocated\b|\bheld in\b|\bhost\w*\b|\bvenue\b|\bin what (?:country|city|place)\b"
+)
 # "why does it matter" asks what follows from something, not why it happened.
 _SIGNIFICANCE = re.compile(r"\b(matter|matters|mattered|important|importance|significan\w*|relevan\w*)\b")
 _MODAL = re.compile(r"\b(should|could|would|might|can|ought|must|shall)\b")
@@ -208,7 +213,6 @@ class Engine:
         self.help_text = help_text(end)
         self.not_in_notes = f"That isn't in my briefing notes on NATO–Japan relations (which run to {end})."
         self.past_notes = f"My briefing notes stop in {end}, so I can't say what has happened since."
-        self.no_reasons = "My briefing notes don't give the reasons for that. What they do say is below."
 
     # -- public API -----------------------------------------------------------
 
@@ -945,9 +949,11 @@ class Engine:
             # "what was the name of the 2021 cyber war game?" of an entry that describes the
             # war game but never names it.
             return self._abstain(self.not_in_notes, scored, candidates, near=near)
-        if "reasons" in best.entry.silent_on and _REASONS.search(text) and not _SIGNIFICANCE.search(text):
-            # "why did france object?": the notes report the objection, never its reasons.
-            answer = self._abstain(self.no_reasons, [], candidates)
+        silent = self._silent_on(best.entry, text)
+        if silent is not None:
+            # "why did france object?": the notes report the objection, never its reasons;
+            # "where was air defender held?": the exercise, never where.
+            answer = self._abstain(silent, [], candidates)
             return replace(answer, suggestions=self._suggestions([], exclude=set(), related=(best.entry.id,)))
         if best.entry.kind == "person" and self._beyond_the_person(query, best.entry):
             # "how old is kishida", "which party is hayashi in": a person the notes know,
@@ -963,6 +969,15 @@ class Engine:
         runners = [ev.lexical for _, ev in judged[1:] if ev.lexical is not None]
         answer = self._answer(best.entry, probability, intent=best.entry.kind, runners=runners)
         return replace(answer, candidates=candidates)
+
+    def _silent_on(self, entry: Entry, text: str) -> str | None:
+        """The decline for a question asking what ``entry``'s source never says of it (its
+        ``silent_on``: the reasons, the place), else None."""
+        if "reasons" in entry.silent_on and _REASONS.search(text) and not _SIGNIFICANCE.search(text):
+            return "My briefing notes don't give the reasons for that. What they do say is below."
+        if "place" in entry.silent_on and _PLACE.search(text):
+            return "My briefing notes don't say where that was. What they do say is below."
+        return None
 
     def _beyond_the_person(self, query: Query, person: Entry) -> bool:
         """Whether ``query`` asks of ``person`` something their entry never mentions: a

@@ -246,3 +246,13 @@ def test_reasons_the_notes_never_give_are_declined_with_what_they_do_say(
 def test_a_follow_up_asking_why_of_what_the_notes_give_no_reason_for_is_declined(engine: Engine) -> None:
     answer = converse(engine, "which nato member protested the tokyo office?", "why did they object?")
     assert answer.abstained and answer.text.startswith("My briefing notes don't give the reasons")
+
+
+def test_a_place_the_notes_never_give_is_declined_with_what_they_do_say(engine: Engine) -> None:
+    # Air Defender is `silent_on: [place]`: the notes give its size and length, not where.
+    answer = converse(
+        engine, "which big air exercise did japan join in june 2023?", "which country was it held in?"
+    )
+    assert answer.abstained and answer.text.startswith("My briefing notes don't say where")
+    assert answer.suggestions
+    assert not engine.ask("how long did air defender last").abstained
