@@ -140,6 +140,13 @@ _LATER = re.compile(r"\b(yet|end up|ended up|ends up|in the end|eventually|after
 # "did japan ever join the cell": what became of it, when the notes have it as a plan or a
 # proposal; of something that happened ("did japan ever join the cyber centre") it asks that.
 _EVER = re.compile(r"\bever\b")
+# A follow-up asking whether something came about ("did it open?", "has that happened?"):
+# of a plan, after the notes (Engine._plan_asked_after). Not "what did they say", which
+# asks what the notes report.
+_CAME_ABOUT = re.compile(
+    r"\b(did|has|have|was|were|is)\b.*\b(open|opened|happen|happened|launch|launched|take place|"
+    r"took place|set up|established|come about|come true|materiali[sz]ed?|go ahead|went ahead|built)\b"
+)
 _OUTCOME = re.compile(
     r"\b(did|has|have|was|were|is)\b.*\b(open|opened|agree|agreed|sign|signed|happen|"
     r"established|unveil|unveiled|launch|launched|decide|decided|adopted|outcome|result|say|said|"
@@ -345,6 +352,12 @@ class Engine:
             # "what are their names?" of an answer that names them.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
             return replace(answer, asked=rewrites[0])
+        plan = self._plan_asked_after(text, context) if reading.kind in ("ask", "refer") else None
+        if plan is not None:
+            # "did it open?" after the Tokyo office plan: what became of a July 2023 plan is
+            # after the notes, whatever words the rewrites borrow from the plan's title.
+            answer = self._after_notes(self.matcher.analyse(_bounded(rewrites[0])), [], plan)
+            return replace(answer, asked=rewrites[0])
         # "how much of that was defense equipment?": a number of the equipment itself.
         part = frozenset(self.followups.portion(text))
         if (
@@ -415,6 +428,19 @@ class Engine:
             ):
                 return replace(alone, asked=own)
         return found
+
+    def _plan_asked_after(self, text: str, context: Context) -> Entry | None:
+        """The plan a follow-up asks what became of ("did it open?", "did that go ahead in
+        the end?"): the thread's latest entries, then those its curators relate to them, the
+        first planned (or, asked with "in the end", "ever", an authors' proposal); None when
+        the follow-up does not ask it in its own words or the thread holds no plan."""
+        own = normalise(text)
+        fate = bool(_FATE.search(own) or _LATER.search(own) or _EVER.search(own))
+        if not (fate or _CAME_ABOUT.search(own)) or _MODAL.search(own) or _PLAN_WORDS.search(own):
+            return None
+        entries = list(context.entries)
+        entries += [self.kb.by_id[r] for e in context.entries for r in e.related if r in self.kb.by_id]
+        return next((e for e in entries if _proposed(e, fate)), None)
 
     def _runners_up(self, answer: Answer) -> Iterator[Answer]:
         """The answers the candidates after ``answer``'s first would give, those the ranker

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.qa.engine import Engine
-from tests.fixtures import bundled_engine
+from tests.fixtures import bundled_engine, converse
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,27 @@ def test_a_premise_about_another_subject_is_not_corrected_as_japans(engine: Engi
 def test_ever_of_something_that_happened_is_answered(engine: Engine) -> None:
     answer = engine.ask("did japan ever join the nato cyber centre")
     assert not answer.abstained and "2022" in answer.text
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ("when was the tokyo office plan announced?", "did it open?"),
+        ("what did japan announce about nato in may 2023", "so has it actually opened?"),
+    ],
+)
+def test_a_follow_up_asking_whether_a_plan_came_about_is_after_the_notes(
+    engine: Engine, turns: tuple[str, str]
+) -> None:
+    # The rewrite borrows the plan's title ("… plan would cement …"), whose plan words hid
+    # that the follow-up asks what became of it.
+    answer = converse(engine, *turns)
+    assert answer.abstained and answer.intent == "after-notes"
+    assert answer.text.startswith("My briefing notes stop in July 2023")
+
+
+def test_what_someone_said_of_a_plan_is_still_answered(engine: Engine) -> None:
+    answer = converse(
+        engine, "what did japan announce in may 2023 about nato", "what did russia say about it?"
+    )
+    assert not answer.abstained and answer.intent != "after-notes"
