@@ -57,6 +57,7 @@ BLIND_SETS = (
     "fresh5.yaml",
     "fresh6.yaml",
     "fresh7.yaml",
+    "fresh8.yaml",
 )
 
 
