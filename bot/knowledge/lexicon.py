@@ -30,7 +30,7 @@ class Smalltalk:
 class FormRequest:
     """A request about the answer's form, and what it tells about the question."""
 
-    wants: str  # "date" | "quote" | "number" | "name" | "short" | "simple" | "list" | "place"
+    wants: str  # "date" | "day" | "quote" | "number" | "name" | "short" | "simple" | "list" | "place"
     phrases: tuple[str, ...]
     # Read as this question word when the question has none ("stoltenberg visit, need
     # month + year" asks "when"); empty when the request says nothing about the slot.

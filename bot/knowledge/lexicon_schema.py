@@ -120,7 +120,7 @@ class _SmalltalkModel(_Strict):
 
 
 class _FormRequestModel(_Strict):
-    wants: Literal["date", "quote", "number", "name", "short", "simple", "list", "place"]
+    wants: Literal["date", "day", "quote", "number", "name", "short", "simple", "list", "place"]
     ask_as: str = Field(default="", max_length=20)
     phrases: list[_Phrase] = Field(min_length=1)
 

@@ -142,6 +142,10 @@ class Reader:
             parts = self._group(questions)
         if ask_as and not self._asks(question):
             question = f"{ask_as} {question}"
+        if wants == "day":
+            # "exact date? day pls": the day itself, which a month does not give (the answer
+            # checks read "which day" as asking it).
+            question = f"{question.rstrip(' ?')} which day"
         return Understanding(text, question, wants=wants, parts=parts, dropped=tuple(dropped))
 
     # -- the pieces ------------------------------------------------------------

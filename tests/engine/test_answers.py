@@ -307,3 +307,10 @@ def test_a_reaction_asked_verb_first_is_still_of_whoever_follows_the_verb(engine
     assert engine.ask("what said russia about the tokyo office?").entry_ids[:1] == (
         "reaction-zakharova-tokyo-office",
     )
+
+
+def test_a_day_asked_for_apart_is_as_precise_as_asked(engine: Engine) -> None:
+    # The notes date the visit to its month: "exact date" alone is answered with it, but
+    # "day pls" asks the day, which they never give.
+    assert not engine.ask("what was the exact date of stoltenberg's visit to tokyo?").abstained
+    assert engine.ask("what was the exact date of stoltenberg's visit to tokyo? day pls").abstained

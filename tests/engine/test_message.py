@@ -72,6 +72,7 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
             "list",
         ),
         ("what is article 9? eli5", "what is article 9?", "simple"),
+        ("exact date of the declaration? day pls", "exact date of the declaration which day", "day"),
         (
             "why does japan want a nato office? in plain english pls",
             "why does japan want a nato office?",
