@@ -53,7 +53,7 @@ TIMELINE_FILLER = frozenset(
     highlights firsts ever times date dates evolved evolve evolution evolving happened happen
     occurred went on by partnership partners partner involvement engagement story rundown steps step
     turning points point landmark landmarks moments moment took take place brief overview summary walk
-    through main give tell between far""".split()
+    through main give tell between far stuff things thing anything everything""".split()
 )
 
 

@@ -64,6 +64,7 @@ _TIMELINE_WORDS = re.compile(
     rf"\b({_EXPLICIT_TIMELINE}|"
     r"timeline|time line|evolv\w*|evolution|milestones?|chronolog\w*|key dates|key events|history|"
     r"firsts|first[- ]ever|first times?|what happened|what happend|what happen|events|"
+    r"what (?:nato japan |nato |japan )?(?:stuff|things|else) happened|"
     r"what went on|what occurred|developments|highlights|over time|in order|sequence|"
     r"what has happened|what s happened|whats happened|what had happened|anything happen\w*|"
     r"what did (?:nato|japan|they|the two|both)(?: and (?:nato|japan))? do|"

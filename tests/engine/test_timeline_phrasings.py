@@ -49,6 +49,9 @@ def test_a_request_for_the_whole_history_lists_every_milestone(engine: Engine, q
         ("which events took place in 2023", 2023, 2023),
         ("main milestones in the 2010s", 2010, 2019),
         ("what happened before 2014", None, 2013),
+        # Filler between "what" and "happened": chat words for the events themselves.
+        ("what nato-japan stuff happened in 2021?", 2021, 2021),
+        ("what else happened in 2022", 2022, 2022),
     ],
 )
 def test_a_span_of_years_lists_the_milestones_in_it(
