@@ -440,9 +440,7 @@ class Engine:
         fate = bool(_FATE.search(own) or _LATER.search(own) or _EVER.search(own))
         if not (fate or _CAME_ABOUT.search(own)) or _MODAL.search(own) or _PLAN_WORDS.search(own):
             return None
-        entries = list(context.entries)
-        entries += [self.kb.by_id[r] for e in context.entries for r in e.related if r in self.kb.by_id]
-        return next((e for e in entries if _proposed(e, fate)), None)
+        return next((e for e in self.followups.talked_about(context) if _proposed(e, fate)), None)
 
     def _runners_up(self, answer: Answer) -> Iterator[Answer]:
         """The answers the candidates after ``answer``'s first would give, those the ranker

@@ -1028,12 +1028,21 @@ class Followups:
         spans = {i for start, length, _ in self._pointing(words) for i in range(start, start + length)}
         return " ".join(w for i, w in enumerate(words) if i not in spans)
 
+    def talked_about(self, context: Context) -> list[Entry]:
+        """The entries the thread has been talking about, nearest first: those of the
+        previous answer, then those the curators relate to them."""
+        found = {e.id: e for e in context.entries}
+        for entry in context.entries:
+            for entry_id in entry.related:
+                if entry_id in self.kb.by_id:
+                    found.setdefault(entry_id, self.kb.by_id[entry_id])
+        return list(found.values())
+
     def connected(self, entry_id: str, context: Context) -> bool:
-        """Whether ``entry_id`` is what the thread has been talking about: an entry of the
-        previous answer, one the curators relate to them, or a glossary term the previous
-        answer names by name ("that constitutional article": Article 9, which the answer on
-        why ties stay evolutionary names)."""
-        if any(entry_id == e.id or entry_id in e.related for e in context.entries):
+        """Whether ``entry_id`` is what the thread has been talking about (``talked_about``),
+        or a glossary term the previous answer names by name ("that constitutional article":
+        Article 9, which the answer on why ties stay evolutionary names)."""
+        if any(entry_id == e.id for e in self.talked_about(context)):
             return True
         said = " ".join(f" {normalise(e.answer)} " for e in context.entries)
         return any(term_id == entry_id and name in said for name, term_id in self._term_names)
