@@ -201,7 +201,6 @@ class Engine:
         # the base's words ("year", "join", "nato").
         rarity = sorted(self.matcher.idf(term) for term in self.matcher.vocabulary)
         self._framing_idf = rarity[len(rarity) // 4] if rarity else 0.0
-        self._document_words = frozenset(kb.lexicon.document_words)
         # The words people ask about anyone with: every name, the words of the people's
         # curated questions ("role", "job"), the lexicon's profile_words ("background") and
         # its chatter ("hey *bot*", which the reader keeps inside a question).
@@ -1030,7 +1029,7 @@ class Engine:
         if not words or words[0] != "what" or not {"was", "were"} & set(words):
             return False
         lexicon = self.kb.lexicon
-        if any(w in lexicon.document_words or w in lexicon.followups.citing for w in words):
+        if any(w in self.fit.document_words or w in lexicon.followups.citing for w in words):
             return False
         return "name of" in text or words[-1] in lexicon.followups.naming
 
@@ -1098,7 +1097,7 @@ class Engine:
         as any question. ``undated`` is the question without its words for the present.
         """
         answer = self._general(undated)
-        if self._document_words & set(query.normalised.split()):
+        if self.fit.document_words & set(query.normalised.split()):
             return answer
         if answer.abstained:
             return self._after_notes(query) if answer.intent == "abstain" else answer

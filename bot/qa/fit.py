@@ -281,7 +281,8 @@ class Fit:
         # "how big would the office be?" asks a size, which words answer as well as a
         # number ("would start small", "historically massive").
         self._size_words = frozenset(normalise(w) for w in kb.lexicon.size_words)
-        self._document_words = frozenset(normalise(w) for w in kb.lexicon.document_words)
+        # The words naming the briefing itself ("the *article* says"), normalised.
+        self.document_words = frozenset(normalise(w) for w in kb.lexicon.document_words)
         self._has_size: dict[str, bool] = {}
         # Phrases asking a date more precise than its year (the lexicon's follow-up words),
         # for single questions ("what's the exact date of the oslo meeting") and follow-ups
@@ -504,7 +505,7 @@ class Fit:
             years=frozenset(int(y) for y in YEAR_IN_TEXT.findall(text)),
             entities=frozenset(query.terms) & self._entity_words,
             subject=self._subject(text),
-            reactors=_reactors(text, keep=self._reacting, document=self._document_words),
+            reactors=_reactors(text, keep=self._reacting, document=self.document_words),
             who_verb=_who_verb(text),
             counted=counted,
             count_of=count_of,
