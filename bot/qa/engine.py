@@ -1244,7 +1244,13 @@ class _Wanted:
                 holds = True
                 penalties = tuple(p for p in penalties if p[0] != WHO_CHECK)
         elif shape.asks_said:
-            holds = entry.kind in ("quote", "reaction") or entry.speaker is not None
+            # "what did stoltenberg say there?" of the Oslo meeting, whose answer reports
+            # what he declared: an entry reporting the asked person's words holds them.
+            holds = (
+                entry.kind in ("quote", "reaction")
+                or entry.speaker is not None
+                or bool(shape.speakers & fit.speakers_of(entry.id))
+            )
         else:
             # "how many?" alone: any number; "how many ships": a number of ships (the shape
             # checks count them); "how long were they distant": a number, by what is asked.

@@ -548,6 +548,10 @@ class Fit:
             return frozenset({entry_id})
         return self._named[entry_id] - {entry_id}
 
+    def speakers_of(self, entry_id: str) -> frozenset[str]:
+        """The people (person ids) an entry reports as saying something."""
+        return self._speakers[entry_id]
+
     def has_quantity(self, entry_id: str) -> bool:
         """Whether the entry gives a number other than a year ("two-week", "$7.1 billion")."""
         return self._has_quantity[entry_id]

@@ -544,7 +544,7 @@ class Followups:
             elif role == "place" and (after in _BE or (before and before[-1] in _BE)):
                 pass  # "are there", "there is": not a place
             elif not self._object_at_end(words, position, length, role) and (
-                self._stands_for(before, role)
+                (self._stands_for(before, role) and not _asks_a_noun_of_it(before))
                 or (
                     word in _POSSESSIVES and after and _is_content(after) and self._owner_before(before, role)
                 )
@@ -1096,6 +1096,18 @@ def _phrases_by_length(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     """(normalised phrase, value) pairs, the longest phrase first, so "at that time" wins over "that"."""
     found = {normalise(phrase): value for phrase, value in items if normalise(phrase)}
     return sorted(found.items(), key=lambda item: (-len(item[0].split()), item[0]))
+
+
+def _asks_a_noun_of_it(before: Sequence[str]) -> bool:
+    """Whether the words before a pointing word are a question word, the noun it asks for
+    and "be" ("*which summit was* that?", "*what exercise is* it?"): that noun is what is
+    asked of the thing pointed at, not what the pointing word stands for."""
+    return (
+        len(before) >= 3
+        and before[0] in _WH
+        and before[-1] in _BE
+        and not any(w in _BE | _AUXILIARIES for w in before[1:-1])
+    )
 
 
 def _is_content(word: str) -> bool:

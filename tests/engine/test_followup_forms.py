@@ -522,3 +522,44 @@ def test_a_follow_up_naming_a_new_thing_is_its_own_words_when_the_thread_names_i
     first = "why will ties stay evolutionary rather than revolutionary"
     answer = converse(engine, first, "what does that constitutional article restrict")
     assert not answer.abstained and "force abroad" in answer.text
+
+
+# -- "says who?", "who were the others?", "who was the speaker?" ---------------------------
+
+
+@pytest.mark.parametrize("follow_up", ["says who?", "who says so?", "according to whom?"])
+def test_says_who_asks_who_said_the_previous_answer(engine: Engine, follow_up: str) -> None:
+    # Alone, "says who" has nothing to answer; after Kishida's Madrid words it asks who said them.
+    answer = converse(engine, "is the security of europe and the indo-pacific really inseparable?", follow_up)
+    assert not answer.abstained and "Kishida" in answer.text
+
+
+def test_who_were_the_others_names_the_others_the_previous_entry_lists(engine: Engine) -> None:
+    answer = converse(
+        engine, "when did japan become an enhanced opportunity partner of the sto", "who were the others?"
+    )
+    assert not answer.abstained
+    assert "Australia" in answer.text and "Sweden" in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["who was the speaker?", "who was the speaker there"])
+def test_who_was_the_speaker_is_the_person_the_previous_entry_names(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "what happened at the shangri-la dialogue in 2023", follow_up)
+    assert not answer.abstained and "Li Shangfu" in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["which summit was that?", "what summit was it again"])
+def test_which_noun_was_that_asks_the_noun_of_the_previous_subject(engine: Engine, follow_up: str) -> None:
+    # "summit" is what is asked of "that", not what "that" stands for: alone, the message
+    # is answered by the Vilnius summit.
+    answer = converse(engine, "who attacked nato-japan ties at a june 2023 summit?", follow_up)
+    assert not answer.abstained and "Shangri-La" in answer.text
+
+
+def test_what_someone_said_there_is_the_previous_entry_when_it_reports_their_words(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "when was the informal oslo meeting of nato foreign ministers",
+        "what did stoltenberg say there?",
+    )
+    assert not answer.abstained and "matters for Europe" in answer.text
