@@ -252,7 +252,7 @@ class Engine:
             notice = next(lang.notice for lang in self.kb.lexicon.languages if lang.code == message.language)
             return Answer(notice, intent="language", confidence=1.0, abstained=True)
         if message.parts:
-            return self._parts(message.parts, message.question)
+            return self._parts(message.parts, message.question, context)
         if context:
             # The whole message: the reader's trimming of chatter drops words that point
             # back ("what did he say *there*"), which a follow-up is read by.
@@ -353,6 +353,17 @@ class Engine:
             # "what are their names?" of an answer that names them.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
             return replace(answer, asked=rewrites[0])
+        silent = (
+            self._silent_on(previous, normalise(text))
+            if previous is not None
+            and reading.kind in ("ask", "refer")
+            # "why shouldn't that stop it, according to the authors?": their reasons, given.
+            and not self.fit.document_words & set(normalise(text).split())
+            else None
+        )
+        if previous is not None and silent is not None:
+            # "why?" after France's protest at the Tokyo office: the notes never say why.
+            return replace(self._silent_decline(silent, previous), asked=rewrites[0])
         plan = self._plan_asked_after(text, context) if reading.kind in ("ask", "refer") else None
         if plan is not None:
             # "did it open?" after the Tokyo office plan: what became of a July 2023 plan is
@@ -366,6 +377,10 @@ class Engine:
             and previous is not None
             # A timeline's first milestone is not what a follow-up of it is about.
             and context.kind != "timeline"
+            # "does she still say that now?": about the present, which the rewrites answer.
+            and not isinstance(
+                recognise(normalise(text), self.kb.notes_end, self.kb.lexicon.topic_words), AfterNotes
+            )
             and wanted.given_by(previous, self.fit)
             and (not part or self._numbers(previous, part))
         ):
@@ -522,7 +537,9 @@ class Engine:
             return False
         voices = set(self.followups.actors(entry.speaker or ""))
         for person in self.fit.named(entry.id):
-            voices.update(self.followups.actors(self.kb.by_id[person].title))
+            # Their name and the body or country they speak for ("NATO Secretary General").
+            named = self.kb.by_id[person]
+            voices.update(self.followups.actors(f"{named.title} {named.role or ''}"))
         return bool(actors and voices) and not actors & voices
 
     def _repeats_without(self, reading: Reading, answer: Answer, context: Context) -> bool:
@@ -634,7 +651,7 @@ class Engine:
     def _question(self, text: str) -> Answer:
         return self.answer(recognise(text, self.kb.notes_end, self.kb.lexicon.topic_words), text)
 
-    def _parts(self, parts: tuple[str, ...], whole: str) -> Answer:
+    def _parts(self, parts: tuple[str, ...], whole: str, context: Sequence[Turn] = ()) -> Answer:
         """Several questions in one message: each answered on its own, or a request to split.
 
         When no part can be answered alone, the message is asked whole: its parts may be
@@ -651,9 +668,10 @@ class Engine:
                 abstained=True,
             )
         # Each part after the first is read as the next message of a thread would be:
-        # "what aid did japan send, and was it lethal?" asks its second part of the first.
+        # "what aid did japan send, and was it lethal?" asks its second part of the first;
+        # the first, in a thread, of its ``context`` ("so it is open now? since when?").
         answers: list[Answer] = []
-        turns: list[Turn] = []
+        turns: list[Turn] = list(context)
         for part in parts:
             followup = self._followup(part, turns) if turns else None
             answer = (
@@ -669,7 +687,9 @@ class Engine:
                 turns.append(turn)
         lines = []
         for part, answer in zip(parts, answers, strict=True):
-            said = answer.text if not answer.abstained else self.not_in_notes
+            # "My notes stop in July 2023 …" and a correction say more than "not in my notes".
+            shown = not answer.abstained or answer.intent in ("after-notes", "false-premise")
+            said = answer.text if shown else self.not_in_notes
             lines.append(f"• {quote_user_text(part, 80)} — {said}")
         answered = [a for a in answers if not a.abstained]
         if not answered:
@@ -978,8 +998,7 @@ class Engine:
         if silent is not None:
             # "why did france object?": the notes report the objection, never its reasons;
             # "where was air defender held?": the exercise, never where.
-            answer = self._abstain(silent, [], candidates)
-            return replace(answer, suggestions=self._suggestions([], exclude=set(), related=(best.entry.id,)))
+            return self._silent_decline(silent, best.entry, candidates)
         if best.entry.kind == "person" and self._beyond_the_person(query, best.entry):
             # "how old is kishida", "which party is hayashi in": a person the notes know,
             # asked something about them the notes never say.
@@ -1003,6 +1022,11 @@ class Engine:
         if "place" in entry.silent_on and _PLACE.search(text):
             return "My briefing notes don't say where that was. What they do say is below."
         return None
+
+    def _silent_decline(self, text: str, entry: Entry, candidates: tuple[Candidate, ...] = ()) -> Answer:
+        """The decline ``text`` of ``_silent_on``, offering ``entry``: what the notes do say."""
+        answer = self._abstain(text, [], candidates)
+        return replace(answer, suggestions=self._suggestions([], exclude=set(), related=(entry.id,)))
 
     def _beyond_the_person(self, query: Query, person: Entry) -> bool:
         """Whether ``query`` asks of ``person`` something their entry never mentions: a

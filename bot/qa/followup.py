@@ -380,9 +380,10 @@ class Followups:
         return [] if at is None else self.actors(" ".join(words[:at]))
 
     def actors(self, text: str) -> list[str]:
-        """The countries and people ``text`` names (terms of countries, words of names)."""
+        """The countries, bodies and people ``text`` names (terms of countries and bodies,
+        words of names): "how did *nato* respond to her?" asks NATO's reaction."""
         words = normalise(text).split()
-        return [t for t in content_terms(words) if t in self.fit.countries] + [
+        return [t for t in content_terms(words) if t in self.fit.parties] + [
             w for w in words if w in self._people_words
         ]
 

@@ -563,3 +563,50 @@ def test_what_someone_said_there_is_the_previous_entry_when_it_reports_their_wor
         "what did stoltenberg say there?",
     )
     assert not answer.abstained and "matters for Europe" in answer.text
+
+
+# -- what the notes never say of the thread's subject ------------------------------------
+
+
+@pytest.mark.parametrize("follow_up", ["why?", "why did they object?"])
+def test_why_of_something_the_notes_give_no_reasons_for_is_declined_offering_it(
+    engine: Engine, follow_up: str
+) -> None:
+    first = engine.ask("which ally protested against the nato office in tokyo?")
+    answer = converse(engine, "which ally protested against the nato office in tokyo?", follow_up)
+    assert answer.abstained and "don't give the reasons" in answer.text
+    assert first.entry_ids[0] in {s.entry_id for s in answer.suggestions}
+
+
+def test_why_according_to_the_authors_is_their_reasoning_not_a_decline(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "which ally protested against the nato office in tokyo?",
+        "why shouldn't that stop it, per the authors?",
+    )
+    assert not answer.abstained
+
+
+def test_how_a_body_responded_is_not_answered_by_someone_elses_words(engine: Engine) -> None:
+    # The notes report Zakharova's attack on the office, never NATO's reply to it.
+    answer = converse(
+        engine, "what did zakharova say about the tokyo office?", "how did nato respond to her?"
+    )
+    assert answer.abstained
+
+
+def test_whether_someone_still_says_it_is_after_the_notes(engine: Engine) -> None:
+    answer = converse(
+        engine, "what did zakharova say about the tokyo office?", "does she still say that now?"
+    )
+    assert answer.intent == "after-notes" and "stop in July 2023" in answer.text
+
+
+def test_a_message_of_several_questions_is_read_against_the_thread(engine: Engine) -> None:
+    # Both parts point back: alone, "is it open now?" has no subject, and "who objected
+    # to it?" was answered with China's and Russia's displeasure.
+    answer = converse(
+        engine, "when was the nato office in tokyo announced?", "is it open now? and who objected to it?"
+    )
+    assert answer.intent == "multi-part"
+    assert "stop in July 2023" in answer.text and "France" in answer.text
