@@ -306,6 +306,9 @@ class Engine:
             return None
         if reading.kind == "more" and context.previous is not None:
             return self._more(context)
+        shifted = self._year_shifted(text, context) if reading.kind in ("before", "after") else None
+        if shifted is not None:
+            return shifted
         if reading.kind in ("before", "after") and context.entries:
             return self._neighbour(context, later=reading.kind == "after")
         if reading.kind == "source":
@@ -623,6 +626,20 @@ class Engine:
         return replace(
             answer, text=f"From {where}: {answer.text}", asked=f"where is {normalise(entry.title)} from"
         )
+
+    def _year_shifted(self, text: str, context: Context) -> Answer | None:
+        """ "and the one the year after?": the previous question asked of that year, when an
+        entry of that year answers it ("the 2013 agreement", then 2014's); else None, and
+        the milestone after the previous one is the answer."""
+        shifted = self.followups.year_shifted_question(text, context)
+        if shifted is None:
+            return None
+        question, year = shifted
+        answer = self._question(question)
+        entry = self.kb.by_id.get(answer.entry_ids[0]) if answer.entry_ids else None
+        if answer.abstained or entry is None or entry.date is None or entry.date.year != year:
+            return None
+        return replace(answer, asked=question)
 
     def _neighbour(self, context: Context, later: bool) -> Answer:
         """ "and before that?": the milestone before (or after) the previous answer's."""

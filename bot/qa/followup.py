@@ -759,6 +759,23 @@ class Followups:
         ]
         return context.previous.date.year + shifts[0] if shifts else None
 
+    def year_shifted_question(self, message: str, context: Context) -> tuple[str, int] | None:
+        """ "and the one a year later?" after "what was the 2013 agreement called": the
+        previous question asked of the year after its own (its one year, shifted), and
+        that year; None when the message shifts no year or the question holds no one year."""
+        words = normalise(message).split()
+        shifts = [
+            _YEAR_SHIFT[role]
+            for position in range(len(words))
+            if (match := self._reference_at(words, position)) is not None
+            and (role := match[1]) in _YEAR_SHIFT
+        ]
+        years = [w for w in context.question.split() if _YEAR.fullmatch(w)]
+        if len(shifts) != 1 or len(set(years)) != 1:
+            return None
+        year = int(years[0]) + shifts[0]
+        return " ".join(str(year) if w == years[0] else w for w in context.question.split()), year
+
     def skeleton(self, reading: Reading, context: Context) -> str:
         """The follow-up rewritten without the previous subject's words: what the message
         itself asks, with the people and dates the thread gives it ("what happened in 2018")."""
@@ -932,6 +949,12 @@ class Followups:
         title = normalise(context.previous.title) if context.previous else ""
         named = [self._parties_in(text) for text in (context.question, title)]
         words = context.question.split()
+        if context.previous is not None and words and words[0] in ("who", "whos"):
+            # "who wrote it?" answered by two people: "they" are those people.
+            people = self.fit.named(context.previous.id) - self.fit.people_in(context.question)
+            if len(people) > 1 and not named[0]:
+                ordered = self._in_order(people, normalise(context.previous.answer))
+                return " and ".join(self._name(p) for p in ordered)
         if words and words[0] in ("which", "who", "whos") and named[0]:
             answered = [w for w in named[1] if w not in named[0]]
             if answered:

@@ -610,3 +610,22 @@ def test_a_message_of_several_questions_is_read_against_the_thread(engine: Engin
     )
     assert answer.intent == "multi-part"
     assert "stop in July 2023" in answer.text and "France" in answer.text
+
+
+# -- "the one a year later": the previous question, of the year after --------------------
+
+
+@pytest.mark.parametrize("follow_up", ["and the one the year after?", "and the one a year later?"])
+def test_the_one_a_year_later_asks_the_previous_question_of_the_next_year(
+    engine: Engine, follow_up: str
+) -> None:
+    # The first answer is an overview of the agreements, with no date to be after: "the
+    # one" is what the question asked for, in 2014.
+    answer = converse(engine, "what nato japan document got signed in 2013?", follow_up)
+    assert not answer.abstained and "2014" in answer.text and "Individual Partnership" in answer.text
+
+
+def test_they_after_a_question_answered_by_two_people_are_those_people(engine: Engine) -> None:
+    # Not "nato and japan", which found a glossary term about chemical weapons.
+    answer = converse(engine, "who wrote this analysis?", "where do they work?")
+    assert not answer.abstained and "GRIPS" in answer.text and "NUPI" in answer.text
