@@ -368,6 +368,10 @@ class Engine:
             # "why?" after France's protest at the Tokyo office: the notes never say why.
             return replace(self._silent_decline(silent, previous), asked=rewrites[0])
         plan = self._plan_asked_after(text, context) if reading.kind in ("ask", "refer") else None
+        if plan is None and previous is not None and previous.kind == "recommendation":
+            # "did japan join it?" after the authors' proposal that it should: whether it
+            # was taken up is after the notes, which hold only the proposal.
+            plan = previous if self.followups.asks_if_done(reading) else None
         if plan is not None:
             # "did it open?" after the Tokyo office plan: what became of a July 2023 plan is
             # after the notes, whatever words the rewrites borrow from the plan's title.

@@ -405,6 +405,18 @@ class Followups:
         advice = set(content_terms(sorted(self._advice)))
         return all(t in self._frame or t in advice for t in content_terms(words))
 
+    def asks_if_done(self, reading: Reading) -> bool:
+        """Whether ``reading`` asks yes or no whether something was done ("did japan join
+        it?", "has that happened?"): not what someone said of it ("did they say why?"),
+        nor what should be done ("did they recommend it?")."""
+        words = reading.text.split()
+        return (
+            reading.kind in ("ask", "refer")
+            and bool(words)
+            and words[0] in ("did", "has", "have", "had")
+            and not any(w in self._voice or w in self._advice or w in _WH for w in words)
+        )
+
     def advice(self, context: Context) -> Entry | None:
         """The recommendation that answers "should that change?": the previous entry if
         it is one, else the first recommendation the previous answer's entries relate to."""

@@ -629,3 +629,15 @@ def test_they_after_a_question_answered_by_two_people_are_those_people(engine: E
     # Not "nato and japan", which found a glossary term about chemical weapons.
     answer = converse(engine, "who wrote this analysis?", "where do they work?")
     assert not answer.abstained and "GRIPS" in answer.text and "NUPI" in answer.text
+
+
+@pytest.mark.parametrize("follow_up", ["did japan join it?", "ok so has that happened?"])
+def test_whether_a_proposal_was_taken_up_is_after_the_notes(engine: Engine, follow_up: str) -> None:
+    # The notes hold the authors' proposal, not what became of it.
+    answer = converse(engine, "which nato cell do the authors say japan should join?", follow_up)
+    assert answer.intent == "after-notes" and "stop in July 2023" in answer.text
+
+
+def test_whether_the_authors_said_something_of_a_proposal_is_not_after_the_notes(engine: Engine) -> None:
+    answer = converse(engine, "which nato cell do the authors say japan should join?", "did they say why?")
+    assert answer.intent != "after-notes"
