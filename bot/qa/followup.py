@@ -291,7 +291,7 @@ class Followups:
                 if self._pointing(rest):
                     return Reading("refer", " ".join(rest))
                 return Reading("swap", " ".join(self._named_side(rest) or rest))
-        if core[0] == "and" or words[0] == "and":
+        if core[0] == "and" or "and" in words[: len(words) - len(core)]:
             # "and russia?", "and on nato's side?": a name alone after "and" asks the
             # previous question of it.
             rest = core[1:] if core[0] == "and" else core

@@ -641,3 +641,10 @@ def test_whether_a_proposal_was_taken_up_is_after_the_notes(engine: Engine, foll
 def test_whether_the_authors_said_something_of_a_proposal_is_not_after_the_notes(engine: Engine) -> None:
     answer = converse(engine, "which nato cell do the authors say japan should join?", "did they say why?")
     assert answer.intent != "after-notes"
+
+
+@pytest.mark.parametrize("follow_up", ["ok and russia?", "ok, and moscow?"])
+def test_and_a_name_after_ok_is_the_previous_question_asked_of_it(engine: Engine, follow_up: str) -> None:
+    # Alone, "russia" is the glossary's Kremlin; after China's reaction it asks Russia's.
+    answer = converse(engine, "what did china say about the tokyo office?", follow_up)
+    assert not answer.abstained and "Zakharova" in answer.text
