@@ -71,6 +71,9 @@ _TIMELINE_WORDS = re.compile(
     r"chronologically|so far|month by month|year by year|over the (?:past|last) (?:decade|years))\b"
 )
 _AMOUNT = re.compile(r"(?:how much|how many)\b")
+# Words of its own beyond which "so far" only says "until now" of a question about
+# something else, not "give me the history".
+SO_FAR_OWN_WORDS = 2
 # A year alone, or "in 2022": a timeline of that year.
 _JUST_A_YEAR = re.compile(rf"(?:in\s+)?{YEAR}s?")
 _WHO = re.compile(r"^(?:who\s+(?:is|was|are|were|s)|whos|who is)\s+(?P<rest>.+)$")
@@ -126,6 +129,12 @@ def recognise(question: str, notes_end: PartialDate, topic_words: Mapping[str, s
         # "what happened in Oslo" is a question about Oslo, not a timeline; a timeline
         # needs a timeline word plus something to filter by, or an explicit word.
         explicit = _EXPLICIT.search(norm)
+        if {m.group(0) for m in _EXPLICIT.finditer(norm)} == {"so far"} and len(
+            _about(norm, topic_words)
+        ) > SO_FAR_OWN_WORDS:
+            # "which domain has few joint initiatives so far?" asks about the domain; "the
+            # story so far" and "what has nato done so far" ask for the history.
+            explicit = None
         bounded = query.since_event or query.until_event or query.after or query.before
         if explicit or bounded or query.start is not None or query.end is not None or query.firsts:
             # A topic already narrows it; other words then only describe ("joint exercises").

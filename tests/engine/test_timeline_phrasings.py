@@ -178,3 +178,20 @@ def test_a_date_is_before_another_only_whatever_its_unknown_parts_are(
     one, other = PartialDate.parse(first), PartialDate.parse(second)
     assert one.surely_before(other) is before
     assert not other.surely_before(one)  # never both ways
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "which field do the authors say nato and japan have barely any joint projects in so far?",
+        "which countries have signed an itpp so far",
+    ],
+)
+def test_so_far_in_a_question_about_something_else_is_not_a_timeline(engine: Engine, question: str) -> None:
+    # "so far" says "until now"; the question asks about a domain, or who signed.
+    assert engine.ask(question).intent != "timeline"
+
+
+def test_the_domain_with_few_joint_initiatives_so_far_is_space(engine: Engine) -> None:
+    answer = engine.ask("in which field do nato and japan have few joint initiatives so far?")
+    assert not answer.abstained and "space" in answer.text
