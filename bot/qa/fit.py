@@ -475,7 +475,12 @@ class Fit:
             # "what's the japanese defense minister's name": a person, asked by role.
             or (_NAME.search(text) is not None and not self._person_terms.isdisjoint(query.terms))
         )
-        asks_said = bool(_SAY.search(text)) and not asks_who
+        asks_said = bool(said := _SAY.search(text)) and not asks_who
+        before = tokens(text[: said.start()]) if said is not None else []
+        if before and before[-1] in self.document_words:
+            # "what area do the authors say has few joint initiatives": what the document
+            # holds, which every entry reports, not someone's words.
+            asks_said = False
         counted: frozenset[str] = frozenset()
         count_of: str | None = None
         if match := _HOW_MANY_WHAT.search(text):
