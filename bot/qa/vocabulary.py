@@ -27,7 +27,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     probably possibly perhaps maybe physically roughly approximately supposedly apparently
     honestly literally kinda sorta usually always often sometimes per exact w theyve theyre
     thing things stuff whatever anyone anybody someone somebody like
-    correct correctly accurate accurately confirm confirmed verify verified
+    correct correctly accurate accurately confirm confirmed verify verified true
     """.split()
 )
 # Words about the briefing itself rather than its subject ("according to the article",
@@ -100,6 +100,8 @@ _VARIANTS: dict[str, str] = {
     # Where something would be: the notes say "located", "based", "nestled".
     "housed": "located",
     "thru": "through",
+    "yr": "year",
+    "yrs": "years",
     # A contraction typed without its apostrophe is its negation: "shouldnt" is "should not",
     # whose "should" is a stop word.
     **dict.fromkeys(

@@ -290,6 +290,9 @@ def test_asking_about_someone_as_a_whole_is_who_they_are(engine: Engine, questio
     [
         ("is it correct that france blocked the office?", "obstacle-france-opposes-tokyo-office"),
         ("is it accurate that japan gave 7.1 billion to ukraine?", "fact-japan-ukraine-aid-7-1-billion"),
+        # "true" as "correct"; "yr" is "year".
+        ("is it true kishida went to madrid last yr?", "kishida-madrid-remarks-2022"),
+        ("is it true that the sec gen came to japan this yr", "stoltenberg-tokyo-visit-2023"),
     ],
 )
 def test_a_claim_asked_to_be_checked_is_answered(engine: Engine, question: str, entry: str) -> None:
