@@ -137,7 +137,8 @@ _FATE = re.compile(
 # Looking back from later than the notes: "has japan joined the cell yet", "did kishida
 # go in the end". What became of something, whether or not the notes planned it.
 _LATER = re.compile(
-    r"\b(yet|end up|ended up|ends up|in the end|eventually|after all|since then|afterwards?|subsequently)\b"
+    r"\b(yet|end up|ended up|ends up|in the end|eventually|after all|since then|afterwards?|subsequently|"
+    r"later on)\b"
 )
 # "did japan ever join the cell": what became of it, when the notes have it as a plan or a
 # proposal; of something that happened ("did japan ever join the cyber centre") it asks that.

@@ -64,6 +64,10 @@ def test_what_may_have_changed_gets_the_after_the_notes_reply(engine: Engine, qu
         ("has japan ever joined nato's undersea infrastructure cell", "rec-undersea-infrastructure-cell"),
         ("has japan joined the undersea infrastructure cell since then?", "rec-undersea-infrastructure-cell"),
         ("did japan join the undersea infrastructure cell afterwards?", "rec-undersea-infrastructure-cell"),
+        (
+            "was japan admitted to the undersea infrastructure coordination cell later on?",
+            "rec-undersea-infrastructure-cell",
+        ),
         ("did japan ever get a seat on the north atlantic council as an observer", "rec-japan-nac-observer"),
         # A planned event's outcome asked with a plain verb: "decide", "show up", "take place".
         ("what did the vilnius summit actually decide for japan", "term-vilnius-summit"),
