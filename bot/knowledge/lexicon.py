@@ -143,6 +143,8 @@ class Domain:
     bodies: tuple[str, ...] = ()
     # Nouns for people: "which (Japanese prime) minister(s) …" asks for one person, or more.
     person_nouns: tuple[str, ...] = ()
+    # Regions too wide to answer "where?" ("the only one of its kind in Asia").
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,9 @@ class _DomainModel(_Strict):
     same_roles: list[list[_Word]] = []
     bodies: list[_Word] = []
     person_nouns: list[_Word] = []
+    regions: list[_Word] = []
 
-    _lists = field_validator("countries", "roles", "bodies", "person_nouns")(_distinct)
+    _lists = field_validator("countries", "roles", "bodies", "person_nouns", "regions")(_distinct)
 
     @field_validator("same_roles")
     @classmethod
@@ -108,6 +109,7 @@ class _DomainModel(_Strict):
             same_roles=tuple(tuple(group) for group in self.same_roles),
             bodies=tuple(self.bodies),
             person_nouns=tuple(self.person_nouns),
+            regions=tuple(self.regions),
         )
 
 

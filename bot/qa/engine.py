@@ -327,6 +327,10 @@ class Engine:
             return None
         wanted = self._wanted(reading, text)
         previous = context.previous
+        if wanted is not None and wanted.asks_where and previous is not None:
+            # "where would it be housed?" after "the nato office in tokyo": not Tokyo again.
+            known = frozenset(content_terms(tokens(context.question)))
+            wanted = replace(wanted, known_places=known)
         advice = self.followups.advice(context) if reading.kind in ("ask", "refer") else None
         if advice is not None and self.followups.asks_advice(text):
             # "should that change?": what the authors recommend about the previous subject.
@@ -389,7 +393,7 @@ class Engine:
             and not isinstance(
                 recognise(normalise(text), self.kb.notes_end, self.kb.lexicon.topic_words), AfterNotes
             )
-            and wanted.given_by(previous, self.fit)
+            and self._holds(wanted, previous, text)
             and (not part or self._numbers(previous, part))
         ):
             # The previous entry holds what is asked of it: "and when was that?" of the visit;
@@ -451,6 +455,25 @@ class Engine:
                 and not unfit(alone, own)
             ):
                 return replace(alone, asked=own)
+            if (
+                self.followups.adds_content(own)
+                and self.followups.points_at_a_thing(text)
+                # "how did japan react to that?": someone's reaction, which a related entry
+                # reporting others' words and deeds is not.
+                and not self.followups.voiced_by(text)
+            ):
+                # "who objected to it?" after where the Tokyo office would sit: asked of what
+                # the curators relate to the previous answer (the office despite France's
+                # protest), taken when that entry itself answers it.
+                for entry in self.followups.talked_about(context)[len(context.entries) :]:
+                    question = f"{own} {normalise(entry.title)}"
+                    answer = replace(self._question(question), asked=question)
+                    if (
+                        answer.entry_ids[:1] == (entry.id,)
+                        and not answer.abstained
+                        and not unfit(answer, question)
+                    ):
+                        return answer
         return found
 
     def _plan_asked_after(self, text: str, context: Context) -> Entry | None:
@@ -492,9 +515,10 @@ class Engine:
         precision = self.followups.precision(text)
         if precision:
             shape = replace(shape, asks_when=True)  # "what exact date did he say it?"
-        if not (shape.asks_when or shape.asks_who or shape.asks_said or shape.asks_how_many):
+        where = "where" in normalise(text).split()
+        if not (shape.asks_when or shape.asks_who or shape.asks_said or shape.asks_how_many or where):
             return None
-        return _Wanted(query, shape, bare=not query.terms, precision=precision)
+        return _Wanted(query, shape, bare=not query.terms, precision=precision, asks_where=where)
 
     def _lacks_own_words(self, reading: Reading, answer: Answer) -> bool:
         """Whether the answer's entry lacks most of what the follow-up itself adds to its
@@ -581,6 +605,19 @@ class Engine:
                 if part & set(window):
                     return True
         return False
+
+    def _holds(self, wanted: _Wanted, previous: Entry, text: str) -> bool:
+        """Whether the previous answer's own entry holds what a follow-up asks of it: for
+        "where?", a place besides those its title names ("where would it be located?" of
+        the plan for an office in Tokyo asks more than Tokyo), and of the thing it is about,
+        not of someone it names ("where does she work?" after Brummer's entry naming
+        Lindgren asks where Lindgren works)."""
+        if wanted.asks_where and previous.kind == "person" and self.followups.points_at_a_person(text):
+            return False  # the rewrites name whom "she" means
+        if wanted.asks_where:
+            title = frozenset(content_terms(tokens(normalise(previous.title))))
+            wanted = replace(wanted, known_places=wanted.known_places | title)
+        return wanted.given_by(previous, self.fit)
 
     def _gives(self, answer: Answer, wanted: _Wanted) -> bool:
         """Whether an answer's entry holds what the follow-up asks for."""
@@ -1253,6 +1290,9 @@ class _Wanted:
     shape: Shape
     bare: bool  # nothing but the question words ("how many?"): any number will do
     precision: str = ""  # "day" or "month": a date that precise ("what exact date?")
+    asks_where: bool = False  # "where would it be housed?": a place
+    # The places the thread has named already ("the office in Tokyo"): no answer to "where?".
+    known_places: frozenset[str] = frozenset()
 
     @property
     def asks_identity(self) -> bool:
@@ -1267,6 +1307,12 @@ class _Wanted:
         and the shape checks find nothing missing."""
         shape = self.shape
         penalties = fit.penalties(entry, self.query, shape)
+        if self.asks_where and not fit.places(entry.id) - self.known_places:
+            return False
+        if self.asks_where and not (
+            shape.asks_when or shape.asks_who or shape.asks_said or shape.asks_how_many
+        ):
+            return not penalties
         if shape.asks_when:
             date = entry.date
             holds = date is not None and bool(
@@ -1282,7 +1328,7 @@ class _Wanted:
             elif (
                 not fit.asks_person(self.query)
                 and not self.asks_identity
-                and fit.actors_in(entry.id) - set(self.query.terms) - _EVERYWHERE_ACTORS
+                and fit.who_can_answer(entry.id, self.query) - set(self.query.terms) - _EVERYWHERE_ACTORS
             ):
                 # "who else was in it?", "who is it credited to?": the countries or bodies an
                 # entry names answer as well as people, beyond those asked about and the two

@@ -106,6 +106,11 @@ _SPEECH = re.compile(
     r"insist\w*|stress\w*|pledg\w*|vow\w*|claim\w*|blast\w*|slam\w*|denounc\w*|lambast\w*|"
     r"reaffirm\w*|affirm\w*|promis\w*|announc\w*|emphasi[sz]\w*|underlin\w*|attacked)\b"
 )
+# A place: a capitalised name after "in", "at", "within" and a few lower-case words.
+_PLACE = re.compile(
+    r"\b(?i:in|at|within|near|inside|visit(?:ed|s|ing)?)\s+\"?(?:the\s+(?:\d{4}\s+)?|(?:a|an|[a-z]+)\s+){0,2}?"
+    r"(?P<name>[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|of|the))*)"
+)
 _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
 )
@@ -357,6 +362,18 @@ class Fit:
             for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
                 actors |= _reactors(normalise(sentence), keep=self.countries, first=False)
             self._actors[entry.id] = frozenset(actors)
+        # The places each answer puts something in or at ("in Oslo", "at the Shangri-La
+        # Dialogue", "within the sprawling U.S. Yokota Air Base"): what "where?" asks for.
+        regions = frozenset(content_terms(tokens(normalise(" ".join(domain.regions)))))
+        self._places: dict[str, frozenset[str]] = {
+            entry.id: frozenset(
+                t
+                for match in _PLACE.finditer(fold_typography(entry.answer))
+                for t in content_terms(tokens(normalise(match.group("name"))))
+                if t not in _MONTHS and t not in regions and t not in self.bodies  # "within NATO"
+            )
+            for entry in kb.entries
+        }
         self._reports_speech: dict[str, bool] = {
             entry.id: entry.kind in ("quote", "reaction") or bool(_SPEECH.search(normalise(entry.answer)))
             for entry in kb.entries
@@ -557,9 +574,21 @@ class Fit:
         """The people (person ids) an entry reports as saying something."""
         return self._speakers[entry_id]
 
+    def places(self, entry_id: str) -> frozenset[str]:
+        """The terms of the places an entry's answer puts something in or at."""
+        return self._places[entry_id]
+
     def has_quantity(self, entry_id: str) -> bool:
         """Whether the entry gives a number other than a year ("two-week", "$7.1 billion")."""
         return self._has_quantity[entry_id]
+
+    def who_can_answer(self, entry_id: str, query: Query) -> frozenset[str]:
+        """The countries and bodies (terms) that answer a who-question of an entry: those
+        it reports reacting or speaking when the question asks who reacted ("who objected
+        to it?" is not answered by the U.S. base an office would sit in), else all it names."""
+        if _REACTING.search(query.normalised):
+            return self._actors[entry_id]
+        return self.actors_in(entry_id)
 
     def actors_in(self, entry_id: str) -> frozenset[str]:
         """The countries and bodies (terms) an entry names: in its title, phrasings or answer."""

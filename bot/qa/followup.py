@@ -1064,6 +1064,16 @@ class Followups:
         spans = {i for start, length, _ in self._pointing(words) for i in range(start, start + length)}
         return " ".join(w for i, w in enumerate(words) if i not in spans)
 
+    def points_at_a_thing(self, message: str) -> bool:
+        """Whether ``message`` points back only at a thing ("who objected to *it*?"), not at
+        a person, a group, a place or a time."""
+        pointing = self._pointing(normalise(message).split())
+        return bool(pointing) and all(role == "thing" for _, _, role in pointing)
+
+    def points_at_a_person(self, message: str) -> bool:
+        """Whether ``message`` points back at a person ("where does *she* work?")."""
+        return any(role == "person" for _, _, role in self._pointing(normalise(message).split()))
+
     def talked_about(self, context: Context) -> list[Entry]:
         """The entries the thread has been talking about, nearest first: those of the
         previous answer, then those the curators relate to them."""

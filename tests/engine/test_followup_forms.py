@@ -648,3 +648,31 @@ def test_and_a_name_after_ok_is_the_previous_question_asked_of_it(engine: Engine
     # Alone, "russia" is the glossary's Kremlin; after China's reaction it asks Russia's.
     answer = converse(engine, "what did china say about the tokyo office?", follow_up)
     assert not answer.abstained and "Zakharova" in answer.text
+
+
+# -- "where?": a place the thread has not named yet ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "place"),
+    [
+        # Not France's protest again, which only says "in Tokyo".
+        ("which ally objected to the nato office in tokyo?", "and where would it be housed?", "Yokota"),
+        ("what did tokyo announce about nato in may 2023?", "where would it likely be placed?", "Yokota"),
+        ("which nato cyber centre did japan join in 2022?", "where is it?", "Estonia"),
+    ],
+)
+def test_where_asks_for_a_place_beyond_the_ones_already_named(
+    engine: Engine, first: str, follow_up: str, place: str
+) -> None:
+    answer = converse(engine, first, follow_up)
+    assert not answer.abstained and place in answer.text
+
+
+def test_who_objected_is_answered_by_who_objected_not_by_a_country_named(engine: Engine) -> None:
+    # The entry on where the office would sit names the U.S. (its air base), which did not
+    # object; France protested and Russia's Zakharova condemned the plan.
+    answer = converse(
+        engine, "is nato opening an office in tokyo?", "where would it sit?", "who objected to it?"
+    )
+    assert not answer.abstained and ("France" in answer.text or "Zakharova" in answer.text)
