@@ -87,6 +87,8 @@ _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
+# A verb's particle after "that" ("which articles set *that out*?"): not a noun it determines.
+_PARTICLES = frozenset({"out", "up", "down", "off", "back", "over", "away"})
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # The years the lexicon's year_after and year_before references stand for, from the previous subject's.
 _YEAR_SHIFT = {"year_after": 1, "year_before": -1}
@@ -549,7 +551,10 @@ class Followups:
                 role == "thing"
                 and word in _DEMONSTRATIVES
                 and after
-                and ((_is_content(after) and not self._framing(after)) or after in self._meta)
+                and (
+                    (_is_content(after) and not self._framing(after) and after not in _PARTICLES)
+                    or after in self._meta
+                )
                 and not (before and before[-1] in _AUXILIARIES)
                 and (after in self._meta or not self._only_noun_points(words, position))
             ):

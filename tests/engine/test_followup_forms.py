@@ -676,3 +676,11 @@ def test_who_objected_is_answered_by_who_objected_not_by_a_country_named(engine:
         engine, "is nato opening an office in tokyo?", "where would it sit?", "who objected to it?"
     )
     assert not answer.abstained and ("France" in answer.text or "Zakharova" in answer.text)
+
+
+def test_that_before_a_verbs_particle_points_back(engine: Engine) -> None:
+    # "set that out": "out" is the verb's, not a noun "that" determines ("that office").
+    answer = converse(
+        engine, "is japan covered by nato's collective defence?", "which articles set that out?"
+    )
+    assert not answer.abstained and "Article" in answer.text and "5" in answer.text
