@@ -138,7 +138,7 @@ _FATE = re.compile(
 # go in the end". What became of something, whether or not the notes planned it.
 _LATER = re.compile(
     r"\b(yet|end up|ended up|ends up|in the end|eventually|after all|since then|afterwards?|subsequently|"
-    r"later on)\b"
+    r"later on)\b|^(?:did|has|have|was|were)\b.*\blater$"  # "did japan join it later?"
 )
 # "did japan ever join the cell": what became of it, when the notes have it as a plan or a
 # proposal; of something that happened ("did japan ever join the cyber centre") it asks that.

@@ -69,6 +69,7 @@ def test_what_may_have_changed_gets_the_after_the_notes_reply(engine: Engine, qu
             "rec-undersea-infrastructure-cell",
         ),
         ("did japan ever get a seat on the north atlantic council as an observer", "rec-japan-nac-observer"),
+        ("has japan become an observer at the north atlantic council later", "rec-japan-nac-observer"),
         # A planned event's outcome asked with a plain verb: "decide", "show up", "take place".
         ("what did the vilnius summit actually decide for japan", "term-vilnius-summit"),
         ("did kishida actually show up at the vilnius summit?", "term-vilnius-summit"),
