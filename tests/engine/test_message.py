@@ -72,6 +72,11 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
             "list",
         ),
         ("what is article 9? eli5", "what is article 9?", "simple"),
+        (
+            "how much did tokyo pledge to kyiv? need the dollar figure for my memo",
+            "how much did tokyo pledge to kyiv?",
+            "number",
+        ),
         ("exact date of the declaration? day pls", "exact date of the declaration which day", "day"),
         (
             "why does japan want a nato office? in plain english pls",
