@@ -72,6 +72,7 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
             "list",
         ),
         ("what is article 9? eli5", "what is article 9?", "simple"),
+        ("when did japan join the cyber centre? month + yr", "when did japan join the cyber centre?", "date"),
         (
             "how much did tokyo pledge to kyiv? need the dollar figure for my memo",
             "how much did tokyo pledge to kyiv?",
