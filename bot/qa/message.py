@@ -30,6 +30,8 @@ __all__ = ["Reader", "Understanding"]
 # what follows starts a new question or is chatter; see ``_clauses``.
 _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\s+[-–—]+\s+|\n+|\s*\.\.\.\s*")
 _COMMA = re.compile(r"\s*,\s*")
+# "tl;dr will it …": a request about the form, whose semicolon would split it in two.
+_TLDR = re.compile(r"\btl\s*;\s*dr\b[:,]?", re.IGNORECASE)
 # "when did japan join ccdcoe and what did china say about the tokyo office": a second
 # question joined by "and" without a comma. Split only where both sides carry content, so
 # "who signed it and when" stays one question.
@@ -154,7 +156,7 @@ class Reader:
         """Sentences, split further at commas where a new question, chatter or a request
         about the answer's form begins ("…, need month + year pls")."""
         clauses: list[str] = []
-        for sentence in _SENTENCE_END.split(_without_symbols(text)):
+        for sentence in _SENTENCE_END.split(_TLDR.sub("tldr, ", _without_symbols(text))):
             current = ""
             for piece in self._pieces(sentence):
                 if not piece.strip():

@@ -73,6 +73,9 @@ def test_a_request_about_the_form_is_remembered_not_matched() -> None:
         ),
         ("what is article 9? eli5", "what is article 9?", "simple"),
         ("when did japan join the cyber centre? month + yr", "when did japan join the cyber centre?", "date"),
+        ("tl;dr why does japan want a nato office?", "why does japan want a nato office?", "short"),
+        ("TL;DR: who wrote the piece", "who wrote the piece", "short"),
+        ("main takeaways: what do the authors recommend?", "what do the authors recommend?", "short"),
         (
             "how much did tokyo pledge to kyiv? need the dollar figure for my memo",
             "how much did tokyo pledge to kyiv?",
