@@ -47,7 +47,8 @@ _COMPARE = (
     # asks what France did, not which came first.
     re.compile(r"^(?:did|was) (?:the\s+)?(?P<a>.+?) (?:come|happen) (?:before|after) (?:the\s+)?(?P<b>.+)$"),
     re.compile(
-        r"^(?:did|was) (?:the\s+)?(?P<a>(?:\S+ ){0,3}\S+) (?:before|after) "
+        r"^(?:did|was) (?:the\s+)?(?!(?:he|she|they|it|we|you|i)\b)"
+        r"(?P<a>(?!(?:\S+ ){0,3}(?:anything|something)\b)(?:\S+ ){0,3}\S+) (?:before|after) "
         r"(?:the\s+)?(?P<b>(?:\S+ ){0,3}\S+)$"
     ),
 )

@@ -156,3 +156,16 @@ def test_what_someone_said_of_a_plan_is_still_answered(engine: Engine) -> None:
         engine, "what did japan announce in may 2023 about nato", "what did russia say about it?"
     )
     assert not answer.abstained and answer.intent != "after-notes"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["did zakharova say anything after the vilnius summit?", "did she say something after vilnius"],
+)
+def test_what_someone_said_after_an_event_is_not_asking_which_came_first(
+    engine: Engine, question: str
+) -> None:
+    # "X after vilnius" orders two events only when X names one ("was madrid before
+    # vilnius"); what someone said after the notes' last event, the notes cannot know.
+    answer = engine.ask(question)
+    assert answer.intent != "compare" and answer.abstained
