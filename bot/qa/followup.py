@@ -771,22 +771,18 @@ class Followups:
         previous subject's date; None when it says no such thing or there is no date."""
         if reading.kind != "refer" or context.previous is None or context.previous.date is None:
             return None
-        shifts = [
-            _YEAR_SHIFT[role] for _, _, role in self._pointing(reading.text.split()) if role in _YEAR_SHIFT
-        ]
+        shifts = self._year_shifts(reading.text.split())
         return context.previous.date.year + shifts[0] if shifts else None
+
+    def _year_shifts(self, words: Sequence[str]) -> list[int]:
+        """The years the message's "a year later", "the year before" shift by, in order."""
+        return [_YEAR_SHIFT[role] for _, _, role in self._pointing(words) if role in _YEAR_SHIFT]
 
     def year_shifted_question(self, message: str, context: Context) -> tuple[str, int] | None:
         """ "and the one a year later?" after "what was the 2013 agreement called": the
         previous question asked of the year after its own (its one year, shifted), and
         that year; None when the message shifts no year or the question holds no one year."""
-        words = normalise(message).split()
-        shifts = [
-            _YEAR_SHIFT[role]
-            for position in range(len(words))
-            if (match := self._reference_at(words, position)) is not None
-            and (role := match[1]) in _YEAR_SHIFT
-        ]
+        shifts = self._year_shifts(normalise(message).split())
         years = [w for w in context.question.split() if _YEAR.fullmatch(w)]
         if len(shifts) != 1 or len(set(years)) != 1:
             return None
