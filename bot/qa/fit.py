@@ -107,7 +107,7 @@ _SPEECH = re.compile(
     r"reaffirm\w*|affirm\w*|promis\w*|announc\w*|emphasi[sz]\w*|underlin\w*|attacked)\b"
 )
 # A place: a capitalised name after "in", "at", "within" and a few lower-case words.
-_PLACE = re.compile(
+_PLACE_NAME = re.compile(
     r"\b(?i:in|at|within|near|inside|visit(?:ed|s|ing)?)\s+\"?(?:the\s+(?:\d{4}\s+)?|(?:a|an|[a-z]+)\s+){0,2}?"
     r"(?P<name>[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|of|the))*)"
 )
@@ -368,7 +368,7 @@ class Fit:
         self._places: dict[str, frozenset[str]] = {
             entry.id: frozenset(
                 t
-                for match in _PLACE.finditer(fold_typography(entry.answer))
+                for match in _PLACE_NAME.finditer(fold_typography(entry.answer))
                 for t in content_terms(tokens(normalise(match.group("name"))))
                 if t not in _MONTHS and t not in regions and t not in self.bodies  # "within NATO"
             )
