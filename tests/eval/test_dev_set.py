@@ -7,7 +7,7 @@ honest estimate is the 5-fold cross-validation (benchmarks/cv_judge.py: 92.3% an
 The holdout (tests/eval/holdout.yaml, written blind by someone else and never read while
 tuning; only its aggregate numbers are looked at) gives 90.0% and 91.7%. See `briefbot eval` and
 `briefbot eval --dev-set tests/eval/holdout.yaml`. The fresh blind sets
-(tests/eval/fresh*.yaml, conversations*.yaml; the newest are fresh9 and conversations10) are
+(tests/eval/fresh*.yaml, conversations*.yaml; the newest are fresh10 and conversations11) are
 scored once per release, never here (docs/answering.md has their numbers).
 """
 
@@ -59,6 +59,7 @@ BLIND_SETS = (
     "fresh7.yaml",
     "fresh8.yaml",
     "fresh9.yaml",
+    "fresh10.yaml",
 )
 
 
