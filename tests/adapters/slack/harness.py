@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -107,13 +108,18 @@ class SlackHarness:
         db: Path,
         *,
         rate_limit_retries: int = 2,
+        clock: Callable[[], datetime] | None = None,
     ) -> AsyncIterator[SlackHarness]:
         async with AsyncExitStack() as stack:
             emulator = await stack.enter_async_context(SlackEmulator(users=USERS, channels=CHANNELS))
             store = SQLiteStore(db)
             stack.callback(store.close)
             limits = {SlackPoster.platform: SlackPoster.message_limit}  # as the runtime passes them
-            commands = DigestCommands(store, fixture_kb, message_limits=limits)
+            # A fixed clock keeps subscriptions' first runs where the tests expect them,
+            # whatever the time of day the suite runs at (a run across 00:00 UTC included).
+            commands = DigestCommands(
+                store, fixture_kb, message_limits=limits, clock=clock or (lambda: datetime.now(UTC))
+            )
             bot = Bot(Engine(fixture_kb()), store=store, digest_handler=commands)
             app = build_app(
                 bot,

@@ -16,11 +16,15 @@ from bot.store.values import NewSubscription
 from tests.adapters.slack.emulator import TEAM
 from tests.adapters.slack.harness import ADMIN, CHANNEL, SlackHarness, fixture_kb
 
+# Every time in these tests is taken from one fixed instant, never the wall clock: with the
+# wall clock, a run that crossed 00:00 UTC moved a daily period between two steps of a test.
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
 
 @pytest.fixture(params=["http", "socket"])
 async def slack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SlackHarness]:
     async with SlackHarness.running(
-        request.param, tmp_path / "briefbot.sqlite3", rate_limit_retries=0
+        request.param, tmp_path / "briefbot.sqlite3", rate_limit_retries=0, clock=lambda: NOW
     ) as harness:
         yield harness
 
@@ -30,7 +34,7 @@ def scheduler_for(slack: SlackHarness) -> Scheduler:
 
 
 def tomorrow_at(hour: int) -> datetime:
-    day = datetime.now(UTC).date() + timedelta(days=1)
+    day = NOW.date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
@@ -90,13 +94,13 @@ async def _post_times_out_after_reaching_slack(slack: SlackHarness) -> tuple[Sch
     posting process is killed mid-post): booked for a retry, and in the channel."""
     sub = slack.store.add_subscription(
         NewSubscription("slack", TEAM, CHANNEL, "topic", "cyber", "daily 00:00", "UTC", ADMIN),
-        now=datetime.now(UTC) - timedelta(days=3),
+        now=NOW - timedelta(days=3),
     )
     scheduler = Scheduler(
         slack.store, fixture_kb, {"slack": slack.app.poster}, post_timeout=1.0, lease=timedelta(seconds=5)
     )
     answered = slack.emulator.hold("chat.postMessage")
-    [outcome] = await scheduler.run_due()
+    [outcome] = await scheduler.run_due(now=NOW)
     answered.set()
     assert outcome.status == "retry" and "TimeoutError" in outcome.detail
     assert [m["channel"] for m in slack.emulator.messages] == [CHANNEL]
@@ -105,7 +109,7 @@ async def _post_times_out_after_reaching_slack(slack: SlackHarness) -> tuple[Sch
 
 async def test_a_part_that_went_out_before_its_post_failed_is_not_posted_again(slack: SlackHarness) -> None:
     scheduler, sub_id, key = await _post_times_out_after_reaching_slack(slack)
-    [retried] = await scheduler.run_due(now=datetime.now(UTC) + timedelta(minutes=2))
+    [retried] = await scheduler.run_due(now=NOW + timedelta(minutes=2))
     assert retried.status == "posted"
     [message] = slack.emulator.messages  # found in the channel's history by its metadata
     assert message["metadata"] == {
@@ -119,7 +123,7 @@ async def test_a_part_that_went_out_before_its_post_failed_is_not_posted_again(s
 async def test_a_part_is_posted_again_when_the_channel_history_cannot_be_read(slack: SlackHarness) -> None:
     scheduler, sub_id, key = await _post_times_out_after_reaching_slack(slack)
     slack.emulator.fail_next("conversations.history", error="not_in_channel")
-    [retried] = await scheduler.run_due(now=datetime.now(UTC) + timedelta(minutes=2))
+    [retried] = await scheduler.run_due(now=NOW + timedelta(minutes=2))
     assert retried.status == "posted"  # at worst a repeat, never a lost digest
     assert [m["channel"] for m in slack.emulator.messages] == [CHANNEL, CHANNEL]
     delivery = slack.store.delivery(sub_id, key)
