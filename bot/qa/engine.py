@@ -1347,10 +1347,15 @@ class _Wanted:
             # "how many?" alone: any number; "how many ships": a number of ships (the shape
             # checks count them); "how long were they distant": a number, by what is asked.
             key, body = fit.matcher.terms_of(entry.id)
+            unsaid = sum(t not in key and t not in body for t in self.query.terms)
             holds = (
                 self.bare
                 or bool(shape.counted)
-                or all(t in key or t in body for t in self.query.terms)
+                or not unsaid
+                # "how much did it put into the trust fund?": a number the entry gives of
+                # what is named; one word of four besides (a verb like "put") may be the
+                # asker's own.
+                or (fit.has_quantity(entry.id) and unsaid <= len(self.query.terms) // 4)
                 # "how long did it run?": a length, which any number of the entry's gives
                 # ("two-week"), not the words "long" and "run".
                 or ("how long" in self.query.normalised and fit.has_quantity(entry.id))

@@ -684,3 +684,24 @@ def test_that_before_a_verbs_particle_points_back(engine: Engine) -> None:
         engine, "is japan covered by nato's collective defence?", "which articles set that out?"
     )
     assert not answer.abstained and "Article" in answer.text and "5" in answer.text
+
+
+# -- "how much …?" with a verb of the asker's own ----------------------------------------
+
+
+def test_how_much_with_a_verb_the_entry_lacks_is_answered_by_the_number_it_gives(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "is japan a financial supporter of nato missions?",
+        "how much did it put into the ukraine trust fund?",
+    )
+    assert not answer.abstained and "$30 million" in answer.text
+
+
+def test_how_much_of_something_the_entry_never_counts_is_still_declined(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "is japan a financial supporter of nato missions?",
+        "how much did it spend on the tokyo office rent?",
+    )
+    assert answer.abstained
