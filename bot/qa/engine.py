@@ -1347,7 +1347,9 @@ class _Wanted:
             # "how many?" alone: any number; "how many ships": a number of ships (the shape
             # checks count them); "how long were they distant": a number, by what is asked.
             key, body = fit.matcher.terms_of(entry.id)
-            unsaid = sum(t not in key and t not in body for t in self.query.terms)
+            unsaid = sum(
+                t not in key and t not in body and t not in fit.quantity_words for t in self.query.terms
+            )
             holds = (
                 self.bare
                 or bool(shape.counted)
@@ -1356,6 +1358,8 @@ class _Wanted:
                 # what is named; one word of four besides (a verb like "put") may be the
                 # asker's own.
                 or (fit.has_quantity(entry.id) and unsaid <= len(self.query.terms) // 4)
+                # "how much money is that?": a sum, which the entry gives.
+                or (fit.gives_money(entry.id, self.query.terms) and unsaid <= len(self.query.terms) // 4 + 1)
                 # "how long did it run?": a length, which any number of the entry's gives
                 # ("two-week"), not the words "long" and "run".
                 or ("how long" in self.query.normalised and fit.has_quantity(entry.id))

@@ -29,6 +29,9 @@ _HOW_MANY = re.compile(
     r"\bhow (many|much|large|big|long)\b|\bwhat (percentage|share|proportion|amount|number|sum)\b|"
     r"\btotal\b"  # "japan's total ukraine aid": a sum
 )
+# A sum of money in an answer, and the terms asking for one.
+_MONEY = re.compile(r"[$€¥£]\s?\d|\b\d[\d.,]*\s*(?:million|billion|trillion)?\s*(?:dollars|yen|euros?)\b")
+_MONEY_TERMS = frozenset(content_terms(["money", "cash", "funding", "fund", "funds"]))
 _QUANTITY = re.compile(
     rf"[$%]|\b(?!{YEAR}\b)\d+(?:\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|"
     r"ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|million|billion|"
@@ -293,6 +296,14 @@ class Fit:
         # for single questions ("what's the exact date of the oslo meeting") and follow-ups
         # alike (``precision``).
         followup_words = kb.lexicon.followups
+        # The words of the phrases asking a number ("the *total*", "how much *money*"):
+        # they ask the number, not something an entry must name besides; those asking a
+        # sum of money are held only by an entry giving one.
+        asking_numbers = " ".join(
+            normalise(p) for a in followup_words.asks if a.ask == "how many" for p in a.phrases
+        )
+        self.quantity_words = frozenset(content_terms(tokens(asking_numbers))) - _MONEY_TERMS
+        self._has_money: dict[str, bool] = {}
         self._precise = tuple(
             (tuple(normalise(phrase).split()), level)
             for level, phrases in (("day", followup_words.day), ("month", followup_words.month))
@@ -306,6 +317,7 @@ class Fit:
                 years.add(entry.date.year)
             self._years[entry.id] = frozenset(years)
             self._has_quantity[entry.id] = bool(_QUANTITY.search(YEAR_IN_TEXT.sub(" ", text)))
+            self._has_money[entry.id] = bool(_MONEY.search(entry.answer))
             self._has_size[entry.id] = not self._size_words.isdisjoint(normalise(entry.answer).split())
         # Who each entry names: the people a who-question could be answered with.
         self.person_names: dict[str, frozenset[str]] = {
@@ -581,6 +593,11 @@ class Fit:
     def has_quantity(self, entry_id: str) -> bool:
         """Whether the entry gives a number other than a year ("two-week", "$7.1 billion")."""
         return self._has_quantity[entry_id]
+
+    def gives_money(self, entry_id: str, terms: Iterable[str]) -> bool:
+        """Whether ``terms`` ask a sum of money ("how much money", "how much funding")
+        and the entry's answer gives one ("$7.1 billion")."""
+        return bool(_MONEY_TERMS.intersection(terms)) and self._has_money[entry_id]
 
     def who_can_answer(self, entry_id: str, query: Query) -> frozenset[str]:
         """The countries and bodies (terms) that answer a who-question of an entry: those

@@ -705,3 +705,15 @@ def test_how_much_of_something_the_entry_never_counts_is_still_declined(engine: 
         "how much did it spend on the tokyo office rent?",
     )
     assert answer.abstained
+
+
+def test_how_much_money_is_answered_by_the_sum_the_entry_gives(engine: Engine) -> None:
+    answer = converse(engine, "what did kishida promise ukraine?", "how much money is that?")
+    assert not answer.abstained and "$7.1 billion" in answer.text
+
+
+def test_how_much_money_of_an_entry_giving_other_numbers_but_no_sum_is_declined(engine: Engine) -> None:
+    answer = converse(
+        engine, "what undersea nato initiative should japan join", "how much money does it have?"
+    )
+    assert answer.abstained
