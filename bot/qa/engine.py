@@ -331,6 +331,8 @@ class Engine:
             # "where would it be housed?" after "the nato office in tokyo": not Tokyo again.
             known = frozenset(content_terms(tokens(context.question)))
             wanted = replace(wanted, known_places=known)
+        if wanted is not None and wanted.shape.asks_said:
+            wanted = replace(wanted, known_speakers=self.fit.people_in(normalise(context.question)))
         advice = self.followups.advice(context) if reading.kind in ("ask", "refer") else None
         if advice is not None and self.followups.asks_advice(text):
             # "should that change?": what the authors recommend about the previous subject.
@@ -1293,6 +1295,8 @@ class _Wanted:
     asks_where: bool = False  # "where would it be housed?": a place
     # The places the thread has named already ("the office in Tokyo"): no answer to "where?".
     known_places: frozenset[str] = frozenset()
+    # The people the thread has named (person ids): not the answer to "whose words?".
+    known_speakers: frozenset[str] = frozenset()
 
     @property
     def asks_identity(self) -> bool:
@@ -1342,6 +1346,12 @@ class _Wanted:
                 entry.kind in ("quote", "reaction")
                 or entry.speaker is not None
                 or bool(shape.speakers & fit.speakers_of(entry.id))
+                # "whose earlier remark did that echo?": the words of someone besides those
+                # the thread has named.
+                or (
+                    "whose" in self.query.normalised.split()
+                    and bool(fit.speakers_of(entry.id) - self.known_speakers)
+                )
             )
         else:
             # "how many?" alone: any number; "how many ships": a number of ships (the shape

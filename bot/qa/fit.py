@@ -355,14 +355,17 @@ class Fit:
             self._named[entry.id] = frozenset(named)
         # The people each entry reports as saying something: its speaker, or a person
         # named before a verb of saying in a sentence of its answer ("Kishida said", but
-        # not "the authors argue that ... Putin's war machine").
+        # not "the authors argue that ... Putin's war machine"), after the verb before it
+        # ("Stoltenberg said …, echoing Kishida …, who said …" reports both).
         self._speakers: dict[str, frozenset[str]] = {}
         for entry in kb.entries:
             said: set[str] = set()
             for sentence in _SENTENCE_END.split(fold_typography(entry.answer)):
-                verb = _SPEECH.search(normalise(sentence))
-                if verb is not None:
-                    said |= self._find_people_named(f" {normalise(sentence)[: verb.start()]} ")
+                plain = normalise(sentence)
+                start = 0
+                for verb in _SPEECH.finditer(plain):
+                    said |= self._find_people_named(f" {plain[start : verb.start()]} ")
+                    start = verb.end()
             said |= self._find_people_named(f" {normalise(entry.speaker or '')} ")
             self._speakers[entry.id] = frozenset(said)
         # The countries each entry has reacting or speaking: named in its speaker, or

@@ -717,3 +717,26 @@ def test_how_much_money_of_an_entry_giving_other_numbers_but_no_sum_is_declined(
         engine, "what undersea nato initiative should japan join", "how much money does it have?"
     )
     assert answer.abstained
+
+
+# -- "whose words?" asks for someone besides those the thread named ----------------------
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "where did stoltenberg say what happens in asia matters for europe?",
+        "what did stoltenberg say at the oslo meeting?",
+    ],
+)
+def test_whose_remark_that_echoed_is_answered_with_the_other_speaker(engine: Engine, first: str) -> None:
+    answer = converse(engine, first, "whose earlier remark did that echo?")
+    assert not answer.abstained and "Kishida" in answer.text
+
+
+def test_everyone_a_sentence_reports_speaking_is_a_speaker_of_the_entry(engine: Engine) -> None:
+    # "Stoltenberg said …, echoing Kishida …, who said …": both speak.
+    assert engine.fit.speakers_of("fact-oslo-stoltenberg-asia-europe") == {
+        "jens-stoltenberg",
+        "fumio-kishida",
+    }
