@@ -116,7 +116,10 @@ _PLACE_NAME = re.compile(
 )
 _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
+    r"|\bpush\w* back\b|\bpushback\b"
 )
+# Named by nearly every entry: no answer to "who objected?".
+_EVERYWHERE_PARTIES = frozenset({"japan", "nato"})
 # Reacting in words or stance, for who reacted (not "attack": Russia attacks, Kishida speaks).
 _REACTION = re.compile(
     _SPEECH.pattern + r"|\b(call|object\w*|oppos\w*|protest\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
@@ -650,8 +653,15 @@ class Fit:
             # A who-question that reached here was not "who is <this name>".
             return SELF_ANSWER_PENALTY
         speaks = entry.speaker or entry.kind in ("quote", "reaction")
-        if not self._named[entry.id] and speaks and _REACTING.search(query.normalised):
+        reacting = _REACTING.search(query.normalised) is not None
+        if not self._named[entry.id] and speaks and reacting:
             return 0.0  # "who objected": someone not in the people list, e.g. a ministry
+        if (
+            reacting
+            and self._person_terms.isdisjoint(query.terms)  # "which official said it?": a person
+            and self._actors[entry.id] - set(query.terms) - _EVERYWHERE_PARTIES
+        ):
+            return 0.0  # "who protested against the office?": France, which the entry reports
         others = self._named[entry.id] - asked
         if not _AUTHORSHIP.search(query.normalised):
             others -= self._authors  # "who leads the cell" is not answered by who recommends it

@@ -317,3 +317,23 @@ def test_a_day_asked_for_apart_is_as_precise_as_asked(engine: Engine) -> None:
     # "day pls" asks the day, which they never give.
     assert not engine.ask("what was the exact date of stoltenberg's visit to tokyo?").abstained
     assert engine.ask("what was the exact date of stoltenberg's visit to tokyo? day pls").abstained
+
+
+# -- "who objected?" is answered by a country or body the entry reports objecting ----------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who protested against the tokyo liaison office?",
+        "who inside nato pushed back on the tokyo office?",
+        "who opposed the nato office in tokyo?",
+    ],
+)
+def test_who_objected_is_answered_by_the_country_reported_objecting(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained and "France" in answer.text
+
+
+def test_who_welcomed_it_is_declined_where_the_notes_report_only_objections(engine: Engine) -> None:
+    assert engine.ask("who welcomed the tokyo office plan?").abstained
