@@ -328,6 +328,7 @@ def test_a_day_asked_for_apart_is_as_precise_as_asked(engine: Engine) -> None:
         "who protested against the tokyo liaison office?",
         "who inside nato pushed back on the tokyo office?",
         "who opposed the nato office in tokyo?",
+        "is everyone in nato ok with the tokyo liaison office?",
     ],
 )
 def test_who_objected_is_answered_by_the_country_reported_objecting(engine: Engine, question: str) -> None:
