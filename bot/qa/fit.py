@@ -180,6 +180,9 @@ _TALK = re.compile(r"talk\w*|spoke|speak\w*|mention\w*|discuss\w*|warn\w*|wr[io]
 _AUXILIARIES = frozenset(
     "is was are were s did does do has have had will would could should can may might must".split()
 )
+_BE_FORMS = frozenset({"is", "was", "are", "were", "be", "been", "being"})
+# What the document does to what it mentions ("which law is *cited*").
+_CITING = re.compile(r"cited|mentioned|named|described|quoted|listed|referenced|highlighted|given")
 
 
 # Verbs that stand for one another in "who hosted / organised / ran it".
@@ -200,6 +203,11 @@ def _who_verb(text: str) -> str | None:
     verb = (match.group(1) or match.group(2) or match.group(3)) if match else ""
     if not verb or verb in _AUXILIARIES or _REACTION.fullmatch(verb) or _TALK.fullmatch(verb):
         return None
+    assert match is not None
+    if match.group(2) and text[: match.start(2)].split()[-1] in _BE_FORMS and _CITING.fullmatch(verb):
+        return None  # "which us law is cited as …": the document cites it, no one in it does
+    if text[match.end() :].startswith(" back"):
+        return None  # "which country pushed back on it?": reacting, which the who-checks read
     terms = content_terms([verb])
     return terms[0] if terms else None
 

@@ -338,3 +338,25 @@ def test_who_objected_is_answered_by_the_country_reported_objecting(engine: Engi
 
 def test_who_welcomed_it_is_declined_where_the_notes_report_only_objections(engine: Engine) -> None:
     assert engine.ask("who welcomed the tokyo office plan?").abstained
+
+
+# -- a verb the document does, or a reacting one, is not what the one asked for did -------
+
+
+@pytest.mark.parametrize(
+    ("question", "who_verb"),
+    [
+        ("which law is cited as an example", None),  # the document cites it
+        ("which country pushed back against the office in tokyo", None),  # a reaction
+        ("which country hosted the summit", "host"),
+    ],
+)
+def test_the_verb_a_which_question_asks_the_doer_of(
+    engine: Engine, question: str, who_verb: str | None
+) -> None:
+    assert engine.fit.shape(engine.matcher.analyse(question)).who_verb == who_verb
+
+
+def test_which_law_the_document_cites_is_answered(engine: Engine) -> None:
+    answer = engine.ask("which american law is cited as a support and protect regime?")
+    assert not answer.abstained and "CHIPS and Science Act" in answer.text
