@@ -85,6 +85,12 @@ _DEFINE = re.compile(
     r"^(?:what\s+(?:is|are|was|were|does|do)|whats|define|definition of|meaning of|"
     r"explain|expand)\s+(?P<rest>.+)$"
 )
+# Where in the briefing a term was read ("what does iuu stand for *in the maritime
+# section*"): not part of the term.
+_IN_THE_DOCUMENT = re.compile(
+    r"\s+(?:in|from) (?:the|this|that) (?:\w+ ){0,2}"
+    r"(?:section|part|paragraph|para|chapter|article|piece|paper|report|doc|document|text|analysis)$"
+)
 _HELP = re.compile(
     r"^(?:help|commands|usage|what can you do|what do you know|how do i use (?:this|you)|"
     r"how does this work|hi|hello|hey|start|menu)$"
@@ -151,7 +157,7 @@ def recognise(question: str, notes_end: PartialDate, topic_words: Mapping[str, s
     if match := _WHO_LEADS.match(norm):
         # "who leads nato" asks for a role holder as "who is the head of nato" does.
         return Who(f"head of {match.group('body')}")
-    if match := _DEFINE.match(norm):
+    if match := _DEFINE.match(_IN_THE_DOCUMENT.sub("", norm)):
         define = Define(match.group("rest"))
         if len(define.key.split()) <= 6:
             return define

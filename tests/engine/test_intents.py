@@ -29,6 +29,9 @@ JULY_2023 = PartialDate(2023, 7)
         ("what’s ITPP?", Define("itpp")),
         ("who leads nato", Who("head of nato")),
         ("what does IUU stand for", Define("iuu")),
+        # Where in the briefing it was read is not part of the term.
+        ("what does IPCP stand for in the cooperation section", Define("ipcp")),
+        ("what does ITPP mean in this article", Define("itpp")),
         ("help", Help()),
         ("what is nato doing now", AfterNotes("asks about the present", "what is nato doing now")),
         ("what happened in oslo", Ask("what happened in oslo")),
