@@ -28,6 +28,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     honestly literally kinda sorta usually always often sometimes per exact w theyve theyre
     thing things stuff whatever anyone anybody someone somebody like
     correct correctly accurate accurately confirm confirmed verify verified true
+    anyway anyways anyhow
     """.split()
 )
 # Words about the briefing itself rather than its subject ("according to the article",

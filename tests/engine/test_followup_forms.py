@@ -740,3 +740,10 @@ def test_everyone_a_sentence_reports_speaking_is_a_speaker_of_the_entry(engine: 
         "jens-stoltenberg",
         "fumio-kishida",
     }
+
+
+def test_anyway_is_filler_not_a_misspelling_of_away(engine: Engine) -> None:
+    answer = converse(
+        engine, "which country objected to the tokyo nato office?", "where would it be located anyway?"
+    )
+    assert not answer.abstained and "Yokota" in answer.text
