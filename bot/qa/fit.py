@@ -116,7 +116,7 @@ _PLACE_NAME = re.compile(
 )
 _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
-    r"|\bpush\w* back\b|\bpushback\b"
+    r"|\bpush\w* back\b|\bpushback\b|\bagainst\b"
 )
 # Named by nearly every entry: no answer to "who objected?".
 _EVERYWHERE_PARTIES = frozenset({"japan", "nato"})

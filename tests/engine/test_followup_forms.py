@@ -747,3 +747,8 @@ def test_anyway_is_filler_not_a_misspelling_of_away(engine: Engine) -> None:
         engine, "which country objected to the tokyo nato office?", "where would it be located anyway?"
     )
     assert not answer.abstained and "Yokota" in answer.text
+
+
+def test_who_is_against_it_is_answered_by_the_country_reported_objecting(engine: Engine) -> None:
+    answer = converse(engine, "so nato wants an office in tokyo?", "and who in nato is against it?")
+    assert not answer.abstained and "France" in answer.text
