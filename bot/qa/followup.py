@@ -85,6 +85,9 @@ TOPIC_MAX_SHARE = 0.08
 _BE = frozenset({"is", "are", "was", "were", "s", "be", "been"})
 _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 # Nouns for the briefing itself: "this article" is the document, not the previous subject.
+# An article of a charter or constitution, by its number ("article nine", "article 5").
+_ARTICLE_NUMBER = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten")
+_ARTICLE_NAMED = re.compile(rf"\barticle (?:{_ARTICLE_NUMBER.pattern})\b")
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
 # A verb's particle after "that" ("which articles set *that out*?"): not a noun it determines.
@@ -728,6 +731,11 @@ class Followups:
                 kept = [p for p in pointing if p[2] not in _YEAR_SHIFT]
                 found = [f"{self._replaced(words, kept, context, subject)} {subject}" for subject in subjects]
             found += [self._replaced(words, pointing, context, subject) for subject in subjects]
+            article = self._article_named(words, context)
+            if article is not None:
+                # "what does that article restrict?" after "article nine of Japan's
+                # constitution": that article, not the briefing.
+                found.insert(0, article)
             if self._names_something(words):
                 # "what has beijing said about it": Beijing alone may find what the
                 # subject's words, too many or too few, do not.
@@ -751,6 +759,30 @@ class Followups:
                 # asia": if the whole question finds nothing, what China said at all.
                 found.append(" ".join(words[: verb + 1]))
         return tuple(dict.fromkeys(q for q in (" ".join(f.split()) for f in found) if q))
+
+    @staticmethod
+    def _article_named(words: Sequence[str], context: Context) -> str | None:
+        """``words`` with "that article" made the article of a charter or constitution the
+        previous answer names ("article nine"); None when either is missing."""
+        determiners = _DEMONSTRATIVES | {"the"}
+        # "that article", "that constitution article": from the determiner to "article".
+        span = next(
+            (
+                (start, i)
+                for i in range(1, len(words))
+                if words[i] == "article"
+                for start in (i - 1, i - 2)
+                if start >= 0 and words[start] in determiners
+            ),
+            None,
+        )
+        if span is None or (span[1] + 1 < len(words) and _ARTICLE_NUMBER.fullmatch(words[span[1] + 1])):
+            return None
+        named = [_ARTICLE_NAMED.search(normalise(e.answer)) for e in context.entries]
+        found = next((m.group(0) for m in named if m is not None), None)
+        if found is None:
+            return None
+        return " ".join([*words[: span[0]], found, *words[span[1] + 1 :]])
 
     def _ordered_against(self, words: Sequence[str], pointing: list[tuple[int, int, str]]) -> str:
         """The event a pointing word is set before or after ("that | before or after | the

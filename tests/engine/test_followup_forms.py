@@ -752,3 +752,19 @@ def test_anyway_is_filler_not_a_misspelling_of_away(engine: Engine) -> None:
 def test_who_is_against_it_is_answered_by_the_country_reported_objecting(engine: Engine) -> None:
     answer = converse(engine, "so nato wants an office in tokyo?", "and who in nato is against it?")
     assert not answer.abstained and "France" in answer.text
+
+
+# -- "that article" after an answer naming a charter's or constitution's article ----------
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["what does that article do?", "what does that constitution article restrict?"]
+)
+def test_that_article_is_the_article_the_previous_answer_names(engine: Engine, follow_up: str) -> None:
+    answer = converse(engine, "why will nato-japan ties stay evolutionary?", follow_up)
+    assert not answer.abstained and "use of force abroad" in answer.text
+
+
+def test_this_article_without_one_named_before_is_still_the_briefing(engine: Engine) -> None:
+    answer = converse(engine, "when did stoltenberg visit tokyo?", "who wrote this article?")
+    assert not answer.abstained and "Brummer" in answer.text
