@@ -351,6 +351,11 @@ class Engine:
             # "what was it called?" of something the notes describe but never name;
             # "what's their name?" of an ambassador the notes never name.
             return replace(self._abstain(self.not_in_notes, [], ()), asked=rewrites[0])
+        other = self._another_quote(reading, text, context) if previous is not None else None
+        if other is not None:
+            # "any other line from him?" after Hayashi's words: his other words, not the same.
+            answer = self._answer(other, FOLLOWUP_CONFIDENCE, intent=other.kind)
+            return replace(answer, asked=rewrites[0])
         if previous is not None and self.followups.nth_of_list(reading, context):
             # "what's the second one called?" after a list of things: the answer listing them.
             answer = self._answer(previous, FOLLOWUP_CONFIDENCE, intent=previous.kind)
@@ -557,6 +562,26 @@ class Engine:
         if entry is None or entry.id in {e.id for e in context.entries}:
             return entry is None
         return entry.date is None or entry.date.year == year
+
+    def _another_quote(self, reading: Reading, text: str, context: Context) -> Entry | None:
+        """For "any other line from him?", "and his other remark?": the words of the person
+        the previous answer quotes that the thread has not given yet (None: not asked, or
+        the notes hold no more of theirs)."""
+        words = set(normalise(text).split())
+        if reading.kind not in ("refer", "people", "ask") or not (words & _OTHER and words & _WORDS_SAID):
+            return None
+        assert context.previous is not None
+        speakers = self.fit.speakers_of(context.previous.id)
+        if context.previous.kind == "person":
+            speakers |= {context.previous.id}
+        if not speakers:
+            return None
+        others = [
+            e
+            for e in self.kb.entries
+            if e.kind == "quote" and e.id not in context.given and self.fit.speakers_of(e.id) & speakers
+        ]
+        return others[0] if others else None
 
     def _someone_else(self, reading: Reading, answer: Answer, context: Context) -> bool:
         """Whether a follow-up asking what someone said or how they reacted ("how did japan
@@ -1379,6 +1404,11 @@ class _Wanted:
 
 # Named by nearly every entry: naming them answers no "who else?".
 _EVERYWHERE_ACTORS = frozenset({"japan", "nato"})
+# "any *other* *line* from him?": more words of the person quoted.
+_OTHER = frozenset({"other", "another", "else"})
+_WORDS_SAID = frozenset(
+    {"line", "lines", "quote", "quotes", "remark", "remarks", "comment", "comments", "said", "say"}
+)
 
 
 def _close(evidence: Evidence) -> bool:

@@ -768,3 +768,16 @@ def test_that_article_is_the_article_the_previous_answer_names(engine: Engine, f
 def test_this_article_without_one_named_before_is_still_the_briefing(engine: Engine) -> None:
     answer = converse(engine, "when did stoltenberg visit tokyo?", "who wrote this article?")
     assert not answer.abstained and "Brummer" in answer.text
+
+
+# -- "any other line from him?": more words of the person quoted --------------------------
+
+
+@pytest.mark.parametrize("follow_up", ["any other line from him?", "and his other remark? exact quote"])
+def test_another_line_from_the_person_quoted_is_a_quote_not_yet_given(engine: Engine, follow_up: str) -> None:
+    first = "who is japan's foreign minister in the piece?"
+    then = "what did he say about european and indo-pacific security?"
+    given = converse(engine, first, then)
+    answer = converse(engine, first, then, follow_up)
+    assert not answer.abstained and "Hayashi" in answer.text
+    assert answer.entry_ids[:1] != given.entry_ids[:1] and answer.intent == "quote"
