@@ -191,6 +191,8 @@ _VERB_KIN: dict[str, frozenset[str]] = {
     for group in (
         frozenset(content_terms("host cohost organise organize run ran stage convene".split())),
         frozenset(content_terms("lead head chair command run ran direct".split())),
+        # "when did the mission become permanent?": it was upgraded to one.
+        frozenset(content_terms("become became upgrade upgraded elevate elevated".split())),
     )
     for term in group
 }

@@ -781,3 +781,10 @@ def test_another_line_from_the_person_quoted_is_a_quote_not_yet_given(engine: En
     answer = converse(engine, first, then, follow_up)
     assert not answer.abstained and "Hayashi" in answer.text
     assert answer.entry_ids[:1] != given.entry_ids[:1] and answer.intent == "quote"
+
+
+def test_when_did_it_become_what_it_was_upgraded_to_is_answered(engine: Engine) -> None:
+    answer = converse(
+        engine, "when did japan open its first mission to nato", "and when did it become permanent"
+    )
+    assert not answer.abstained and "2023" in answer.text and "permanent" in answer.text
