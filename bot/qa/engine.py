@@ -537,6 +537,7 @@ class Engine:
             for t in self.matcher.analyse(_bounded(reading.text)).terms
             if t not in self.followups.frame
             and t not in self.followups.asides
+            and t not in _TAG_QUESTION
             and self.matcher.idf(t) >= self._framing_idf  # "nato", "japan": in every answer
         ]
         if not own or answer.entry_ids[0] not in self.kb.by_id:
@@ -1404,6 +1405,8 @@ class _Wanted:
 
 # Named by nearly every entry: naming them answers no "who else?".
 _EVERYWHERE_ACTORS = frozenset({"japan", "nato"})
+# "biden held a meeting there, *right*?": a tag asking to confirm, none of its content.
+_TAG_QUESTION = frozenset(content_terms(["right", "correct"]))
 # "any *other* *line* from him?": more words of the person quoted.
 _OTHER = frozenset({"other", "another", "else"})
 _WORDS_SAID = frozenset(

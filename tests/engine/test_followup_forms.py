@@ -788,3 +788,12 @@ def test_when_did_it_become_what_it_was_upgraded_to_is_answered(engine: Engine) 
         engine, "when did japan open its first mission to nato", "and when did it become permanent"
     )
     assert not answer.abstained and "2023" in answer.text and "permanent" in answer.text
+
+
+def test_a_tag_asking_to_confirm_is_not_a_word_the_answer_must_hold(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "which summit was the first a japanese pm attended?",
+        "biden held a meeting there, right? with which countries?",
+    )
+    assert not answer.abstained and "South Korea" in answer.text
