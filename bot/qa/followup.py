@@ -788,7 +788,9 @@ class Followups:
         """The event a pointing word is set before or after ("that | before or after | the
         shangri-la dialogue"); "" when the message does not order the subject against one."""
         things = [(start, length) for start, length, role in pointing if role == "thing" and length]
-        if not things:
+        if not things or (words and words[0] in _WH - {"when"}):
+            # "what did she say about it after vilnius?" asks for words said after it, not
+            # which came first ("was that before or after …?", "when was it, before …?").
             return ""
         start, length = things[0]
         rest = list(words[start + length :])

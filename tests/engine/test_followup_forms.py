@@ -797,3 +797,19 @@ def test_a_tag_asking_to_confirm_is_not_a_word_the_answer_must_hold(engine: Engi
         "biden held a meeting there, right? with which countries?",
     )
     assert not answer.abstained and "South Korea" in answer.text
+
+
+def test_what_someone_said_after_an_event_is_not_a_request_to_order_two_events(engine: Engine) -> None:
+    answer = converse(
+        engine,
+        "who was the russian spokeswoman quoted on the tokyo office?",
+        "what did she say about it after vilnius?",
+    )
+    assert answer.abstained and answer.intent != "compare"
+
+
+def test_was_that_before_or_after_still_orders_the_two_events(engine: Engine) -> None:
+    answer = converse(
+        engine, "when did stoltenberg visit tokyo?", "was that before or after the madrid summit?"
+    )
+    assert answer.intent == "compare" and answer.text.startswith("First, in 2022")
