@@ -813,3 +813,13 @@ def test_was_that_before_or_after_still_orders_the_two_events(engine: Engine) ->
         engine, "when did stoltenberg visit tokyo?", "was that before or after the madrid summit?"
     )
     assert answer.intent == "compare" and answer.text.startswith("First, in 2022")
+
+
+@pytest.mark.parametrize("follow_up", ["with whom, for example?", "whom, for instance?"])
+def test_for_example_after_a_question_word_asks_it_of_the_previous_subject(
+    engine: Engine, follow_up: str
+) -> None:
+    answer = converse(
+        engine, "on which maritime issues does japan work with partners outside nato?", follow_up
+    )
+    assert not answer.abstained and "India" in answer.text
