@@ -823,3 +823,8 @@ def test_for_example_after_a_question_word_asks_it_of_the_previous_subject(
         engine, "on which maritime issues does japan work with partners outside nato?", follow_up
     )
     assert not answer.abstained and "India" in answer.text
+
+
+def test_so_what_in_a_thread_is_what_follows_from_the_previous_answer(engine: Engine) -> None:
+    answer = converse(engine, "do nato and japan cooperate much in outer space?", "so what?")
+    assert not answer.abstained and answer.intent == "recommendation" and "expand" in answer.text
