@@ -396,9 +396,15 @@ class Engine:
             and previous is not None
             # A timeline's first milestone is not what a follow-up of it is about.
             and context.kind != "timeline"
-            # "does she still say that now?": about the present, which the rewrites answer.
+            # "does she still say that now?": about the present, which the rewrites answer;
+            # read without the chatter ("when was that? need it for my brief today" is not).
             and not isinstance(
-                recognise(normalise(text), self.kb.notes_end, self.kb.lexicon.topic_words), AfterNotes
+                recognise(
+                    reading.text if reading.kind in ("refer", "people") else normalise(text),
+                    self.kb.notes_end,
+                    self.kb.lexicon.topic_words,
+                ),
+                AfterNotes,
             )
             and self._holds(wanted, previous, text)
             and (not part or self._numbers(previous, part))

@@ -84,10 +84,15 @@ TOPIC_MAX_SHARE = 0.08
 # Words before which "there" is "there is/are", not a place.
 _BE = frozenset({"is", "are", "was", "were", "s", "be", "been"})
 _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
-# Nouns for the briefing itself: "this article" is the document, not the previous subject.
+
+
 # An article of a charter or constitution, by its number ("article nine", "article 5").
 _ARTICLE_NUMBER = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten")
 _ARTICLE_NAMED = re.compile(rf"\barticle (?:{_ARTICLE_NUMBER.pattern})\b")
+# "up to today", "as of today": the present asked about, not chatter about the asker.
+_UP_TO = frozenset({"to", "of", "until", "till"})
+_TODAY = frozenset({"today", "tonight"})
+# Nouns for the briefing itself: "this article" is the document, not the previous subject.
 _META = frozenset({"article", "story", "paper", "piece", "document", "text", "analysis", "report"})
 _POSSESSIVES = frozenset({"his", "her", "its", "their", "theirs", "hers"})
 # A verb's particle after "that" ("which articles set *that out*?"): not a noun it determines.
@@ -258,7 +263,7 @@ class Followups:
                 words = words[len(phrase) :]
                 break
         core = self._without_joiners(words)
-        while len(core) > 1 and core[-1] in self._chatter:
+        while len(core) > 1 and core[-1] in self._chatter and not _asks_up_to_now(core):
             core = core[:-1]
         bare = core[:-1] if len(core) > 1 and core[-1] in self._thing_words else core
         if " ".join(core) in self._standalone:
@@ -1171,6 +1176,12 @@ class Followups:
                 kept.append(word)
         text = " ".join(kept)
         return text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] if len(text) > MAX_QUESTION_CHARS else text
+
+
+def _asks_up_to_now(words: Sequence[str]) -> bool:
+    """Whether ``words`` end asking up to the present ("what's it up *to today*?", "as *of
+    today*"), which no chatter about the asker ("need it for my brief today") is."""
+    return len(words) > 2 and words[-1] in _TODAY and words[-2] in _UP_TO
 
 
 def _phrases_by_length(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

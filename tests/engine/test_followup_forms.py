@@ -828,3 +828,20 @@ def test_for_example_after_a_question_word_asks_it_of_the_previous_subject(
 def test_so_what_in_a_thread_is_what_follows_from_the_previous_answer(engine: Engine) -> None:
     answer = converse(engine, "do nato and japan cooperate much in outer space?", "so what?")
     assert not answer.abstained and answer.intent == "recommendation" and "expand" in answer.text
+
+
+# -- "today" about the asker's deadline, or about the present ------------------------------
+
+
+def test_today_in_a_clause_about_the_asker_does_not_make_a_follow_up_about_the_present(
+    engine: Engine,
+) -> None:
+    answer = converse(
+        engine, "when did stoltenberg visit tokyo?", "when was that? need it for my brief today"
+    )
+    assert not answer.abstained and "February 2023" in answer.text
+
+
+def test_up_to_today_asks_about_the_present_and_is_answered_as_of_the_notes_end(engine: Engine) -> None:
+    answer = converse(engine, "how much has japan committed to ukraine?", "what's it up to today?")
+    assert answer.text.startswith("As of July 2023, when my notes end")
