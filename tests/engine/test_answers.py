@@ -360,3 +360,11 @@ def test_the_verb_a_which_question_asks_the_doer_of(
 def test_which_law_the_document_cites_is_answered(engine: Engine) -> None:
     answer = engine.ask("which american law is cited as a support and protect regime?")
     assert not answer.abstained and "CHIPS and Science Act" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question", ["is kishida going to the next nato summit?", "which nato summit is japan going to next?"]
+)
+def test_the_next_nato_summit_is_vilnius_as_of_the_notes(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert not answer.abstained and "Vilnius" in answer.text and "As of July 2023" in answer.text
