@@ -837,7 +837,9 @@ class Followups:
         other = self._ordered_against(words, self._pointing(words))
         if other:
             return f"which came first that or {other}"  # the order is what it asks
-        return self._replaced(words, self._pointing(words), context, "")
+        # "that" stands in for the subject: "which came first, that or the madrid summit?"
+        # still asks an order with its subject's words gone.
+        return self._replaced(words, self._pointing(words), context, "that")
 
     def _subjects(self, context: Context) -> list[str]:
         """The previous turn's subject in words: its entry's title, then its question

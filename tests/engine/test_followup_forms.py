@@ -845,3 +845,13 @@ def test_today_in_a_clause_about_the_asker_does_not_make_a_follow_up_about_the_p
 def test_up_to_today_asks_about_the_present_and_is_answered_as_of_the_notes_end(engine: Engine) -> None:
     answer = converse(engine, "how much has japan committed to ukraine?", "what's it up to today?")
     assert answer.text.startswith("As of July 2023, when my notes end")
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["which came first, that or the madrid summit?", "which happened first, that or madrid?"]
+)
+def test_which_came_first_that_or_an_event_orders_the_subject_and_the_event(
+    engine: Engine, follow_up: str
+) -> None:
+    answer = converse(engine, "when did stoltenberg visit tokyo?", follow_up)
+    assert answer.intent == "compare" and answer.text.startswith("First, in 2022")
