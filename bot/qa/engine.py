@@ -21,7 +21,7 @@ from bot.grammar.intents import AfterNotes, Ask, Compare, Define, Help, Question
 from bot.knowledge.base import Entry, KnowledgeBase, PartialDate
 from bot.messages import Suggestion
 from bot.qa.answer import Answer, Candidate, Source
-from bot.qa.fit import WHO_CHECK, Fit, Shape, as_of_phrase
+from bot.qa.fit import EVERYWHERE_ACTORS, WHO_CHECK, Fit, Shape, as_of_phrase
 from bot.qa.followup import Context, Followups, Reading
 from bot.qa.matcher import Matcher, Query
 from bot.qa.message import MAX_PARTS, Reader
@@ -621,7 +621,7 @@ class Engine:
         # "nato", "japan": named in nearly every entry, so naming them says nothing of the swap.
         terms = self.matcher.analyse(_bounded(reading.text)).terms
         new = [t for t in terms if t not in self.fit.parties or self.matcher.idf(t) >= self._framing_idf]
-        names = [t for t in terms if t in self.fit.parties and t not in _EVERYWHERE_ACTORS]
+        names = [t for t in terms if t in self.fit.parties and t not in EVERYWHERE_ACTORS]
         if names:
             # "what about china's share?": the swap is China; an entry about Japan's share
             # that mentions China in passing is not about China's.
@@ -1364,7 +1364,7 @@ class _Wanted:
             elif (
                 not fit.asks_person(self.query)
                 and not self.asks_identity
-                and fit.who_can_answer(entry.id, self.query) - set(self.query.terms) - _EVERYWHERE_ACTORS
+                and fit.who_can_answer(entry.id, self.query) - set(self.query.terms) - EVERYWHERE_ACTORS
             ):
                 # "who else was in it?", "who is it credited to?": the countries or bodies an
                 # entry names answer as well as people, beyond those asked about and the two
@@ -1392,16 +1392,18 @@ class _Wanted:
             unsaid = sum(
                 t not in key and t not in body and t not in fit.quantity_words for t in self.query.terms
             )
+            # "how much did it put into the trust fund?": one word of four besides what the
+            # entry names (a verb like "put") may be the asker's own.
+            spare = len(self.query.terms) // 4
             holds = (
                 self.bare
                 or bool(shape.counted)
                 or not unsaid
-                # "how much did it put into the trust fund?": a number the entry gives of
-                # what is named; one word of four besides (a verb like "put") may be the
-                # asker's own.
-                or (fit.has_quantity(entry.id) and unsaid <= len(self.query.terms) // 4)
-                # "how much money is that?": a sum, which the entry gives.
-                or (fit.gives_money(entry.id, self.query.terms) and unsaid <= len(self.query.terms) // 4 + 1)
+                # A number the entry gives of what is named.
+                or (fit.has_quantity(entry.id) and unsaid <= spare)
+                # "how much money is that?": a sum, which the entry gives ("money" itself
+                # being the one more word it need not name).
+                or (fit.gives_money(entry.id, self.query.terms) and unsaid <= spare + 1)
                 # "how long did it run?": a length, which any number of the entry's gives
                 # ("two-week"), not the words "long" and "run".
                 or ("how long" in self.query.normalised and fit.has_quantity(entry.id))
@@ -1409,8 +1411,6 @@ class _Wanted:
         return holds and not penalties
 
 
-# Named by nearly every entry: naming them answers no "who else?".
-_EVERYWHERE_ACTORS = frozenset({"japan", "nato"})
 # "biden held a meeting there, *right*?": a tag asking to confirm, none of its content.
 _TAG_QUESTION = frozenset(content_terms(["right", "correct"]))
 # "any *other* *line* from him?": more words of the person quoted.

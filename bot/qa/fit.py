@@ -22,7 +22,7 @@ from bot.qa.matcher import Matcher, Query
 from bot.qa.vocabulary import STOP_WORDS, content_terms, stem
 from bot.text import fold_typography, normalise, tokens
 
-__all__ = ["WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase"]
+__all__ = ["EVERYWHERE_ACTORS", "WHEN", "WHO_CHECK", "Fit", "Shape", "as_of_phrase"]
 
 WHEN = re.compile(r"^(when|what year|which year|in what year|what date)\b|\bwhen (did|was|were|is|will)\b")
 _HOW_MANY = re.compile(
@@ -118,8 +118,8 @@ _REACTING = re.compile(
     _SPEECH.pattern + r"|\b(object\w*|oppos\w*|protest\w*|attack\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
     r"|\bpush\w* back\b|\bpushback\b|\bagainst\b"
 )
-# Named by nearly every entry: no answer to "who objected?".
-_EVERYWHERE_PARTIES = frozenset({"japan", "nato"})
+# Named by nearly every entry: naming them answers no "who else?" and no "who objected?".
+EVERYWHERE_ACTORS = frozenset({"japan", "nato"})
 # Reacting in words or stance, for who reacted (not "attack": Russia attacks, Kishida speaks).
 _REACTION = re.compile(
     _SPEECH.pattern + r"|\b(call|object\w*|oppos\w*|protest\w*|react\w*|respon\w*|reject\w*|welcom\w*)\b"
@@ -669,7 +669,7 @@ class Fit:
         if (
             reacting
             and self._person_terms.isdisjoint(query.terms)  # "which official said it?": a person
-            and self._actors[entry.id] - set(query.terms) - _EVERYWHERE_PARTIES
+            and self._actors[entry.id] - set(query.terms) - EVERYWHERE_ACTORS
         ):
             return 0.0  # "who protested against the office?": France, which the entry reports
         others = self._named[entry.id] - asked

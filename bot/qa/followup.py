@@ -84,8 +84,6 @@ TOPIC_MAX_SHARE = 0.08
 # Words before which "there" is "there is/are", not a place.
 _BE = frozenset({"is", "are", "was", "were", "s", "be", "been"})
 _DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
-
-
 # An article of a charter or constitution, by its number ("article nine", "article 5").
 _ARTICLE_NUMBER = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten")
 _ARTICLE_NAMED = re.compile(rf"\barticle (?:{_ARTICLE_NUMBER.pattern})\b")
